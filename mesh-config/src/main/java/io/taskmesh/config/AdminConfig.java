@@ -1,0 +1,3 @@
+package io.taskmesh.config;
+
+public record AdminConfig(int port) {}

@@ -1,0 +1,4 @@
+package io.taskmesh.config;
+
+/** @param file a protobuf descriptor set file */
+public record DescriptorsConfig(String file) {}

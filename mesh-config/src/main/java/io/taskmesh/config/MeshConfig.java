@@ -1,0 +1,40 @@
+package io.taskmesh.config;
+
+import java.util.Objects;
+
+/**
+ * Everything one proxy needs to run: who it is, its inbound and outbound sides, tracing, admin, drain
+ * and, when it is the mesh's ingress, the gateway. Built by {@link MeshConfigParser}, written back by
+ * {@link MeshConfigWriter}.
+ *
+ * @param gateway {@code null} unless the proxy runs as the ingress gateway
+ */
+public record MeshConfig(
+    String service,
+    String namespace,
+    InboundConfig inbound,
+    OutboundConfig outbound,
+    TracingConfig tracing,
+    AdminConfig admin,
+    DrainConfig drain,
+    GatewayConfig gateway) {
+
+  public MeshConfig {
+    Objects.requireNonNull(service, "service");
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(inbound, "inbound");
+    Objects.requireNonNull(outbound, "outbound");
+    Objects.requireNonNull(tracing, "tracing");
+    Objects.requireNonNull(admin, "admin");
+    Objects.requireNonNull(drain, "drain");
+  }
+
+  /** A complete config for {@code service} in namespace {@code default} with every default of DESIGN.md. */
+  public static MeshConfig defaults(String service) {
+    return MeshConfigParser.parse("service: " + service + "\n");
+  }
+
+  public boolean isGateway() {
+    return gateway != null;
+  }
+}

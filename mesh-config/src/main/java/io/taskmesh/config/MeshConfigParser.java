@@ -1,0 +1,265 @@
+package io.taskmesh.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a proxy config from YAML or JSON (see DESIGN.md for the shape). Every omitted key takes its
+ * default; unknown keys, wrong types and out-of-range values fail with a {@link ConfigException} naming
+ * the key, so a config is either accepted whole or not at all.
+ */
+public final class MeshConfigParser {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Pattern SERVICE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern QUALIFIED_SERVICE_NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?");
+  private static final Duration MILLI = Duration.ofMillis(1);
+
+  static final List<String> GRPC_STATUS_NAMES = List.of(
+      "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED");
+  static final List<String> EXPORTERS = List.of("otlp", "zipkin", "none");
+  static final List<String> PROPAGATORS = List.of("tracecontext", "baggage", "b3", "b3multi");
+
+  private MeshConfigParser() {}
+
+  public static MeshConfig parse(String yamlOrJson) {
+    JsonNode tree;
+    try {
+      tree = YAML.readTree(yamlOrJson);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("", "not valid YAML or JSON: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+              + ", column " + e.getLocation().getColumnNr()));
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      throw new ConfigException("", "the config is empty; at least 'service' is required");
+    }
+    return fromTree(tree);
+  }
+
+  public static MeshConfig load(Path file) {
+    try {
+      return parse(Files.readString(file));
+    } catch (IOException e) {
+      throw new ConfigException("", "cannot read config file " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** Reads an already parsed tree, e.g. one that another document embeds. */
+  public static MeshConfig fromTree(JsonNode tree) {
+    ConfigNode root = ConfigNode.root(tree);
+    String service = root.string("service", null);
+    checkName(root.path("service"), service, SERVICE_NAME);
+    String namespace = root.string("namespace", "default");
+    checkName(root.path("namespace"), namespace, SERVICE_NAME);
+    MeshConfig config = new MeshConfig(
+        service,
+        namespace,
+        inbound(root.object("inbound")),
+        outbound(root.object("outbound")),
+        tracing(root),
+        admin(root.object("admin")),
+        drain(root.object("drain")),
+        root.has("gateway") ? gateway(root.object("gateway")) : null);
+    root.finish();
+    return config;
+  }
+
+  private static InboundConfig inbound(ConfigNode node) {
+    RateLimitConfig rateLimit = null;
+    if (node.has("rateLimit")) {
+      ConfigNode limit = node.object("rateLimit");
+      rateLimit = new RateLimitConfig(
+          limit.decimal("requestsPerSecond", 100, 0.001, 1_000_000),
+          limit.integer("burst", 200, 1, 10_000_000));
+      limit.finish();
+    }
+    InboundConfig inbound = new InboundConfig(
+        port(node, "port", 15006),
+        port(node, "appPort", 50051),
+        rateLimit,
+        node.integer("maxConcurrentRequests", 1000, 1, 1_000_000));
+    node.finish();
+    return inbound;
+  }
+
+  private static OutboundConfig outbound(ConfigNode node) {
+    int port = port(node, "port", 15001);
+    DiscoveryConfig discovery = discovery(node.object("discovery"));
+    UpstreamPolicy defaults = policy(node.object("defaults"), DEFAULT_POLICY);
+    Map<String, UpstreamPolicy> upstreams = new LinkedHashMap<>();
+    node.entries("upstreams").forEach((name, value) -> {
+      checkName(node.path("upstreams") + "." + name, name, QUALIFIED_SERVICE_NAME);
+      upstreams.put(name, policy(node.entry("upstreams", name, value), defaults));
+    });
+    node.finish();
+    return new OutboundConfig(port, discovery, defaults, upstreams);
+  }
+
+  private static DiscoveryConfig discovery(ConfigNode node) {
+    String address = node.optionalString("address");
+    if (address != null) {
+      checkHostPort(node.path("address"), address);
+    }
+    Map<String, List<String>> endpoints = new LinkedHashMap<>();
+    ConfigNode staticNode = node.object("static");
+    node.entries("static").forEach((name, value) -> {
+      String key = node.path("static") + "." + name;
+      checkName(key, name, QUALIFIED_SERVICE_NAME);
+      List<String> addresses = staticNode.strings(name, List.of());
+      addresses.forEach(a -> checkHostPort(key, a));
+      endpoints.put(name, List.copyOf(addresses));
+    });
+    staticNode.finish();
+    node.finish();
+    return new DiscoveryConfig(address, endpoints);
+  }
+
+  static final UpstreamPolicy DEFAULT_POLICY = new UpstreamPolicy(
+      Duration.ofSeconds(5),
+      new RetryPolicy(2, Duration.ofSeconds(1), List.of("UNAVAILABLE"), 20),
+      new CircuitBreakerPolicy(50, 20, 50, Duration.ofSeconds(30), 5),
+      new OutlierDetectionPolicy(5, Duration.ofSeconds(30), 50),
+      LoadBalancerPolicy.P2C_EWMA);
+
+  /** Reads a policy whose every omitted key is taken from {@code base}. */
+  private static UpstreamPolicy policy(ConfigNode node, UpstreamPolicy base) {
+    Duration timeout = node.duration("timeout", base.timeout(), MILLI, Duration.ofHours(1));
+
+    ConfigNode retriesNode = node.object("retries");
+    RetryPolicy retryBase = base.retries();
+    RetryPolicy retries = new RetryPolicy(
+        retriesNode.integer("attempts", retryBase.attempts(), 1, 10),
+        retriesNode.duration("perTryTimeout", retryBase.perTryTimeout(), MILLI, Duration.ofHours(1)),
+        retriesNode.choices("retryOn", retryBase.retryOn(), GRPC_STATUS_NAMES),
+        retriesNode.integer("budgetPercent", retryBase.budgetPercent(), 0, 100));
+    retriesNode.finish();
+
+    ConfigNode breakerNode = node.object("circuitBreaker");
+    CircuitBreakerPolicy breakerBase = base.circuitBreaker();
+    CircuitBreakerPolicy breaker = new CircuitBreakerPolicy(
+        breakerNode.integer("failureRateThreshold", breakerBase.failureRateThreshold(), 1, 100),
+        breakerNode.integer("minimumCalls", breakerBase.minimumCalls(), 1, 100_000),
+        breakerNode.integer("slidingWindow", breakerBase.slidingWindow(), 1, 100_000),
+        breakerNode.duration("waitInOpen", breakerBase.waitInOpen(), MILLI, Duration.ofHours(1)),
+        breakerNode.integer("permittedInHalfOpen", breakerBase.permittedInHalfOpen(), 1, 10_000));
+    breakerNode.finish();
+
+    ConfigNode outlierNode = node.object("outlierDetection");
+    OutlierDetectionPolicy outlierBase = base.outlierDetection();
+    OutlierDetectionPolicy outlier = new OutlierDetectionPolicy(
+        outlierNode.integer("consecutiveFailures", outlierBase.consecutiveFailures(), 1, 10_000),
+        outlierNode.duration("baseEjection", outlierBase.baseEjection(), MILLI, Duration.ofHours(1)),
+        outlierNode.integer("maxEjectionPercent", outlierBase.maxEjectionPercent(), 0, 100));
+    outlierNode.finish();
+
+    LoadBalancerPolicy loadBalancer = node.enumValue("loadBalancer", base.loadBalancer(), LoadBalancerPolicy.class);
+    node.finish();
+    return new UpstreamPolicy(timeout, retries, breaker, outlier, loadBalancer);
+  }
+
+  /** No {@code tracing} section means no tracing; a section without an exporter means OTLP. */
+  private static TracingConfig tracing(ConfigNode root) {
+    if (!root.has("tracing")) {
+      return new TracingConfig("none", "http://localhost:4318", 1.0, List.of("tracecontext", "baggage", "b3"));
+    }
+    ConfigNode node = root.object("tracing");
+    String exporter = node.choice("exporter", "otlp", EXPORTERS);
+    String defaultEndpoint = exporter.equals("zipkin") ? "http://localhost:9411" : "http://localhost:4318";
+    TracingConfig tracing = new TracingConfig(
+        exporter,
+        url(node, "endpoint", defaultEndpoint),
+        node.decimal("samplingRatio", 1.0, 0.0, 1.0),
+        node.choices("propagators", List.of("tracecontext", "baggage", "b3"), PROPAGATORS));
+    node.finish();
+    return tracing;
+  }
+
+  private static AdminConfig admin(ConfigNode node) {
+    AdminConfig admin = new AdminConfig(port(node, "port", 15000));
+    node.finish();
+    return admin;
+  }
+
+  private static DrainConfig drain(ConfigNode node) {
+    DrainConfig drain = new DrainConfig(node.duration("timeout", Duration.ofSeconds(20), Duration.ZERO, Duration.ofMinutes(10)));
+    node.finish();
+    return drain;
+  }
+
+  private static GatewayConfig gateway(ConfigNode node) {
+    List<GatewayRoute> routes = new ArrayList<>();
+    for (ConfigNode route : node.objects("routes")) {
+      String pathPrefix = route.string("pathPrefix", "/");
+      if (!pathPrefix.startsWith("/")) {
+        throw new ConfigException(route.path("pathPrefix"), "must start with '/', got '" + pathPrefix + "'");
+      }
+      String host = route.optionalString("host");
+      String service = route.string("service", null);
+      checkName(route.path("service"), service, QUALIFIED_SERVICE_NAME);
+      routes.add(new GatewayRoute(pathPrefix, host, service, route.bool("transcode", false)));
+      route.finish();
+    }
+    DescriptorsConfig descriptors = null;
+    if (node.has("descriptors")) {
+      ConfigNode descriptorsNode = node.object("descriptors");
+      descriptors = new DescriptorsConfig(descriptorsNode.string("file", null));
+      descriptorsNode.finish();
+    }
+    ConfigNode limitNode = node.object("clientRateLimit");
+    ClientRateLimitConfig clientRateLimit = new ClientRateLimitConfig(
+        limitNode.integer("requestsPerMinute", 100, 1, 10_000_000),
+        limitNode.integer("maxTrackedClients", 100_000, 1, 10_000_000),
+        limitNode.bool("trustForwardedFor", false));
+    limitNode.finish();
+    GatewayConfig gateway = new GatewayConfig(
+        port(node, "port", 8080), routes, descriptors, clientRateLimit,
+        node.string("correlationHeader", "x-correlation-id").toLowerCase(java.util.Locale.ROOT));
+    node.finish();
+    return gateway;
+  }
+
+  /** Port 0 is accepted and means "any free port", which tests use. */
+  private static int port(ConfigNode node, String key, int defaultValue) {
+    return node.integer(key, defaultValue, 0, 65_535);
+  }
+
+  private static String url(ConfigNode node, String key, String defaultValue) {
+    String url = node.string(key, defaultValue);
+    if (!url.startsWith("http://") && !url.startsWith("https://")) {
+      throw new ConfigException(node.path(key), "must be an http:// or https:// URL, got '" + url + "'");
+    }
+    return url;
+  }
+
+  private static void checkName(String key, String name, Pattern pattern) {
+    if (!pattern.matcher(name).matches()) {
+      throw new ConfigException(key, "'" + name + "' is not a valid name (lower-case letters, digits and '-', "
+          + "at most 63 characters" + (pattern == QUALIFIED_SERVICE_NAME ? ", optionally '.namespace'" : "") + ")");
+    }
+  }
+
+  static void checkHostPort(String key, String address) {
+    int colon = address.lastIndexOf(':');
+    String host = colon > 0 ? address.substring(0, colon) : "";
+    String port = colon > 0 ? address.substring(colon + 1) : "";
+    boolean valid = !host.isEmpty() && port.matches("\\d{1,5}") && Integer.parseInt(port) <= 65_535
+        && (!host.contains(":") || (host.startsWith("[") && host.endsWith("]")));
+    if (!valid) {
+      throw new ConfigException(key, "'" + address + "' is not host:port (IPv6 as [::1]:port)");
+    }
+  }
+}

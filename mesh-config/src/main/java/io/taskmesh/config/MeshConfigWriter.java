@@ -1,0 +1,149 @@
+package io.taskmesh.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes a config in its canonical form: every key present, in a fixed order, so that two equal configs
+ * give the same text and the same {@link #hash}. {@code MeshConfigParser.parse(toYaml(c))} equals {@code c}.
+ */
+public final class MeshConfigWriter {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+
+  private MeshConfigWriter() {}
+
+  public static String toYaml(MeshConfig config) {
+    try {
+      return YAML.writeValueAsString(toTree(config));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a config tree of plain maps cannot fail to serialize", e);
+    }
+  }
+
+  /** A short hex SHA-256 of the canonical form: the "config hash" sidecars report and the operator counts. */
+  public static String hash(MeshConfig config) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(toYaml(config).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  /** The config as nested maps and lists of plain values, in canonical key order. */
+  public static Map<String, Object> toTree(MeshConfig config) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("service", config.service());
+    root.put("namespace", config.namespace());
+    root.put("inbound", inbound(config.inbound()));
+    root.put("outbound", outbound(config.outbound()));
+    root.put("tracing", tracing(config.tracing()));
+    root.put("admin", Map.of("port", config.admin().port()));
+    root.put("drain", Map.of("timeout", Durations.format(config.drain().timeout())));
+    if (config.gateway() != null) {
+      root.put("gateway", gateway(config.gateway()));
+    }
+    return root;
+  }
+
+  private static Map<String, Object> inbound(InboundConfig inbound) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("port", inbound.port());
+    node.put("appPort", inbound.appPort());
+    if (inbound.rateLimit() != null) {
+      Map<String, Object> limit = new LinkedHashMap<>();
+      limit.put("requestsPerSecond", inbound.rateLimit().requestsPerSecond());
+      limit.put("burst", inbound.rateLimit().burst());
+      node.put("rateLimit", limit);
+    }
+    node.put("maxConcurrentRequests", inbound.maxConcurrentRequests());
+    return node;
+  }
+
+  private static Map<String, Object> outbound(OutboundConfig outbound) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("port", outbound.port());
+    Map<String, Object> discovery = new LinkedHashMap<>();
+    if (outbound.discovery().address() != null) {
+      discovery.put("address", outbound.discovery().address());
+    }
+    discovery.put("static", new TreeMap<>(outbound.discovery().staticEndpoints()));
+    node.put("discovery", discovery);
+    node.put("defaults", policy(outbound.defaults()));
+    Map<String, Object> upstreams = new TreeMap<>();
+    outbound.upstreams().forEach((name, policy) -> upstreams.put(name, policy(policy)));
+    node.put("upstreams", upstreams);
+    return node;
+  }
+
+  private static Map<String, Object> policy(UpstreamPolicy policy) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("timeout", Durations.format(policy.timeout()));
+    Map<String, Object> retries = new LinkedHashMap<>();
+    retries.put("attempts", policy.retries().attempts());
+    retries.put("perTryTimeout", Durations.format(policy.retries().perTryTimeout()));
+    retries.put("retryOn", policy.retries().retryOn());
+    retries.put("budgetPercent", policy.retries().budgetPercent());
+    node.put("retries", retries);
+    CircuitBreakerPolicy breaker = policy.circuitBreaker();
+    Map<String, Object> circuitBreaker = new LinkedHashMap<>();
+    circuitBreaker.put("failureRateThreshold", breaker.failureRateThreshold());
+    circuitBreaker.put("minimumCalls", breaker.minimumCalls());
+    circuitBreaker.put("slidingWindow", breaker.slidingWindow());
+    circuitBreaker.put("waitInOpen", Durations.format(breaker.waitInOpen()));
+    circuitBreaker.put("permittedInHalfOpen", breaker.permittedInHalfOpen());
+    node.put("circuitBreaker", circuitBreaker);
+    Map<String, Object> outlier = new LinkedHashMap<>();
+    outlier.put("consecutiveFailures", policy.outlierDetection().consecutiveFailures());
+    outlier.put("baseEjection", Durations.format(policy.outlierDetection().baseEjection()));
+    outlier.put("maxEjectionPercent", policy.outlierDetection().maxEjectionPercent());
+    node.put("outlierDetection", outlier);
+    node.put("loadBalancer", policy.loadBalancer().name());
+    return node;
+  }
+
+  private static Map<String, Object> tracing(TracingConfig tracing) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("exporter", tracing.exporter());
+    node.put("endpoint", tracing.endpoint());
+    node.put("samplingRatio", tracing.samplingRatio());
+    node.put("propagators", tracing.propagators());
+    return node;
+  }
+
+  private static Map<String, Object> gateway(GatewayConfig gateway) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("port", gateway.port());
+    node.put("routes", gateway.routes().stream().map(route -> {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("pathPrefix", route.pathPrefix());
+      if (route.host() != null) {
+        r.put("host", route.host());
+      }
+      r.put("service", route.service());
+      r.put("transcode", route.transcode());
+      return r;
+    }).toList());
+    if (gateway.descriptors() != null) {
+      node.put("descriptors", Map.of("file", gateway.descriptors().file()));
+    }
+    Map<String, Object> limit = new LinkedHashMap<>();
+    limit.put("requestsPerMinute", gateway.clientRateLimit().requestsPerMinute());
+    limit.put("maxTrackedClients", gateway.clientRateLimit().maxTrackedClients());
+    limit.put("trustForwardedFor", gateway.clientRateLimit().trustForwardedFor());
+    node.put("clientRateLimit", limit);
+    node.put("correlationHeader", gateway.correlationHeader());
+    return node;
+  }
+}

@@ -1,0 +1,197 @@
+package io.taskmesh.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MeshConfigParserTest {
+
+  private static final String DESIGN_EXAMPLE = """
+      service: task-service
+      namespace: default
+      inbound:
+        port: 15006
+        appPort: 50051
+        rateLimit: {requestsPerSecond: 100, burst: 200}
+        maxConcurrentRequests: 1000
+      outbound:
+        port: 15001
+        discovery: {address: "taskmesh-operator.taskmesh-system.svc:15010", static: {task-service: ["127.0.0.1:25006"]}}
+        defaults:
+          timeout: 5s
+          retries: {attempts: 2, perTryTimeout: 1s, retryOn: [UNAVAILABLE], budgetPercent: 20}
+          circuitBreaker: {failureRateThreshold: 50, minimumCalls: 20, slidingWindow: 50, waitInOpen: 30s, permittedInHalfOpen: 5}
+          outlierDetection: {consecutiveFailures: 5, baseEjection: 30s, maxEjectionPercent: 50}
+          loadBalancer: P2C_EWMA
+        upstreams:
+          billing: {timeout: 2s, retries: {attempts: 3}, loadBalancer: ROUND_ROBIN}
+      tracing: {exporter: otlp, endpoint: "http://otel-collector:4318", samplingRatio: 1.0, propagators: [tracecontext, baggage, b3]}
+      admin: {port: 15000}
+      drain: {timeout: 20s}
+      gateway:
+        port: 8080
+        routes:
+          - {pathPrefix: /api/tasks, service: task-service, transcode: true}
+        descriptors: {file: /etc/taskmesh/descriptors.pb}
+        clientRateLimit: {requestsPerMinute: 100, maxTrackedClients: 100000, trustForwardedFor: false}
+        correlationHeader: x-correlation-id
+      """;
+
+  @Test
+  void theDesignDocumentsExampleParsesIntoTheRecords() {
+    MeshConfig config = MeshConfigParser.parse(DESIGN_EXAMPLE);
+
+    assertThat(config.service()).isEqualTo("task-service");
+    assertThat(config.inbound().rateLimit()).isEqualTo(new RateLimitConfig(100, 200));
+    assertThat(config.outbound().discovery().address()).isEqualTo("taskmesh-operator.taskmesh-system.svc:15010");
+    assertThat(config.outbound().discovery().staticEndpoints()).containsEntry("task-service", List.of("127.0.0.1:25006"));
+    assertThat(config.outbound().defaults().retries().perTryTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.tracing().exporter()).isEqualTo("otlp");
+    assertThat(config.gateway().routes()).containsExactly(new GatewayRoute("/api/tasks", null, "task-service", true));
+    assertThat(config.gateway().descriptors().file()).isEqualTo("/etc/taskmesh/descriptors.pb");
+  }
+
+  @Test
+  void everyOmittedKeyTakesTheDesignDefault() {
+    MeshConfig config = MeshConfig.defaults("task-service");
+
+    assertThat(config.namespace()).isEqualTo("default");
+    assertThat(config.inbound()).isEqualTo(new InboundConfig(15006, 50051, null, 1000));
+    assertThat(config.outbound().port()).isEqualTo(15001);
+    assertThat(config.outbound().discovery().hasControlPlane()).isFalse();
+    UpstreamPolicy defaults = config.outbound().defaults();
+    assertThat(defaults.timeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(defaults.retries()).isEqualTo(new RetryPolicy(2, Duration.ofSeconds(1), List.of("UNAVAILABLE"), 20));
+    assertThat(defaults.circuitBreaker()).isEqualTo(new CircuitBreakerPolicy(50, 20, 50, Duration.ofSeconds(30), 5));
+    assertThat(defaults.outlierDetection()).isEqualTo(new OutlierDetectionPolicy(5, Duration.ofSeconds(30), 50));
+    assertThat(defaults.loadBalancer()).isEqualTo(LoadBalancerPolicy.P2C_EWMA);
+    assertThat(config.tracing().enabled()).isFalse();
+    assertThat(config.admin().port()).isEqualTo(15000);
+    assertThat(config.drain().timeout()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(config.isGateway()).isFalse();
+  }
+
+  @Test
+  void anUpstreamOverrideReplacesOnlyTheKeysItNames() {
+    MeshConfig config = MeshConfigParser.parse(DESIGN_EXAMPLE);
+
+    UpstreamPolicy billing = config.outbound().policyFor("billing");
+    assertThat(billing.timeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(billing.retries().attempts()).isEqualTo(3);
+    assertThat(billing.retries().perTryTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(billing.loadBalancer()).isEqualTo(LoadBalancerPolicy.ROUND_ROBIN);
+    assertThat(billing.circuitBreaker()).isEqualTo(config.outbound().defaults().circuitBreaker());
+    assertThat(config.outbound().policyFor("anything-else")).isEqualTo(config.outbound().defaults());
+  }
+
+  @Test
+  void aTracingSectionWithoutExporterMeansOtlp() {
+    MeshConfig config = MeshConfigParser.parse("service: a\ntracing: {samplingRatio: 0.25}\n");
+
+    assertThat(config.tracing().exporter()).isEqualTo("otlp");
+    assertThat(config.tracing().samplingRatio()).isEqualTo(0.25);
+  }
+
+  @Test
+  void jsonIsReadAsWellAsYaml() {
+    MeshConfig config = MeshConfigParser.parse("{\"service\": \"a\", \"inbound\": {\"appPort\": 8080}}");
+
+    assertThat(config.inbound().appPort()).isEqualTo(8080);
+  }
+
+  @Test
+  void loadReadsAFile(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("proxy.yaml"), DESIGN_EXAMPLE);
+
+    assertThat(MeshConfigParser.load(file)).isEqualTo(MeshConfigParser.parse(DESIGN_EXAMPLE));
+  }
+
+  @Test
+  void aMissingFileIsAConfigErrorNamingTheFile(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.yaml");
+
+    assertThatThrownBy(() -> MeshConfigParser.load(missing))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(missing.toString());
+  }
+
+  @Test
+  void anUnknownKeyIsRejectedWithItsFullPathAndTheAllowedKeys() {
+    assertConfigError("service: a\noutbound: {defaults: {retries: {attemps: 3}}}\n",
+        "outbound.defaults.retries.attemps", "unknown key", "attempts");
+    assertConfigError("service: a\ncolour: blue\n", "colour", "unknown key");
+  }
+
+  @Test
+  void outOfRangeValuesNameTheKeyAndTheValue() {
+    assertConfigError("service: a\noutbound: {defaults: {retries: {attempts: 42}}}\n",
+        "outbound.defaults.retries.attempts", "between 1 and 10", "42");
+    assertConfigError("service: a\ninbound: {port: 70000}\n", "inbound.port", "70000");
+    assertConfigError("service: a\ntracing: {samplingRatio: 1.5}\n", "tracing.samplingRatio", "1.5");
+    assertConfigError("service: a\noutbound: {defaults: {circuitBreaker: {failureRateThreshold: 0}}}\n",
+        "outbound.defaults.circuitBreaker.failureRateThreshold", "between 1 and 100");
+  }
+
+  @Test
+  void wrongTypesNameTheKey() {
+    assertConfigError("service: a\ninbound: {port: fifteen}\n", "inbound.port", "whole number", "fifteen");
+    assertConfigError("service: a\ninbound: 3\n", "inbound", "mapping");
+    assertConfigError("service: a\noutbound: {defaults: {retries: {retryOn: UNAVAILABLE}}}\n",
+        "outbound.defaults.retries.retryOn", "list");
+  }
+
+  @Test
+  void badDurationsSayHowToWriteOne() {
+    assertConfigError("service: a\noutbound: {defaults: {timeout: 5 seconds}}\n",
+        "outbound.defaults.timeout", "500ms, 5s, 2m");
+    assertConfigError("service: a\noutbound: {defaults: {timeout: 0}}\n", "outbound.defaults.timeout", "between 1ms");
+  }
+
+  @Test
+  void enumsAndNamesAreChecked() {
+    assertConfigError("service: a\noutbound: {defaults: {loadBalancer: RANDOM}}\n",
+        "outbound.defaults.loadBalancer", "P2C_EWMA", "RANDOM");
+    assertConfigError("service: a\noutbound: {defaults: {retries: {retryOn: [UNAVAILABEL]}}}\n",
+        "outbound.defaults.retries.retryOn", "UNAVAILABEL");
+    assertConfigError("service: a\ntracing: {exporter: jaeger}\n", "tracing.exporter", "jaeger");
+    assertConfigError("service: Task_Service\n", "service", "Task_Service");
+    assertConfigError("service: a\noutbound: {upstreams: {Bad_Name: {}}}\n", "outbound.upstreams.Bad_Name", "valid name");
+  }
+
+  @Test
+  void staticEndpointsMustBeHostAndPort() {
+    assertConfigError("service: a\noutbound: {discovery: {static: {b: [\"127.0.0.1\"]}}}\n",
+        "outbound.discovery.static.b", "host:port");
+    assertConfigError("service: a\noutbound: {discovery: {address: \"control-plane\"}}\n",
+        "outbound.discovery.address", "host:port");
+    MeshConfig ipv6 = MeshConfigParser.parse("service: a\noutbound: {discovery: {static: {b: [\"[::1]:9000\"]}}}\n");
+    assertThat(ipv6.outbound().discovery().staticEndpoints().get("b")).containsExactly("[::1]:9000");
+  }
+
+  @Test
+  void theServiceNameIsRequiredAndGarbageIsNotAConfig() {
+    assertConfigError("inbound: {port: 1}\n", "service", "required");
+    assertConfigError("", "", "empty");
+    assertConfigError("service: [unclosed\n", "", "not valid YAML");
+  }
+
+  @Test
+  void gatewayRoutesAreValidated() {
+    assertConfigError("service: gw\ngateway: {routes: [{pathPrefix: api, service: a}]}\n",
+        "gateway.routes[0].pathPrefix", "must start with '/'");
+    assertConfigError("service: gw\ngateway: {routes: [{pathPrefix: /api}]}\n", "gateway.routes[0].service", "required");
+  }
+
+  private static void assertConfigError(String yaml, String key, String... fragments) {
+    assertThatThrownBy(() -> MeshConfigParser.parse(yaml))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(key))
+        .hasMessageContainingAll(fragments);
+  }
+}

@@ -1,0 +1,44 @@
+package io.taskmesh.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class MeshConfigWriterTest {
+
+  private static final String CONFIG = """
+      service: task-service
+      inbound: {rateLimit: {requestsPerSecond: 50, burst: 10}}
+      outbound:
+        discovery: {static: {billing: ["127.0.0.1:1", "127.0.0.1:2"]}}
+        upstreams: {billing: {timeout: 1500ms}}
+      tracing: {exporter: zipkin, samplingRatio: 0.5}
+      gateway: {routes: [{pathPrefix: /api, host: example.com, service: billing}]}
+      """;
+
+  @Test
+  void writingThenParsingGivesTheSameConfig() {
+    MeshConfig config = MeshConfigParser.parse(CONFIG);
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(config))).isEqualTo(config);
+    MeshConfig defaults = MeshConfig.defaults("plain");
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(defaults))).isEqualTo(defaults);
+  }
+
+  @Test
+  void theHashDependsOnContentNotOnHowTheFileWasWritten() {
+    MeshConfig compact = MeshConfigParser.parse(CONFIG);
+    MeshConfig spelledOut = MeshConfigParser.parse(MeshConfigWriter.toYaml(compact));
+    MeshConfig changed = MeshConfigParser.parse(CONFIG.replace("1500ms", "2s"));
+
+    assertThat(MeshConfigWriter.hash(spelledOut)).isEqualTo(MeshConfigWriter.hash(compact)).hasSize(16);
+    assertThat(MeshConfigWriter.hash(changed)).isNotEqualTo(MeshConfigWriter.hash(compact));
+  }
+
+  @Test
+  void theCanonicalFormSpellsOutDurationsAsWritten() {
+    String yaml = MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG));
+
+    assertThat(yaml).contains("timeout: 1500ms").contains("timeout: 5s").contains("waitInOpen: 30s");
+  }
+}
