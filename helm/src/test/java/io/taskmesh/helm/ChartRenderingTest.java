@@ -1,0 +1,125 @@
+package io.taskmesh.helm;
+
+import static io.taskmesh.helm.ChartFixture.only;
+import static io.taskmesh.helm.ChartFixture.render;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ChartRenderingTest {
+
+  @Test
+  void lintIsCleanEvenInStrictMode() {
+    LintResult result = ChartFixture.helm().lint().strict().call();
+
+    assertThat(result.isFailed()).as("helm lint: %s", result.getMessages()).isFalse();
+    assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+  }
+
+  static Stream<Arguments> documentedToggles() {
+    return Stream.of(
+        Arguments.of("defaults", Map.of()),
+        Arguments.of("webhook off", Map.of("webhook.enabled", false)),
+        Arguments.of("own certificate", Map.of("webhook.certificateSecret", "injector-tls")),
+        Arguments.of("fail closed", Map.of("webhook.failurePolicy", "Fail")),
+        Arguments.of("service monitor", Map.of("metrics.serviceMonitor.enabled", true)),
+        Arguments.of("no scrape annotations", Map.of("metrics.scrapeAnnotations", false)),
+        Arguments.of("two replicas without election", Map.of("operator.replicas", 2, "operator.leaderElection.enabled", false)),
+        Arguments.of("watched namespaces", Map.of("operator.watchNamespaces", "{team-a,team-b}")),
+        Arguments.of("private registry", Map.of("images.registry", "registry.example.com/", "images.operator.tag", "1.2.3")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("documentedToggles")
+  void everyDocumentedToggleRendersObjectsThatParseIntoTheirKind(String name, Map<String, Object> values) {
+    List<HasMetadata> objects = render(values);
+
+    assertThat(objects).isNotEmpty();
+    assertThat(objects).allSatisfy(object -> {
+      assertThat(object.getMetadata().getName()).isNotBlank();
+      if (object.getApiVersion().startsWith("monitoring.coreos.com/")) {
+        // the Prometheus Operator's kinds are not in the fabric8 core model
+        assertThat(((GenericKubernetesResource) object).getAdditionalProperties()).containsKey("spec");
+      } else {
+        assertThat(object).as("%s %s: kind unknown to the fabric8 model", object.getKind(), object.getMetadata().getName())
+            .isNotInstanceOf(GenericKubernetesResource.class);
+      }
+    });
+    assertThat(only(objects, Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo(only(objects, ServiceAccount.class).getMetadata().getName());
+  }
+
+  @Test
+  void theOperatorRunsNonRootWithAReadOnlyRootAndProbes() {
+    Deployment deployment = only(render(Map.of()), Deployment.class);
+    Container operator = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(operator.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(operator.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(operator.getStartupProbe()).isNotNull();
+    assertThat(operator.getLivenessProbe()).isNotNull();
+    assertThat(operator.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
+    assertThat(operator.getResources().getLimits()).containsKey("memory");
+  }
+
+  @Test
+  void imagesDefaultToTheChartVersionAndFollowTheRegistrySetting() {
+    Container defaults = only(render(Map.of()), Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    Container custom = only(render(Map.of("images.registry", "registry.example.com/")), Deployment.class)
+        .getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(defaults.getImage()).isEqualTo("taskmesh/operator:0.1.0-SNAPSHOT");
+    assertThat(env(defaults, "TASKMESH_PROXY_IMAGE")).isEqualTo("taskmesh/taskmesh-proxy:0.1.0-SNAPSHOT");
+    assertThat(env(defaults, "TASKMESH_TASK_SERVICE_IMAGE")).isEqualTo("taskmesh/task-service:0.1.0-SNAPSHOT");
+    assertThat(custom.getImage()).isEqualTo("registry.example.com/taskmesh/operator:0.1.0-SNAPSHOT");
+  }
+
+  @Test
+  void theWebhookPointsAtTheOperatorServiceAndTheOperatorKnowsItsName() {
+    List<HasMetadata> objects = render(Map.of());
+    MutatingWebhookConfiguration webhook = only(objects, MutatingWebhookConfiguration.class);
+    Service service = only(objects, Service.class);
+    Container operator = only(objects, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(webhook.getWebhooks()).allSatisfy(hook -> {
+      assertThat(hook.getClientConfig().getService().getName()).isEqualTo(service.getMetadata().getName());
+      assertThat(hook.getSideEffects()).isEqualTo("None");
+    });
+    assertThat(service.getSpec().getPorts()).anySatisfy(port -> assertThat(port.getPort()).isEqualTo(443));
+    assertThat(env(operator, "TASKMESH_WEBHOOK_CONFIG_NAME")).isEqualTo(webhook.getMetadata().getName());
+    assertThat(env(operator, "TASKMESH_DISCOVERY_ADDRESS")).isEqualTo("taskmesh-operator.taskmesh-system.svc:15010");
+  }
+
+  @Test
+  void turningTheWebhookOffRemovesItAndItsPermissions() {
+    List<HasMetadata> objects = render(Map.of("webhook.enabled", false));
+
+    assertThat(objects).noneMatch(MutatingWebhookConfiguration.class::isInstance);
+    assertThat(only(objects, ClusterRole.class).getRules())
+        .noneMatch(rule -> rule.getResources().contains("mutatingwebhookconfigurations"));
+    assertThat(only(objects, Role.class).getRules()).noneMatch(rule -> rule.getResources().contains("secrets"));
+  }
+
+  private static String env(Container container, String name) {
+    return container.getEnv().stream().filter(e -> e.getName().equals(name)).map(EnvVar::getValue).findFirst()
+        .orElseThrow(() -> new AssertionError("no env " + name));
+  }
+}
