@@ -1,0 +1,199 @@
+package io.taskmesh.e2e.local;
+
+import io.taskmesh.e2e.zipkin.ZipkinServer;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * taskmesh on one machine: task-service replicas sharing one PostgreSQL, a sidecar beside each, a client
+ * sidecar in front of them, and Zipkin when tracing is asked for. Every part is a real process; closing
+ * the mesh stops them all.
+ */
+public final class LocalMesh implements AutoCloseable {
+  private static final Duration START_BOUND = Duration.ofSeconds(120);
+
+  /**
+   * @param fixedPorts the readable layout of {@link PodPorts#fixed} (for people); otherwise free ports (for tests)
+   * @param zipkinJar {@code null} for no tracing
+   */
+  public record Options(int replicas, boolean fixedPorts, Path zipkinJar, Path workDir, String classpath) {}
+
+  /** One task-service pod: its app and its sidecar. */
+  public record Replica(int index, PodPorts ports, ChildProcess app, ChildProcess sidecar) {}
+
+  private final Options options;
+  private final Consumer<String> progress;
+  private final List<AutoCloseable> started = new ArrayList<>();
+  private final List<Replica> replicas = new ArrayList<>();
+  private EmbeddedPostgres postgres;
+  private ZipkinServer zipkin;
+  private PodPorts clientPorts;
+  private ChildProcess clientSidecar;
+
+  private LocalMesh(Options options, Consumer<String> progress) {
+    this.options = options;
+    this.progress = progress;
+  }
+
+  public static LocalMesh start(Options options, Consumer<String> progress) {
+    LocalMesh mesh = new LocalMesh(options, progress);
+    try {
+      mesh.startAll();
+      return mesh;
+    } catch (RuntimeException e) {
+      mesh.close();
+      throw e;
+    }
+  }
+
+  private void startAll() {
+    progress.accept("starting PostgreSQL (the store the replicas share)");
+    postgres = startPostgres();
+    if (options.zipkinJar() != null) {
+      int port = options.fixedPorts() ? 9411 : FreePorts.next();
+      progress.accept("starting Zipkin on 127.0.0.1:" + port);
+      zipkin = ZipkinServer.start(options.zipkinJar(), port, options.workDir().resolve("zipkin.log"), START_BOUND);
+      started.add(zipkin);
+    }
+    for (int i = 1; i <= options.replicas(); i++) {
+      replicas.add(startReplica(i));
+    }
+    clientPorts = options.fixedPorts() ? PodPorts.fixed(0) : PodPorts.ephemeral(false);
+    progress.accept("starting the client sidecar (outbound 127.0.0.1:" + clientPorts.outbound() + ")");
+    clientSidecar = startSidecar("client-sidecar",
+        SidecarConfigs.client(clientPorts, replicas.stream().map(Replica::ports).toList(), zipkinPort()));
+    for (Replica replica : replicas) {
+      awaitReady(replica.sidecar(), replica.ports().admin(), "/ready");
+    }
+    awaitReady(clientSidecar, clientPorts.admin(), "/healthz");
+    Readiness.await("the client sidecar listens on " + clientPorts.outbound(), START_BOUND, clientSidecar,
+        () -> Readiness.listening(clientPorts.outbound()));
+  }
+
+  private Replica startReplica(int index) {
+    PodPorts ports = options.fixedPorts() ? PodPorts.fixed(index) : PodPorts.ephemeral(true);
+    progress.accept("starting task-service replica " + index + " (app 127.0.0.1:" + ports.app()
+        + ", sidecar inbound " + ports.inbound() + ", admin " + ports.admin() + ")");
+    ChildProcess app = startApp(index, ports);
+    ChildProcess sidecar = startSidecar("sidecar-" + index, SidecarConfigs.replica(ports, zipkinPort()));
+    return new Replica(index, ports, app, sidecar);
+  }
+
+  private ChildProcess startApp(int index, PodPorts ports) {
+    ChildProcess app = ChildProcess.startJava("task-service-" + index, options.classpath(),
+        "io.taskmesh.taskservice.Main",
+        List.of("--port", Integer.toString(ports.app()), "--bind", "127.0.0.1",
+            "--database-url", postgres.getJdbcUrl("postgres", "postgres"), "--shutdown-grace-seconds", "5"),
+        Map.of(), options.workDir().resolve("task-service-" + index + ".log"));
+    started.add(app);
+    return app;
+  }
+
+  private ChildProcess startSidecar(String name, String config) {
+    Path file = write(options.workDir().resolve(name + ".yaml"), config);
+    ChildProcess sidecar = ChildProcess.startJava(name, options.classpath(), "io.taskmesh.sidecar.Main",
+        List.of("--config", file.toString()), Map.of("TASKMESH_CONFIG", file.toString()),
+        options.workDir().resolve(name + ".log"));
+    started.add(sidecar);
+    return sidecar;
+  }
+
+  private void awaitReady(ChildProcess sidecar, int adminPort, String path) {
+    URI uri = URI.create("http://127.0.0.1:" + adminPort + path);
+    Readiness.await(sidecar.name() + " answers " + uri, START_BOUND, sidecar, () -> Readiness.answers200(uri));
+  }
+
+  /** Where an app in the client pod sends its calls (with authority {@code task-service}). */
+  public String outboundTarget() {
+    return "127.0.0.1:" + clientPorts.outbound();
+  }
+
+  public URI clientAdmin() {
+    return URI.create("http://127.0.0.1:" + clientPorts.admin());
+  }
+
+  public List<Replica> replicas() {
+    return List.copyOf(replicas);
+  }
+
+  public ZipkinServer zipkin() {
+    return zipkin;
+  }
+
+  public String databaseUrl() {
+    return postgres.getJdbcUrl("postgres", "postgres");
+  }
+
+  /** The whole pod dies at once (app and sidecar), as when a node fails. */
+  public void killReplica(int index) {
+    Replica replica = replicas.get(index - 1);
+    replica.app().kill();
+    replica.sidecar().kill();
+  }
+
+  /** Every replica's app stops while the sidecars stay: the whole service is out. */
+  public void stopAllApps() {
+    replicas.forEach(replica -> replica.app().kill());
+  }
+
+  /** Starts every stopped app again on its old port. */
+  public void restartStoppedApps() {
+    for (int i = 0; i < replicas.size(); i++) {
+      Replica replica = replicas.get(i);
+      if (!replica.app().isAlive()) {
+        ChildProcess app = startApp(replica.index(), replica.ports());
+        replicas.set(i, new Replica(replica.index(), replica.ports(), app, replica.sidecar()));
+        Readiness.await("task-service-" + replica.index() + " listens", START_BOUND, app,
+            () -> Readiness.listening(replica.ports().app()));
+      }
+    }
+  }
+
+  private Integer zipkinPort() {
+    return zipkin == null ? null : zipkin.port();
+  }
+
+  private EmbeddedPostgres startPostgres() {
+    try {
+      EmbeddedPostgres started = EmbeddedPostgres.builder()
+          .setPort(options.fixedPorts() ? 55432 : 0)
+          .setDataDirectory(options.workDir().resolve("postgres"))
+          .setCleanDataDirectory(true)
+          .start();
+      this.started.add(started);
+      return started;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+    }
+  }
+
+  private static Path write(Path file, String content) {
+    try {
+      return Files.writeString(file, content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Stops everything that was started, newest first. */
+  @Override
+  public void close() {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception e) {
+        progress.accept("could not stop a part of the mesh cleanly: " + e.getMessage());
+      }
+    }
+    started.clear();
+  }
+}
