@@ -20,13 +20,17 @@ public final class ChildProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts {@code mainClass} in a new small JVM on {@code classpath}. */
-  public static ChildProcess startJava(String name, String classpath, String mainClass, List<String> args,
-      Map<String, String> env, Path log) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-Xms32m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-        "-cp", classpath, mainClass));
+  /** Flags for a JVM that should start fast and stay small, like every process of the local mesh. */
+  public static final List<String> SMALL_JVM =
+      List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+
+  /** Starts {@code mainClass} in a new JVM with {@code jvmFlags} on {@code classpath}. */
+  public static ChildProcess startJava(String name, List<String> jvmFlags, String classpath, String mainClass,
+      List<String> args, Map<String, String> env, Path log) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-cp", classpath, mainClass));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().putAll(env);

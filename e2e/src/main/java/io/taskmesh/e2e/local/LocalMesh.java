@@ -89,7 +89,7 @@ public final class LocalMesh implements AutoCloseable {
   }
 
   private ChildProcess startApp(int index, PodPorts ports) {
-    ChildProcess app = ChildProcess.startJava("task-service-" + index, options.classpath(),
+    ChildProcess app = ChildProcess.startJava("task-service-" + index, ChildProcess.SMALL_JVM, options.classpath(),
         "io.taskmesh.taskservice.Main",
         List.of("--port", Integer.toString(ports.app()), "--bind", "127.0.0.1",
             "--database-url", postgres.getJdbcUrl("postgres", "postgres"), "--shutdown-grace-seconds", "5"),
@@ -100,7 +100,7 @@ public final class LocalMesh implements AutoCloseable {
 
   private ChildProcess startSidecar(String name, String config) {
     Path file = write(options.workDir().resolve(name + ".yaml"), config);
-    ChildProcess sidecar = ChildProcess.startJava(name, options.classpath(), "io.taskmesh.sidecar.Main",
+    ChildProcess sidecar = ChildProcess.startJava(name, ChildProcess.SMALL_JVM, options.classpath(), "io.taskmesh.sidecar.Main",
         List.of("--config", file.toString()), Map.of("TASKMESH_CONFIG", file.toString()),
         options.workDir().resolve(name + ".log"));
     started.add(sidecar);

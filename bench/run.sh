@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: direct, taskmesh, nginx and haproxy paths to one task service on loopback.
+# Installs nginx and haproxy (Debian packages) when missing; every process it starts is stopped at the end.
+#
+#   bench/run.sh                       2 runs, 10 s per rate (about 7 minutes)
+#   BENCH_RUNS=3 BENCH_SECONDS=20 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in nginx haproxy; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+    echo "installing $tool"
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq >/dev/null && apt-get install -y -qq "$tool" >/dev/null
+    else
+      sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "$tool" >/dev/null
+    fi
+  fi
+done
+
+./mvnw -q -B -ntp -pl bench -am package -DskipTests
+exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
+  -Dbench.runs="${BENCH_RUNS:-2}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
+  -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out=bench/results \
+  io.taskmesh.bench.BenchMain

@@ -1,0 +1,115 @@
+package io.taskmesh.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.taskmesh.e2e.local.ChildProcess;
+import io.taskmesh.e2e.local.FreePorts;
+import io.taskmesh.e2e.local.Readiness;
+import io.taskmesh.taskservice.api.GetTaskRequest;
+import io.taskmesh.taskservice.api.TaskServiceGrpc;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Side-by-side run: direct, taskmesh, nginx and haproxy paths to one task service, same payload (GetTask),
+ * same rates, same machine, each more than once. Prints a Markdown table and writes a latency plot.
+ * Run it with {@code bench/run.sh}.
+ */
+public final class BenchMain {
+  private static final List<Integer> RATES = List.of(500, 2_000, 5_000);
+  private static final int CLOSED_LOOP_STREAMS = 64;
+
+  public static void main(String[] args) throws Exception {
+    int runs = Integer.parseInt(System.getProperty("bench.runs", "2"));
+    Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "5")));
+    Duration measured = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.seconds", "10")));
+    Path out = Files.createDirectories(Path.of(System.getProperty("bench.out", "bench/results")));
+    Path workDir = Files.createTempDirectory("taskmesh-bench");
+    String classpath = Files.readString(Path.of(System.getProperty("bench.classpath.file", "bench/target/classpath.txt"))).trim();
+
+    int appPort = FreePorts.next();
+    try (ChildProcess app = ChildProcess.startJava("task-service", List.of("-XX:+UseParallelGC", "-Xmx512m"), classpath,
+        "io.taskmesh.taskservice.Main",
+        List.of("--port", Integer.toString(appPort), "--bind", "127.0.0.1", "--database-url", "jdbc:h2:mem:bench"),
+        Map.of(), workDir.resolve("task-service.log"))) {
+      Readiness.await("the task service listens", Duration.ofSeconds(60), app, () -> Readiness.listening(appPort));
+      String taskId;
+      try (TaskClient client = TaskClient.connect("127.0.0.1:" + appPort)) {
+        taskId = client.create("benchmark payload", "a small task read again and again", "medium", "bench").getId();
+      }
+      Topologies topologies = new Topologies(workDir, classpath, appPort);
+      Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
+      paths.put("direct", topologies::direct);
+      paths.put("taskmesh", topologies::taskmesh);
+      paths.put("nginx", topologies::nginx);
+      paths.put("haproxy", topologies::haproxy);
+
+      List<ScenarioResult> results = new ArrayList<>();
+      for (int run = 1; run <= runs; run++) {
+        for (Map.Entry<String, Supplier<Topology>> path : paths.entrySet()) {
+          System.out.printf("run %d/%d: %s%n", run, runs, path.getKey());
+          try (Topology topology = path.getValue().get()) {
+            results.add(measure(topology, run, taskId, warmUp, measured));
+          }
+        }
+      }
+      String header = "### Side-by-side, " + LocalDate.now() + ", " + Runtime.getRuntime().availableProcessors()
+          + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask";
+      String table = MarkdownReport.render(results, RATES, header);
+      System.out.println(table);
+      Files.writeString(out.resolve("latest.md"), table);
+      LatencyPlot.write(results, RATES, out.resolve("latency.png"));
+      System.out.println("wrote " + out.resolve("latest.md") + " and " + out.resolve("latency.png"));
+    }
+  }
+
+  private static ScenarioResult measure(Topology topology, int run, String taskId, Duration warmUp, Duration measured)
+      throws InterruptedException {
+    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(topology.target()).usePlaintext();
+    if (topology.authority() != null) {
+      builder.overrideAuthority(topology.authority());
+    }
+    ManagedChannel channel = builder.build();
+    TaskServiceGrpc.TaskServiceFutureStub stub = TaskServiceGrpc.newFutureStub(channel);
+    GetTaskRequest request = GetTaskRequest.newBuilder().setId(taskId).build();
+    LoadGenerator load = new LoadGenerator(() -> stub.withDeadlineAfter(10, TimeUnit.SECONDS).getTask(request));
+    load.closedLoop(16, Duration.ZERO, warmUp);
+
+    AtomicLong maxRss = new AtomicLong();
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleAtFixedRate(() -> topology.proxyPids().forEach(pid ->
+        maxRss.accumulateAndGet(ProcessStats.rssBytes(pid), Math::max)), 0, 500, TimeUnit.MILLISECONDS);
+    double cpuBefore = cpu(topology);
+    Map<Integer, LoadResult> openLoop = new LinkedHashMap<>();
+    long requests = 0;
+    for (int rate : RATES) {
+      LoadResult result = load.openLoop(rate, Duration.ofSeconds(1), measured);
+      openLoop.put(rate, result);
+      requests += result.succeeded();
+    }
+    LoadResult closedLoop = load.closedLoop(CLOSED_LOOP_STREAMS, Duration.ofSeconds(1), measured);
+    requests += closedLoop.succeeded();
+    double cpuSeconds = cpu(topology) - cpuBefore;
+    sampler.shutdownNow();
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    int proxies = Math.max(1, topology.proxyPids().size());
+    double cpuPer1000 = topology.proxyPids().isEmpty() ? 0 : cpuSeconds * 1000 / proxies / (requests / 1000.0);
+    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, maxRss.get());
+  }
+
+  private static double cpu(Topology topology) {
+    return topology.proxyPids().stream().mapToDouble(ProcessStats::cpuSeconds).sum();
+  }
+}

@@ -1,0 +1,113 @@
+package io.taskmesh.bench;
+
+import io.taskmesh.e2e.local.ChildProcess;
+import io.taskmesh.e2e.local.FreePorts;
+import io.taskmesh.e2e.local.Readiness;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The four paths compared, each client → (outbound hop → inbound hop →) task service, on loopback:
+ * direct, taskmesh sidecars, nginx and haproxy.
+ */
+public final class Topologies {
+  /** JVM flags of a sidecar under load: a small heap and the serial collector, as in a pod. */
+  public static final List<String> SIDECAR_JVM = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx96m",
+      "-XX:MaxDirectMemorySize=64m", "-Xss512k", "-XX:+ExitOnOutOfMemoryError");
+
+  private final Path workDir;
+  private final String classpath;
+  private final int appPort;
+
+  public Topologies(Path workDir, String classpath, int appPort) {
+    this.workDir = workDir;
+    this.classpath = classpath;
+    this.appPort = appPort;
+  }
+
+  public Topology direct() {
+    return new Simple("direct", "127.0.0.1:" + appPort, null, List.of(), () -> { });
+  }
+
+  public Topology taskmesh() {
+    int inbound = FreePorts.next();
+    int serverAdmin = FreePorts.next();
+    int outbound = FreePorts.next();
+    int clientAdmin = FreePorts.next();
+    ChildProcess server = sidecar("server-sidecar", """
+        service: task-service
+        inbound: {port: %d, appPort: %d}
+        outbound: {port: %d}
+        admin: {port: %d}
+        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin);
+    ChildProcess client = sidecar("client-sidecar", """
+        service: bench-client
+        inbound: {port: %d, appPort: 1}
+        outbound: {port: %d, discovery: {static: {task-service: ["127.0.0.1:%d"]}}}
+        admin: {port: %d}
+        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin);
+    return new Simple("taskmesh", "127.0.0.1:" + outbound, "task-service", List.of(client.pid(), server.pid()), () -> {
+      client.close();
+      server.close();
+    });
+  }
+
+  public Topology nginx() {
+    int inbound = FreePorts.next();
+    int outbound = FreePorts.next();
+    PeerProxy server = PeerProxy.nginx(dir("nginx-in"), inbound, appPort);
+    PeerProxy client = PeerProxy.nginx(dir("nginx-out"), outbound, inbound);
+    return new Simple("nginx", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()), () -> {
+      client.close();
+      server.close();
+    });
+  }
+
+  public Topology haproxy() {
+    int inbound = FreePorts.next();
+    int outbound = FreePorts.next();
+    PeerProxy server = PeerProxy.haproxy(dir("haproxy-in"), inbound, appPort);
+    PeerProxy client = PeerProxy.haproxy(dir("haproxy-out"), outbound, inbound);
+    return new Simple("haproxy", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()), () -> {
+      client.close();
+      server.close();
+    });
+  }
+
+  /** Starts one sidecar and waits until its admin port answers /healthz. */
+  public ChildProcess sidecar(String name, String config, int adminPort) {
+    Path file = write(workDir.resolve(name + ".yaml"), config);
+    ChildProcess sidecar = ChildProcess.startJava(name, SIDECAR_JVM, classpath, "io.taskmesh.sidecar.Main",
+        List.of("--config", file.toString()), Map.of("TASKMESH_CONFIG", file.toString()),
+        workDir.resolve(name + ".log"));
+    URI health = URI.create("http://127.0.0.1:" + adminPort + "/healthz");
+    Readiness.await(name + " answers " + health, Duration.ofSeconds(60), sidecar, () -> Readiness.answers200(health));
+    return sidecar;
+  }
+
+  private Path dir(String name) {
+    return workDir.resolve(name);
+  }
+
+  private static Path write(Path file, String content) {
+    try {
+      return Files.writeString(file, content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private record Simple(String name, String target, String authority, List<Long> proxyPids, Runnable stop)
+      implements Topology {
+    @Override
+    public void close() {
+      stop.run();
+    }
+  }
+}
