@@ -1,0 +1,69 @@
+package io.taskmesh.sidecar;
+
+import io.taskmesh.config.ConfigException;
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.config.ConfigWatcher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code java -jar taskmesh-proxy.jar --config proxy.yaml} (or env {@code TASKMESH_CONFIG}). Exits 2 with
+ * the offending key when the config is invalid; drains on SIGTERM.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    Path file = configPath(args);
+    if (file == null) {
+      System.err.println("usage: taskmesh-proxy --config <proxy.yaml>   (or set TASKMESH_CONFIG)");
+      System.exit(2);
+    }
+    String content;
+    MeshConfig config;
+    try {
+      content = Files.readString(file);
+      config = MeshConfigParser.parse(content);
+    } catch (IOException e) {
+      System.err.println("taskmesh-proxy: cannot read config " + file + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    } catch (ConfigException e) {
+      System.err.println("taskmesh-proxy: invalid config " + file + ": " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Sidecar sidecar = Sidecar.start(config, "0.0.0.0");
+    ConfigWatcher watcher = new ConfigWatcher(file, content, Duration.ofSeconds(2), sidecar::apply,
+        rejected -> sidecar.configRejected());
+    log.info("event=started outbound={} inbound={} admin={}", sidecar.outboundPort(), sidecar.inboundPort(),
+        sidecar.adminPort());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("event=draining timeout={}", sidecar.drainTimeout());
+      sidecar.drain();
+      watcher.close();
+      sidecar.close();
+      stopped.countDown();
+    }, "taskmesh-drain"));
+    stopped.await();
+  }
+
+  private static Path configPath(String[] args) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals("--config")) {
+        return Path.of(args[i + 1]);
+      }
+    }
+    String env = System.getenv("TASKMESH_CONFIG");
+    return env == null || env.isBlank() ? null : Path.of(env);
+  }
+}

@@ -1,0 +1,179 @@
+package io.taskmesh.sidecar;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.MeshConfigWriter;
+import io.taskmesh.sidecar.admin.AdminServer;
+import io.taskmesh.sidecar.admin.AdminServer.Page;
+import io.taskmesh.sidecar.cluster.Cluster;
+import io.taskmesh.sidecar.cluster.ClusterManager;
+import io.taskmesh.sidecar.cluster.Endpoint;
+import io.taskmesh.sidecar.cluster.UpstreamConnector;
+import io.taskmesh.sidecar.discovery.EndpointAddress;
+import io.taskmesh.sidecar.discovery.EndpointSource;
+import io.taskmesh.sidecar.discovery.StaticEndpointSource;
+import io.taskmesh.sidecar.filter.MetricsFilter;
+import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.sidecar.listener.ProxyListener;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One running proxy: outbound and inbound listeners, their clusters, the admin port. Reading
+ * {@link #start} shows how the parts connect; {@link InboundChain} and {@link OutboundChain} show
+ * what each request passes through.
+ */
+public final class Sidecar implements AutoCloseable {
+  private final NettyResources netty;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ClusterManager outboundClusters;
+  private final Cluster localApp;
+  private final EndpointSource discovery;
+  private final ProxyListener outbound;
+  private final ProxyListener inbound;
+  private final AdminServer admin;
+  private volatile MeshConfig config;
+  private volatile boolean draining;
+
+  private Sidecar(MeshConfig config, String publicBindAddress, NettyResources netty) {
+    this.config = config;
+    this.netty = netty;
+    UpstreamConnector connector = new UpstreamConnector(netty);
+    List<StreamFilter> filters = List.of(new MetricsFilter(registry));
+
+    outboundClusters = new ClusterManager(connector, service -> this.config.outbound().policyFor(service).loadBalancer());
+    discovery = new StaticEndpointSource(config.outbound().discovery().staticEndpoints());
+    discovery.start(outboundClusters);
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
+        OutboundChain.assemble(outboundClusters, filters));
+
+    localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
+    localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
+    inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
+        InboundChain.assemble(config.service(), localApp, filters));
+
+    Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.ACTIVE))
+        .tag("service", "all").tag("state", "active").register(registry);
+    Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.DRAINING))
+        .tag("service", "all").tag("state", "draining").register(registry);
+    admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /**
+   * Starts listening on the ports of {@code config} (0 means any free port).
+   *
+   * @param publicBindAddress where inbound and admin listen: {@code 0.0.0.0} in a pod, loopback in tests
+   */
+  public static Sidecar start(MeshConfig config, String publicBindAddress) {
+    return new Sidecar(config, publicBindAddress, NettyResources.sizedToCores());
+  }
+
+  public int outboundPort() {
+    return outbound.port();
+  }
+
+  public int inboundPort() {
+    return inbound.port();
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  public MeshConfig config() {
+    return config;
+  }
+
+  /** The outbound clusters; also the listener discovery sources feed. */
+  public ClusterManager outboundClusters() {
+    return outboundClusters;
+  }
+
+  /** A new config accepted by hot reload: new static endpoints and balancer choices apply at once. */
+  public void apply(MeshConfig newConfig) {
+    config = newConfig;
+    outboundClusters.usePolicies(service -> newConfig.outbound().policyFor(service).loadBalancer());
+    new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    configReloads("accepted").increment();
+  }
+
+  public void configRejected() {
+    configReloads("rejected").increment();
+  }
+
+  private Counter configReloads(String result) {
+    return Counter.builder("taskmesh.config.reloads").tag("result", result).register(registry);
+  }
+
+  /**
+   * Graceful drain: /ready fails, no new connections, GOAWAY to every client, then waits up to
+   * {@code drain.timeout} for in-flight requests to finish.
+   */
+  public void drain() {
+    draining = true;
+    outbound.stopAccepting();
+    inbound.stopAccepting();
+    outbound.closeConnections();
+    inbound.closeConnections();
+  }
+
+  private double countEndpoints(Endpoint.State state) {
+    return outboundClusters.clusters().values().stream()
+        .flatMap(cluster -> cluster.endpoints().stream())
+        .filter(endpoint -> endpoint.state() == state)
+        .count();
+  }
+
+  private Map<String, Supplier<Page>> adminPages() {
+    Map<String, Supplier<Page>> pages = new LinkedHashMap<>();
+    pages.put("/healthz", () -> Page.text(200, "ok\n"));
+    pages.put("/ready", () -> draining ? Page.text(503, "draining\n") : Page.text(200, "ready\n"));
+    pages.put("/metrics", () -> new Page(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+    pages.put("/config", () -> Page.json("{\"hash\":\"" + MeshConfigWriter.hash(config) + "\",\"config\":"
+        + Json.quote(MeshConfigWriter.toYaml(config)) + "}"));
+    pages.put("/clusters", () -> Page.json(clustersJson()));
+    return pages;
+  }
+
+  private String clustersJson() {
+    StringBuilder json = new StringBuilder("{");
+    Map<String, Cluster> clusters = new LinkedHashMap<>(outboundClusters.clusters());
+    clusters.put("inbound|" + localApp.service(), localApp);
+    String separator = "";
+    for (Map.Entry<String, Cluster> entry : clusters.entrySet()) {
+      json.append(separator).append(Json.quote(entry.getKey())).append(":[");
+      String endpointSeparator = "";
+      for (Endpoint endpoint : entry.getValue().endpoints()) {
+        json.append(endpointSeparator).append("{\"address\":").append(Json.quote(endpoint.address().toString()))
+            .append(",\"state\":").append(Json.quote(endpoint.state().name()))
+            .append(",\"outstanding\":").append(endpoint.outstanding())
+            .append(",\"requests\":").append(endpoint.requests())
+            .append(",\"connections\":").append(endpoint.connections())
+            .append(",\"ewmaLatencyMillis\":").append(String.format("%.3f", endpoint.ewmaLatencyNanos() / 1e6))
+            .append('}');
+        endpointSeparator = ",";
+      }
+      json.append(']');
+      separator = ",";
+    }
+    return json.append('}').toString();
+  }
+
+  @Override
+  public void close() {
+    drain();
+    admin.close();
+    discovery.close();
+    netty.close();
+  }
+
+  Duration drainTimeout() {
+    return config.drain().timeout();
+  }
+}

@@ -1,0 +1,41 @@
+package io.taskmesh.sidecar.cluster;
+
+import io.taskmesh.config.LoadBalancerPolicy;
+import io.taskmesh.sidecar.discovery.EndpointAddress;
+import io.taskmesh.sidecar.discovery.EndpointListener;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/** All clusters of one side of the proxy, fed by discovery. */
+public final class ClusterManager implements EndpointListener {
+  private final UpstreamConnector connector;
+  private volatile Function<String, LoadBalancerPolicy> policies;
+  private final Map<String, Cluster> clusters = new ConcurrentHashMap<>();
+
+  public ClusterManager(UpstreamConnector connector, Function<String, LoadBalancerPolicy> policies) {
+    this.connector = connector;
+    this.policies = policies;
+  }
+
+  public Optional<Cluster> cluster(String service) {
+    return Optional.ofNullable(clusters.get(service));
+  }
+
+  public Map<String, Cluster> clusters() {
+    return Map.copyOf(clusters);
+  }
+
+  @Override
+  public void onEndpoints(String service, List<EndpointAddress> endpoints) {
+    clusters.computeIfAbsent(service, name -> new Cluster(name, connector, policies.apply(name))).update(endpoints);
+  }
+
+  /** A new config's balancer choices, applied to existing clusters too. */
+  public void usePolicies(Function<String, LoadBalancerPolicy> newPolicies) {
+    this.policies = newPolicies;
+    clusters.forEach((service, cluster) -> cluster.useBalancer(newPolicies.apply(service)));
+  }
+}

@@ -1,0 +1,74 @@
+package io.taskmesh.sidecar.cluster;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.Future;
+import io.taskmesh.sidecar.discovery.EndpointAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One backend address of a cluster: its connection pool and the load figures the balancer reads. */
+public final class Endpoint {
+  public enum State { ACTIVE, DRAINING }
+
+  /** Weight of the newest latency sample in the moving average. */
+  private static final double EWMA_ALPHA = 0.3;
+  private static final long INITIAL_LATENCY_NANOS = 1_000_000;
+
+  private final EndpointAddress address;
+  private final EndpointConnectionPool pool;
+  private final AtomicInteger outstanding = new AtomicInteger();
+  private final AtomicLong requests = new AtomicLong();
+  private volatile double ewmaLatencyNanos = INITIAL_LATENCY_NANOS;
+  private volatile State state = State.ACTIVE;
+
+  Endpoint(EndpointAddress address, UpstreamConnector connector) {
+    this.address = address;
+    this.pool = new EndpointConnectionPool(connector, this);
+  }
+
+  public EndpointAddress address() {
+    return address;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  public int outstanding() {
+    return outstanding.get();
+  }
+
+  public long requests() {
+    return requests.get();
+  }
+
+  public double ewmaLatencyNanos() {
+    return ewmaLatencyNanos;
+  }
+
+  public int connections() {
+    return pool.connectionCount();
+  }
+
+  /** Starts a request here: counts it outstanding until {@link #requestFinished()}. */
+  public Future<Http2StreamChannel> openStream(ChannelHandler handler) {
+    outstanding.incrementAndGet();
+    requests.incrementAndGet();
+    return pool.openStream(handler);
+  }
+
+  public void requestFinished() {
+    outstanding.decrementAndGet();
+  }
+
+  /** Time to the first response headers, a latency sample that also suits long streams. */
+  public synchronized void recordLatency(long nanos) {
+    ewmaLatencyNanos = ewmaLatencyNanos * (1 - EWMA_ALPHA) + nanos * EWMA_ALPHA;
+  }
+
+  void drain() {
+    state = State.DRAINING;
+    pool.drain();
+  }
+}

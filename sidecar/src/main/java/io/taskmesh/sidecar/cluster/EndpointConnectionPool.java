@@ -1,0 +1,63 @@
+package io.taskmesh.sidecar.cluster;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The HTTP/2 connections to one endpoint: streams share a connection until the peer's
+ * SETTINGS_MAX_CONCURRENT_STREAMS is reached, then another connection opens. A draining pool opens
+ * nothing new and closes each connection once its last stream is done.
+ */
+final class EndpointConnectionPool {
+  private final UpstreamConnector connector;
+  private final Endpoint endpoint;
+  private final List<UpstreamConnection> connections = new ArrayList<>();
+  private boolean draining;
+
+  EndpointConnectionPool(UpstreamConnector connector, Endpoint endpoint) {
+    this.connector = connector;
+    this.endpoint = endpoint;
+  }
+
+  synchronized Future<Http2StreamChannel> openStream(ChannelHandler handler) {
+    connections.removeIf(UpstreamConnection::isClosed);
+    UpstreamConnection usable = null;
+    for (UpstreamConnection connection : connections) {
+      if (connection.acceptsStreams()) {
+        usable = connection;
+        break;
+      }
+    }
+    if (usable == null) {
+      usable = new UpstreamConnection(connector, endpoint, this::closeIdleIfDraining);
+      connections.add(usable);
+    }
+    return usable.openStream(handler);
+  }
+
+  synchronized int connectionCount() {
+    connections.removeIf(UpstreamConnection::isClosed);
+    return connections.size();
+  }
+
+  synchronized void drain() {
+    draining = true;
+    closeIdleIfDraining();
+  }
+
+  private synchronized void closeIdleIfDraining() {
+    if (!draining) {
+      return;
+    }
+    connections.removeIf(connection -> {
+      if (connection.openStreams() == 0) {
+        connection.close();
+        return true;
+      }
+      return false;
+    });
+  }
+}

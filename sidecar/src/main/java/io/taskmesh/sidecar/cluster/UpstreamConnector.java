@@ -1,0 +1,50 @@
+package io.taskmesh.sidecar.cluster;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.sidecar.codec.Http2Codecs;
+import io.taskmesh.sidecar.discovery.EndpointAddress;
+
+/** Opens HTTP/2 connections (h2c prior knowledge) to endpoints. */
+public final class UpstreamConnector {
+  private final NettyResources netty;
+
+  public UpstreamConnector(NettyResources netty) {
+    this.netty = netty;
+  }
+
+  ChannelFuture connect(EndpointAddress address, Runnable onGoAway) {
+    return new Bootstrap()
+        .group(netty.workers())
+        .channel(netty.channelType())
+        .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(Http2Codecs.client());
+            ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof Http2GoAwayFrame) {
+                  onGoAway.run();
+                }
+                io.netty.util.ReferenceCountUtil.release(msg);
+              }
+            });
+          }
+        })
+        .connect(address.host(), address.port());
+  }
+}

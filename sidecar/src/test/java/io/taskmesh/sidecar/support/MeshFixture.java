@@ -1,0 +1,93 @@
+package io.taskmesh.sidecar.support;
+
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.Sidecar;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.TaskServerOptions;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Real parts on loopback, ephemeral ports: task-service backends, server sidecars in front of them and
+ * client sidecars that reach them. Closes everything it started, newest first.
+ */
+public final class MeshFixture implements AutoCloseable {
+  public static final String SERVICE = "task-service";
+
+  private final List<AutoCloseable> started = new ArrayList<>();
+
+  /** A task-service with its own in-memory database, so each backend's tasks tell who served what. */
+  public TaskServer backend() {
+    TaskServer server = TaskServer.start(TaskServerOptions.defaults().withPort(0).withBindAddress("127.0.0.1")
+        .withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1"));
+    started.add(server);
+    return server;
+  }
+
+  /** The sidecar beside a backend: inbound to its app port. */
+  public Sidecar serverSidecar(TaskServer app) {
+    return sidecar(MeshConfigParser.parse("""
+        service: %s
+        inbound: {port: 0, appPort: %d}
+        outbound: {port: 0}
+        admin: {port: 0}
+        """.formatted(SERVICE, app.port())));
+  }
+
+  /** The sidecar beside a caller: outbound to {@code task-service} at the given ports, round robin or P2C. */
+  public Sidecar clientSidecar(String loadBalancer, int... upstreamPorts) {
+    return sidecar(MeshConfigParser.parse(clientConfigYaml(loadBalancer, upstreamPorts)));
+  }
+
+  public static String clientConfigYaml(String loadBalancer, int... upstreamPorts) {
+    String endpoints = java.util.Arrays.stream(upstreamPorts).mapToObj(port -> "\"127.0.0.1:" + port + "\"")
+        .collect(Collectors.joining(", "));
+    return """
+        service: caller
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery:
+            static: {%s: [%s]}
+          defaults: {loadBalancer: %s}
+        admin: {port: 0}
+        """.formatted(SERVICE, endpoints, loadBalancer);
+  }
+
+  public Sidecar sidecar(MeshConfig config) {
+    Sidecar sidecar = Sidecar.start(config, "127.0.0.1");
+    started.add(sidecar);
+    return sidecar;
+  }
+
+  /** A grpc-java client that names {@code task-service} and connects to the sidecar's outbound port. */
+  public TaskClient clientThrough(Sidecar clientSidecar) {
+    TaskClient client = TaskClient.connect("127.0.0.1:" + clientSidecar.outboundPort(), SERVICE, Duration.ofSeconds(10));
+    started.add(client);
+    return client;
+  }
+
+  public TaskClient directClient(TaskServer server) {
+    TaskClient client = TaskClient.connect("127.0.0.1:" + server.port());
+    started.add(client);
+    return client;
+  }
+
+  public <T extends AutoCloseable> T closeLater(T resource) {
+    started.add(resource);
+    return resource;
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      started.get(i).close();
+    }
+    started.clear();
+  }
+}
