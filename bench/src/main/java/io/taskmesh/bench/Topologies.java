@@ -84,7 +84,8 @@ public final class Topologies {
   public ChildProcess sidecar(String name, String config, int adminPort) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
     ChildProcess sidecar = ChildProcess.startJava(name, SIDECAR_JVM, classpath, "io.taskmesh.sidecar.Main",
-        List.of("--config", file.toString()), Map.of("TASKMESH_CONFIG", file.toString()),
+        List.of("--config", file.toString()),
+        Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         workDir.resolve(name + ".log"));
     URI health = URI.create("http://127.0.0.1:" + adminPort + "/healthz");
     Readiness.await(name + " answers " + health, Duration.ofSeconds(60), sidecar, () -> Readiness.answers200(health));

@@ -41,7 +41,9 @@ public final class Main {
       System.exit(2);
       return;
     }
-    Sidecar sidecar = Sidecar.start(config, "0.0.0.0");
+    // 0.0.0.0 in a pod; 127.0.0.1 where pods share one host's loopback (the local mesh, tests)
+    String bindAddress = System.getenv().getOrDefault("TASKMESH_BIND_ADDRESS", "0.0.0.0");
+    Sidecar sidecar = Sidecar.start(config, bindAddress);
     ConfigWatcher watcher = new ConfigWatcher(file, content, Duration.ofSeconds(2), sidecar::apply,
         rejected -> sidecar.configRejected());
     log.info("event=started outbound={} inbound={} admin={}", sidecar.outboundPort(), sidecar.inboundPort(),

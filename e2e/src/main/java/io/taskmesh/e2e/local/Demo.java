@@ -52,7 +52,11 @@ public final class Demo {
     for (int i = 0; i < steps.size(); i++) {
       out.printf("%n[%d/%d] %s%n", i + 1, steps.size(), titles.get(i));
       long stepStart = System.nanoTime();
-      steps.get(i).run();
+      try {
+        steps.get(i).run();
+      } catch (StatusRuntimeException e) {
+        out.printf("  this step failed: %s: %s%n", e.getStatus().getCode(), e.getStatus().getDescription());
+      }
       out.printf("      (%.1f s)%n", (System.nanoTime() - stepStart) / 1e9);
     }
     out.printf("%nDemo finished in %.1f s.%n", (System.nanoTime() - start) / 1e9);
@@ -155,9 +159,9 @@ public final class Demo {
       traces.clear();
       traces.addAll(zipkin.traces("task-cli", 1));
       return !traces.isEmpty();
-    }, Duration.ofSeconds(15));
+    }, Duration.ofSeconds(5));
     if (traces.isEmpty()) {
-      out.println("  no trace reached Zipkin");
+      out.println("  no trace reached Zipkin within 5 s (is the sidecar exporting spans?)");
       return;
     }
     TraceTree.render(zipkin.trace(traces.get(0).get(0).traceId())).lines().forEach(line -> out.println("  " + line));

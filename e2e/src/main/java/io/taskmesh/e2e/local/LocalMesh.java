@@ -101,7 +101,8 @@ public final class LocalMesh implements AutoCloseable {
   private ChildProcess startSidecar(String name, String config) {
     Path file = write(options.workDir().resolve(name + ".yaml"), config);
     ChildProcess sidecar = ChildProcess.startJava(name, ChildProcess.SMALL_JVM, options.classpath(), "io.taskmesh.sidecar.Main",
-        List.of("--config", file.toString()), Map.of("TASKMESH_CONFIG", file.toString()),
+        List.of("--config", file.toString()),
+        Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         options.workDir().resolve(name + ".log"));
     started.add(sidecar);
     return sidecar;

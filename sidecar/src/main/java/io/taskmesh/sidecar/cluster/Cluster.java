@@ -1,24 +1,32 @@
 package io.taskmesh.sidecar.cluster;
 
 import io.taskmesh.config.LoadBalancerPolicy;
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.OutlierDetectionPolicy;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The endpoints behind one service and the balancer that picks among them. An endpoint set update
  * adds new endpoints at once; removed ones stop getting requests and drain (in-flight ones finish).
+ * Endpoints that keep failing (connect refused, reset) are ejected for a while by the outlier detector.
  */
 public final class Cluster {
+  private static final OutlierDetectionPolicy DEFAULT_OUTLIER_POLICY =
+      MeshConfig.defaults("any").outbound().defaults().outlierDetection();
+
   private final String service;
   private final UpstreamConnector connector;
   private volatile LoadBalancer balancer;
   private volatile List<Endpoint> active = List.of();
   private final Map<EndpointAddress, Endpoint> endpoints = new LinkedHashMap<>();
   private final List<Endpoint> draining = new ArrayList<>();
+  private final OutlierDetector<Endpoint> outliers = new OutlierDetector<>(DEFAULT_OUTLIER_POLICY, System::nanoTime);
 
   public Cluster(String service, UpstreamConnector connector, LoadBalancerPolicy policy) {
     this.service = service;
@@ -31,8 +39,36 @@ public final class Cluster {
   }
 
   public Optional<Endpoint> choose() {
+    return choose(Set.of());
+  }
+
+  /**
+   * An endpoint not in {@code excluded} (those a request already failed to reach), skipping ejected
+   * ones unless every candidate is ejected: then any candidate is better than none.
+   */
+  public Optional<Endpoint> choose(Set<Endpoint> excluded) {
     List<Endpoint> current = active;
-    return current.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(current));
+    if (excluded.isEmpty() && !outliers.hasEjections()) {
+      return current.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(current));
+    }
+    List<Endpoint> candidates = current.stream().filter(e -> !excluded.contains(e)).toList();
+    List<Endpoint> healthy = candidates.stream().filter(e -> !outliers.isEjected(e)).toList();
+    List<Endpoint> pool = healthy.isEmpty() ? candidates : healthy;
+    return pool.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(pool));
+  }
+
+  /** The endpoint answered: its run of failures ends. */
+  public void onSuccess(Endpoint endpoint) {
+    outliers.onSuccess(endpoint);
+  }
+
+  /** The endpoint could not be reached or reset the stream. */
+  public void onFailure(Endpoint endpoint) {
+    outliers.onFailure(endpoint, active.size());
+  }
+
+  public boolean isEjected(Endpoint endpoint) {
+    return outliers.isEjected(endpoint);
   }
 
   public synchronized void useBalancer(LoadBalancerPolicy policy) {
@@ -46,6 +82,7 @@ public final class Cluster {
       next.put(address, existing != null ? existing : new Endpoint(address, connector));
     }
     for (Endpoint removed : endpoints.values()) {
+      outliers.remove(removed);
       removed.drain();
       draining.add(removed);
     }

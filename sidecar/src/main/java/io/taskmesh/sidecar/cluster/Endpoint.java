@@ -19,7 +19,11 @@ public final class Endpoint {
   private final EndpointConnectionPool pool;
   private final AtomicInteger outstanding = new AtomicInteger();
   private final AtomicLong requests = new AtomicLong();
+  /** How fast an idle endpoint's latency average decays: to 1/e after this long without samples. */
+  private static final double DECAY_NANOS = 2e9;
+
   private volatile double ewmaLatencyNanos = INITIAL_LATENCY_NANOS;
+  private volatile long lastSampleNanos = System.nanoTime();
   private volatile State state = State.ACTIVE;
 
   Endpoint(EndpointAddress address, UpstreamConnector connector) {
@@ -43,8 +47,14 @@ public final class Endpoint {
     return requests.get();
   }
 
+  /**
+   * The latency average, decayed toward zero while no sample arrives: an endpoint that once looked slow
+   * and so got no traffic looks cheaper as time passes, gets a request and a fresh sample, and is never
+   * starved (the "peak EWMA" decay of Finagle and linkerd).
+   */
   public double ewmaLatencyNanos() {
-    return ewmaLatencyNanos;
+    long idle = System.nanoTime() - lastSampleNanos;
+    return ewmaLatencyNanos * Math.exp(-(double) idle / DECAY_NANOS);
   }
 
   public int connections() {
@@ -64,7 +74,8 @@ public final class Endpoint {
 
   /** Time to the first response headers, a latency sample that also suits long streams. */
   public synchronized void recordLatency(long nanos) {
-    ewmaLatencyNanos = ewmaLatencyNanos * (1 - EWMA_ALPHA) + nanos * EWMA_ALPHA;
+    ewmaLatencyNanos = ewmaLatencyNanos() * (1 - EWMA_ALPHA) + nanos * EWMA_ALPHA;
+    lastSampleNanos = System.nanoTime();
   }
 
   void drain() {

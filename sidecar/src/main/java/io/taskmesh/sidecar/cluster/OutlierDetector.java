@@ -69,6 +69,11 @@ public final class OutlierDetector<E> {
     return state != null && state.ejectedUntil > nanoClock.getAsLong();
   }
 
+  /** Whether any endpoint is ejected now: lets the common path skip filtering. */
+  public boolean hasEjections() {
+    return ejectedCount(nanoClock.getAsLong()) > 0;
+  }
+
   /** Forgets an endpoint that left the cluster. */
   public void remove(E endpoint) {
     states.remove(endpoint);

@@ -21,8 +21,11 @@ import io.taskmesh.sidecar.filter.Outcome;
 import io.taskmesh.sidecar.filter.RequestInfo;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.route.Route;
+import io.taskmesh.sidecar.cluster.Cluster;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -34,6 +37,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * side resets the other.
  */
 final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
+  /** Endpoints tried when connecting fails: safe for every request, since nothing was sent yet. */
+  private static final int MAX_CONNECT_ATTEMPTS = 3;
+
   private static final String[] STATUS_NAMES = {
     "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
@@ -51,6 +57,8 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private volatile String grpcStatus;
   private RequestInfo request;
   private Endpoint endpoint;
+  private Cluster cluster;
+  private final Set<Endpoint> unreachable = new HashSet<>();
   private boolean started;
 
   StreamProxyHandler(ProxyChain chain) {
@@ -110,21 +118,36 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
     }
-    Optional<Endpoint> chosen = route.get().cluster().choose();
+    cluster = route.get().cluster();
+    Optional<Endpoint> chosen = cluster.choose();
     if (chosen.isEmpty()) {
       answer(new ProxyError(chain.hop(), "service '" + service + "'", ProxyError.UNAVAILABLE, "no_endpoints",
           "no endpoints available"));
       return;
     }
-    endpoint = chosen.get();
-    Future<Http2StreamChannel> opening = endpoint.openStream(new UpstreamHandler());
-    opening.addListener(done -> downstream.eventLoop().execute(() -> upstreamOpened(opening, frame)));
+    connect(chosen.get(), frame);
+  }
+
+  private void connect(Endpoint target, Http2HeadersFrame firstFrame) {
+    endpoint = target;
+    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler());
+    opening.addListener(done -> downstream.eventLoop().execute(() -> upstreamOpened(opening, firstFrame)));
   }
 
   private void upstreamOpened(Future<Http2StreamChannel> opening, Http2HeadersFrame firstFrame) {
     if (!opening.isSuccess()) {
+      cluster.onFailure(endpoint);
+      unreachable.add(endpoint);
+      Optional<Endpoint> next = unreachable.size() < MAX_CONNECT_ATTEMPTS && downstream.isActive() && !completed.get()
+          ? cluster.choose(unreachable) : Optional.empty();
+      if (next.isPresent()) {
+        endpoint.requestFinished();
+        connect(next.get(), firstFrame);
+        return;
+      }
       answer(new ProxyError(chain.hop(), "service '" + request.service() + "' endpoint " + endpoint.address(),
-          ProxyError.UNAVAILABLE, "connect_failed", "cannot connect: " + opening.cause().getMessage()));
+          ProxyError.UNAVAILABLE, "connect_failed", "cannot connect: " + opening.cause().getMessage()
+          + (unreachable.size() > 1 ? " (tried " + unreachable.size() + " endpoints)" : "")));
       return;
     }
     Http2StreamChannel up = opening.getNow();
@@ -219,6 +242,9 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** The upstream side of the same exchange: copies responses back to the caller. */
   private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    private long responseHeadersNanos;
+    private int responseDataFrames;
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       ctx.channel().config().setAutoRead(false);
@@ -234,7 +260,8 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       if (msg instanceof Http2HeadersFrame headers) {
         if (!responseStarted) {
           responseStarted = true;
-          endpoint.recordLatency(System.nanoTime() - startNanos);
+          responseHeadersNanos = System.nanoTime();
+          cluster.onSuccess(endpoint);
         }
         CharSequence status = headers.headers().get("grpc-status");
         if (status != null) {
@@ -243,7 +270,15 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
           grpcStatus = "UNKNOWN";
         }
       }
+      if (msg instanceof Http2DataFrame) {
+        responseDataFrames++;
+      }
       boolean ends = msg instanceof Http2StreamFrame frame && isEndStream(frame);
+      if (ends && responseDataFrames <= 1) {
+        // a unary exchange: time to its response headers is a fair latency sample. A stream's headers
+        // may wait for its first message (grpc-java sends them lazily), which says nothing of the endpoint.
+        endpoint.recordLatency(responseHeadersNanos - startNanos);
+      }
       Object copy = restamp(msg);
       if (copy == null) {
         ctx.read();
@@ -270,6 +305,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (!responseEnded && !completed.get()) {
+        cluster.onFailure(endpoint);
         downstream.eventLoop().execute(() -> answer(new ProxyError(chain.hop(),
             "service '" + request.service() + "' endpoint " + endpoint.address(), ProxyError.UNAVAILABLE,
             "upstream_reset", "upstream closed the stream before the response ended")));
