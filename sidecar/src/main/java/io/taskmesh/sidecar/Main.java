@@ -42,8 +42,7 @@ public final class Main {
       return;
     }
     Sidecar sidecar = Sidecar.start(config, "0.0.0.0");
-    ConfigWatcher watcher = new ConfigWatcher(file, content, Duration.ofSeconds(2), sidecar::apply,
-        rejected -> sidecar.configRejected());
+    ConfigWatcher watcher = sidecar.watchConfig(file, content, Duration.ofSeconds(2));
     log.info("event=started outbound={} inbound={} admin={}", sidecar.outboundPort(), sidecar.inboundPort(),
         sidecar.adminPort());
     CountDownLatch stopped = new CountDownLatch(1);

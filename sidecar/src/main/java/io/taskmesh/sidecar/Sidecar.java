@@ -18,6 +18,8 @@ import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.config.ConfigWatcher;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,6 +107,15 @@ public final class Sidecar implements AutoCloseable {
 
   public void configRejected() {
     configReloads("rejected").increment();
+  }
+
+  /** Hot reload: applies each valid new content of {@code file}, keeps the last good config otherwise. */
+  public ConfigWatcher watchConfig(Path file, String currentContent, Duration interval) {
+    return new ConfigWatcher(file, currentContent, interval, this::apply, rejected -> configRejected());
+  }
+
+  public boolean isDraining() {
+    return draining;
   }
 
   private Counter configReloads(String result) {

@@ -45,9 +45,11 @@ class LoadBalancingTest {
       perBackend.add(tasksOn(backend));
     }
     assertThat(perBackend.stream().mapToInt(Integer::intValue).sum()).isEqualTo(90);
-    assertThat(perBackend).allSatisfy(count -> assertThat(count).isGreaterThanOrEqualTo(10));
     if (loadBalancer.equals("ROUND_ROBIN")) {
       assertThat(perBackend).containsOnly(30);
+    } else {
+      // P2C favours the faster endpoints, so the split is uneven by design, but never one sticky backend
+      assertThat(perBackend).allSatisfy(count -> assertThat(count).isPositive().isLessThan(75));
     }
   }
 

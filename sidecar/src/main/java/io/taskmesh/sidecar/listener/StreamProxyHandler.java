@@ -49,6 +49,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private volatile boolean responseEnded;
   private volatile boolean responseStarted;
   private volatile String grpcStatus;
+  private volatile long upstreamOpenedNanos;
   private RequestInfo request;
   private Endpoint endpoint;
   private boolean started;
@@ -133,6 +134,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     upstream = up;
+    upstreamOpenedNanos = System.nanoTime();
     up.write(new DefaultHttp2HeadersFrame(firstFrame.headers(), firstFrame.isEndStream()));
     while (!beforeUpstream.isEmpty()) {
       forwardToUpstream(beforeUpstream.poll(), false);
@@ -234,7 +236,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       if (msg instanceof Http2HeadersFrame headers) {
         if (!responseStarted) {
           responseStarted = true;
-          endpoint.recordLatency(System.nanoTime() - startNanos);
+          endpoint.recordLatency(System.nanoTime() - upstreamOpenedNanos); // connect time is not the endpoint's latency
         }
         CharSequence status = headers.headers().get("grpc-status");
         if (status != null) {
