@@ -44,8 +44,7 @@ public final class Main {
     // 0.0.0.0 in a pod; 127.0.0.1 where pods share one host's loopback (the local mesh, tests)
     String bindAddress = System.getenv().getOrDefault("TASKMESH_BIND_ADDRESS", "0.0.0.0");
     Sidecar sidecar = Sidecar.start(config, bindAddress);
-    ConfigWatcher watcher = new ConfigWatcher(file, content, Duration.ofSeconds(2), sidecar::apply,
-        rejected -> sidecar.configRejected());
+    ConfigWatcher watcher = sidecar.watchConfig(file, content, Duration.ofSeconds(2));
     log.info("event=started outbound={} inbound={} admin={}", sidecar.outboundPort(), sidecar.inboundPort(),
         sidecar.adminPort());
     CountDownLatch stopped = new CountDownLatch(1);

@@ -13,11 +13,15 @@ import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.Endpoint;
 import io.taskmesh.sidecar.cluster.UpstreamConnector;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
+import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.discovery.EndpointSource;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.config.ConfigWatcher;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,21 +52,39 @@ public final class Sidecar implements AutoCloseable {
     List<StreamFilter> filters = List.of(new MetricsFilter(registry));
 
     outboundClusters = new ClusterManager(connector, service -> this.config.outbound().policyFor(service).loadBalancer());
-    discovery = new StaticEndpointSource(config.outbound().discovery().staticEndpoints());
+    new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    discovery = controlPlane(config);
     discovery.start(outboundClusters);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
-        OutboundChain.assemble(outboundClusters, filters));
+        OutboundChain.assemble(outboundClusters, filters), config.drain().timeout());
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, filters));
+        InboundChain.assemble(config.service(), localApp, filters), config.drain().timeout());
 
     Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.ACTIVE))
         .tag("service", "all").tag("state", "active").register(registry);
     Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.DRAINING))
         .tag("service", "all").tag("state", "draining").register(registry);
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /** Subscribes to the services named in {@code outbound.upstreams} and {@code outbound.discovery.static}. */
+  private static EndpointSource controlPlane(MeshConfig config) {
+    if (!config.outbound().discovery().hasControlPlane()) {
+      return listener -> { };
+    }
+    java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
+    services.addAll(config.outbound().discovery().staticEndpoints().keySet());
+    Node node = Node.newBuilder()
+        .setPodName(System.getenv().getOrDefault("POD_NAME", ""))
+        .setNamespace(config.namespace())
+        .setService(config.service())
+        .setConfigHash(MeshConfigWriter.hash(config))
+        .build();
+    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), node, List.copyOf(services),
+        Duration.ofMillis(200), Duration.ofSeconds(10));
   }
 
   /**
@@ -107,6 +129,15 @@ public final class Sidecar implements AutoCloseable {
     configReloads("rejected").increment();
   }
 
+  /** Hot reload: applies each valid new content of {@code file}, keeps the last good config otherwise. */
+  public ConfigWatcher watchConfig(Path file, String currentContent, Duration interval) {
+    return new ConfigWatcher(file, currentContent, interval, this::apply, rejected -> configRejected());
+  }
+
+  public boolean isDraining() {
+    return draining;
+  }
+
   private Counter configReloads(String result) {
     return Counter.builder("taskmesh.config.reloads").tag("result", result).register(registry);
   }
@@ -115,7 +146,10 @@ public final class Sidecar implements AutoCloseable {
    * Graceful drain: /ready fails, no new connections, GOAWAY to every client, then waits up to
    * {@code drain.timeout} for in-flight requests to finish.
    */
-  public void drain() {
+  public synchronized void drain() {
+    if (draining) {
+      return;
+    }
     draining = true;
     outbound.stopAccepting();
     inbound.stopAccepting();

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.ListTasksRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,12 +41,14 @@ class LoadBalancingTest {
 
     List<Integer> perBackend = new ArrayList<>();
     for (TaskServer backend : backends) {
-      perBackend.add(tasksOn(backend));
+      perBackend.add(MeshFixture.tasksOn(backend));
     }
     assertThat(perBackend.stream().mapToInt(Integer::intValue).sum()).isEqualTo(90);
-    assertThat(perBackend).allSatisfy(count -> assertThat(count).isGreaterThanOrEqualTo(10));
     if (loadBalancer.equals("ROUND_ROBIN")) {
       assertThat(perBackend).containsOnly(30);
+    } else {
+      // P2C favours the faster endpoints, so the split is uneven by design, but never one sticky backend
+      assertThat(perBackend).allSatisfy(count -> assertThat(count).isPositive().isLessThan(75));
     }
   }
 
@@ -80,13 +81,13 @@ class LoadBalancingTest {
     try {
       await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() > 50);
       clientSide.outboundClusters().onEndpoints(MeshFixture.SERVICE, addresses(first, second, third));
-      await().atMost(Duration.ofSeconds(30)).until(() -> tasksOn(third) > 20);
+      await().atMost(Duration.ofSeconds(30)).until(() -> MeshFixture.tasksOn(third) > 20);
 
       clientSide.outboundClusters().onEndpoints(MeshFixture.SERVICE, addresses(second, third));
-      int firstAfterRemoval = tasksOn(first);
+      int firstAfterRemoval = MeshFixture.tasksOn(first);
       int before = succeeded.get();
       await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() > before + 100);
-      assertThat(tasksOn(first)).as("a removed backend gets no new requests").isLessThanOrEqualTo(firstAfterRemoval + 4);
+      assertThat(MeshFixture.tasksOn(first)).as("a removed backend gets no new requests").isLessThanOrEqualTo(firstAfterRemoval + 4);
       first.close(); // drained: stopping it now fails nothing
       int afterStop = succeeded.get();
       await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() > afterStop + 100);
@@ -107,15 +108,4 @@ class LoadBalancingTest {
     return addresses;
   }
 
-  private int tasksOn(TaskServer backend) {
-    try (TaskClient direct = TaskClient.connect("127.0.0.1:" + backend.port())) {
-      int total = 0;
-      int page;
-      do {
-        page = direct.list(ListTasksRequest.newBuilder().setLimit(500).setOffset(total).build()).size();
-        total += page;
-      } while (page == 500);
-      return total;
-    }
-  }
 }

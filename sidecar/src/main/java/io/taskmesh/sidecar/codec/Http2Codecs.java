@@ -14,8 +14,12 @@ public final class Http2Codecs {
 
   private Http2Codecs() {}
 
-  public static Http2FrameCodec server() {
+  /**
+   * @param drainTimeout how long closing a connection waits for its streams after GOAWAY (graceful drain)
+   */
+  public static Http2FrameCodec server(java.time.Duration drainTimeout) {
     return Http2FrameCodecBuilder.forServer()
+        .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
         .initialSettings(Http2Settings.defaultSettings()
             .maxHeaderListSize(MAX_HEADER_LIST_SIZE)
             .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)

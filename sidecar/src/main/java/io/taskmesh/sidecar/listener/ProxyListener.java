@@ -18,13 +18,14 @@ import io.taskmesh.sidecar.codec.Http1Rejection;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 
 /** A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream. */
 public final class ProxyListener implements AutoCloseable {
   private final Channel serverChannel;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
-  private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain) {
+  private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, Duration drainTimeout) {
     ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
@@ -42,7 +43,7 @@ public final class ProxyListener implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
             ch.pipeline().addLast(new ProtocolSniffer(
-                () -> new ChannelHandler[] {Http2Codecs.server(), new Http2MultiplexHandler(streams)},
+                () -> new ChannelHandler[] {Http2Codecs.server(drainTimeout), new Http2MultiplexHandler(streams)},
                 () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Rejection(chain.hop())}));
           }
         })
@@ -51,8 +52,9 @@ public final class ProxyListener implements AutoCloseable {
         .channel();
   }
 
-  public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain) {
-    return new ProxyListener(netty, host, port, chain);
+  public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
+      Duration drainTimeout) {
+    return new ProxyListener(netty, host, port, chain, drainTimeout);
   }
 
   public int port() {
@@ -68,7 +70,10 @@ public final class ProxyListener implements AutoCloseable {
     return connections.size();
   }
 
-  /** Closing an HTTP/2 connection sends GOAWAY first. */
+  /**
+   * Closes every connection gracefully: GOAWAY first, then the connection waits for its open streams up
+   * to the drain timeout. Returns when all are closed.
+   */
   public void closeConnections() {
     connections.close().awaitUninterruptibly();
   }

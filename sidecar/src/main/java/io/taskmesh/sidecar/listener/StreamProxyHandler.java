@@ -55,6 +55,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private volatile boolean responseEnded;
   private volatile boolean responseStarted;
   private volatile String grpcStatus;
+  private volatile long upstreamOpenedNanos;
   private RequestInfo request;
   private Endpoint endpoint;
   private Cluster cluster;
@@ -156,6 +157,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     upstream = up;
+    upstreamOpenedNanos = System.nanoTime();
     up.write(new DefaultHttp2HeadersFrame(firstFrame.headers(), firstFrame.isEndStream()));
     while (!beforeUpstream.isEmpty()) {
       forwardToUpstream(beforeUpstream.poll(), false);
@@ -277,7 +279,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       if (ends && responseDataFrames <= 1) {
         // a unary exchange: time to its response headers is a fair latency sample. A stream's headers
         // may wait for its first message (grpc-java sends them lazily), which says nothing of the endpoint.
-        endpoint.recordLatency(responseHeadersNanos - startNanos);
+        endpoint.recordLatency(responseHeadersNanos - upstreamOpenedNanos); // connect time is not the endpoint's latency
       }
       Object copy = restamp(msg);
       if (copy == null) {

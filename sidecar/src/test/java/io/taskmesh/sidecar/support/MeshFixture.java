@@ -5,6 +5,7 @@ import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
+import io.taskmesh.taskservice.api.ListTasksRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,6 +77,19 @@ public final class MeshFixture implements AutoCloseable {
     TaskClient client = TaskClient.connect("127.0.0.1:" + server.port());
     started.add(client);
     return client;
+  }
+
+  /** How many tasks one backend stores, read directly (no proxy): who served how many creates. */
+  public static int tasksOn(TaskServer backend) {
+    try (TaskClient direct = TaskClient.connect("127.0.0.1:" + backend.port())) {
+      int total = 0;
+      int page;
+      do {
+        page = direct.list(ListTasksRequest.newBuilder().setLimit(500).setOffset(total).build()).size();
+        total += page;
+      } while (page == 500);
+      return total;
+    }
   }
 
   public <T extends AutoCloseable> T closeLater(T resource) {

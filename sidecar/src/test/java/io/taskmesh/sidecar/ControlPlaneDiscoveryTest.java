@@ -1,0 +1,65 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.config.MeshConfigWriter;
+import io.taskmesh.sidecar.support.FakeControlPlane;
+import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The discovery client against a real EndpointDiscovery server over loopback. */
+class ControlPlaneDiscoveryTest {
+  private final MeshFixture mesh = new MeshFixture();
+
+  @AfterEach
+  void stopMesh() throws Exception {
+    mesh.close();
+  }
+
+  @Test
+  void endpointsComeFromTheControlPlaneAndSurviveItsRestart() throws Exception {
+    TaskServer first = mesh.backend();
+    TaskServer second = mesh.backend();
+    FakeControlPlane controlPlane = new FakeControlPlane(0);
+    int controlPlanePort = controlPlane.port();
+    Sidecar clientSide = mesh.sidecar(MeshConfigParser.parse("""
+        service: caller
+        namespace: shop
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+          upstreams: {task-service: {loadBalancer: ROUND_ROBIN}}
+        admin: {port: 0}
+        """.formatted(controlPlanePort)));
+    TaskClient client = mesh.clientThrough(clientSide);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.subscriberCount() == 1);
+    assertThat(controlPlane.subscriptions().get(0).getServicesList()).containsExactly("task-service");
+    assertThat(controlPlane.subscriptions().get(0).getNode().getConfigHash())
+        .isEqualTo(MeshConfigWriter.hash(clientSide.config()));
+    controlPlane.announce("task-service", 1, first.port());
+    await().atMost(Duration.ofSeconds(30)).until(() -> clientSide.outboundClusters().cluster("task-service").isPresent());
+    assertThat(client.create("via discovery", "", "low", "u").getTitle()).isEqualTo("via discovery");
+
+    controlPlane.close();
+    assertThat(client.create("control plane gone", "", "low", "u").getTitle())
+        .as("last endpoints stay in force").isEqualTo("control plane gone");
+
+    FakeControlPlane restarted = mesh.closeLater(new FakeControlPlane(controlPlanePort));
+    await().atMost(Duration.ofSeconds(30)).until(() -> restarted.subscriberCount() == 1);
+    restarted.announce("task-service", 1, second.port());
+    await().atMost(Duration.ofSeconds(30)).until(() -> clientSide.outboundClusters().cluster("task-service")
+        .orElseThrow().endpoints().stream().anyMatch(e -> e.address().port() == second.port()
+            && e.state() == io.taskmesh.sidecar.cluster.Endpoint.State.ACTIVE));
+    assertThat(client.create("after resubscribe", "", "low", "u").getTitle()).isEqualTo("after resubscribe");
+    assertThat(MeshFixture.tasksOn(second)).isEqualTo(1);
+  }
+
+}
