@@ -52,7 +52,11 @@ public final class Demo {
     for (int i = 0; i < steps.size(); i++) {
       out.printf("%n[%d/%d] %s%n", i + 1, steps.size(), titles.get(i));
       long stepStart = System.nanoTime();
-      steps.get(i).run();
+      try {
+        steps.get(i).run();
+      } catch (StatusRuntimeException e) {
+        out.printf("  this step failed: %s: %s%n", e.getStatus().getCode(), e.getStatus().getDescription());
+      }
       out.printf("      (%.1f s)%n", (System.nanoTime() - stepStart) / 1e9);
     }
     out.printf("%nDemo finished in %.1f s.%n", (System.nanoTime() - start) / 1e9);
