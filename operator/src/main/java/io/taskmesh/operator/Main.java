@@ -5,6 +5,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.taskmesh.operator.discovery.DiscoveryServer;
+import io.taskmesh.operator.discovery.EndpointRegistry;
+import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,7 +16,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the operator with health endpoints on the metrics port (8081). */
+/** Runs the operator, the discovery server (15010) and health endpoints on the metrics port (8081). */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -28,6 +31,11 @@ public final class Main {
         ? new LeaderElectionConfiguration("taskmesh-operator", namespace) : null);
     operator.register(new TaskServiceReconciler());
     operator.start();
+    EndpointRegistry endpoints = new EndpointRegistry();
+    EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
+    slices.start();
+    int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints);
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
     health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
@@ -36,8 +44,11 @@ public final class Main {
       answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
     });
     health.start();
-    log.info("event=operator_started health_port={} leader_election={}", port, leaderElection);
+    log.info("event=operator_started health_port={} discovery_port={} leader_election={}", port, discoveryPort,
+        leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      discovery.close();
+      slices.close();
       operator.stop();
       health.stop(0);
     }, "operator-stop"));
