@@ -1,0 +1,63 @@
+package io.taskmesh.operator;
+
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.taskmesh.operator.discovery.DiscoveryServer;
+import io.taskmesh.operator.discovery.EndpointRegistry;
+import io.taskmesh.operator.discovery.EndpointSliceWatcher;
+import io.taskmesh.operator.reconciler.TaskServiceReconciler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs the operator, the discovery server (15010) and health endpoints on the metrics port (8081). */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> env = System.getenv();
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"));
+    String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
+    Operator operator = Operators.create(client, leaderElection
+        ? new LeaderElectionConfiguration("taskmesh-operator", namespace) : null);
+    operator.register(new TaskServiceReconciler());
+    operator.start();
+    EndpointRegistry endpoints = new EndpointRegistry();
+    EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
+    slices.start();
+    int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints);
+    int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
+    HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
+    health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
+    health.createContext("/ready", exchange -> {
+      boolean running = operator.getRuntimeInfo().allEventSourcesAreHealthy();
+      answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
+    });
+    health.start();
+    log.info("event=operator_started health_port={} discovery_port={} leader_election={}", port, discoveryPort,
+        leaderElection);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      discovery.close();
+      slices.close();
+      operator.stop();
+      health.stop(0);
+    }, "operator-stop"));
+  }
+
+  private static void answer(com.sun.net.httpserver.HttpExchange exchange, int code, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(code, bytes.length);
+    exchange.getResponseBody().write(bytes);
+    exchange.close();
+  }
+}

@@ -1,0 +1,46 @@
+package io.taskmesh.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import java.util.List;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class TaskServiceSpec {
+
+  @JsonPropertyDescription("App image; empty means the task-service image of this operator's version")
+  public String image;
+
+  @JsonPropertyDescription("Pods to run; more than 1 needs database.postgresUrlSecret (the embedded store is per pod)")
+  @Min(0)
+  @Max(100)
+  public Integer replicas;
+
+  @JsonPropertyDescription("The app's gRPC port inside the pod, and the Service's port")
+  @Min(1)
+  @Max(65535)
+  public Integer port;
+
+  @JsonPropertyDescription("Extra environment of the app container")
+  public List<EnvVar> env;
+
+  @JsonPropertyDescription("Resources of the app container")
+  public ResourceRequirements resources;
+
+  @JsonPropertyDescription("Where tasks are stored; empty means the embedded H2 store inside the pod")
+  public DatabaseSpec database;
+
+  @JsonPropertyDescription("Mesh behaviour: the same keys as the sidecar's config (outbound defaults, inbound rate limit, tracing)")
+  public MeshSpec mesh;
+
+  public int replicasOrDefault() {
+    return replicas == null ? 1 : replicas;
+  }
+
+  public int portOrDefault() {
+    return port == null ? 50051 : port;
+  }
+}

@@ -1,0 +1,43 @@
+package io.taskmesh.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.crd.generator.annotation.PrinterColumn;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class TaskServiceStatus {
+  public Long observedGeneration;
+  public Integer replicas;
+  public Integer readyReplicas;
+
+  @PrinterColumn(name = "READY")
+  public String ready;
+
+  @PrinterColumn(name = "ADDRESS")
+  public String serviceAddress;
+
+  @PrinterColumn(name = "CONFIG")
+  public String configHash;
+
+  public List<Condition> conditions = new ArrayList<>();
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof TaskServiceStatus that
+        && Objects.equals(observedGeneration, that.observedGeneration)
+        && Objects.equals(replicas, that.replicas)
+        && Objects.equals(readyReplicas, that.readyReplicas)
+        && Objects.equals(ready, that.ready)
+        && Objects.equals(serviceAddress, that.serviceAddress)
+        && Objects.equals(configHash, that.configHash)
+        && Objects.equals(conditions, that.conditions);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(observedGeneration, replicas, readyReplicas, ready, serviceAddress, configHash, conditions);
+  }
+}

@@ -1,0 +1,40 @@
+package io.taskmesh.operator.dependent;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.MeshConfigWriter;
+import io.taskmesh.operator.OperatorSettings;
+import io.taskmesh.operator.api.TaskService;
+import io.taskmesh.operator.reconciler.ProxyConfigRenderer;
+import java.util.Map;
+
+/** ConfigMap {@code <name>-proxy}: the sidecar's config file; sidecars reload it when it changes. */
+public class ConfigMapDependent extends CRUDKubernetesDependentResource<ConfigMap, TaskService> {
+  public static final String CONFIG_KEY = "proxy.yaml";
+  public static final String HASH_ANNOTATION = "taskmesh.io/config-hash";
+
+  public ConfigMapDependent() {
+    super(ConfigMap.class);
+  }
+
+  @Override
+  protected ConfigMap desired(TaskService service, Context<TaskService> context) {
+    return build(service, OperatorSettings.CURRENT);
+  }
+
+  public static ConfigMap build(TaskService service, OperatorSettings settings) {
+    MeshConfig config = ProxyConfigRenderer.render(service, settings);
+    return new ConfigMapBuilder()
+        .withNewMetadata()
+          .withName(Labels.proxyConfigMapName(service))
+          .withNamespace(service.getMetadata().getNamespace())
+          .withLabels(Labels.of(service))
+          .withAnnotations(Map.of(HASH_ANNOTATION, MeshConfigWriter.hash(config)))
+        .endMetadata()
+        .withData(Map.of(CONFIG_KEY, MeshConfigWriter.toYaml(config)))
+        .build();
+  }
+}

@@ -1,0 +1,42 @@
+package io.taskmesh.operator.dependent;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+import io.taskmesh.operator.api.TaskService;
+
+/** With several replicas, voluntary disruptions (node drains) take at most one pod at a time. */
+public class PodDisruptionBudgetDependent extends CRUDKubernetesDependentResource<PodDisruptionBudget, TaskService> {
+
+  public PodDisruptionBudgetDependent() {
+    super(PodDisruptionBudget.class);
+  }
+
+  @Override
+  protected PodDisruptionBudget desired(TaskService service, Context<TaskService> context) {
+    return new PodDisruptionBudgetBuilder()
+        .withNewMetadata()
+          .withName(service.getMetadata().getName())
+          .withNamespace(service.getMetadata().getNamespace())
+          .withLabels(Labels.of(service))
+        .endMetadata()
+        .withNewSpec()
+          .withMaxUnavailable(new IntOrString(1))
+          .withNewSelector().withMatchLabels(Labels.selector(service)).endSelector()
+        .endSpec()
+        .build();
+  }
+
+  /** A budget only makes sense with more than one replica; below that JOSDK removes it. */
+  public static final class MultipleReplicas implements Condition<PodDisruptionBudget, TaskService> {
+    @Override
+    public boolean isMet(DependentResource<PodDisruptionBudget, TaskService> dependent, TaskService service,
+        Context<TaskService> context) {
+      return service.getSpec().replicasOrDefault() > 1;
+    }
+  }
+}

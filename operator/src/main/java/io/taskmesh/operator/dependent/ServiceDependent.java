@@ -1,0 +1,41 @@
+package io.taskmesh.operator.dependent;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.taskmesh.operator.api.TaskService;
+import io.taskmesh.operator.inject.SidecarInjection;
+
+/** The Service callers use: its port {@code grpc} lands on the sidecar's inbound port, never on the app. */
+public class ServiceDependent extends CRUDKubernetesDependentResource<Service, TaskService> {
+
+  public ServiceDependent() {
+    super(Service.class);
+  }
+
+  @Override
+  protected Service desired(TaskService service, Context<TaskService> context) {
+    return build(service);
+  }
+
+  public static Service build(TaskService service) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+          .withName(service.getMetadata().getName())
+          .withNamespace(service.getMetadata().getNamespace())
+          .withLabels(Labels.of(service))
+        .endMetadata()
+        .withNewSpec()
+          .withSelector(Labels.selector(service))
+          .addNewPort()
+            .withName("grpc")
+            .withPort(service.getSpec().portOrDefault())
+            .withTargetPort(new IntOrString(SidecarInjection.INBOUND_PORT))
+            .withAppProtocol("grpc")
+          .endPort()
+        .endSpec()
+        .build();
+  }
+}

@@ -1,0 +1,51 @@
+package io.taskmesh.operator.discovery;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/** The gRPC server sidecars subscribe to (port 15010 in a cluster). */
+public final class DiscoveryServer implements AutoCloseable {
+  private final Server server;
+  private final DiscoveryService service;
+
+  private DiscoveryServer(Server server, DiscoveryService service) {
+    this.server = server;
+    this.service = service;
+  }
+
+  public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry) {
+    DiscoveryService service = new DiscoveryService(registry);
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+        .addService(service)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on " + bindAddress + ":" + port, e);
+    }
+    return new DiscoveryServer(server, service);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public DiscoveryService service() {
+    return service;
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package io.taskmesh.operator.discovery;
+
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.taskmesh.discovery.v1.Endpoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One informer on EndpointSlices for the whole cluster (not one per sidecar), turned into endpoint sets
+ * per service. A service's sets are the union of its slices; the port is the one named {@code grpc},
+ * else the first.
+ */
+public final class EndpointSliceWatcher implements AutoCloseable {
+  static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+  private final KubernetesClient client;
+  private final EndpointRegistry registry;
+  private SharedIndexInformer<EndpointSlice> informer;
+
+  public EndpointSliceWatcher(KubernetesClient client, EndpointRegistry registry) {
+    this.client = client;
+    this.registry = registry;
+  }
+
+  public void start() {
+    informer = client.discovery().v1().endpointSlices().inAnyNamespace()
+        .withLabel(SERVICE_NAME_LABEL)
+        .inform(new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(EndpointSlice slice) {
+            refresh(slice);
+          }
+
+          @Override
+          public void onUpdate(EndpointSlice before, EndpointSlice after) {
+            refresh(after);
+          }
+
+          @Override
+          public void onDelete(EndpointSlice slice, boolean finalStateUnknown) {
+            refresh(slice);
+          }
+        });
+  }
+
+  private void refresh(EndpointSlice changed) {
+    String namespace = changed.getMetadata().getNamespace();
+    String service = changed.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (EndpointSlice slice : informer.getStore().list()) {
+      if (namespace.equals(slice.getMetadata().getNamespace())
+          && service.equals(slice.getMetadata().getLabels().get(SERVICE_NAME_LABEL))) {
+        endpoints.addAll(endpointsOf(slice));
+      }
+    }
+    endpoints.sort(java.util.Comparator.comparing(Endpoint::getAddress).thenComparing(Endpoint::getPort));
+    registry.update(new ServiceKey(service, namespace), endpoints);
+  }
+
+  static List<Endpoint> endpointsOf(EndpointSlice slice) {
+    Integer port = slice.getPorts() == null ? null : slice.getPorts().stream()
+        .filter(p -> "grpc".equals(p.getName())).map(EndpointPort::getPort).findFirst()
+        .orElse(slice.getPorts().isEmpty() ? null : slice.getPorts().get(0).getPort());
+    List<Endpoint> endpoints = new ArrayList<>();
+    if (port == null || slice.getEndpoints() == null) {
+      return endpoints;
+    }
+    for (var endpoint : slice.getEndpoints()) {
+      boolean ready = endpoint.getConditions() == null || !Boolean.FALSE.equals(endpoint.getConditions().getReady());
+      String pod = endpoint.getTargetRef() == null ? "" : Objects.toString(endpoint.getTargetRef().getName(), "");
+      for (String address : endpoint.getAddresses()) {
+        endpoints.add(Endpoint.newBuilder()
+            .setAddress(address)
+            .setPort(port)
+            .setReady(ready)
+            .setZone(Objects.toString(endpoint.getZone(), ""))
+            .setPodName(pod)
+            .setIdentity(pod.isEmpty() ? address : pod)
+            .build());
+      }
+    }
+    return endpoints;
+  }
+
+  @Override
+  public void close() {
+    if (informer != null) {
+      informer.close();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.taskmesh.operator.inject;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import java.util.Map;
+
+/**
+ * The sidecar as Kubernetes runs it: a native sidecar (an init container with restartPolicy Always and a
+ * startup probe on /ready), so it is ready before the app starts and stops after it. One builder for the
+ * Deployment the operator owns and for pods injected by the webhook.
+ */
+public final class SidecarInjection {
+  public static final String CONTAINER_NAME = "taskmesh-proxy";
+  public static final String CONFIG_VOLUME = "taskmesh-config";
+  public static final String CONFIG_DIR = "/etc/taskmesh";
+  public static final String CONFIG_FILE = CONFIG_DIR + "/proxy.yaml";
+  public static final String OUTBOUND = "127.0.0.1:15001";
+  public static final int INBOUND_PORT = 15006;
+  public static final int ADMIN_PORT = 15000;
+  public static final int OUTBOUND_PORT = 15001;
+
+  private SidecarInjection() {}
+
+  public static Container container(String image) {
+    return new ContainerBuilder()
+        .withName(CONTAINER_NAME)
+        .withImage(image)
+        .withRestartPolicy("Always")
+        .addNewPort().withName("mesh-inbound").withContainerPort(INBOUND_PORT).endPort()
+        .addNewPort().withName("mesh-admin").withContainerPort(ADMIN_PORT).endPort()
+        .addToEnv(new EnvVar("TASKMESH_CONFIG", CONFIG_FILE, null))
+        .addToEnv(new EnvVar("JAVA_TOOL_OPTIONS",
+            "-XX:+UseSerialGC -XX:MaxRAMPercentage=60 -Xss512k -XX:+ExitOnOutOfMemoryError", null))
+        .addNewVolumeMount().withName(CONFIG_VOLUME).withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()
+        .withNewStartupProbe()
+          .withNewHttpGet().withPath("/ready").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
+          .withPeriodSeconds(1).withFailureThreshold(120)
+        .endStartupProbe()
+        .withNewReadinessProbe()
+          .withNewHttpGet().withPath("/ready").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
+          .withPeriodSeconds(5)
+        .endReadinessProbe()
+        .withNewLivenessProbe()
+          .withNewHttpGet().withPath("/healthz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
+          .withPeriodSeconds(10)
+        .endLivenessProbe()
+        .withNewResources()
+          .withRequests(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("64Mi")))
+          .withLimits(Map.of("memory", new Quantity("128Mi")))
+        .endResources()
+        .withNewSecurityContext()
+          .withRunAsNonRoot(true).withRunAsUser(65532L).withReadOnlyRootFilesystem(true)
+          .withAllowPrivilegeEscalation(false)
+          .withNewCapabilities().addToDrop("ALL").endCapabilities()
+        .endSecurityContext()
+        .build();
+  }
+
+  /** The sidecar's config file, from the ConfigMap the operator renders (or the one named by the webhook). */
+  public static Volume configVolume(String configMapName) {
+    return new VolumeBuilder().withName(CONFIG_VOLUME)
+        .withNewConfigMap().withName(configMapName).endConfigMap().build();
+  }
+
+  /** How the app finds its way out through the sidecar. */
+  public static EnvVar outboundEnv() {
+    return new EnvVar("TASKMESH_OUTBOUND", OUTBOUND, null);
+  }
+}

@@ -1,0 +1,36 @@
+package io.taskmesh.operator.reconciler;
+
+import io.taskmesh.config.ConfigException;
+import io.taskmesh.operator.OperatorSettings;
+import io.taskmesh.operator.api.TaskService;
+import io.taskmesh.operator.api.TaskServiceSpec;
+import java.util.Optional;
+
+/**
+ * What the schema cannot catch: combinations that would build a broken workload. A TaskService with a
+ * problem gets nothing built, only a Degraded condition saying what to change.
+ */
+public final class SpecProblems {
+  private SpecProblems() {}
+
+  /** The reason and message of the first problem, if any. */
+  public static Optional<Problem> find(TaskService service, OperatorSettings settings) {
+    TaskServiceSpec spec = service.getSpec();
+    if (spec == null) {
+      return Optional.of(new Problem("MissingSpec", "spec is required"));
+    }
+    if (spec.replicasOrDefault() > 1 && (spec.database == null || spec.database.postgresUrlSecret == null)) {
+      return Optional.of(new Problem("EmbeddedStoreWithReplicas",
+          "spec.replicas is " + spec.replicasOrDefault() + " but the embedded store lives inside one pod: set "
+              + "spec.database.postgresUrlSecret to a Secret holding a jdbc:postgresql:// URL, or use 1 replica"));
+    }
+    try {
+      ProxyConfigRenderer.render(service, settings);
+    } catch (ConfigException e) {
+      return Optional.of(new Problem("InvalidMeshConfig", e.getMessage()));
+    }
+    return Optional.empty();
+  }
+
+  public record Problem(String reason, String message) {}
+}

@@ -1,0 +1,68 @@
+package io.taskmesh.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.taskmesh.discovery.v1.Endpoint;
+import io.taskmesh.operator.discovery.DiscoveryServer;
+import io.taskmesh.operator.discovery.EndpointRegistry;
+import io.taskmesh.operator.discovery.EndpointSliceWatcher;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** EndpointSlice changes in the (mock) API server reach a subscribed sidecar over gRPC. */
+@EnableKubernetesMockClient(crud = true)
+class EndpointSliceDiscoveryTest {
+  private static final Duration BOUND = Duration.ofSeconds(60);
+  static KubernetesClient client;
+
+  @Test
+  void endpointSliceChangesReachASubscribedSidecar() {
+    EndpointRegistry registry = new EndpointRegistry();
+    try (EndpointSliceWatcher watcher = new EndpointSliceWatcher(client, registry);
+        DiscoveryServer server = DiscoveryServer.start("127.0.0.1", 0, registry)) {
+      watcher.start();
+      try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), "web-1", "shop", "tasks")) {
+        client.resource(slice("tasks-abc", true)).create();
+
+        await().atMost(BOUND).until(() -> sidecar.latest("tasks") != null && sidecar.latest("tasks").getEndpointsCount() == 2);
+        assertThat(sidecar.latest("tasks").getEndpointsList()).allSatisfy(endpoint -> {
+          assertThat(endpoint.getPort()).isEqualTo(15006);
+          assertThat(endpoint.getReady()).isTrue();
+          assertThat(endpoint.getZone()).isEqualTo("zone-a");
+        });
+        assertThat(sidecar.latest("tasks").getEndpointsList()).extracting(Endpoint::getPodName)
+            .containsExactly("tasks-0", "tasks-1");
+
+        client.resource(slice("tasks-abc", false)).update();
+
+        await().atMost(BOUND).until(() -> sidecar.latest("tasks").getEndpointsList().stream().noneMatch(Endpoint::getReady));
+
+        client.resource(slice("tasks-abc", false)).delete();
+
+        await().atMost(BOUND).until(() -> sidecar.latest("tasks").getEndpointsCount() == 0);
+      }
+    }
+  }
+
+  private static EndpointSlice slice(String name, boolean ready) {
+    return new EndpointSliceBuilder()
+        .withNewMetadata().withName(name).withNamespace("shop")
+          .addToLabels("kubernetes.io/service-name", "tasks").endMetadata()
+        .withAddressType("IPv4")
+        .addNewPort().withName("grpc").withPort(15006).withProtocol("TCP").endPort()
+        .addNewEndpoint().withAddresses("10.0.0.1").withZone("zone-a")
+          .withNewConditions().withReady(ready).endConditions()
+          .withNewTargetRef().withKind("Pod").withName("tasks-0").endTargetRef()
+        .endEndpoint()
+        .addNewEndpoint().withAddresses("10.0.0.2").withZone("zone-a")
+          .withNewConditions().withReady(ready).endConditions()
+          .withNewTargetRef().withKind("Pod").withName("tasks-1").endTargetRef()
+        .endEndpoint()
+        .build();
+  }
+}

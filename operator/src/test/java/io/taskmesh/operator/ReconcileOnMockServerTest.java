@@ -1,0 +1,169 @@
+package io.taskmesh.operator;
+
+import static io.taskmesh.operator.TestTaskServices.SETTINGS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.taskmesh.operator.api.DatabaseSpec;
+import io.taskmesh.operator.api.TaskService;
+import io.taskmesh.operator.reconciler.TaskServiceReconciler;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator against the fabric8 mock API server in CRUD mode (no real API server runs here). The mock
+ * has no controllers and no garbage collector: tests set Deployment status themselves and check that
+ * owner references are set rather than that deletion cascades.
+ */
+@EnableKubernetesMockClient(crud = true)
+class ReconcileOnMockServerTest {
+  private static final String NAMESPACE = "shop";
+  private static final Duration BOUND = Duration.ofSeconds(60);
+
+  static KubernetesClient client;
+  private static Operator operator;
+
+  @BeforeAll
+  static void startOperator() {
+    operator = Operators.create(client, null);
+    operator.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC()));
+    operator.start();
+  }
+
+  @AfterAll
+  static void stopOperator() {
+    operator.stop();
+  }
+
+  @Test
+  void aNewTaskServiceGetsEveryDependentOwnedByItAndAStatus() {
+    TaskService created = client.resource(TestTaskServices.withTimeout(NAMESPACE, "alpha", "2s")).create();
+
+    ConfigMap configMap = await().atMost(BOUND).until(() -> get(ConfigMap.class, "alpha-proxy"), Optional::isPresent).get();
+    Deployment deployment = await().atMost(BOUND).until(() -> get(Deployment.class, "alpha"), Optional::isPresent).get();
+    Service service = await().atMost(BOUND).until(() -> get(Service.class, "alpha"), Optional::isPresent).get();
+    ServiceAccount account = await().atMost(BOUND).until(() -> get(ServiceAccount.class, "alpha"), Optional::isPresent).get();
+
+    for (var owned : java.util.List.of(configMap, deployment, service, account)) {
+      assertThat(owned.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+        assertThat(owner.getKind()).isEqualTo("TaskService");
+        assertThat(owner.getUid()).isEqualTo(created.getMetadata().getUid());
+      });
+    }
+    assertThat(get(PodDisruptionBudget.class, "alpha")).as("one replica needs no budget").isEmpty();
+
+    TaskService withStatus = await().atMost(BOUND).until(() -> taskService("alpha"),
+        ts -> ts.getStatus() != null && ts.getStatus().configHash != null);
+    assertThat(withStatus.getStatus().observedGeneration).isEqualTo(withStatus.getMetadata().getGeneration());
+    assertThat(withStatus.getStatus().configHash)
+        .isEqualTo(configMap.getMetadata().getAnnotations().get("taskmesh.io/config-hash"));
+    assertThat(withStatus.getStatus().serviceAddress).isEqualTo("alpha.shop.svc:50051");
+    assertThat(condition(withStatus, "Degraded").getStatus()).isEqualTo("False");
+    assertThat(condition(withStatus, "Ready").getStatus()).as("no pod is ready on the mock yet").isEqualTo("False");
+  }
+
+  @Test
+  void aMeshChangeRewritesTheProxyConfigAndLeavesThePodTemplateAlone() {
+    client.resource(TestTaskServices.withTimeout(NAMESPACE, "beta", "2s")).create();
+    Deployment before = await().atMost(BOUND).until(() -> get(Deployment.class, "beta"), Optional::isPresent).get();
+    String oldConfig = await().atMost(BOUND).until(() -> get(ConfigMap.class, "beta-proxy"), Optional::isPresent)
+        .get().getData().get("proxy.yaml");
+
+    client.resources(TaskService.class).inNamespace(NAMESPACE).withName("beta").edit(ts -> {
+      ts.getSpec().mesh.timeout = "7s";
+      return ts;
+    });
+
+    String newConfig = await().atMost(BOUND).until(
+        () -> get(ConfigMap.class, "beta-proxy").orElseThrow().getData().get("proxy.yaml"), c -> !c.equals(oldConfig));
+    assertThat(newConfig).contains("timeout: 7s");
+    assertThat(get(Deployment.class, "beta").orElseThrow().getSpec().getTemplate())
+        .isEqualTo(before.getSpec().getTemplate());
+  }
+
+  @Test
+  void anImageChangeRollsTheDeployment() {
+    client.resource(TestTaskServices.withTimeout(NAMESPACE, "gamma", "2s")).create();
+    await().atMost(BOUND).until(() -> get(Deployment.class, "gamma"), Optional::isPresent);
+
+    client.resources(TaskService.class).inNamespace(NAMESPACE).withName("gamma").edit(ts -> {
+      ts.getSpec().image = "registry.example.com/tasks:2";
+      return ts;
+    });
+
+    await().atMost(BOUND).until(() -> get(Deployment.class, "gamma").orElseThrow().getSpec().getTemplate().getSpec()
+        .getContainers().get(0).getImage().equals("registry.example.com/tasks:2"));
+  }
+
+  @Test
+  void readyPodsMakeTheTaskServiceReady() {
+    client.resource(TestTaskServices.withTimeout(NAMESPACE, "delta", "2s")).create();
+    Deployment deployment = await().atMost(BOUND).until(() -> get(Deployment.class, "delta"), Optional::isPresent).get();
+
+    deployment.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withUpdatedReplicas(1).build());
+    client.resource(deployment).updateStatus();
+
+    TaskService ready = await().atMost(BOUND).until(() -> taskService("delta"),
+        ts -> ts.getStatus() != null && "True".equals(condition(ts, "Ready").getStatus()));
+    assertThat(ready.getStatus().ready).isEqualTo("1/1");
+    assertThat(condition(ready, "Progressing").getStatus()).isEqualTo("False");
+  }
+
+  @Test
+  void severalReplicasOnTheEmbeddedStoreIsDegradedAndNothingIsBuilt() {
+    TaskService invalid = TestTaskServices.withTimeout(NAMESPACE, "epsilon", "2s");
+    invalid.getSpec().replicas = 3;
+    client.resource(invalid).create();
+
+    TaskService degraded = await().atMost(BOUND).until(() -> taskService("epsilon"),
+        ts -> ts.getStatus() != null && !ts.getStatus().conditions.isEmpty());
+    Condition condition = condition(degraded, "Degraded");
+    assertThat(condition.getStatus()).isEqualTo("True");
+    assertThat(condition.getReason()).isEqualTo("EmbeddedStoreWithReplicas");
+    assertThat(condition.getMessage()).contains("spec.database.postgresUrlSecret");
+    assertThat(get(Deployment.class, "epsilon")).isEmpty();
+    assertThat(get(ConfigMap.class, "epsilon-proxy")).isEmpty();
+  }
+
+  @Test
+  void severalReplicasOnPostgresGetADisruptionBudget() {
+    TaskService replicated = TestTaskServices.withTimeout(NAMESPACE, "zeta", "2s");
+    replicated.getSpec().replicas = 3;
+    replicated.getSpec().database = new DatabaseSpec();
+    replicated.getSpec().database.postgresUrlSecret = new SecretKeySelector("url", "zeta-db", false);
+    client.resource(replicated).create();
+
+    PodDisruptionBudget budget = await().atMost(BOUND).until(() -> get(PodDisruptionBudget.class, "zeta"),
+        Optional::isPresent).get();
+    assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    assertThat(get(Deployment.class, "zeta").orElseThrow().getSpec().getReplicas()).isEqualTo(3);
+  }
+
+  private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> Optional<T> get(Class<T> kind, String name) {
+    return Optional.ofNullable(client.resources(kind).inNamespace(NAMESPACE).withName(name).get());
+  }
+
+  private static TaskService taskService(String name) {
+    return client.resources(TaskService.class).inNamespace(NAMESPACE).withName(name).get();
+  }
+
+  private static Condition condition(TaskService service, String type) {
+    return service.getStatus().conditions.stream().filter(c -> c.getType().equals(type)).findFirst()
+        .orElseThrow(() -> new AssertionError("no condition " + type));
+  }
+}
