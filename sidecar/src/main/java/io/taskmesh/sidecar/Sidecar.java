@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.sidecar.admin.AdminServer;
+import io.taskmesh.sidecar.admin.AppHealthProbe;
 import io.taskmesh.sidecar.admin.AdminServer.Page;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
@@ -42,6 +43,7 @@ public final class Sidecar implements AutoCloseable {
   private final ProxyListener outbound;
   private final ProxyListener inbound;
   private final AdminServer admin;
+  private final AppHealthProbe appHealth;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -67,6 +69,7 @@ public final class Sidecar implements AutoCloseable {
         .tag("service", "all").tag("state", "active").register(registry);
     Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.DRAINING))
         .tag("service", "all").tag("state", "draining").register(registry);
+    appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
   }
 
@@ -167,12 +170,21 @@ public final class Sidecar implements AutoCloseable {
   private Map<String, Supplier<Page>> adminPages() {
     Map<String, Supplier<Page>> pages = new LinkedHashMap<>();
     pages.put("/healthz", () -> Page.text(200, "ok\n"));
-    pages.put("/ready", () -> draining ? Page.text(503, "draining\n") : Page.text(200, "ready\n"));
+    pages.put("/ready", this::readiness);
     pages.put("/metrics", () -> new Page(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     pages.put("/config", () -> Page.json("{\"hash\":\"" + MeshConfigWriter.hash(config) + "\",\"config\":"
         + Json.quote(MeshConfigWriter.toYaml(config)) + "}"));
     pages.put("/clusters", () -> Page.json(clustersJson()));
     return pages;
+  }
+
+  /** Ready when not draining and the local app answers its gRPC health check with SERVING. */
+  private Page readiness() {
+    if (draining) {
+      return Page.text(503, "draining\n");
+    }
+    String appProblem = appHealth.problem();
+    return appProblem == null ? Page.text(200, "ready\n") : Page.text(503, appProblem + "\n");
   }
 
   private String clustersJson() {
@@ -203,6 +215,7 @@ public final class Sidecar implements AutoCloseable {
   public void close() {
     drain();
     admin.close();
+    appHealth.close();
     discovery.close();
     netty.close();
   }

@@ -30,12 +30,16 @@ class AdminAndReloadTest {
   @Test
   void adminPagesShowMetricsConfigHashClustersAndReadiness() {
     TaskServer backend = mesh.backend();
+    Sidecar serverSide = mesh.serverSidecar(backend);
     Sidecar clientSide = mesh.clientSidecar("ROUND_ROBIN", backend.port());
     mesh.clientThrough(clientSide).create("counted", "", "low", "u");
     AdminClient admin = new AdminClient(clientSide.adminPort());
 
     assertThat(admin.get("/healthz").statusCode()).isEqualTo(200);
-    assertThat(admin.get("/ready").statusCode()).isEqualTo(200);
+    AdminClient serverAdmin = new AdminClient(serverSide.adminPort());
+    await().atMost(Duration.ofSeconds(30)).until(() -> serverAdmin.get("/ready").statusCode() == 200);
+    assertThat(admin.get("/ready").statusCode()).as("the caller's app port 1 has no app").isEqualTo(503);
+    assertThat(admin.get("/ready").body()).contains("local app 127.0.0.1:1");
     assertThat(admin.get("/metrics").body())
         .contains("taskmesh_requests_total{code=\"OK\",direction=\"outbound\",method=\"/taskservice.TaskService/CreateTask\",service=\"task-service\"} 1.0")
         .contains("taskmesh_request_duration_seconds_bucket{")
@@ -45,8 +49,9 @@ class AdminAndReloadTest {
         .contains("\"task-service\":[{\"address\":\"127.0.0.1:" + backend.port() + "\",\"state\":\"ACTIVE\"");
     assertThat(admin.get("/nope").statusCode()).isEqualTo(404);
 
-    clientSide.drain();
-    assertThat(admin.get("/ready").statusCode()).isEqualTo(503);
+    serverSide.drain();
+    assertThat(serverAdmin.get("/ready").statusCode()).isEqualTo(503);
+    assertThat(serverAdmin.get("/ready").body()).contains("draining");
   }
 
   @Test

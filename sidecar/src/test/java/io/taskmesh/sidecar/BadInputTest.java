@@ -104,6 +104,25 @@ class BadInputTest {
     assertStillServing();
   }
 
+  @Test
+  void anEndpointThatRefusesConnectionsIsUnavailableNamingTheEndpoint() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort();
+    }
+    Sidecar toNowhere = mesh.clientSidecar("ROUND_ROBIN", closedPort);
+
+    assertThatThrownBy(() -> mesh.clientThrough(toNowhere).get("x"))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription()).contains("client-sidecar")
+              .contains("endpoint 127.0.0.1:" + closedPort).contains("cannot connect");
+          assertThat(e.getTrailers().get(Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER)))
+              .contains("reason=connect_failed");
+        });
+    assertStillServing();
+  }
+
   private void assertStillServing() {
     assertThat(client.create("after", "", "low", "u").getTitle()).isEqualTo("after");
     TaskClient fresh = mesh.clientThrough(clientSide);

@@ -1,0 +1,56 @@
+package io.taskmesh.sidecar.admin;
+
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks the local app's standard gRPC health service (empty service name) every interval, off the event
+ * loops, and keeps the last answer for /ready to read without blocking.
+ */
+public final class AppHealthProbe implements AutoCloseable {
+  private final String target;
+  private final ManagedChannel channel;
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "taskmesh-app-health");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private volatile String lastProblem;
+
+  public AppHealthProbe(int appPort, Duration interval) {
+    this.target = "127.0.0.1:" + appPort;
+    this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    this.lastProblem = "local app " + target + " not checked yet";
+    scheduler.scheduleWithFixedDelay(this::check, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** {@code null} when the app last answered SERVING, otherwise why not. */
+  public String problem() {
+    return lastProblem;
+  }
+
+  private void check() {
+    try {
+      HealthCheckResponse response = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance());
+      lastProblem = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING
+          ? null
+          : "local app " + target + " health check answers " + response.getStatus();
+    } catch (RuntimeException e) {
+      lastProblem = "local app " + target + " does not answer the gRPC health check: " + e.getMessage();
+    }
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    channel.shutdownNow();
+  }
+}
