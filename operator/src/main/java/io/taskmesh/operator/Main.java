@@ -8,7 +8,11 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
+import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
+import java.time.Clock;
+import java.util.stream.Collectors;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -29,13 +33,16 @@ public final class Main {
     String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
     Operator operator = Operators.create(client, leaderElection
         ? new LeaderElectionConfiguration("taskmesh-operator", namespace) : null);
-    operator.register(new TaskServiceReconciler());
-    operator.start();
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
     DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints);
+    SidecarCensus census = (ns, service) -> discovery.service().subscribers().stream()
+        .filter(node -> node.getNamespace().equals(ns) && node.getService().equals(service))
+        .collect(Collectors.groupingBy(Node::getConfigHash, Collectors.counting()));
+    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census));
+    operator.start();
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
     health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));

@@ -77,11 +77,20 @@ class DiscoveryServiceTest {
   }
 
   @Test
-  void aSubscriptionNamingNoServiceIsRefused() {
-    try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), "web-1", "shop")) {
+  void aSidecarThatCallsNothingIsStillCountedWithItsConfigHash() {
+    try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), "tasks-0", "shop")) {
+      await().atMost(BOUND).until(() -> server.service().subscribers().size() == 1);
+      assertThat(sidecar.ended.get()).isNull();
+      assertThat(sidecar.received).isEmpty();
+    }
+  }
+
+  @Test
+  void anUnqualifiedServiceWithoutANamespaceIsRefusedNamingTheField() {
+    try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), "web-1", "", "tasks")) {
       await().atMost(BOUND).until(() -> sidecar.ended.get() != null);
       assertThat(sidecar.ended.get().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-      assertThat(sidecar.ended.get().getDescription()).contains("services");
+      assertThat(sidecar.ended.get().getDescription()).contains("node.namespace");
     }
   }
 

@@ -41,7 +41,7 @@ class ReconcileOnMockServerTest {
   @BeforeAll
   static void startOperator() {
     operator = Operators.create(client, null);
-    operator.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC()));
+    operator.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(), (namespace, service) -> java.util.Map.of("stale", 1L)));
     operator.start();
   }
 
@@ -73,6 +73,7 @@ class ReconcileOnMockServerTest {
     assertThat(withStatus.getStatus().configHash)
         .isEqualTo(configMap.getMetadata().getAnnotations().get("taskmesh.io/config-hash"));
     assertThat(withStatus.getStatus().serviceAddress).isEqualTo("alpha.shop.svc:50051");
+    assertThat(withStatus.getStatus().configApplied).as("the one sidecar reporting runs an old config").isEqualTo("0/1");
     assertThat(condition(withStatus, "Degraded").getStatus()).isEqualTo("False");
     assertThat(condition(withStatus, "Ready").getStatus()).as("no pod is ready on the mock yet").isEqualTo("False");
   }
@@ -151,7 +152,8 @@ class ReconcileOnMockServerTest {
     PodDisruptionBudget budget = await().atMost(BOUND).until(() -> get(PodDisruptionBudget.class, "zeta"),
         Optional::isPresent).get();
     assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
-    assertThat(get(Deployment.class, "zeta").orElseThrow().getSpec().getReplicas()).isEqualTo(3);
+    Deployment deployment = await().atMost(BOUND).until(() -> get(Deployment.class, "zeta"), Optional::isPresent).get();
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> Optional<T> get(Class<T> kind, String name) {

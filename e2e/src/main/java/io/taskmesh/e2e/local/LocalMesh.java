@@ -1,6 +1,10 @@
 package io.taskmesh.e2e.local;
 
+import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.e2e.zipkin.ZipkinServer;
+import io.taskmesh.operator.discovery.DiscoveryServer;
+import io.taskmesh.operator.discovery.EndpointRegistry;
+import io.taskmesh.operator.discovery.ServiceKey;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,8 +19,9 @@ import java.util.function.Consumer;
 
 /**
  * taskmesh on one machine: task-service replicas sharing one PostgreSQL, a sidecar beside each, a client
- * sidecar in front of them, and Zipkin when tracing is asked for. Every part is a real process; closing
- * the mesh stops them all.
+ * sidecar in front of them that learns the replicas from the operator's discovery server (fed here by a
+ * static endpoint source instead of EndpointSlices), and Zipkin when tracing is asked for. Every app and
+ * sidecar is a real process; closing the mesh stops them all.
  */
 public final class LocalMesh implements AutoCloseable {
   private static final Duration START_BOUND = Duration.ofSeconds(120);
@@ -34,7 +39,9 @@ public final class LocalMesh implements AutoCloseable {
   private final Consumer<String> progress;
   private final List<AutoCloseable> started = new ArrayList<>();
   private final List<Replica> replicas = new ArrayList<>();
+  private final EndpointRegistry endpoints = new EndpointRegistry();
   private EmbeddedPostgres postgres;
+  private DiscoveryServer discovery;
   private ZipkinServer zipkin;
   private PodPorts clientPorts;
   private ChildProcess clientSidecar;
@@ -67,10 +74,18 @@ public final class LocalMesh implements AutoCloseable {
     for (int i = 1; i <= options.replicas(); i++) {
       replicas.add(startReplica(i));
     }
+    discovery = DiscoveryServer.start("127.0.0.1", options.fixedPorts() ? 15010 : 0, endpoints);
+    started.add(discovery);
+    endpoints.update(new ServiceKey(SidecarConfigs.SERVICE, "default"), replicas.stream()
+        .map(replica -> Endpoint.newBuilder().setAddress("127.0.0.1").setPort(replica.ports().inbound())
+            .setReady(true).setPodName("task-service-" + replica.index()).build())
+        .toList());
+    progress.accept("discovery server on 127.0.0.1:" + discovery.port() + " knows " + replicas.size()
+        + " task-service endpoints");
     clientPorts = options.fixedPorts() ? PodPorts.fixed(0) : PodPorts.ephemeral(false);
     progress.accept("starting the client sidecar (outbound 127.0.0.1:" + clientPorts.outbound() + ")");
     clientSidecar = startSidecar("client-sidecar",
-        SidecarConfigs.client(clientPorts, replicas.stream().map(Replica::ports).toList(), zipkinPort()));
+        SidecarConfigs.client(clientPorts, discovery.port(), zipkinPort()));
     for (Replica replica : replicas) {
       awaitReady(replica.sidecar(), replica.ports().admin(), "/ready");
     }
@@ -128,6 +143,10 @@ public final class LocalMesh implements AutoCloseable {
 
   public ZipkinServer zipkin() {
     return zipkin;
+  }
+
+  public int discoveryPort() {
+    return discovery.port();
   }
 
   public String databaseUrl() {

@@ -57,6 +57,7 @@ public final class LocalMeshMain {
       if (mesh.zipkin() != null) {
         System.out.println("zipkin                   " + mesh.zipkin().baseUri() + "/zipkin/");
       }
+      System.out.println("discovery server         127.0.0.1:" + mesh.discoveryPort() + "   (the operator's, fed by a static source)");
       System.out.println("postgresql               " + mesh.databaseUrl());
       System.out.println();
       System.out.println("Try:  java -cp \"$(cat e2e/target/classpath.txt)\" io.taskmesh.taskservice.cli.TaskCli \\");

@@ -1,8 +1,6 @@
 package io.taskmesh.e2e.local;
 
 import io.taskmesh.config.MeshConfigParser;
-import java.util.List;
-import java.util.stream.Collectors;
 
 /** The proxy configs of the local mesh, checked by the same parser the sidecar uses before they are written. */
 final class SidecarConfigs {
@@ -22,19 +20,19 @@ final class SidecarConfigs {
         %s""".formatted(SERVICE, ports.inbound(), ports.app(), ports.outbound(), ports.admin(), tracing(zipkinPort)));
   }
 
-  /** The sidecar beside the client: outbound to every replica's inbound port. */
-  static String client(PodPorts ports, List<PodPorts> replicas, Integer zipkinPort) {
-    String endpoints = replicas.stream().map(r -> "\"127.0.0.1:" + r.inbound() + "\"")
-        .collect(Collectors.joining(", ", "[", "]"));
+  /** The sidecar beside the client: endpoints of task-service from the discovery server. */
+  static String client(PodPorts ports, int discoveryPort, Integer zipkinPort) {
     return checked("""
         service: %s
         inbound: {port: %d, appPort: 1}
         outbound:
           port: %d
-          discovery: {static: {%s: %s}}
+          discovery: {address: "127.0.0.1:%d"}
+          upstreams: {%s: {}}
         admin: {port: %d}
         drain: {timeout: 5s}
-        %s""".formatted(CLIENT, ports.inbound(), ports.outbound(), SERVICE, endpoints, ports.admin(), tracing(zipkinPort)));
+        %s""".formatted(CLIENT, ports.inbound(), ports.outbound(), discoveryPort, SERVICE, ports.admin(),
+        tracing(zipkinPort)));
   }
 
   private static String tracing(Integer zipkinPort) {

@@ -22,6 +22,10 @@ public class TaskServiceStatus {
   @PrinterColumn(name = "CONFIG")
   public String configHash;
 
+  /** Sidecars running {@link #configHash} out of those subscribed, e.g. "3/3". */
+  @PrinterColumn(name = "APPLIED")
+  public String configApplied;
+
   public List<Condition> conditions = new ArrayList<>();
 
   @Override
@@ -33,11 +37,13 @@ public class TaskServiceStatus {
         && Objects.equals(ready, that.ready)
         && Objects.equals(serviceAddress, that.serviceAddress)
         && Objects.equals(configHash, that.configHash)
+        && Objects.equals(configApplied, that.configApplied)
         && Objects.equals(conditions, that.conditions);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(observedGeneration, replicas, readyReplicas, ready, serviceAddress, configHash, conditions);
+    return Objects.hash(observedGeneration, replicas, readyReplicas, ready, serviceAddress, configHash, configApplied,
+        conditions);
   }
 }

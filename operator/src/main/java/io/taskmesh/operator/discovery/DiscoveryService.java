@@ -15,7 +15,8 @@ import java.util.function.BiConsumer;
 
 /**
  * Streams endpoint sets to sidecars: on subscribe the current set of every named service at once, then
- * each change. A sidecar that reads slowly gets only the newest set of each service (sets are whole
+ * each change. A sidecar that calls nothing still subscribes (with no services) so that the config hash
+ * it runs is known. A sidecar that reads slowly gets only the newest set of each service (sets are whole
  * state, so older ones waiting to be sent are simply replaced), which bounds what it can hold up.
  */
 public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscoveryImplBase {
@@ -34,8 +35,9 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
   @Override
   public void subscribe(SubscribeRequest request, StreamObserver<EndpointSet> responses) {
     ServerCallStreamObserver<EndpointSet> call = (ServerCallStreamObserver<EndpointSet>) responses;
-    if (request.getServicesCount() == 0) {
-      call.onError(Status.INVALID_ARGUMENT.withDescription("services: name at least one service to watch")
+    if (request.getNode().getNamespace().isEmpty() && request.getServicesList().stream().anyMatch(s -> !s.contains("."))) {
+      call.onError(Status.INVALID_ARGUMENT.withDescription(
+          "node.namespace: required to resolve unqualified service names " + request.getServicesList())
           .asRuntimeException());
       return;
     }

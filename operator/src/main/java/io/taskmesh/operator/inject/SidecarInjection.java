@@ -3,6 +3,7 @@ package io.taskmesh.operator.inject;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -34,6 +35,8 @@ public final class SidecarInjection {
         .addNewPort().withName("mesh-inbound").withContainerPort(INBOUND_PORT).endPort()
         .addNewPort().withName("mesh-admin").withContainerPort(ADMIN_PORT).endPort()
         .addToEnv(new EnvVar("TASKMESH_CONFIG", CONFIG_FILE, null))
+        .addToEnv(new EnvVarBuilder().withName("POD_NAME")
+            .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build())
         .addToEnv(new EnvVar("JAVA_TOOL_OPTIONS",
             "-XX:+UseSerialGC -XX:MaxRAMPercentage=60 -Xss512k -XX:+ExitOnOutOfMemoryError", null))
         .addNewVolumeMount().withName(CONFIG_VOLUME).withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,7 +37,9 @@ public final class StatusBuilder {
     return status;
   }
 
-  public TaskServiceStatus observed(TaskService service, Optional<Deployment> deployment, String configHash) {
+  /** @param sidecarHashes sidecars of this service by the config hash they run */
+  public TaskServiceStatus observed(TaskService service, Optional<Deployment> deployment, String configHash,
+      Map<String, Long> sidecarHashes) {
     TaskServiceStatus status = base(service);
     int desired = service.getSpec().replicasOrDefault();
     int ready = deployment.map(d -> d.getStatus() == null || d.getStatus().getReadyReplicas() == null
@@ -49,6 +52,9 @@ public final class StatusBuilder {
     status.readyReplicas = ready;
     status.ready = ready + "/" + desired;
     status.configHash = configHash;
+    long onCurrent = configHash == null ? 0 : sidecarHashes.getOrDefault(configHash, 0L);
+    long sidecars = sidecarHashes.values().stream().mapToLong(Long::longValue).sum();
+    status.configApplied = onCurrent + "/" + sidecars;
     List<Condition> previous = previous(service);
     boolean isReady = ready >= desired && (desired == 0 || updated);
     status.conditions = List.of(

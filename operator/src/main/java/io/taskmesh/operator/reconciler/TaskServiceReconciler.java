@@ -17,6 +17,7 @@ import io.taskmesh.operator.dependent.PodDisruptionBudgetDependent;
 import io.taskmesh.operator.dependent.ServiceAccountDependent;
 import io.taskmesh.operator.dependent.ServiceDependent;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -35,16 +36,17 @@ import java.util.Optional;
         reconcilePrecondition = PodDisruptionBudgetDependent.MultipleReplicas.class)
 })
 public class TaskServiceReconciler implements Reconciler<TaskService> {
+  /** How often status is refreshed without an event, so sidecar config counts stay current. */
+  static final Duration STATUS_REFRESH = Duration.ofSeconds(15);
+
   private final OperatorSettings settings;
   private final StatusBuilder statuses;
+  private final SidecarCensus census;
 
-  public TaskServiceReconciler() {
-    this(OperatorSettings.CURRENT, Clock.systemUTC());
-  }
-
-  public TaskServiceReconciler(OperatorSettings settings, Clock clock) {
+  public TaskServiceReconciler(OperatorSettings settings, Clock clock, SidecarCensus census) {
     this.settings = settings;
     this.statuses = new StatusBuilder(clock);
+    this.census = census;
   }
 
   @Override
@@ -58,12 +60,13 @@ public class TaskServiceReconciler implements Reconciler<TaskService> {
       String hash = context.getSecondaryResource(ConfigMap.class)
           .map(cm -> cm.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION))
           .orElse(null);
-      status = statuses.observed(service, context.getSecondaryResource(Deployment.class), hash);
+      status = statuses.observed(service, context.getSecondaryResource(Deployment.class), hash,
+          census.configHashes(service.getMetadata().getNamespace(), service.getMetadata().getName()));
     }
     if (Objects.equals(status, service.getStatus())) {
-      return UpdateControl.noUpdate();
+      return UpdateControl.<TaskService>noUpdate().rescheduleAfter(STATUS_REFRESH);
     }
     service.setStatus(status);
-    return UpdateControl.patchStatus(service);
+    return UpdateControl.patchStatus(service).rescheduleAfter(STATUS_REFRESH);
   }
 }
