@@ -53,7 +53,8 @@ public final class Sidecar implements AutoCloseable {
     UpstreamConnector connector = new UpstreamConnector(netty);
     List<StreamFilter> filters = List.of(new MetricsFilter(registry));
 
-    outboundClusters = new ClusterManager(connector, service -> this.config.outbound().policyFor(service).loadBalancer());
+    outboundClusters = new ClusterManager(connector,
+        service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
@@ -65,10 +66,6 @@ public final class Sidecar implements AutoCloseable {
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
         InboundChain.assemble(config.service(), localApp, filters), config.drain().timeout());
 
-    Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.ACTIVE))
-        .tag("service", "all").tag("state", "active").register(registry);
-    Gauge.builder("taskmesh.endpoints", this, sidecar -> sidecar.countEndpoints(Endpoint.State.DRAINING))
-        .tag("service", "all").tag("state", "draining").register(registry);
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
   }
@@ -160,11 +157,15 @@ public final class Sidecar implements AutoCloseable {
     inbound.closeConnections();
   }
 
-  private double countEndpoints(Endpoint.State state) {
-    return outboundClusters.clusters().values().stream()
-        .flatMap(cluster -> cluster.endpoints().stream())
-        .filter(endpoint -> endpoint.state() == state)
-        .count();
+  /** {@code taskmesh_endpoints{service,state}}: active and draining endpoints of one cluster. */
+  private void registerEndpointGauges(Cluster cluster) {
+    for (Endpoint.State state : Endpoint.State.values()) {
+      Gauge.builder("taskmesh.endpoints", cluster,
+              c -> c.endpoints().stream().filter(endpoint -> endpoint.state() == state).count())
+          .tag("service", cluster.service())
+          .tag("state", state.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry);
+    }
   }
 
   private Map<String, Supplier<Page>> adminPages() {

@@ -43,7 +43,7 @@ class AdminAndReloadTest {
     assertThat(admin.get("/metrics").body())
         .contains("taskmesh_requests_total{code=\"OK\",direction=\"outbound\",method=\"/taskservice.TaskService/CreateTask\",service=\"task-service\"} 1.0")
         .contains("taskmesh_request_duration_seconds_bucket{")
-        .contains("taskmesh_endpoints{");
+        .contains("taskmesh_endpoints{service=\"task-service\",state=\"active\"} 1.0");
     assertThat(admin.get("/config").body()).contains(MeshConfigWriter.hash(clientSide.config()));
     assertThat(admin.get("/clusters").body())
         .contains("\"task-service\":[{\"address\":\"127.0.0.1:" + backend.port() + "\",\"state\":\"ACTIVE\"");

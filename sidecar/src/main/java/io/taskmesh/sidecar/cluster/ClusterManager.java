@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /** All clusters of one side of the proxy, fed by discovery. */
@@ -14,10 +15,14 @@ public final class ClusterManager implements EndpointListener {
   private final UpstreamConnector connector;
   private volatile Function<String, LoadBalancerPolicy> policies;
   private final Map<String, Cluster> clusters = new ConcurrentHashMap<>();
+  private final Consumer<Cluster> onNewCluster;
 
-  public ClusterManager(UpstreamConnector connector, Function<String, LoadBalancerPolicy> policies) {
+  /** @param onNewCluster told once about each cluster discovery creates (e.g. to register its metrics) */
+  public ClusterManager(UpstreamConnector connector, Function<String, LoadBalancerPolicy> policies,
+      Consumer<Cluster> onNewCluster) {
     this.connector = connector;
     this.policies = policies;
+    this.onNewCluster = onNewCluster;
   }
 
   public Optional<Cluster> cluster(String service) {
@@ -30,7 +35,12 @@ public final class ClusterManager implements EndpointListener {
 
   @Override
   public void onEndpoints(String service, List<EndpointAddress> endpoints) {
-    clusters.computeIfAbsent(service, name -> new Cluster(name, connector, policies.apply(name))).update(endpoints);
+    Cluster cluster = clusters.computeIfAbsent(service, name -> {
+      Cluster created = new Cluster(name, connector, policies.apply(name));
+      onNewCluster.accept(created);
+      return created;
+    });
+    cluster.update(endpoints);
   }
 
   /** A new config's balancer choices, applied to existing clusters too. */
