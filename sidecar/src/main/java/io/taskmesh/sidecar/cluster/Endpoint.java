@@ -20,7 +20,7 @@ public final class Endpoint {
   private final AtomicInteger outstanding = new AtomicInteger();
   private final AtomicLong requests = new AtomicLong();
   /** How fast an idle endpoint's latency average decays: to 1/e after this long without samples. */
-  private static final double DECAY_NANOS = 2e9;
+  private static final double DECAY_NANOS = 1e9;
 
   private volatile double ewmaLatencyNanos = INITIAL_LATENCY_NANOS;
   private volatile long lastSampleNanos = System.nanoTime();
