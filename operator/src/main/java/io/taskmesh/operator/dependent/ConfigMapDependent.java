@@ -28,12 +28,8 @@ public class ConfigMapDependent extends CRUDKubernetesDependentResource<ConfigMa
   public static ConfigMap build(TaskService service, OperatorSettings settings) {
     MeshConfig config = ProxyConfigRenderer.render(service, settings);
     return new ConfigMapBuilder()
-        .withNewMetadata()
-          .withName(Labels.proxyConfigMapName(service))
-          .withNamespace(service.getMetadata().getNamespace())
-          .withLabels(Labels.of(service))
-          .withAnnotations(Map.of(HASH_ANNOTATION, MeshConfigWriter.hash(config)))
-        .endMetadata()
+        .withMetadata(Labels.metadata(service, Labels.proxyConfigMapName(service)))
+        .editMetadata().withAnnotations(Map.of(HASH_ANNOTATION, MeshConfigWriter.hash(config))).endMetadata()
         .withData(Map.of(CONFIG_KEY, MeshConfigWriter.toYaml(config)))
         .build();
   }

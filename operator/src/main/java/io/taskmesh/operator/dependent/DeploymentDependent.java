@@ -36,11 +36,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
   public static Deployment build(TaskService service, OperatorSettings settings) {
     TaskServiceSpec spec = service.getSpec();
     return new DeploymentBuilder()
-        .withNewMetadata()
-          .withName(service.getMetadata().getName())
-          .withNamespace(service.getMetadata().getNamespace())
-          .withLabels(Labels.of(service))
-        .endMetadata()
+        .withMetadata(Labels.metadata(service, service.getMetadata().getName()))
         .withNewSpec()
           .withReplicas(spec.replicasOrDefault())
           .withNewSelector().withMatchLabels(Labels.selector(service)).endSelector()

@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.taskmesh.operator.api.TaskService;
 import java.util.Map;
 
@@ -21,6 +23,15 @@ public final class Labels {
   /** What the Deployment and Service select pods by. */
   public static Map<String, String> selector(TaskService service) {
     return Map.of(SERVICE_LABEL, service.getMetadata().getName());
+  }
+
+  /** Name, namespace and labels of an object the operator makes for {@code service}. */
+  public static ObjectMeta metadata(TaskService service, String name) {
+    return new ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(service.getMetadata().getNamespace())
+        .withLabels(of(service))
+        .build();
   }
 
   public static String proxyConfigMapName(TaskService service) {

@@ -19,11 +19,7 @@ public class PodDisruptionBudgetDependent extends CRUDKubernetesDependentResourc
   @Override
   protected PodDisruptionBudget desired(TaskService service, Context<TaskService> context) {
     return new PodDisruptionBudgetBuilder()
-        .withNewMetadata()
-          .withName(service.getMetadata().getName())
-          .withNamespace(service.getMetadata().getNamespace())
-          .withLabels(Labels.of(service))
-        .endMetadata()
+        .withMetadata(Labels.metadata(service, service.getMetadata().getName()))
         .withNewSpec()
           .withMaxUnavailable(new IntOrString(1))
           .withNewSelector().withMatchLabels(Labels.selector(service)).endSelector()

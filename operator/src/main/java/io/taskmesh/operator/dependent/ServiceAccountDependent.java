@@ -16,11 +16,7 @@ public class ServiceAccountDependent extends CRUDKubernetesDependentResource<Ser
   @Override
   protected ServiceAccount desired(TaskService service, Context<TaskService> context) {
     return new ServiceAccountBuilder()
-        .withNewMetadata()
-          .withName(service.getMetadata().getName())
-          .withNamespace(service.getMetadata().getNamespace())
-          .withLabels(Labels.of(service))
-        .endMetadata()
+        .withMetadata(Labels.metadata(service, service.getMetadata().getName()))
         .withAutomountServiceAccountToken(false)
         .build();
   }

@@ -22,11 +22,7 @@ public class ServiceDependent extends CRUDKubernetesDependentResource<Service, T
 
   public static Service build(TaskService service) {
     return new ServiceBuilder()
-        .withNewMetadata()
-          .withName(service.getMetadata().getName())
-          .withNamespace(service.getMetadata().getNamespace())
-          .withLabels(Labels.of(service))
-        .endMetadata()
+        .withMetadata(Labels.metadata(service, service.getMetadata().getName()))
         .withNewSpec()
           .withSelector(Labels.selector(service))
           .addNewPort()
