@@ -19,6 +19,7 @@ import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.discovery.EndpointSource;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.MetricsFilter;
+import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.config.ConfigWatcher;
@@ -64,10 +65,20 @@ public final class Sidecar implements AutoCloseable {
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, filters), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(config, filters)), config.drain().timeout());
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /** The shared filters, then the pod's rate limit when the config has one (read at start, not reloaded). */
+  private List<StreamFilter> inboundFilters(MeshConfig config, List<StreamFilter> shared) {
+    if (config.inbound().rateLimit() == null) {
+      return shared;
+    }
+    List<StreamFilter> filters = new java.util.ArrayList<>(shared);
+    filters.add(new RateLimitFilter("server-sidecar", config.inbound().rateLimit(), registry));
+    return List.copyOf(filters);
   }
 
   /** Subscribes to the services named in {@code outbound.upstreams} and {@code outbound.discovery.static}. */

@@ -11,9 +11,17 @@ import io.netty.handler.codec.http2.Http2Headers;
  * @param grpcStatus the numeric gRPC status code
  * @param reason a short machine-readable reason, e.g. {@code no_route}, {@code connect_refused}
  */
-public record ProxyError(String hop, String target, int grpcStatus, String reason, String detail) {
+public record ProxyError(String hop, String target, int grpcStatus, String reason, String detail, long retryAfterMillis) {
   public static final int UNAVAILABLE = 14;
   public static final int INTERNAL = 13;
+  public static final int RESOURCE_EXHAUSTED = 8;
+  /** gRPC's own retry hint: how long a client should wait before trying again. */
+  public static final String RETRY_PUSHBACK_HEADER = "grpc-retry-pushback-ms";
+
+  /** An error with no retry hint. */
+  public ProxyError(String hop, String target, int grpcStatus, String reason, String detail) {
+    this(hop, target, grpcStatus, reason, detail, -1);
+  }
 
   public static final String ERROR_HEADER = "taskmesh-error";
 
@@ -27,6 +35,9 @@ public record ProxyError(String hop, String target, int grpcStatus, String reaso
     headers.set("grpc-status", Integer.toString(grpcStatus));
     headers.set("grpc-message", percentEncode(message()));
     headers.set(ERROR_HEADER, "hop=" + hop + "; target=" + target + "; reason=" + reason);
+    if (retryAfterMillis >= 0) {
+      headers.set(RETRY_PUSHBACK_HEADER, Long.toString(retryAfterMillis));
+    }
     return headers;
   }
 
