@@ -38,6 +38,7 @@ public final class Demo {
     step("Requests from one client connection spread over every replica", this::spread);
     step("Kill a replica while traffic runs", this::killReplica);
     step("Take the whole service down, then bring it back", this::outageAndRecovery);
+    step("Exceed the replicas' rate limit", this::rateLimit);
     step("One request's trace, fetched back from Zipkin", this::trace);
     step("Metrics summary from the client sidecar", this::metrics);
   }
@@ -145,6 +146,38 @@ public final class Demo {
       }
     }, Duration.ofSeconds(30));
     out.println("  apps restarted; calls succeed again");
+  }
+
+  private void rateLimit() {
+    Task task = client.create("Hot task", "", "", USER);
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger limited = new AtomicInteger();
+    List<String> hints = new CopyOnWriteArrayList<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(32);
+    for (int i = 0; i < 2_000; i++) {
+      pool.execute(() -> {
+        try {
+          client.get(task.getId());
+          ok.incrementAndGet();
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+            limited.incrementAndGet();
+            if (hints.isEmpty()) {
+              hints.add(e.getStatus().getDescription());
+            }
+          }
+        }
+      });
+    }
+    pool.shutdown();
+    try {
+      pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    out.printf("  2,000 GetTask calls from 32 threads: %d served, %d refused with RESOURCE_EXHAUSTED%n", ok.get(),
+        limited.get());
+    hints.forEach(hint -> out.println("    " + hint));
   }
 
   private void trace() {

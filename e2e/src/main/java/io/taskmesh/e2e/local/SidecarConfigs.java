@@ -6,18 +6,22 @@ import io.taskmesh.config.MeshConfigParser;
 final class SidecarConfigs {
   static final String SERVICE = "task-service";
   static final String CLIENT = "task-cli";
+  /** Each replica's inbound token bucket: far above what the demo's steps send, except the one that tests it. */
+  static final int RATE_LIMIT_PER_SECOND = 200;
+  static final int RATE_LIMIT_BURST = 100;
 
   private SidecarConfigs() {}
 
-  /** The sidecar beside a task-service replica: inbound to its app, traced when Zipkin runs. */
+  /** The sidecar beside a task-service replica: inbound to its app, rate limited, traced when Zipkin runs. */
   static String replica(PodPorts ports, Integer zipkinPort) {
     return checked("""
         service: %s
-        inbound: {port: %d, appPort: %d}
+        inbound: {port: %d, appPort: %d, rateLimit: {requestsPerSecond: %d, burst: %d}}
         outbound: {port: %d}
         admin: {port: %d}
         drain: {timeout: 5s}
-        %s""".formatted(SERVICE, ports.inbound(), ports.app(), ports.outbound(), ports.admin(), tracing(zipkinPort)));
+        %s""".formatted(SERVICE, ports.inbound(), ports.app(), RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, ports.outbound(),
+        ports.admin(), tracing(zipkinPort)));
   }
 
   /** The sidecar beside the client: endpoints of task-service from the discovery server. */
