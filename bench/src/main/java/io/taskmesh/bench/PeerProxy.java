@@ -1,27 +1,24 @@
 package io.taskmesh.bench;
 
+import io.taskmesh.e2e.local.ChildProcess;
+import io.taskmesh.e2e.local.Readiness;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * One nginx or haproxy process set up as a gRPC (HTTP/2 cleartext) hop, the way people run them in front
  * of gRPC services: HTTP/2 on both sides, upstream connections kept alive and reused.
  */
 public final class PeerProxy implements AutoCloseable {
-  private final String name;
-  private final Process process;
-  private final Path directory;
+  private final ChildProcess process;
 
-  private PeerProxy(String name, Process process, Path directory) {
-    this.name = name;
+  private PeerProxy(ChildProcess process) {
     this.process = process;
-    this.directory = directory;
   }
 
   /** nginx with {@code grpc_pass}; keepalive to the upstream, and no limit of 1,000 requests per connection. */
@@ -79,58 +76,23 @@ public final class PeerProxy implements AutoCloseable {
   }
 
   public String name() {
-    return name;
+    return process.name();
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    process.close();
   }
 
   private static PeerProxy start(String name, Path directory, int port, List<String> command) {
+    ChildProcess process = ChildProcess.start(name, command, Map.of(), directory.resolve(name + ".out"));
     try {
-      Process process = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(directory.resolve(name + ".out").toFile())
-          .start();
-      PeerProxy proxy = new PeerProxy(name, process, directory);
-      awaitListening(proxy, port);
-      return proxy;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + name + " (" + command + ")", e);
+      Readiness.await(name + " listens on " + port, Duration.ofSeconds(30), process, () -> Readiness.listening(port));
+    } catch (RuntimeException e) {
+      process.close();
+      throw e;
     }
-  }
-
-  private static void awaitListening(PeerProxy proxy, int port) {
-    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < giveUp) {
-      if (!proxy.process.isAlive()) {
-        throw new IllegalStateException(proxy.name + " exited at start; see " + proxy.directory.resolve(proxy.name + ".out"));
-      }
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException notYet) {
-        sleepBriefly();
-      }
-    }
-    proxy.close();
-    throw new IllegalStateException(proxy.name + " did not listen on " + port + " within 30 s");
-  }
-
-  private static void sleepBriefly() {
-    try {
-      Thread.sleep(50);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    return new PeerProxy(process);
   }
 
   private static String executable(String name) {

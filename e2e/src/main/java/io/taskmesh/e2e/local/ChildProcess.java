@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** One JVM of the local mesh (a task-service replica or a sidecar), its output in a log file. */
+/** One process of the local mesh or a benchmark (a replica, a sidecar, a peer proxy), its output in a log file. */
 public final class ChildProcess implements AutoCloseable {
   private final String name;
   private final Process process;
@@ -32,12 +32,17 @@ public final class ChildProcess implements AutoCloseable {
     command.addAll(jvmFlags);
     command.addAll(List.of("-cp", classpath, mainClass));
     command.addAll(args);
+    return start(name, command, env, log);
+  }
+
+  /** Starts any program, its output and errors going to {@code log}. */
+  public static ChildProcess start(String name, List<String> command, Map<String, String> env, Path log) {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().putAll(env);
     try {
       return new ChildProcess(name, builder.start(), log);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + name, e);
+      throw new UncheckedIOException("cannot start " + name + " (" + command.get(0) + ")", e);
     }
   }
 
