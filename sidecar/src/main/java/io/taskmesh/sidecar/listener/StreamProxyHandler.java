@@ -20,6 +20,7 @@ import io.taskmesh.sidecar.codec.ProxyError;
 import io.taskmesh.sidecar.filter.Outcome;
 import io.taskmesh.sidecar.filter.RequestInfo;
 import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.sidecar.route.GrpcTimeout;
 import io.taskmesh.sidecar.route.Route;
 import io.taskmesh.sidecar.cluster.Cluster;
 import java.util.ArrayDeque;
@@ -57,6 +58,9 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private volatile String grpcStatus;
   private volatile long upstreamOpenedNanos;
   private RequestInfo request;
+  /** The caller's deadline (System.nanoTime), or 0 when the request carries no grpc-timeout. */
+  private long deadlineNanos;
+  private io.netty.util.concurrent.ScheduledFuture<?> deadlineTimer;
   private Endpoint endpoint;
   private Cluster cluster;
   private final Set<Endpoint> unreachable = new HashSet<>();
@@ -119,6 +123,12 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
     }
+    Optional<java.time.Duration> timeout = GrpcTimeout.parse(headers.get(GrpcTimeout.HEADER));
+    if (timeout.isPresent()) {
+      deadlineNanos = startNanos + timeout.get().toNanos();
+      deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
+          Math.max(0, deadlineNanos - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
     cluster = route.get().cluster();
     Optional<Endpoint> chosen = cluster.choose();
     if (chosen.isEmpty()) {
@@ -158,7 +168,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     }
     upstream = up;
     upstreamOpenedNanos = System.nanoTime();
-    up.write(new DefaultHttp2HeadersFrame(firstFrame.headers(), firstFrame.isEndStream()));
+    up.write(new DefaultHttp2HeadersFrame(withRemainingTime(firstFrame.headers()), firstFrame.isEndStream()));
     while (!beforeUpstream.isEmpty()) {
       forwardToUpstream(beforeUpstream.poll(), false);
     }
@@ -206,6 +216,30 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     return null;
   }
 
+  /** The next hop gets only the time that is left, so the deadline stays absolute across hops. */
+  private Http2Headers withRemainingTime(Http2Headers headers) {
+    if (deadlineNanos == 0) {
+      return headers;
+    }
+    long remaining = deadlineNanos - System.nanoTime();
+    return headers.set(GrpcTimeout.HEADER, GrpcTimeout.format(java.time.Duration.ofNanos(Math.max(1, remaining))));
+  }
+
+  /** The caller's deadline passed before the response ended: cancel upstream and answer for it. */
+  private void deadlineExceeded() {
+    if (completed.get() || responseEnded) {
+      return;
+    }
+    Http2StreamChannel up = upstream;
+    if (up != null) {
+      up.close(); // RST_STREAM(CANCEL): the backend sees the call cancelled
+    }
+    long allowedMillis = (deadlineNanos - startNanos) / 1_000_000;
+    answer(new ProxyError(chain.hop(), "service '" + request.service() + "'"
+        + (endpoint == null ? "" : " endpoint " + endpoint.address()), ProxyError.DEADLINE_EXCEEDED,
+        "deadline_exceeded", "deadline of " + allowedMillis + " ms exceeded before the response ended"));
+  }
+
   private void answer(ProxyError error) {
     releasePending();
     if (!responseStarted) {
@@ -222,6 +256,9 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private void complete(String code, boolean proxyGenerated) {
     if (request == null || !completed.compareAndSet(false, true)) {
       return;
+    }
+    if (deadlineTimer != null) {
+      deadlineTimer.cancel(false);
     }
     if (endpoint != null) {
       endpoint.requestFinished();

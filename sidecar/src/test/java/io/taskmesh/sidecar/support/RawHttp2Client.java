@@ -46,6 +46,14 @@ public final class RawHttp2Client implements AutoCloseable {
   }
 
   public Http2StreamFrame send(Http2Headers headers) throws Exception {
+    return send(headers, null);
+  }
+
+  /**
+   * Sends the headers and, when {@code grpcMessage} is given, one DATA frame holding it as a gRPC
+   * length-prefixed message that ends the request; answers the first response frame.
+   */
+  public Http2StreamFrame send(Http2Headers headers, byte[] grpcMessage) throws Exception {
     CompletableFuture<Http2StreamFrame> first = new CompletableFuture<>();
     Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
         .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
@@ -62,7 +70,14 @@ public final class RawHttp2Client implements AutoCloseable {
           }
         })
         .open().syncUninterruptibly().getNow();
-    stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true));
+    if (grpcMessage == null) {
+      stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true));
+    } else {
+      stream.write(new DefaultHttp2HeadersFrame(headers, false));
+      io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer(5 + grpcMessage.length)
+          .writeByte(0).writeInt(grpcMessage.length).writeBytes(grpcMessage);
+      stream.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(body, true));
+    }
     return first.get(30, TimeUnit.SECONDS);
   }
 
