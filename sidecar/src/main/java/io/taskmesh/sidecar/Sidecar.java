@@ -18,6 +18,7 @@ import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.discovery.EndpointSource;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
+import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
@@ -60,7 +61,7 @@ public final class Sidecar implements AutoCloseable {
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
-        OutboundChain.assemble(outboundClusters, filters), config.drain().timeout());
+        OutboundChain.assemble(outboundClusters, outboundFilters(filters)), config.drain().timeout());
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
@@ -69,6 +70,13 @@ public final class Sidecar implements AutoCloseable {
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
+  private List<StreamFilter> outboundFilters(List<StreamFilter> shared) {
+    List<StreamFilter> filters = new java.util.ArrayList<>(shared);
+    filters.add(new CircuitBreakerFilter(service -> this.config.outbound().policyFor(service).circuitBreaker(), registry));
+    return List.copyOf(filters);
   }
 
   /** The shared filters, then the pod's rate limit when the config has one (read at start, not reloaded). */

@@ -1,0 +1,107 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.TaskServerOptions;
+import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The whole service failing opens the client sidecar's circuit; its recovery closes it again. */
+class CircuitBreakerTest {
+
+  @Test
+  void allBackendsFailingOpensTheCircuitWhichFailsFastThenClosesWhenTheyRecover() throws Exception {
+    TaskServerOptions appOptions = TaskServerOptions.defaults().withBindAddress("127.0.0.1").withPort(0)
+        .withDatabaseUrl("jdbc:h2:mem:breaker-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    TaskServer app = TaskServer.start(appOptions);
+    int appPort = app.port();
+    try (MeshFixture mesh = new MeshFixture()) {
+      Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
+          service: %s
+          inbound: {port: 0, appPort: %d}
+          outbound: {port: 0}
+          admin: {port: 0}
+          """.formatted(MeshFixture.SERVICE, appPort)));
+      Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
+          service: caller
+          inbound: {port: 0, appPort: 1}
+          outbound:
+            port: 0
+            discovery: {static: {%s: ["127.0.0.1:%d"]}}
+            defaults:
+              circuitBreaker: {failureRateThreshold: 50, minimumCalls: 4, slidingWindow: 4, waitInOpen: 10s, permittedInHalfOpen: 2}
+          admin: {port: 0}
+          """.formatted(MeshFixture.SERVICE, server.inboundPort())));
+      TaskClient client = mesh.clientThrough(caller);
+      Task task = client.create("keep me", "", "", "breaker-user");
+
+      app.close(); // the whole service is down: the server sidecar answers UNAVAILABLE (connect refused)
+      for (int i = 0; i < 4; i++) {
+        assertThat(code(() -> client.get(task.getId()))).isEqualTo(Status.Code.UNAVAILABLE);
+      }
+      assertThat(metric(caller, "taskmesh_circuit_breaker_state{service=\"task-service\"}")).isEqualTo(1.0);
+
+      double reachedServerBefore = inboundRequests(server);
+      StatusRuntimeException fastFail = failure(() -> client.get(task.getId()));
+      assertThat(fastFail.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(fastFail.getStatus().getDescription()).contains("client-sidecar").contains("circuit open");
+      assertThat(fastFail.getTrailers().get(Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER)))
+          .contains("reason=circuit_open");
+      assertThat(inboundRequests(server)).as("an open circuit sends nothing upstream").isEqualTo(reachedServerBefore);
+
+      app = TaskServer.start(appOptions.withPort(appPort)); // the service recovers; trial calls flow after waitInOpen
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+          .until(() -> client.get(task.getId()).equals(task));
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+        client.get(task.getId());
+        return metric(caller, "taskmesh_circuit_breaker_state{service=\"task-service\"}") == 0.0;
+      });
+    } finally {
+      app.close();
+    }
+  }
+
+  private static double inboundRequests(Sidecar server) throws Exception {
+    return scrape(server).lines().filter(l -> l.startsWith("taskmesh_requests_total{") && l.contains("direction=\"inbound\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private static double metric(Sidecar sidecar, String sample) throws Exception {
+    return scrape(sidecar).lines().filter(l -> l.startsWith(sample + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .orElseThrow(() -> new AssertionError("no sample " + sample));
+  }
+
+  private static String scrape(Sidecar sidecar) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + sidecar.adminPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private static Status.Code code(Runnable call) {
+    return failure(call).getStatus().getCode();
+  }
+
+  private static StatusRuntimeException failure(Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      return e;
+    }
+    throw new AssertionError("the call succeeded");
+  }
+}
