@@ -37,7 +37,7 @@ public final class Demo {
     step("Watch updates stream through the mesh", this::watchUpdates);
     step("Requests from one client connection spread over every replica", this::spread);
     step("Kill a replica while traffic runs", this::killReplica);
-    step("Take the whole service down, then bring it back", this::outageAndRecovery);
+    step("Take the whole service down: the circuit opens, then closes when it is back", this::outageAndRecovery);
     step("Exceed the replicas' rate limit", this::rateLimit);
     step("One request's trace, fetched back from Zipkin", this::trace);
     step("Metrics summary from the client sidecar", this::metrics);
@@ -129,23 +129,38 @@ public final class Demo {
   private void outageAndRecovery() {
     mesh.stopAllApps();
     out.println("  every task-service app stopped (sidecars still up)");
-    try {
-      client.list(ListTasksRequest.newBuilder().setUserId(USER).build());
-      out.println("  unexpected: the call succeeded");
-    } catch (StatusRuntimeException e) {
-      Status status = e.getStatus();
-      out.printf("  caller sees %s: %s%n", status.getCode(), status.getDescription());
+    String lastFailure = "";
+    int failed = 0;
+    for (int i = 0; i < 15; i++) {
+      try {
+        client.list(ListTasksRequest.newBuilder().setUserId(USER).build());
+      } catch (StatusRuntimeException e) {
+        failed++;
+        String now = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+        if (!now.equals(lastFailure)) {
+          out.printf("  call %2d: %s%n", i + 1, now);
+          lastFailure = now;
+        }
+      }
     }
+    out.printf("  %d of 15 calls failed; circuit state now %s%n", failed, circuitState());
+    long restart = System.nanoTime();
     mesh.restartStoppedApps();
     waitFor(() -> {
       try {
         client.list(ListTasksRequest.newBuilder().setUserId(USER).build());
-        return true;
+        return circuitState().equals("CLOSED");
       } catch (StatusRuntimeException e) {
         return false;
       }
     }, Duration.ofSeconds(30));
-    out.println("  apps restarted; calls succeed again");
+    out.printf("  apps restarted; after %.1f s the half-open trial calls succeeded and the circuit is %s%n",
+        (System.nanoTime() - restart) / 1e9, circuitState());
+  }
+
+  private String circuitState() {
+    double state = MeshMetrics.sum(mesh.clientAdmin(), "taskmesh_circuit_breaker_state", "service=\"task-service\"");
+    return state == 1 ? "OPEN" : state == 2 ? "HALF_OPEN" : "CLOSED";
   }
 
   private void rateLimit() {

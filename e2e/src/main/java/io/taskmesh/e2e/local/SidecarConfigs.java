@@ -24,7 +24,10 @@ final class SidecarConfigs {
         ports.admin(), tracing(zipkinPort)));
   }
 
-  /** The sidecar beside the client: endpoints of task-service from the discovery server. */
+  /**
+   * The sidecar beside the client: endpoints of task-service from the discovery server, and a circuit
+   * breaker quick enough to watch open and close within the demo.
+   */
   static String client(PodPorts ports, int discoveryPort, Integer zipkinPort) {
     return checked("""
         service: %s
@@ -32,7 +35,9 @@ final class SidecarConfigs {
         outbound:
           port: %d
           discovery: {address: "127.0.0.1:%d"}
-          upstreams: {%s: {}}
+          upstreams:
+            %s:
+              circuitBreaker: {failureRateThreshold: 50, minimumCalls: 10, slidingWindow: 20, waitInOpen: 3s, permittedInHalfOpen: 3}
         admin: {port: %d}
         drain: {timeout: 5s}
         %s""".formatted(CLIENT, ports.inbound(), ports.outbound(), discoveryPort, SERVICE, ports.admin(),

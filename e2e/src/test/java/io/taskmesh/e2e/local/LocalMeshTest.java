@@ -116,6 +116,39 @@ class LocalMeshTest {
     assertThat(stored).containsAll(acknowledged);
   }
 
+  @Test
+  @Order(4)
+  void aWholeServiceOutageOpensTheCircuitAndRecoveryClosesIt() {
+    Task task = client.create("outage", "", "", "outage-user");
+    mesh.stopAllApps();
+
+    List<String> failures = new ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      try {
+        client.get(task.getId());
+      } catch (StatusRuntimeException e) {
+        failures.add(e.getStatus().getDescription());
+      }
+    }
+
+    assertThat(failures).hasSize(15);
+    assertThat(failures.get(failures.size() - 1)).contains("client-sidecar").contains("circuit open");
+    assertThat(circuitState()).as("open").isEqualTo(1.0);
+
+    mesh.restartStoppedApps();
+
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> client.get(task.getId()).equals(task));
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+      client.get(task.getId());
+      return circuitState() == 0.0;
+    });
+  }
+
+  private static double circuitState() {
+    return MeshMetrics.sum(mesh.clientAdmin(), "taskmesh_circuit_breaker_state", "service=\"task-service\"");
+  }
+
   private static double inboundTotal() {
     double total = 0;
     for (LocalMesh.Replica replica : mesh.replicas()) {
