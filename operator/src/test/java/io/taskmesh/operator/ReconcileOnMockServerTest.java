@@ -85,10 +85,7 @@ class ReconcileOnMockServerTest {
     String oldConfig = await().atMost(BOUND).until(() -> get(ConfigMap.class, "beta-proxy"), Optional::isPresent)
         .get().getData().get("proxy.yaml");
 
-    client.resources(TaskService.class).inNamespace(NAMESPACE).withName("beta").edit(ts -> {
-      ts.getSpec().mesh.timeout = "7s";
-      return ts;
-    });
+    edit("beta", ts -> ts.getSpec().mesh.timeout = "7s");
 
     String newConfig = await().atMost(BOUND).until(
         () -> get(ConfigMap.class, "beta-proxy").orElseThrow().getData().get("proxy.yaml"), c -> !c.equals(oldConfig));
@@ -102,10 +99,7 @@ class ReconcileOnMockServerTest {
     client.resource(TestTaskServices.withTimeout(NAMESPACE, "gamma", "2s")).create();
     await().atMost(BOUND).until(() -> get(Deployment.class, "gamma"), Optional::isPresent);
 
-    client.resources(TaskService.class).inNamespace(NAMESPACE).withName("gamma").edit(ts -> {
-      ts.getSpec().image = "registry.example.com/tasks:2";
-      return ts;
-    });
+    edit("gamma", ts -> ts.getSpec().image = "registry.example.com/tasks:2");
 
     await().atMost(BOUND).until(() -> get(Deployment.class, "gamma").orElseThrow().getSpec().getTemplate().getSpec()
         .getContainers().get(0).getImage().equals("registry.example.com/tasks:2"));
@@ -114,10 +108,15 @@ class ReconcileOnMockServerTest {
   @Test
   void readyPodsMakeTheTaskServiceReady() {
     client.resource(TestTaskServices.withTimeout(NAMESPACE, "delta", "2s")).create();
-    Deployment deployment = await().atMost(BOUND).until(() -> get(Deployment.class, "delta"), Optional::isPresent).get();
+    await().atMost(BOUND).until(() -> get(Deployment.class, "delta"), Optional::isPresent);
 
-    deployment.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withUpdatedReplicas(1).build());
-    client.resource(deployment).updateStatus();
+    // what the Deployment controller would report; retried because the operator may write the object meanwhile
+    await().atMost(BOUND).ignoreExceptions().until(() -> {
+      Deployment deployment = get(Deployment.class, "delta").orElseThrow();
+      deployment.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withUpdatedReplicas(1).build());
+      client.resource(deployment).updateStatus();
+      return true;
+    });
 
     TaskService ready = await().atMost(BOUND).until(() -> taskService("delta"),
         ts -> ts.getStatus() != null && "True".equals(condition(ts, "Ready").getStatus()));
@@ -158,6 +157,17 @@ class ReconcileOnMockServerTest {
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> Optional<T> get(Class<T> kind, String name) {
     return Optional.ofNullable(client.resources(kind).inNamespace(NAMESPACE).withName(name).get());
+  }
+
+  /** A user's edit; retried on a conflict, since the operator writes the same object's status concurrently. */
+  private static void edit(String name, java.util.function.Consumer<TaskService> change) {
+    await().atMost(BOUND).ignoreExceptions().until(() -> {
+      client.resources(TaskService.class).inNamespace(NAMESPACE).withName(name).edit(ts -> {
+        change.accept(ts);
+        return ts;
+      });
+      return true;
+    });
   }
 
   private static TaskService taskService(String name) {
