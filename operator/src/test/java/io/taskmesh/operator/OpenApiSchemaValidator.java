@@ -1,0 +1,111 @@
+package io.taskmesh.operator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The part of Kubernetes' structural-schema validation a CRD like ours relies on: types, required,
+ * minimum/maximum, pattern, enum, items, and unknown fields (which kubectl's strict field validation
+ * refuses). Errors name the field path as the API server does, e.g. {@code spec.replicas}.
+ */
+final class OpenApiSchemaValidator {
+  private OpenApiSchemaValidator() {}
+
+  static List<String> validate(JsonNode schema, JsonNode value) {
+    List<String> errors = new ArrayList<>();
+    check(schema, value, "", errors);
+    return errors;
+  }
+
+  private static void check(JsonNode schema, JsonNode value, String path, List<String> errors) {
+    if (schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false) && !schema.has("properties")) {
+      return;
+    }
+    String type = schema.path("type").asText("");
+    if (schema.path("x-kubernetes-int-or-string").asBoolean(false)) {
+      if (!value.isIntegralNumber() && !value.isTextual()) {
+        errors.add(path + ": must be an integer or a string");
+      }
+      return;
+    }
+    switch (type) {
+      case "object" -> checkObject(schema, value, path, errors);
+      case "array" -> {
+        if (!value.isArray()) {
+          errors.add(path + ": must be an array");
+          return;
+        }
+        for (int i = 0; i < value.size(); i++) {
+          check(schema.path("items"), value.get(i), path + "[" + i + "]", errors);
+        }
+      }
+      case "string" -> {
+        if (!value.isTextual()) {
+          errors.add(path + ": must be a string");
+        } else if (schema.has("pattern") && !java.util.regex.Pattern.compile(schema.get("pattern").asText())
+            .matcher(value.asText()).find()) {
+          errors.add(path + ": '" + value.asText() + "' does not match " + schema.get("pattern").asText());
+        }
+      }
+      case "integer", "number" -> {
+        if (type.equals("integer") ? !value.isIntegralNumber() : !value.isNumber()) {
+          errors.add(path + ": must be " + (type.equals("integer") ? "an integer" : "a number"));
+        } else {
+          if (schema.has("minimum") && value.asDouble() < schema.get("minimum").asDouble()) {
+            errors.add(path + ": must be >= " + schema.get("minimum").asText());
+          }
+          if (schema.has("maximum") && value.asDouble() > schema.get("maximum").asDouble()) {
+            errors.add(path + ": must be <= " + schema.get("maximum").asText());
+          }
+        }
+      }
+      case "boolean" -> {
+        if (!value.isBoolean()) {
+          errors.add(path + ": must be a boolean");
+        }
+      }
+      default -> { }
+    }
+    if (schema.has("enum")) {
+      boolean allowed = false;
+      for (JsonNode option : schema.get("enum")) {
+        allowed |= option.equals(value);
+      }
+      if (!allowed) {
+        errors.add(path + ": '" + value.asText() + "' is not one of " + schema.get("enum"));
+      }
+    }
+  }
+
+  private static void checkObject(JsonNode schema, JsonNode value, String path, List<String> errors) {
+    if (!value.isObject()) {
+      errors.add(path + ": must be an object");
+      return;
+    }
+    for (JsonNode required : schema.path("required")) {
+      if (!value.has(required.asText())) {
+        errors.add(join(path, required.asText()) + ": required");
+      }
+    }
+    JsonNode properties = schema.path("properties");
+    JsonNode additional = schema.path("additionalProperties");
+    for (Iterator<Map.Entry<String, JsonNode>> fields = value.fields(); fields.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      String fieldPath = join(path, field.getKey());
+      if (properties.has(field.getKey())) {
+        check(properties.get(field.getKey()), field.getValue(), fieldPath, errors);
+      } else if (additional.isObject()) {
+        check(additional, field.getValue(), fieldPath, errors);
+      } else if (!schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)) {
+        errors.add(fieldPath + ": unknown field");
+      }
+    }
+  }
+
+  private static String join(String path, String field) {
+    return path.isEmpty() ? field : path + "." + field;
+  }
+}
