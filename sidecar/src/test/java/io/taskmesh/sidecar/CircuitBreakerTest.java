@@ -7,15 +7,12 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
 import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.client.TaskClient;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -53,7 +50,7 @@ class CircuitBreakerTest {
       for (int i = 0; i < 4; i++) {
         assertThat(code(() -> client.get(task.getId()))).isEqualTo(Status.Code.UNAVAILABLE);
       }
-      assertThat(metric(caller, "taskmesh_circuit_breaker_state{service=\"task-service\"}")).isEqualTo(1.0);
+      assertThat(breakerState(caller)).isEqualTo(1.0);
 
       double reachedServerBefore = inboundRequests(server);
       StatusRuntimeException fastFail = failure(() -> client.get(task.getId()));
@@ -68,28 +65,19 @@ class CircuitBreakerTest {
           .until(() -> client.get(task.getId()).equals(task));
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
         client.get(task.getId());
-        return metric(caller, "taskmesh_circuit_breaker_state{service=\"task-service\"}") == 0.0;
+        return breakerState(caller) == 0.0;
       });
     } finally {
       app.close();
     }
   }
 
-  private static double inboundRequests(Sidecar server) throws Exception {
-    return scrape(server).lines().filter(l -> l.startsWith("taskmesh_requests_total{") && l.contains("direction=\"inbound\""))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  private static double inboundRequests(Sidecar server) {
+    return new AdminClient(server.adminPort()).metricSum("taskmesh_requests_total", "direction=\"inbound\"");
   }
 
-  private static double metric(Sidecar sidecar, String sample) throws Exception {
-    return scrape(sidecar).lines().filter(l -> l.startsWith(sample + " ")).findFirst()
-        .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .orElseThrow(() -> new AssertionError("no sample " + sample));
-  }
-
-  private static String scrape(Sidecar sidecar) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + sidecar.adminPort() + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+  private static double breakerState(Sidecar caller) {
+    return new AdminClient(caller.adminPort()).metricSum("taskmesh_circuit_breaker_state", "service=\"task-service\"");
   }
 
   private static Status.Code code(Runnable call) {

@@ -6,14 +6,11 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.client.TaskClient;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -55,21 +52,11 @@ class RateLimitTest {
         assertThat(e.getTrailers().get(Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER)))
             .contains("reason=rate_limited");
       });
-      String metrics = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("taskmesh_rate_limited_total{service=\"task-service\"} 15.0");
-      assertThat(sample(metrics, "taskmesh_requests_total", "code=\"RESOURCE_EXHAUSTED\"", "direction=\"inbound\""))
+      AdminClient admin = new AdminClient(server.adminPort());
+      assertThat(admin.metricSum("taskmesh_rate_limited_total", "service=\"task-service\"")).isEqualTo(15.0);
+      assertThat(admin.metricSum("taskmesh_requests_total", "code=\"RESOURCE_EXHAUSTED\"", "direction=\"inbound\""))
           .isEqualTo(15.0);
-      assertThat(sample(metrics, "taskmesh_requests_total", "code=\"OK\"", "direction=\"inbound\"")).isEqualTo(5.0);
+      assertThat(admin.metricSum("taskmesh_requests_total", "code=\"OK\"", "direction=\"inbound\"")).isEqualTo(5.0);
     }
-  }
-
-  private static double sample(String metrics, String name, String... labels) {
-    return metrics.lines()
-        .filter(line -> line.startsWith(name + "{"))
-        .filter(line -> java.util.Arrays.stream(labels).allMatch(line::contains))
-        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-        .sum();
   }
 }

@@ -26,4 +26,13 @@ public final class AdminClient {
       throw new IllegalStateException(e);
     }
   }
+
+  /** The sum of the samples of {@code metric} in /metrics whose labels contain every one of {@code labels}. */
+  public double metricSum(String metric, String... labels) {
+    return get("/metrics").body().lines()
+        .filter(line -> line.startsWith(metric + "{") || line.startsWith(metric + " "))
+        .filter(line -> java.util.Arrays.stream(labels).allMatch(line::contains))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+  }
 }

@@ -2,6 +2,7 @@ package io.taskmesh.taskservice.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.taskmesh.taskservice.TaskRules;
 import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.api.TaskUpdateEvent.EventType;
@@ -74,7 +75,7 @@ public final class JdbcTaskStore implements TaskStore {
         .setId(UUID.randomUUID().toString())
         .setTitle(title)
         .setDescription(description)
-        .setStatus("todo")
+        .setStatus(TaskRules.INITIAL_STATUS)
         .setPriority(priority)
         .setUserId(userId)
         .setCreatedAt(format(now))
