@@ -31,8 +31,6 @@ public final class CircuitBreakerFilter implements StreamFilter {
   private final Function<String, CircuitBreakerPolicy> policies;
   private final MeterRegistry registry;
   private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
-  /** Requests this filter let through, so that only they report an outcome to their breaker. */
-  private final Map<RequestInfo, CircuitBreaker> admitted = new ConcurrentHashMap<>();
 
   public CircuitBreakerFilter(Function<String, CircuitBreakerPolicy> policies, MeterRegistry registry) {
     this.policies = policies;
@@ -46,13 +44,13 @@ public final class CircuitBreakerFilter implements StreamFilter {
       return Optional.of(new ProxyError("client-sidecar", "service '" + request.service() + "'",
           ProxyError.UNAVAILABLE, "circuit_open", "circuit open: too many recent failures; failing fast"));
     }
-    admitted.put(request, breaker);
+    request.attach(CircuitBreaker.class, breaker); // only admitted requests report an outcome
     return Optional.empty();
   }
 
   @Override
   public void onComplete(RequestInfo request, Outcome outcome) {
-    CircuitBreaker breaker = admitted.remove(request);
+    CircuitBreaker breaker = request.attachment(CircuitBreaker.class);
     if (breaker == null) {
       return;
     }

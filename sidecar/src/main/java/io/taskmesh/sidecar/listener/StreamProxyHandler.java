@@ -110,7 +110,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     String method = headers.path() == null ? "" : headers.path().toString();
     Optional<Route> route = chain.router().route(headers);
     String service = route.map(Route::service).orElse(chain.router().describeTarget(headers));
-    request = new RequestInfo(chain.direction(), service, method, startNanos);
+    request = new RequestInfo(chain.direction(), service, method, startNanos, headers);
     if (route.isEmpty()) {
       answer(new ProxyError(chain.hop(), "service '" + service + "'", ProxyError.UNAVAILABLE, "no_route",
           "no route: the service is not known to this proxy (not in discovery)"));
