@@ -22,7 +22,11 @@ import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.sidecar.filter.TracingFilter;
+import io.taskmesh.tracing.TracingSetup;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.config.ConfigWatcher;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +50,7 @@ public final class Sidecar implements AutoCloseable {
   private final ProxyListener inbound;
   private final AdminServer admin;
   private final AppHealthProbe appHealth;
+  private final OpenTelemetrySdk tracing;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -53,7 +58,9 @@ public final class Sidecar implements AutoCloseable {
     this.config = config;
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
-    List<StreamFilter> filters = List.of(new MetricsFilter(registry));
+    tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
+        config.tracing().samplingRatio());
+    List<StreamFilter> filters = sharedFilters(config);
 
     outboundClusters = new ClusterManager(connector,
         service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
@@ -61,7 +68,8 @@ public final class Sidecar implements AutoCloseable {
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
-        OutboundChain.assemble(outboundClusters, outboundFilters(filters)), config.drain().timeout());
+        OutboundChain.assemble(outboundClusters, outboundFilters(filters),
+            new Retries(service -> this.config.outbound().policyFor(service).retries(), registry)), config.drain().timeout());
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
@@ -70,6 +78,16 @@ public final class Sidecar implements AutoCloseable {
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /** Tracing first (so a request refused by a later filter still has its span), then metrics. */
+  private List<StreamFilter> sharedFilters(MeshConfig config) {
+    List<StreamFilter> filters = new java.util.ArrayList<>();
+    if (config.tracing().enabled()) {
+      filters.add(new TracingFilter(tracing, config.tracing().propagators()));
+    }
+    filters.add(new MetricsFilter(registry));
+    return List.copyOf(filters);
   }
 
   /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
@@ -218,6 +236,7 @@ public final class Sidecar implements AutoCloseable {
       for (Endpoint endpoint : entry.getValue().endpoints()) {
         json.append(endpointSeparator).append("{\"address\":").append(Json.quote(endpoint.address().toString()))
             .append(",\"state\":").append(Json.quote(endpoint.state().name()))
+            .append(",\"ejected\":").append(entry.getValue().isEjected(endpoint))
             .append(",\"outstanding\":").append(endpoint.outstanding())
             .append(",\"requests\":").append(endpoint.requests())
             .append(",\"connections\":").append(endpoint.connections())
@@ -238,6 +257,7 @@ public final class Sidecar implements AutoCloseable {
     appHealth.close();
     discovery.close();
     netty.close();
+    tracing.close();
   }
 
   Duration drainTimeout() {
