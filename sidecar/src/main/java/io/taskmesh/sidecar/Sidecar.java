@@ -26,7 +26,10 @@ import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 import io.taskmesh.sidecar.config.ConfigWatcher;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +54,7 @@ public final class Sidecar implements AutoCloseable {
   private final AdminServer admin;
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
+  private final MethodCatalog methods;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -65,11 +69,14 @@ public final class Sidecar implements AutoCloseable {
     outboundClusters = new ClusterManager(connector,
         service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
+        .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
         OutboundChain.assemble(outboundClusters, outboundFilters(filters),
-            new Retries(service -> this.config.outbound().policyFor(service).retries(), registry)), config.drain().timeout());
+            new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
+            service -> this.config.outbound().policyFor(service).timeout()), config.drain().timeout());
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
@@ -213,6 +220,7 @@ public final class Sidecar implements AutoCloseable {
     pages.put("/config", () -> Page.json("{\"hash\":\"" + MeshConfigWriter.hash(config) + "\",\"config\":"
         + Json.quote(MeshConfigWriter.toYaml(config)) + "}"));
     pages.put("/clusters", () -> Page.json(clustersJson()));
+    pages.put("/methods", () -> Page.json(methods.toJson()));
     return pages;
   }
 
@@ -256,6 +264,7 @@ public final class Sidecar implements AutoCloseable {
     admin.close();
     appHealth.close();
     discovery.close();
+    methods.close();
     netty.close();
     tracing.close();
   }
