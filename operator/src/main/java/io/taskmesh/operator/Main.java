@@ -11,6 +11,8 @@ import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
+import io.taskmesh.operator.webhook.InjectionWebhook;
+import io.taskmesh.operator.webhook.WebhookSettings;
 import java.time.Clock;
 import java.util.stream.Collectors;
 import java.io.IOException;
@@ -20,7 +22,11 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the operator, the discovery server (15010) and health endpoints on the metrics port (8081). */
+/**
+ * Runs the operator, the discovery server (15010), the injection webhook (9443) and health endpoints on the
+ * metrics port (8081). Only reconciliation is behind leader election; every replica serves discovery and
+ * the webhook.
+ */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -43,6 +49,9 @@ public final class Main {
         .collect(Collectors.groupingBy(Node::getConfigHash, Collectors.counting()));
     operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census));
     operator.start();
+    WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
+    InjectionWebhook webhook = webhookSettings.enabled()
+        ? InjectionWebhook.start(client, OperatorSettings.CURRENT, webhookSettings, Clock.systemUTC()) : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
     health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
@@ -51,9 +60,12 @@ public final class Main {
       answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
     });
     health.start();
-    log.info("event=operator_started health_port={} discovery_port={} leader_election={}", port, discoveryPort,
-        leaderElection);
+    log.info("event=operator_started health_port={} discovery_port={} webhook_port={} leader_election={}", port,
+        discoveryPort, webhook == null ? "off" : webhook.port(), leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (webhook != null) {
+        webhook.close();
+      }
       discovery.close();
       slices.close();
       operator.stop();
