@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
@@ -37,8 +36,9 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().build();
     boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"));
     String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
+    String identity = env.getOrDefault("TASKMESH_POD_NAME", env.getOrDefault("HOSTNAME", ""));
     Operator operator = Operators.create(client, leaderElection
-        ? new LeaderElectionConfiguration("taskmesh-operator", namespace) : null);
+        ? Operators.leaderElection(namespace, identity).build() : null);
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
