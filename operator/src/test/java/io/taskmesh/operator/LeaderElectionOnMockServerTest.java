@@ -3,7 +3,6 @@ package io.taskmesh.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -38,20 +37,9 @@ class LeaderElectionOnMockServerTest {
   /** One replica: its own client (JOSDK closes it on stop) and the TaskServices it reconciled. */
   private record Replica(Operator operator, Set<String> reconciled) {}
 
-  /**
-   * JOSDK first asks the API server (SelfSubjectRulesReview) whether it may use Leases. The mock in CRUD
-   * mode refuses that create (422, no metadata), so the test answers as an API server would for the
-   * chart's Role: get, create and update on leases.
-   */
   @BeforeEach
   void answerTheLeaseAccessCheck() {
-    server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
-        .andReturn(201, new SelfSubjectRulesReviewBuilder()
-            .withNewStatus().withIncomplete(false)
-              .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
-                .withVerbs("get", "create", "update").endResourceRule()
-            .endStatus().build())
-        .always();
+    LeaseAccess.answerAccessReviews(server);
   }
 
   @AfterEach

@@ -14,7 +14,6 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.taskmesh.config.MeshConfig;
@@ -226,23 +225,11 @@ class InjectionWebhookTest {
   }
 
   static MutatingWebhookConfiguration webhookConfiguration(String name) {
-    return new MutatingWebhookConfigurationBuilder().withNewMetadata().withName(name).endMetadata()
-        .addNewWebhook().withName("namespace.sidecar-injector.taskmesh.io").withAdmissionReviewVersions("v1")
-          .withSideEffects("None")
-          .withNewClientConfig().withNewService().withName("localhost").withNamespace("taskmesh-system")
-            .withPath("/inject").withPort(443).endService().endClientConfig()
-        .endWebhook()
-        .addNewWebhook().withName("pod.sidecar-injector.taskmesh.io").withAdmissionReviewVersions("v1")
-          .withSideEffects("None")
-          .withNewClientConfig().withNewService().withName("localhost").withNamespace("taskmesh-system")
-            .withPath("/inject").withPort(443).endService().endClientConfig()
-        .endWebhook()
-        .build();
+    return WebhookFixture.configuration(name);
   }
 
   static String caBundle(String configName) {
-    return client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(configName).get()
-        .getWebhooks().get(0).getClientConfig().getCaBundle();
+    return WebhookFixture.caBundle(client, configName);
   }
 
   private static String decode(String base64) {
