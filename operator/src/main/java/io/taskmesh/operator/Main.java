@@ -17,7 +17,9 @@ import java.util.stream.Collectors;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +49,15 @@ public final class Main {
     SidecarCensus census = (ns, service) -> discovery.service().subscribers().stream()
         .filter(node -> node.getNamespace().equals(ns) && node.getService().equals(service))
         .collect(Collectors.groupingBy(Node::getConfigHash, Collectors.counting()));
-    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census));
+    Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
+        .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());
+    // dependents' informers follow the controller's namespaces
+    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census),
+        overrider -> {
+          if (!watched.isEmpty()) {
+            overrider.settingNamespaces(watched);
+          }
+        });
     operator.start();
     WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
     InjectionWebhook webhook = webhookSettings.enabled()
