@@ -13,11 +13,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CEL rules (x-kubernetes-validations) of the committed CRD. No CEL evaluator is on this build's
- * classpath and no API server runs here, so these tests check that each rule is generated where it belongs
- * and that its fieldPath resolves in the schema (an API server refuses a CRD whose fieldPath does not);
- * that the rules refuse what they should is for the e2e scripts on a real cluster. The same combination
- * is also caught by the operator (Degraded), which ReconcileOnMockServerTest proves.
+ * Where the CEL rules (x-kubernetes-validations) of the committed CRD sit: each on the node it belongs to,
+ * with a fieldPath that resolves in the schema (an API server refuses a CRD whose fieldPath does not), and
+ * no rule without a test. What each rule accepts and refuses is evaluated with cel-java in CrdSchemaTest;
+ * the operator also reports the replicas/database combination as Degraded (ReconcileOnMockServerTest) for
+ * objects stored before the rule existed.
  */
 class CrdValidationRulesTest {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
