@@ -57,6 +57,8 @@ class LeaderElectionOnMockServerTest {
     await().atMost(BOUND).until(() -> replicas.get(leader).reconciled().contains("first"));
     String follower = leader.equals("operator-a") ? "operator-b" : "operator-a";
     assertThat(replicas.get(follower).reconciled()).as("the follower reconciles nothing").isEmpty();
+    assertThat(replicas.get(follower).operator().getRuntimeInfo().allEventSourcesAreHealthy())
+        .as("a follower is ready (its /ready answers 200), so it keeps serving discovery and the webhook").isTrue();
 
     replicas.remove(leader).operator().stop();
     await().atMost(BOUND).until(this::holder, follower::equals);

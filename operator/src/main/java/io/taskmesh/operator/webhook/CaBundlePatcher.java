@@ -24,7 +24,7 @@ public final class CaBundlePatcher {
       return false;
     }
     boolean upToDate = current.getWebhooks().stream()
-        .allMatch(hook -> hook.getClientConfig() != null && Objects.equals(caBundle, hook.getClientConfig().getCaBundle()));
+        .allMatch(hook -> Objects.equals(caBundle, hook.getClientConfig().getCaBundle()));
     if (!upToDate) {
       resource.edit(config -> {
         config.getWebhooks().forEach(hook -> hook.getClientConfig().setCaBundle(caBundle));

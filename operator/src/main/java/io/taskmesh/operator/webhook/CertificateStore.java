@@ -45,7 +45,8 @@ public final class CertificateStore {
       }
       ServingCertificate fresh = ServingCertificate.selfSigned(settings.dnsNames(), VALIDITY, clock);
       if (current != null && current.ca().getNotAfter().toInstant().isAfter(clock.instant())) {
-        fresh = new ServingCertificate(fresh.caPem() + firstCertificate(current.caPem()), fresh.certPem(), fresh.keyPem());
+        String bothCas = fresh.caPem() + firstCertificate(current.caPem());
+        fresh = new ServingCertificate(bothCas, fresh.certPem(), fresh.keyPem());
       }
       try {
         if (secret == null) {

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * one replica reaches the others without a restart.
  */
 public final class InjectionWebhook implements AutoCloseable {
-  static final Duration REFRESH = Duration.ofHours(6);
+  /** Short, so that a caBundle lost to a re-applied webhook configuration is back soon; a check is two GETs. */
+  static final Duration REFRESH = Duration.ofMinutes(10);
   private static final Logger log = LoggerFactory.getLogger(InjectionWebhook.class);
 
   private final KubernetesClient client;
@@ -51,8 +52,8 @@ public final class InjectionWebhook implements AutoCloseable {
   public static InjectionWebhook start(KubernetesClient client, OperatorSettings operatorSettings,
       WebhookSettings settings, Clock clock) throws IOException {
     InjectionWebhook webhook = new InjectionWebhook(client, operatorSettings, settings, clock);
-    log.info("event=webhook_started port={} certificate={} config={}", webhook.port(),
-        settings.certManaged() ? "secret " + settings.certSecret() : "mounted " + settings.certDir(), settings.configName());
+    String source = settings.certManaged() ? "secret " + settings.certSecret() : "mounted " + settings.certDir();
+    log.info("event=webhook_started port={} certificate={} config={}", webhook.port(), source, settings.configName());
     return webhook;
   }
 
@@ -82,7 +83,7 @@ public final class InjectionWebhook implements AutoCloseable {
       return;
     }
     if (!caBundle.patch(certificate.caBundle())) {
-      log.warn("event=webhook_config_missing name={} hint=\"the chart creates it; caBundle is set on the next refresh\"",
+      log.warn("event=webhook_config_missing name={} hint=\"the chart creates it; the next refresh sets caBundle\"",
           settings.configName());
     }
   }

@@ -19,6 +19,7 @@ import io.taskmesh.operator.inject.SidecarInjection;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -77,33 +78,12 @@ public final class SidecarInjector {
       return response.build();
     }
 
+    Optional<String> problem = annotationProblem(annotations);
+    if (problem.isPresent()) {
+      return deny(response, problem.get());
+    }
     String service = annotations.get(SERVICE_ANNOTATION);
-    if (service == null || service.isBlank()) {
-      return deny(response, "annotation " + SERVICE_ANNOTATION + " is missing: name the mesh service whose ConfigMap "
-          + "<service>-proxy holds this pod's sidecar config, or set " + INJECT_ANNOTATION + ": \"false\"");
-    }
-    if (!DNS_LABEL.matcher(service).matches()) {
-      return deny(response, "annotation " + SERVICE_ANNOTATION + ": \"" + service
-          + "\" is not a DNS label (lower case letters, digits and '-', at most 57 characters)");
-    }
-    String portText = annotations.get(APP_PORT_ANNOTATION);
-    if (portText == null || portText.isBlank()) {
-      return deny(response, "annotation " + APP_PORT_ANNOTATION + " is missing: set it to the port the app listens on, "
-          + "or set " + INJECT_ANNOTATION + ": \"false\"");
-    }
-    int appPort;
-    try {
-      appPort = Integer.parseInt(portText.trim());
-    } catch (NumberFormatException e) {
-      appPort = -1;
-    }
-    if (appPort < 1 || appPort > 65535) {
-      return deny(response, "annotation " + APP_PORT_ANNOTATION + ": \"" + portText + "\" is not a port number (1-65535)");
-    }
-    if (SIDECAR_PORTS.contains(appPort)) {
-      return deny(response, "annotation " + APP_PORT_ANNOTATION + ": " + appPort + " is taken by the sidecar "
-          + "(15000 admin, 15001 outbound, 15006 inbound)");
-    }
+    int appPort = Integer.parseInt(annotations.get(APP_PORT_ANNOTATION).trim());
 
     String configMapName = service + "-proxy";
     ConfigMap configMap = client.configMaps().inNamespace(namespace).withName(configMapName).get();
@@ -133,9 +113,42 @@ public final class SidecarInjector {
         .build();
   }
 
+  /** What is wrong with the annotations an injected pod needs, if anything. */
+  static Optional<String> annotationProblem(Map<String, String> annotations) {
+    String service = annotations.get(SERVICE_ANNOTATION);
+    if (service == null || service.isBlank()) {
+      return Optional.of("annotation " + SERVICE_ANNOTATION + " is missing: name the mesh service whose ConfigMap "
+          + "<service>-proxy holds this pod's sidecar config, or set " + INJECT_ANNOTATION + ": \"false\"");
+    }
+    if (!DNS_LABEL.matcher(service).matches()) {
+      return Optional.of("annotation " + SERVICE_ANNOTATION + ": \"" + service
+          + "\" is not a DNS label (lower case letters, digits and '-', at most 57 characters)");
+    }
+    String portText = annotations.get(APP_PORT_ANNOTATION);
+    if (portText == null || portText.isBlank()) {
+      return Optional.of("annotation " + APP_PORT_ANNOTATION + " is missing: set it to the port the app listens on, "
+          + "or set " + INJECT_ANNOTATION + ": \"false\"");
+    }
+    int appPort;
+    try {
+      appPort = Integer.parseInt(portText.trim());
+    } catch (NumberFormatException e) {
+      appPort = -1;
+    }
+    if (appPort < 1 || appPort > 65535) {
+      return Optional.of("annotation " + APP_PORT_ANNOTATION + ": \"" + portText + "\" is not a port number (1-65535)");
+    }
+    if (SIDECAR_PORTS.contains(appPort)) {
+      return Optional.of("annotation " + APP_PORT_ANNOTATION + ": " + appPort + " is taken by the sidecar "
+          + "(15000 admin, 15001 outbound, 15006 inbound)");
+    }
+    return Optional.empty();
+  }
+
   private String namespaceLabel(String namespace) {
     Namespace ns = client.namespaces().withName(namespace).get();
-    return ns == null || ns.getMetadata().getLabels() == null ? null : ns.getMetadata().getLabels().get(NAMESPACE_LABEL);
+    Map<String, String> labels = ns == null ? null : ns.getMetadata().getLabels();
+    return labels == null ? null : labels.get(NAMESPACE_LABEL);
   }
 
   private static AdmissionResponse deny(AdmissionResponseBuilder response, String message) {
