@@ -34,7 +34,8 @@ public final class LocalMeshMain {
     Path zipkin = noTracing ? null : Path.of(System.getProperty("taskmesh.zipkin.jar", "e2e/target/zipkin/zipkin-server-exec.jar"));
     System.out.println("taskmesh local mesh; logs and configs in " + dir);
     System.out.println("(processes share this machine's loopback, so each pod gets its own ports instead of its own 127.0.0.1)");
-    LocalMesh mesh = LocalMesh.start(new LocalMesh.Options(replicas, true, zipkin, dir, classpath),
+    Path otelAgentDir = Path.of(System.getProperty("taskmesh.otel.dir", "e2e/target/otel"));
+    LocalMesh mesh = LocalMesh.start(new LocalMesh.Options(replicas, true, zipkin, otelAgentDir, dir, classpath),
         line -> System.out.println("  - " + line));
     Runtime.getRuntime().addShutdownHook(new Thread(mesh::close, "stop-local-mesh"));
     return mesh;
