@@ -22,6 +22,7 @@ import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.config.ConfigWatcher;
 import java.nio.file.Path;
@@ -45,6 +46,8 @@ public final class Sidecar implements AutoCloseable {
   private final ProxyListener outbound;
   private final ProxyListener inbound;
   private final AdminServer admin;
+  /** null unless the config has a {@code gateway:} section. */
+  private final Gateway gateway;
   private final AppHealthProbe appHealth;
   private volatile MeshConfig config;
   private volatile boolean draining;
@@ -60,8 +63,10 @@ public final class Sidecar implements AutoCloseable {
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
+    List<StreamFilter> outboundFilters = outboundFilters(filters);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
-        OutboundChain.assemble(outboundClusters, outboundFilters(filters)), config.drain().timeout());
+        OutboundChain.assemble(outboundClusters, outboundFilters), config.drain().timeout());
+    gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundFilters) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
@@ -70,6 +75,14 @@ public final class Sidecar implements AutoCloseable {
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /** The gateway chain: transcoded calls enter through the outbound listener, gRPC ones pass the outbound filters. */
+  private Gateway gateway(MeshConfig config, String publicBindAddress, List<StreamFilter> outboundFilters) {
+    CircuitBreakerFilter breakers = outboundFilters.stream().filter(CircuitBreakerFilter.class::isInstance)
+        .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
+    return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundFilters,
+        service -> breakers.state(service).map(Enum::name), registry, config.drain().timeout());
   }
 
   /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
@@ -96,6 +109,9 @@ public final class Sidecar implements AutoCloseable {
     }
     java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
     services.addAll(config.outbound().discovery().staticEndpoints().keySet());
+    if (config.isGateway()) {
+      config.gateway().routes().forEach(route -> services.add(route.service()));
+    }
     Node node = Node.newBuilder()
         .setPodName(System.getenv().getOrDefault("POD_NAME", ""))
         .setNamespace(config.namespace())
@@ -123,6 +139,19 @@ public final class Sidecar implements AutoCloseable {
     return inbound.port();
   }
 
+  /** The gateway port; only when the config has a {@code gateway:} section. */
+  public int gatewayPort() {
+    if (gateway == null) {
+      throw new IllegalStateException("this proxy runs no gateway (no gateway: section in its config)");
+    }
+    return gateway.port();
+  }
+
+  /** The gateway, or null when this proxy runs none. */
+  public Gateway gateway() {
+    return gateway;
+  }
+
   public int adminPort() {
     return admin.port();
   }
@@ -141,6 +170,9 @@ public final class Sidecar implements AutoCloseable {
     config = newConfig;
     outboundClusters.usePolicies(service -> newConfig.outbound().policyFor(service).loadBalancer());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    if (gateway != null && newConfig.gateway() != null) {
+      gateway.apply(newConfig.gateway());
+    }
     configReloads("accepted").increment();
   }
 
@@ -170,6 +202,10 @@ public final class Sidecar implements AutoCloseable {
       return;
     }
     draining = true;
+    if (gateway != null) {
+      gateway.stopAccepting();
+      gateway.closeConnections();
+    }
     outbound.stopAccepting();
     inbound.stopAccepting();
     outbound.closeConnections();
@@ -190,11 +226,15 @@ public final class Sidecar implements AutoCloseable {
   private Map<String, Supplier<Page>> adminPages() {
     Map<String, Supplier<Page>> pages = new LinkedHashMap<>();
     pages.put("/healthz", () -> Page.text(200, "ok\n"));
+    pages.put("/health", () -> Page.text(200, "ok\n"));
     pages.put("/ready", this::readiness);
     pages.put("/metrics", () -> new Page(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     pages.put("/config", () -> Page.json("{\"hash\":\"" + MeshConfigWriter.hash(config) + "\",\"config\":"
         + Json.quote(MeshConfigWriter.toYaml(config)) + "}"));
     pages.put("/clusters", () -> Page.json(clustersJson()));
+    if (gateway != null) {
+      pages.put("/gateway", () -> Page.json(gateway.statusJson()));
+    }
     return pages;
   }
 
@@ -235,6 +275,9 @@ public final class Sidecar implements AutoCloseable {
   public void close() {
     drain();
     admin.close();
+    if (gateway != null) {
+      gateway.close();
+    }
     appHealth.close();
     discovery.close();
     netty.close();

@@ -1,0 +1,131 @@
+package io.taskmesh.sidecar.gateway;
+
+import com.google.protobuf.DynamicMessage;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.taskmesh.config.GatewayRoute;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP/JSON request, top to bottom: correlation id, route, per-client limit, the RPC its path binds,
+ * the request message, the call through the mesh, and the answer (JSON, NDJSON or SSE). Serves HTTP/1.1
+ * connections and HTTP/2 streams alike; a connection reads its next request only once this one is answered.
+ */
+final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private final GatewayContext gateway;
+  private volatile ClientCall<DynamicMessage, DynamicMessage> inFlight;
+  private volatile Exchange exchange;
+
+  TranscodingHandler(GatewayContext gateway) {
+    this.gateway = gateway;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    ctx.channel().config().setAutoRead(false);
+    String correlationId = CorrelationIds.pick(request.headers().get(gateway.correlationHeader()),
+        request.headers().get("x-request-id"));
+    String client = ClientAddresses.of(ctx.channel(), request.headers().get("x-forwarded-for"),
+        gateway.rateLimit().trustForwardedFor());
+    Exchange exchange = new Exchange(ctx, request.method().name(), request.uri(), HttpUtil.isKeepAlive(request),
+        client, gateway.correlationHeader(), correlationId, gateway.metrics());
+    this.exchange = exchange;
+    if (request.decoderResult().isFailure()) {
+      exchange.error(400, "INVALID_ARGUMENT", "malformed HTTP request: " + request.decoderResult().cause().getMessage(),
+          "bad_request", Map.of());
+      return;
+    }
+    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    String host = request.headers().get(HttpHeaderNames.HOST);
+    Optional<GatewayRoute> route = gateway.routes().match(host, uri.path());
+    if (route.isEmpty() || !route.get().transcode()) {
+      exchange.error(404, "NOT_FOUND", route.isEmpty()
+              ? "no gateway route for " + uri.path()
+              : "route " + route.get().pathPrefix() + " takes gRPC only (transcode is off)",
+          "no_route", Map.of());
+      return;
+    }
+    String service = route.get().service();
+    exchange.routedTo(service, request.method().name() + " " + route.get().pathPrefix());
+    long waitNanos = gateway.rateLimiter().tryAcquire(client);
+    if (waitNanos > 0) {
+      gateway.metrics().rateLimited(service);
+      long retryAfterSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999));
+      exchange.error(429, "RESOURCE_EXHAUSTED", "gateway: client " + client + " is over its limit of "
+              + gateway.rateLimit().requestsPerMinute() + " requests per minute; retry after " + retryAfterSeconds + " s",
+          "rate_limited", Map.of("retry-after", Long.toString(retryAfterSeconds)));
+      return;
+    }
+    String body = request.content().toString(StandardCharsets.UTF_8);
+    boolean sse = String.valueOf(request.headers().get(HttpHeaderNames.ACCEPT)).contains("text/event-stream");
+    String httpMethod = request.method().name();
+    gateway.descriptors().table(service).whenComplete((table, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+        exchange.error(503, "UNAVAILABLE", "gateway: cannot learn the methods of " + service + ": "
+            + Status.fromThrowable(cause).getDescription(), "no_descriptors", Map.of());
+        return;
+      }
+      transcode(exchange, service, table, httpMethod, uri, body, sse);
+    });
+  }
+
+  private void transcode(Exchange exchange, String service, TranscodingTable table, String httpMethod,
+      QueryStringDecoder uri, String body, boolean sse) {
+    Optional<TranscodingTable.Match> match = table.find(httpMethod, uri.path());
+    if (match.isEmpty()) {
+      var allowed = table.methodsFor(uri.path());
+      if (allowed.isEmpty()) {
+        exchange.error(404, "NOT_FOUND", "no method of " + service + " is bound to " + uri.path(), "no_method", Map.of());
+      } else {
+        exchange.error(405, "UNIMPLEMENTED", httpMethod + " is not bound to " + uri.path() + "; try " + allowed,
+            "method_not_allowed", Map.of("allow", String.join(", ", allowed)));
+      }
+      return;
+    }
+    HttpBinding binding = match.get().binding();
+    exchange.routedTo(service, binding.grpcPath());
+    DynamicMessage message;
+    try {
+      message = RequestTranscoder.build(match.get(), body, uri.parameters());
+    } catch (BadRequest e) {
+      exchange.error(400, "INVALID_ARGUMENT", e.getMessage(), "bad_request", Map.of());
+      return;
+    }
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of(gateway.correlationHeader(), Metadata.ASCII_STRING_MARSHALLER), exchange.correlationId());
+    ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc());
+    ClientCall.Listener<DynamicMessage> listener = binding.rpc().isServerStreaming()
+        ? new StreamingResponse(exchange, call, sse)
+        : new UnaryResponse(exchange, () -> gateway.descriptors().invalidate(service));
+    inFlight = call;
+    UpstreamCalls.send(call, listener, headers, message);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    ClientCall<DynamicMessage, DynamicMessage> call = inFlight;
+    Exchange current = exchange;
+    if (call != null && current != null && !current.isFinished()) {
+      call.cancel("the HTTP client went away", null);
+      current.abandoned();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}
