@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.gateway;
 
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.regex.Pattern;
@@ -22,7 +23,7 @@ final class ClientAddresses {
         return last;
       }
     }
-    Channel connection = channel.parent() != null ? channel.parent() : channel;
+    Channel connection = channel instanceof Http2StreamChannel stream ? stream.parent() : channel;
     SocketAddress peer = connection.remoteAddress();
     return peer instanceof InetSocketAddress inet && inet.getAddress() != null
         ? inet.getAddress().getHostAddress()

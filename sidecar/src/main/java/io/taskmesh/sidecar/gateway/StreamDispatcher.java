@@ -62,7 +62,8 @@ final class StreamDispatcher extends ChannelInboundHandlerAdapter {
     long waitNanos = gateway.rateLimiter().tryAcquire(client);
     if (waitNanos > 0) {
       refused = true;
-      gateway.metrics().rateLimited("gateway");
+      gateway.metrics().rateLimited(gateway.routes()
+          .match(header(headers, ":authority"), header(headers, ":path")).map(route -> route.service()).orElse("none"));
       ProxyError error = new ProxyError("gateway", "client " + client, ProxyError.RESOURCE_EXHAUSTED, "rate_limited",
           "rate limited: over " + gateway.rateLimit().requestsPerMinute() + " requests per minute",
           TimeUnit.NANOSECONDS.toMillis(waitNanos));

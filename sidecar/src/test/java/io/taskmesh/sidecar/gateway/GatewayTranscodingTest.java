@@ -10,6 +10,9 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.GatewayFixture;
 import io.taskmesh.sidecar.support.HttpJsonClient;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.RawHttp2Client;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.client.TaskClient;
@@ -135,6 +138,23 @@ class GatewayTranscodingTest {
     }
     assertThat(new AdminClient(gateway.adminPort()).metricSum("taskmesh_requests_total",
         "direction=\"gateway\"", "code=\"OK\"", "method=\"/taskservice.TaskService/GetTask\"")).isEqualTo(1.0);
+  }
+
+  @Test
+  void httpJsonOverHttp2PriorKnowledgeIsTranscodedToo() throws Exception {
+    String id = JSON.readTree(http.send("POST", "/api/tasks", "{\"title\": \"h2\", \"user_id\": \"ed\"}").body())
+        .at("/task/id").asText();
+    try (RawHttp2Client h2 = new RawHttp2Client(gateway.gatewayPort())) {
+      Http2HeadersFrame found = (Http2HeadersFrame) h2.send(new DefaultHttp2Headers().method("GET").scheme("http")
+          .authority("gateway.example.com").path("/api/tasks/" + id).set("x-correlation-id", "h2-call"));
+      assertThat(found.headers().status().toString()).isEqualTo("200");
+      assertThat(found.headers().get("content-type").toString()).isEqualTo("application/json");
+      assertThat(found.headers().get("x-correlation-id").toString()).isEqualTo("h2-call");
+
+      Http2HeadersFrame missing = (Http2HeadersFrame) h2.send(new DefaultHttp2Headers().method("GET").scheme("http")
+          .authority("gateway.example.com").path("/api/tasks/nope"));
+      assertThat(missing.headers().status().toString()).isEqualTo("404");
+    }
   }
 
   @Test
