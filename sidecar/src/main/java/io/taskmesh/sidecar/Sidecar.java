@@ -82,7 +82,8 @@ public final class Sidecar implements AutoCloseable {
     CircuitBreakerFilter breakers = outboundFilters.stream().filter(CircuitBreakerFilter.class::isInstance)
         .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
     return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundFilters,
-        service -> breakers.state(service).map(Enum::name), registry, config.drain().timeout());
+        service -> breakers.state(service).map(Enum::name),
+        service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout());
   }
 
   /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
@@ -110,7 +111,7 @@ public final class Sidecar implements AutoCloseable {
     java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
     services.addAll(config.outbound().discovery().staticEndpoints().keySet());
     if (config.isGateway()) {
-      config.gateway().routes().forEach(route -> services.add(route.service()));
+      config.gateway().routes().forEach(route -> services.add(route.service().split("\\.")[0]));
     }
     Node node = Node.newBuilder()
         .setPodName(System.getenv().getOrDefault("POD_NAME", ""))

@@ -40,10 +40,11 @@ public final class Gateway implements AutoCloseable {
    * @param clusters the outbound clusters, for plain gRPC calls and the status page
    * @param grpcFilters the outbound filters (metrics, circuit breaker...) plain gRPC calls pass
    * @param circuitStates a service's circuit breaker state, if it has one
+   * @param unaryTimeout a service's timeout for transcoded unary calls
    */
   public Gateway(NettyResources netty, String bindAddress, GatewayConfig config, int outboundPort,
       ClusterManager clusters, List<StreamFilter> grpcFilters, Function<String, Optional<String>> circuitStates,
-      MeterRegistry registry, Duration drainTimeout) {
+      Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout) {
     this.clusters = clusters;
     this.circuitStates = circuitStates;
     routes = new GatewayRoutes(config.routes());
@@ -53,7 +54,7 @@ public final class Gateway implements AutoCloseable {
         ? new ReflectionDescriptorSource(upstream.channel(), Duration.ofSeconds(10))
         : new FileDescriptorSource(Path.of(config.descriptors().file()));
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
-        config.correlationHeader(), new GatewayMetrics(registry));
+        config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry));
     ProxyChain grpcChain = new ProxyChain("gateway", "gateway", grpcFilters, new GrpcRouter(routes, clusters));
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
@@ -83,9 +84,10 @@ public final class Gateway implements AutoCloseable {
           .put("host", route.host())
           .put("service", route.service())
           .put("transcode", route.transcode());
-      Optional<Cluster> cluster = clusters.cluster(route.service());
+      String clusterName = GatewayRoutes.clusterOf(route.service());
+      Optional<Cluster> cluster = clusters.cluster(clusterName);
       entry.put("healthyEndpoints", cluster.map(Gateway::healthy).orElse(0L));
-      entry.put("circuit", circuitStates.apply(route.service()).orElse("CLOSED"));
+      entry.put("circuit", circuitStates.apply(clusterName).orElse("CLOSED"));
     }
     status.put("trackedClients", rateLimiter.trackedClients());
     return status.toString();

@@ -34,6 +34,12 @@ final class GatewayRoutes {
         .findFirst();
   }
 
+  /** The cluster of a route's service: {@code task-service.prod} is served by cluster {@code task-service}. */
+  static String clusterOf(String service) {
+    int dot = service.indexOf('.');
+    return dot < 0 ? service : service.substring(0, dot);
+  }
+
   private static String hostName(String host) {
     if (host == null) {
       return "";

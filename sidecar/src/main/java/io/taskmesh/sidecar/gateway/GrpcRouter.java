@@ -22,7 +22,8 @@ final class GrpcRouter implements Router {
   @Override
   public Optional<Route> route(Http2Headers requestHeaders) {
     return routes.match(String.valueOf(requestHeaders.authority()), String.valueOf(requestHeaders.path()))
-        .flatMap(route -> clusters.cluster(route.service()).map(cluster -> new Route(route.service(), cluster)));
+        .flatMap(route -> clusters.cluster(GatewayRoutes.clusterOf(route.service()))
+            .map(cluster -> new Route(GatewayRoutes.clusterOf(route.service()), cluster)));
   }
 
   @Override

@@ -105,7 +105,8 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
     Metadata headers = new Metadata();
     headers.put(Metadata.Key.of(gateway.correlationHeader(), Metadata.ASCII_STRING_MARSHALLER), exchange.correlationId());
-    ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc());
+    ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc(),
+        binding.rpc().isServerStreaming() ? null : gateway.unaryTimeout().apply(service));
     ClientCall.Listener<DynamicMessage> listener = binding.rpc().isServerStreaming()
         ? new StreamingResponse(exchange, call, sse)
         : new UnaryResponse(exchange, () -> gateway.descriptors().invalidate(service));

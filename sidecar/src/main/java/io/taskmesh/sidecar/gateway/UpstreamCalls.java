@@ -34,9 +34,18 @@ final class UpstreamCalls implements AutoCloseable {
     return channel;
   }
 
-  /** A new call of {@code rpc} on {@code service}; start it with {@link #send}. */
-  ClientCall<DynamicMessage, DynamicMessage> newCall(String service, Descriptors.MethodDescriptor rpc) {
-    return channel.newCall(methods.computeIfAbsent(rpc, UpstreamCalls::grpcMethod), CallOptions.DEFAULT.withAuthority(service));
+  /**
+   * A new call of {@code rpc} on {@code service}; start it with {@link #send}.
+   *
+   * @param timeout null for none; else sent as {@code grpc-timeout}, so the mesh enforces it hop by hop
+   */
+  ClientCall<DynamicMessage, DynamicMessage> newCall(String service, Descriptors.MethodDescriptor rpc,
+      java.time.Duration timeout) {
+    CallOptions options = CallOptions.DEFAULT.withAuthority(service);
+    if (timeout != null) {
+      options = options.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    return channel.newCall(methods.computeIfAbsent(rpc, UpstreamCalls::grpcMethod), options);
   }
 
   /** Starts {@code call} with its one request message; the listener gets one response message at a time. */

@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.taskmesh.config.GatewayConfig;
+import io.taskmesh.config.GatewayRoute;
+import io.taskmesh.config.MeshConfig;
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.GatewayFixture;
@@ -244,6 +247,23 @@ class GatewayTranscodingTest {
     assertThat(route.get("healthyEndpoints").asInt()).isEqualTo(1);
     assertThat(route.get("circuit").asText()).isEqualTo("CLOSED");
     assertThat(admin.get("/health").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void reloadedRoutesApplyToTheNextRequest() throws Exception {
+    assertThat(http.send("GET", "/api/tasks/x", null).statusCode()).isEqualTo(404);
+    MeshConfig old = gateway.config();
+    GatewayConfig rerouted = new GatewayConfig(old.gateway().port(),
+        List.of(new GatewayRoute("/v2/tasks", null, MeshFixture.SERVICE, true)), old.gateway().descriptors(),
+        old.gateway().clientRateLimit(), old.gateway().correlationHeader());
+    gateway.apply(new MeshConfig(old.service(), old.namespace(), old.inbound(), old.outbound(), old.tracing(),
+        old.admin(), old.drain(), rerouted));
+
+    HttpResponse<String> unrouted = http.send("GET", "/api/tasks/x", null);
+    assertThat(unrouted.statusCode()).isEqualTo(404);
+    assertThat(unrouted.headers().firstValue("taskmesh-error")).hasValueSatisfying(
+        value -> assertThat(value).contains("reason=no_route"));
+    assertThat(JSON.readTree(unrouted.body()).get("message").asText()).isEqualTo("no gateway route for /api/tasks/x");
   }
 
   private static JsonNode readTree(String json) {
