@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http2Codecs;
@@ -56,6 +57,8 @@ final class GatewayListener implements AutoCloseable {
                 () -> new ChannelHandler[] {
                   new HttpServerCodec(MAX_INITIAL_LINE, Http2Codecs.MAX_HEADER_LIST_SIZE, 8192),
                   new HttpObjectAggregator(MAX_BODY_BYTES),
+                  // holds a pipelined request until the one before it is answered (reads are off meanwhile)
+                  new FlowControlHandler(),
                   new TranscodingHandler(gateway)}));
           }
         })

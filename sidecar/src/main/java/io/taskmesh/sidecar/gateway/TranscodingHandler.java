@@ -10,6 +10,8 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.taskmesh.config.GatewayRoute;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -38,12 +40,14 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
         request.headers().get("x-request-id"));
     String client = ClientAddresses.of(ctx.channel(), request.headers().get("x-forwarded-for"),
         gateway.rateLimit().trustForwardedFor());
-    Exchange exchange = new Exchange(ctx, request.method().name(), request.uri(), HttpUtil.isKeepAlive(request),
-        client, gateway.correlationHeader(), correlationId, gateway.metrics());
+    boolean decoded = request.decoderResult().isSuccess();
+    Exchange exchange = new Exchange(ctx, request.method().name(), request.uri(),
+        decoded && HttpUtil.isKeepAlive(request), client, gateway.correlationHeader(), correlationId, gateway.metrics());
     this.exchange = exchange;
-    if (request.decoderResult().isFailure()) {
-      exchange.error(400, "INVALID_ARGUMENT", "malformed HTTP request: " + request.decoderResult().cause().getMessage(),
-          "bad_request", Map.of());
+    if (!decoded) {
+      Throwable cause = request.decoderResult().cause();
+      int status = cause instanceof TooLongHttpHeaderException ? 431 : cause instanceof TooLongHttpLineException ? 414 : 400;
+      exchange.error(status, "INVALID_ARGUMENT", "malformed HTTP request: " + cause.getMessage(), "bad_request", Map.of());
       return;
     }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());

@@ -2,6 +2,9 @@ package io.taskmesh.sidecar.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -27,8 +30,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
-/** The correlation id reaches the app as gRPC metadata: one id ties the user's report to the app's logs. */
+/**
+ * The correlation id reaches the app as gRPC metadata and is in the gateway's access log: one id ties the
+ * user's report to the logs on both sides.
+ */
 class GatewayCorrelationTest {
   private static final Metadata.Key<String> CORRELATION =
       Metadata.Key.of("x-correlation-id", Metadata.ASCII_STRING_MARSHALLER);
@@ -37,6 +44,10 @@ class GatewayCorrelationTest {
   void theAppReceivesTheCorrelationIdTheClientSentOrTheOneTheGatewayGenerated(@TempDir Path directory)
       throws Exception {
     List<String> seenByApp = new CopyOnWriteArrayList<>();
+    Logger accessLogger = (Logger) LoggerFactory.getLogger("io.taskmesh.gateway.access");
+    ListAppender<ILoggingEvent> accessLog = new ListAppender<>();
+    accessLog.start();
+    accessLogger.addAppender(accessLog);
     Server app = recordingTaskService(seenByApp);
     try (MeshFixture mesh = new MeshFixture()) {
       mesh.closeLater(() -> app.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
@@ -51,6 +62,11 @@ class GatewayCorrelationTest {
       assertThat(sent.statusCode()).isEqualTo(200);
       String generatedId = generated.headers().firstValue("x-correlation-id").orElseThrow();
       assertThat(seenByApp).containsExactly("ticket-42", generatedId);
+      assertThat(accessLog.list).extracting(ILoggingEvent::getFormattedMessage)
+          .anySatisfy(line -> assertThat(line).startsWith("correlation_id=ticket-42 ").contains("status=200"))
+          .anySatisfy(line -> assertThat(line).startsWith("correlation_id=" + generatedId + " "));
+    } finally {
+      accessLogger.detachAppender(accessLog);
     }
   }
 
