@@ -53,7 +53,14 @@ public final class Main {
     }
     // 0.0.0.0 in a pod; 127.0.0.1 where pods share one host's loopback (the local mesh, tests)
     String bindAddress = System.getenv().getOrDefault("TASKMESH_BIND_ADDRESS", "0.0.0.0");
-    Sidecar sidecar = Sidecar.start(config, bindAddress);
+    Sidecar sidecar;
+    try {
+      sidecar = Sidecar.start(config, bindAddress);
+    } catch (RuntimeException e) {
+      System.err.println("taskmesh-proxy: cannot start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     ConfigWatcher watcher = sidecar.watchConfig(file, content, Duration.ofSeconds(2));
     log.info("event=started outbound={} inbound={} admin={} gateway={}", sidecar.outboundPort(), sidecar.inboundPort(),
         sidecar.adminPort(), config.isGateway() ? sidecar.gatewayPort() : "off");

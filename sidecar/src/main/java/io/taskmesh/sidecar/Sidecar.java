@@ -129,7 +129,13 @@ public final class Sidecar implements AutoCloseable {
    * @param publicBindAddress where inbound and admin listen: {@code 0.0.0.0} in a pod, loopback in tests
    */
   public static Sidecar start(MeshConfig config, String publicBindAddress) {
-    return new Sidecar(config, publicBindAddress, NettyResources.sizedToCores());
+    NettyResources netty = NettyResources.sizedToCores();
+    try {
+      return new Sidecar(config, publicBindAddress, netty);
+    } catch (RuntimeException e) {
+      netty.close(); // closes whatever listener was bound before the failure
+      throw e;
+    }
   }
 
   public int outboundPort() {

@@ -57,7 +57,7 @@ final class Exchange {
     this.correlationHeader = correlationHeader;
     this.correlationId = correlationId;
     this.metrics = metrics;
-    this.method = httpMethod + " " + new io.netty.handler.codec.http.QueryStringDecoder(uri).path();
+    this.method = "none";
   }
 
   String correlationId() {
@@ -68,7 +68,10 @@ final class Exchange {
     return client;
   }
 
-  /** What the request turned out to be, for metrics and the access log. */
+  /**
+   * What the request turned out to be, for metrics and the access log: the route's path prefix until the RPC
+   * is known, then the gRPC method. Never the raw path, so clients cannot mint new metric series.
+   */
   void routedTo(String service, String method) {
     this.service = service;
     this.method = method;

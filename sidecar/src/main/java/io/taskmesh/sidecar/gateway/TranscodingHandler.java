@@ -51,8 +51,11 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       return;
     }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-    String host = request.headers().get(HttpHeaderNames.HOST);
-    Optional<GatewayRoute> route = gateway.routes().match(host, uri.path());
+    Optional<GatewayRoute> route = gateway.routes().match(request.headers().get(HttpHeaderNames.HOST), uri.path());
+    route.ifPresent(matched -> exchange.routedTo(matched.service(), matched.pathPrefix()));
+    if (overLimit(exchange, route.map(GatewayRoute::service).orElse("none"))) {
+      return;
+    }
     if (route.isEmpty() || !route.get().transcode()) {
       exchange.error(404, "NOT_FOUND", route.isEmpty()
               ? "no gateway route for " + uri.path()
@@ -61,16 +64,6 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       return;
     }
     String service = route.get().service();
-    exchange.routedTo(service, request.method().name() + " " + route.get().pathPrefix());
-    long waitNanos = gateway.rateLimiter().tryAcquire(client);
-    if (waitNanos > 0) {
-      gateway.metrics().rateLimited(service);
-      long retryAfterSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999));
-      exchange.error(429, "RESOURCE_EXHAUSTED", "gateway: client " + client + " is over its limit of "
-              + gateway.rateLimit().requestsPerMinute() + " requests per minute; retry after " + retryAfterSeconds + " s",
-          "rate_limited", Map.of("retry-after", Long.toString(retryAfterSeconds)));
-      return;
-    }
     String body = request.content().toString(StandardCharsets.UTF_8);
     boolean sse = String.valueOf(request.headers().get(HttpHeaderNames.ACCEPT)).contains("text/event-stream");
     String httpMethod = request.method().name();
@@ -83,6 +76,20 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       }
       transcode(exchange, service, table, httpMethod, uri, body, sse);
     });
+  }
+
+  /** Every request counts against its client's limit, routed or not; the excess is answered 429 here. */
+  private boolean overLimit(Exchange exchange, String service) {
+    long waitNanos = gateway.rateLimiter().tryAcquire(exchange.client());
+    if (waitNanos == 0) {
+      return false;
+    }
+    gateway.metrics().rateLimited(service);
+    long retryAfterSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999));
+    exchange.error(429, "RESOURCE_EXHAUSTED", "gateway: client " + exchange.client() + " is over its limit of "
+            + gateway.rateLimit().requestsPerMinute() + " requests per minute; retry after " + retryAfterSeconds + " s",
+        "rate_limited", Map.of("retry-after", Long.toString(retryAfterSeconds)));
+    return true;
   }
 
   private void transcode(Exchange exchange, String service, TranscodingTable table, String httpMethod,

@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.sidecar.support.GatewayFixture;
@@ -55,6 +56,13 @@ class GatewayBadInputTest {
     HttpResponse<String> response = http.send("DELETE", "/api/tasks/x", "{\"id\": \"y\"}");
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(response.body()).contains("takes no request body");
+  }
+
+  @Test
+  void aDescriptorFileThatCannotBeReadStopsTheStartNamingIt() {
+    Path missing = Path.of("/nonexistent/descriptors.pb");
+    assertThatThrownBy(() -> GatewayFixture.gateway(mesh, missing, "{requestsPerMinute: 10}", 1))
+        .hasMessageContaining("gateway.descriptors.file " + missing);
   }
 
   @Test

@@ -234,7 +234,11 @@ class GatewayTranscodingTest {
   void metricsCountGatewayRequestsByServiceMethodAndHttpStatusAndTheStatusPageListsRoutes() throws Exception {
     http.send("GET", "/api/tasks/absent", null);
     http.send("GET", "/api/tasks?limit=1", null);
+    http.send("GET", "/random-1", null);
+    http.send("GET", "/random-2", null);
     AdminClient admin = new AdminClient(gateway.adminPort());
+    assertThat(admin.metricSum("taskmesh_requests_total", "direction=\"gateway\"", "service=\"none\"",
+        "method=\"none\"", "code=\"404\"")).isEqualTo(2.0);
     assertThat(admin.metricSum("taskmesh_requests_total", "direction=\"gateway\"", "service=\"task-service\"",
         "method=\"/taskservice.TaskService/GetTask\"", "code=\"404\"")).isEqualTo(1.0);
     assertThat(admin.metricSum("taskmesh_requests_total", "direction=\"gateway\"",
