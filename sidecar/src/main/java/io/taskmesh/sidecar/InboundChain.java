@@ -4,6 +4,7 @@ import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.route.FixedRouter;
+import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.route.Route;
 import java.util.List;
 
@@ -12,6 +13,7 @@ public final class InboundChain {
   private InboundChain() {}
 
   public static ProxyChain assemble(String service, Cluster localApp, List<StreamFilter> filters) {
-    return new ProxyChain("inbound", "server-sidecar", filters, new FixedRouter(new Route(service, localApp)));
+    return new ProxyChain("inbound", "server-sidecar", filters, new FixedRouter(new Route(service, localApp)),
+        Retries.NONE);
   }
 }

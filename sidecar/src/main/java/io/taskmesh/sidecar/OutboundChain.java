@@ -4,13 +4,14 @@ import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.route.AuthorityRouter;
+import io.taskmesh.sidecar.route.Retries;
 import java.util.List;
 
 /** app → mesh: filters, then routing by authority to the clusters discovery feeds. */
 public final class OutboundChain {
   private OutboundChain() {}
 
-  public static ProxyChain assemble(ClusterManager clusters, List<StreamFilter> filters) {
-    return new ProxyChain("outbound", "client-sidecar", filters, new AuthorityRouter(clusters));
+  public static ProxyChain assemble(ClusterManager clusters, List<StreamFilter> filters, Retries retries) {
+    return new ProxyChain("outbound", "client-sidecar", filters, new AuthorityRouter(clusters), retries);
   }
 }

@@ -23,7 +23,12 @@ import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.gateway.Gateway;
+import io.taskmesh.sidecar.filter.TracingFilter;
+import io.taskmesh.tracing.TracingSetup;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.config.ConfigWatcher;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +54,7 @@ public final class Sidecar implements AutoCloseable {
   /** null unless the config has a {@code gateway:} section. */
   private final Gateway gateway;
   private final AppHealthProbe appHealth;
+  private final OpenTelemetrySdk tracing;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -56,17 +62,19 @@ public final class Sidecar implements AutoCloseable {
     this.config = config;
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
-    List<StreamFilter> filters = List.of(new MetricsFilter(registry));
+    tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
+        config.tracing().samplingRatio());
+    List<StreamFilter> filters = sharedFilters(config);
 
     outboundClusters = new ClusterManager(connector,
         service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
-    List<StreamFilter> outboundFilters = outboundFilters(filters);
-    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
-        OutboundChain.assemble(outboundClusters, outboundFilters), config.drain().timeout());
-    gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundFilters) : null;
+    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters),
+        new Retries(service -> this.config.outbound().policyFor(service).retries(), registry));
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
+    gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
@@ -78,12 +86,22 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /** The gateway chain: transcoded calls enter through the outbound listener, gRPC ones pass the outbound filters. */
-  private Gateway gateway(MeshConfig config, String publicBindAddress, List<StreamFilter> outboundFilters) {
-    CircuitBreakerFilter breakers = outboundFilters.stream().filter(CircuitBreakerFilter.class::isInstance)
+  private Gateway gateway(MeshConfig config, String publicBindAddress, ProxyChain outboundChain) {
+    CircuitBreakerFilter breakers = outboundChain.filters().stream().filter(CircuitBreakerFilter.class::isInstance)
         .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
-    return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundFilters,
+    return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundChain,
         service -> breakers.state(service).map(Enum::name),
         service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout());
+  }
+
+  /** Tracing first (so a request refused by a later filter still has its span), then metrics. */
+  private List<StreamFilter> sharedFilters(MeshConfig config) {
+    List<StreamFilter> filters = new java.util.ArrayList<>();
+    if (config.tracing().enabled()) {
+      filters.add(new TracingFilter(tracing, config.tracing().propagators()));
+    }
+    filters.add(new MetricsFilter(registry));
+    return List.copyOf(filters);
   }
 
   /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
@@ -265,6 +283,7 @@ public final class Sidecar implements AutoCloseable {
       for (Endpoint endpoint : entry.getValue().endpoints()) {
         json.append(endpointSeparator).append("{\"address\":").append(Json.quote(endpoint.address().toString()))
             .append(",\"state\":").append(Json.quote(endpoint.state().name()))
+            .append(",\"ejected\":").append(entry.getValue().isEjected(endpoint))
             .append(",\"outstanding\":").append(endpoint.outstanding())
             .append(",\"requests\":").append(endpoint.requests())
             .append(",\"connections\":").append(endpoint.connections())
@@ -288,6 +307,7 @@ public final class Sidecar implements AutoCloseable {
     appHealth.close();
     discovery.close();
     netty.close();
+    tracing.close();
   }
 
   Duration drainTimeout() {

@@ -10,6 +10,7 @@ import java.time.Duration;
  * @param databasePassword {@code null} when the URL carries it
  * @param shutdownGrace how long in-flight calls may take to finish once shutdown starts
  * @param subscriberBuffer task updates one StreamTaskUpdates call may fall behind before it is ended
+ * @param tracing where the app's own spans go; {@link TracingOptions#none()} records none
  */
 public record TaskServerOptions(
     String bindAddress,
@@ -18,33 +19,40 @@ public record TaskServerOptions(
     String databaseUser,
     String databasePassword,
     Duration shutdownGrace,
-    int subscriberBuffer) {
+    int subscriberBuffer,
+    TracingOptions tracing) {
 
   public static TaskServerOptions defaults() {
-    return new TaskServerOptions("0.0.0.0", 50051, "jdbc:h2:file:./data/tasks", null, null, Duration.ofSeconds(10), 256);
+    return new TaskServerOptions("0.0.0.0", 50051, "jdbc:h2:file:./data/tasks", null, null, Duration.ofSeconds(10), 256,
+        TracingOptions.none());
   }
 
   public TaskServerOptions withBindAddress(String value) {
-    return new TaskServerOptions(value, port, databaseUrl, databaseUser, databasePassword, shutdownGrace, subscriberBuffer);
+    return new TaskServerOptions(value, port, databaseUrl, databaseUser, databasePassword, shutdownGrace, subscriberBuffer, tracing);
   }
 
   public TaskServerOptions withPort(int value) {
-    return new TaskServerOptions(bindAddress, value, databaseUrl, databaseUser, databasePassword, shutdownGrace, subscriberBuffer);
+    return new TaskServerOptions(bindAddress, value, databaseUrl, databaseUser, databasePassword, shutdownGrace, subscriberBuffer, tracing);
   }
 
   public TaskServerOptions withDatabaseUrl(String value) {
-    return new TaskServerOptions(bindAddress, port, value, databaseUser, databasePassword, shutdownGrace, subscriberBuffer);
+    return new TaskServerOptions(bindAddress, port, value, databaseUser, databasePassword, shutdownGrace, subscriberBuffer, tracing);
   }
 
   public TaskServerOptions withDatabaseCredentials(String user, String password) {
-    return new TaskServerOptions(bindAddress, port, databaseUrl, user, password, shutdownGrace, subscriberBuffer);
+    return new TaskServerOptions(bindAddress, port, databaseUrl, user, password, shutdownGrace, subscriberBuffer, tracing);
   }
 
   public TaskServerOptions withShutdownGrace(Duration value) {
-    return new TaskServerOptions(bindAddress, port, databaseUrl, databaseUser, databasePassword, value, subscriberBuffer);
+    return new TaskServerOptions(bindAddress, port, databaseUrl, databaseUser, databasePassword, value, subscriberBuffer, tracing);
   }
 
   public TaskServerOptions withSubscriberBuffer(int value) {
-    return new TaskServerOptions(bindAddress, port, databaseUrl, databaseUser, databasePassword, shutdownGrace, value);
+    return new TaskServerOptions(bindAddress, port, databaseUrl, databaseUser, databasePassword, shutdownGrace, value, tracing);
+  }
+
+  public TaskServerOptions withTracing(TracingOptions value) {
+    return new TaskServerOptions(bindAddress, port, databaseUrl, databaseUser, databasePassword, shutdownGrace,
+        subscriberBuffer, value);
   }
 }

@@ -10,12 +10,10 @@ import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.Endpoint;
-import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -38,12 +36,12 @@ public final class Gateway implements AutoCloseable {
   /**
    * @param outboundPort this proxy's outbound listener, where transcoded calls go
    * @param clusters the outbound clusters, for plain gRPC calls and the status page
-   * @param grpcFilters the outbound filters (metrics, circuit breaker...) plain gRPC calls pass
+   * @param outboundChain the outbound filters and retries, which plain gRPC calls pass as well
    * @param circuitStates a service's circuit breaker state, if it has one
    * @param unaryTimeout a service's timeout for transcoded unary calls
    */
   public Gateway(NettyResources netty, String bindAddress, GatewayConfig config, int outboundPort,
-      ClusterManager clusters, List<StreamFilter> grpcFilters, Function<String, Optional<String>> circuitStates,
+      ClusterManager clusters, ProxyChain outboundChain, Function<String, Optional<String>> circuitStates,
       Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout) {
     this.clusters = clusters;
     this.circuitStates = circuitStates;
@@ -55,7 +53,8 @@ public final class Gateway implements AutoCloseable {
         : new FileDescriptorSource(Path.of(config.descriptors().file()));
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
         config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry));
-    ProxyChain grpcChain = new ProxyChain("gateway", "gateway", grpcFilters, new GrpcRouter(routes, clusters));
+    ProxyChain grpcChain = new ProxyChain("gateway", "gateway", outboundChain.filters(),
+        new GrpcRouter(routes, clusters), outboundChain.retries());
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
   }

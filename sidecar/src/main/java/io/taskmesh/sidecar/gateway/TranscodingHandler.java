@@ -67,6 +67,7 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     String body = request.content().toString(StandardCharsets.UTF_8);
     boolean sse = String.valueOf(request.headers().get(HttpHeaderNames.ACCEPT)).contains("text/event-stream");
     String httpMethod = request.method().name();
+    Metadata upstreamHeaders = UpstreamHeaders.of(request.headers(), gateway.correlationHeader(), correlationId);
     gateway.descriptors().table(service).whenComplete((table, failure) -> {
       if (failure != null) {
         Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
@@ -74,7 +75,7 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
             + Status.fromThrowable(cause).getDescription(), "no_descriptors", Map.of());
         return;
       }
-      transcode(exchange, service, table, httpMethod, uri, body, sse);
+      transcode(exchange, service, table, httpMethod, uri, body, sse, upstreamHeaders);
     });
   }
 
@@ -93,7 +94,7 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
   }
 
   private void transcode(Exchange exchange, String service, TranscodingTable table, String httpMethod,
-      QueryStringDecoder uri, String body, boolean sse) {
+      QueryStringDecoder uri, String body, boolean sse, Metadata headers) {
     Optional<TranscodingTable.Match> match = table.find(httpMethod, uri.path());
     if (match.isEmpty()) {
       var allowed = table.methodsFor(uri.path());
@@ -114,8 +115,6 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       exchange.error(400, "INVALID_ARGUMENT", e.getMessage(), "bad_request", Map.of());
       return;
     }
-    Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of(gateway.correlationHeader(), Metadata.ASCII_STRING_MARSHALLER), exchange.correlationId());
     ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc(),
         binding.rpc().isServerStreaming() ? null : gateway.unaryTimeout().apply(service));
     ClientCall.Listener<DynamicMessage> listener = binding.rpc().isServerStreaming()

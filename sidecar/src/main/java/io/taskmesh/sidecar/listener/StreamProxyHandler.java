@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -20,7 +21,9 @@ import io.taskmesh.sidecar.codec.ProxyError;
 import io.taskmesh.sidecar.filter.Outcome;
 import io.taskmesh.sidecar.filter.RequestInfo;
 import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.config.RetryPolicy;
 import io.taskmesh.sidecar.route.GrpcTimeout;
+import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.route.Route;
 import io.taskmesh.sidecar.cluster.Cluster;
 import java.util.ArrayDeque;
@@ -40,6 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   /** Endpoints tried when connecting fails: safe for every request, since nothing was sent yet. */
   private static final int MAX_CONNECT_ATTEMPTS = 3;
+  /** A retry is not started when less than this is left of the caller's deadline. */
+  private static final long MIN_TIME_LEFT_FOR_RETRY_NANOS = 5_000_000;
 
   private static final String[] STATUS_NAMES = {
     "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
@@ -61,9 +66,18 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   /** The caller's deadline (System.nanoTime), or 0 when the request carries no grpc-timeout. */
   private long deadlineNanos;
   private io.netty.util.concurrent.ScheduledFuture<?> deadlineTimer;
-  private Endpoint endpoint;
+  private volatile Endpoint endpoint;
   private Cluster cluster;
-  private final Set<Endpoint> unreachable = new HashSet<>();
+  private Http2Headers requestHeaders;
+  private boolean requestEndsWithHeaders;
+  /** Endpoints this request failed on (could not connect, or a try failed): later tries avoid them. */
+  private final Set<Endpoint> tried = new HashSet<>();
+  private int connectFailures;
+  /** The request body kept for a retry; null when the request will not be retried. */
+  private ReplayBuffer replay;
+  private int retriesDone;
+  /** Counts every stream opened for this request, so events of an abandoned try are ignored. */
+  private volatile int currentTry;
   private boolean started;
 
   StreamProxyHandler(ProxyChain chain) {
@@ -83,16 +97,28 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       start(headers);
     } else if (completed.get()) {
       ReferenceCountUtil.release(msg);
-    } else if (upstream == null) {
-      beforeUpstream.add(msg);
     } else {
-      forwardToUpstream(msg, true);
+      keepForReplay(msg);
+      if (upstream == null) {
+        beforeUpstream.add(msg);
+      } else {
+        forwardToUpstream(msg, true);
+      }
+    }
+  }
+
+  /** Body frames are kept while the request may still be retried; anything else ends that possibility. */
+  private void keepForReplay(Object msg) {
+    if (replay != null && !(msg instanceof Http2DataFrame data && replay.add(data))) {
+      replay.release();
+      replay = null;
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     releasePending();
+    releaseReplay();
     Http2StreamChannel up = upstream;
     if (up != null && !responseEnded) {
       up.close(); // an open stream closes with RST_STREAM(CANCEL): the caller went away
@@ -130,50 +156,120 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
           Math.max(0, deadlineNanos - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
     cluster = route.get().cluster();
+    requestHeaders = headers;
+    requestEndsWithHeaders = frame.isEndStream();
+    if (chain.retries().policy(service).attempts() > 1) {
+      replay = new ReplayBuffer();
+      if (requestEndsWithHeaders) {
+        replay.markEnded();
+      }
+      chain.retries().recordRequest(service);
+    }
     Optional<Endpoint> chosen = cluster.choose();
     if (chosen.isEmpty()) {
       answer(new ProxyError(chain.hop(), "service '" + service + "'", ProxyError.UNAVAILABLE, "no_endpoints",
           "no endpoints available"));
       return;
     }
-    connect(chosen.get(), frame);
+    connect(chosen.get());
   }
 
-  private void connect(Endpoint target, Http2HeadersFrame firstFrame) {
+  private void connect(Endpoint target) {
     endpoint = target;
-    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler());
-    opening.addListener(done -> downstream.eventLoop().execute(() -> upstreamOpened(opening, firstFrame)));
+    int thisTry = ++currentTry;
+    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(thisTry));
+    opening.addListener(done -> downstream.eventLoop().execute(() -> upstreamOpened(opening, thisTry)));
   }
 
-  private void upstreamOpened(Future<Http2StreamChannel> opening, Http2HeadersFrame firstFrame) {
+  private void upstreamOpened(Future<Http2StreamChannel> opening, int thisTry) {
     if (!opening.isSuccess()) {
       cluster.onFailure(endpoint);
-      unreachable.add(endpoint);
-      Optional<Endpoint> next = unreachable.size() < MAX_CONNECT_ATTEMPTS && downstream.isActive() && !completed.get()
-          ? cluster.choose(unreachable) : Optional.empty();
+      tried.add(endpoint);
+      connectFailures++;
+      Optional<Endpoint> next = connectFailures < MAX_CONNECT_ATTEMPTS && downstream.isActive() && !completed.get()
+          ? cluster.choose(tried) : Optional.empty();
       if (next.isPresent()) {
         endpoint.requestFinished();
-        connect(next.get(), firstFrame);
+        connect(next.get());
         return;
       }
       answer(new ProxyError(chain.hop(), "service '" + request.service() + "' endpoint " + endpoint.address(),
           ProxyError.UNAVAILABLE, "connect_failed", "cannot connect: " + opening.cause().getMessage()
-          + (unreachable.size() > 1 ? " (tried " + unreachable.size() + " endpoints)" : "")));
+          + (connectFailures > 1 ? " (tried " + connectFailures + " endpoints)" : "")));
       return;
     }
     Http2StreamChannel up = opening.getNow();
-    if (!downstream.isActive() || completed.get()) {
+    if (!downstream.isActive() || completed.get() || thisTry != currentTry) {
       up.close();
       return;
     }
     upstream = up;
     upstreamOpenedNanos = System.nanoTime();
-    up.write(new DefaultHttp2HeadersFrame(withRemainingTime(firstFrame.headers()), firstFrame.isEndStream()));
+    up.write(new DefaultHttp2HeadersFrame(headersForThisTry(), requestEndsWithHeaders));
+    if (retriesDone > 0) {
+      releasePending(); // all of it is in the replay buffer, which is sent whole
+      for (Http2DataFrame frame : replay.frames()) {
+        up.write(frame);
+      }
+    }
     while (!beforeUpstream.isEmpty()) {
       forwardToUpstream(beforeUpstream.poll(), false);
     }
     up.flush();
     downstream.read();
+  }
+
+  /** The caller's headers with the time left; a retry's are a copy that says how many tries came before. */
+  private Http2Headers headersForThisTry() {
+    if (retriesDone == 0) {
+      return withRemainingTime(requestHeaders);
+    }
+    Http2Headers copy = new DefaultHttp2Headers().add(requestHeaders);
+    copy.set("grpc-previous-rpc-attempts", Integer.toString(retriesDone));
+    return withRemainingTime(copy);
+  }
+
+  /**
+   * A try ended with a trailers-only answer whose status the policy retries: nothing reached the caller
+   * yet, so the request (kept whole in the replay buffer) may go to another endpoint, within the
+   * policy's attempts, the service's retry budget and the caller's deadline.
+   */
+  private boolean mayRetry(String status) {
+    if (replay == null || !replay.replayable() || completed.get() || !downstream.isActive()) {
+      return false;
+    }
+    RetryPolicy policy = chain.retries().policy(request.service());
+    if (retriesDone + 1 >= policy.attempts() || !policy.retryOn().contains(status)) {
+      return false;
+    }
+    if (deadlineNanos != 0 && deadlineNanos - System.nanoTime() < MIN_TIME_LEFT_FOR_RETRY_NANOS) {
+      return false;
+    }
+    return chain.retries().tryAcquire(request.service());
+  }
+
+  /** Leaves the failed try's endpoint and, after a jittered backoff, sends the request to another one. */
+  private void retry(Channel failedTry) {
+    Endpoint failed = endpoint;
+    tried.add(failed);
+    failed.requestFinished();
+    endpoint = null;
+    upstream = null;
+    failedTry.close();
+    retriesDone++;
+    currentTry++;
+    downstream.eventLoop().schedule(() -> {
+      if (completed.get() || !downstream.isActive()) {
+        return;
+      }
+      Optional<Endpoint> next = cluster.choose(tried).or(cluster::choose); // back to a tried one when it is all there is
+      if (next.isEmpty()) {
+        answer(new ProxyError(chain.hop(), "service '" + request.service() + "'", ProxyError.UNAVAILABLE,
+            "no_endpoints", "no endpoints available for retry " + retriesDone));
+        return;
+      }
+      connect(next.get());
+    }, Retries.backoffNanos(retriesDone), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   private void forwardToUpstream(Object msg, boolean flush) {
@@ -198,6 +294,13 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private void releasePending() {
     while (!beforeUpstream.isEmpty()) {
       ReferenceCountUtil.release(beforeUpstream.poll());
+    }
+  }
+
+  private void releaseReplay() {
+    if (replay != null) {
+      replay.release();
+      replay = null;
     }
   }
 
@@ -257,6 +360,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     if (request == null || !completed.compareAndSet(false, true)) {
       return;
     }
+    downstream.eventLoop().execute(this::releaseReplay);
     if (deadlineTimer != null) {
       deadlineTimer.cancel(false);
     }
@@ -281,8 +385,15 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** The upstream side of the same exchange: copies responses back to the caller. */
   private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    private final int tryNumber;
     private long responseHeadersNanos;
     private int responseDataFrames;
+    /** The try's answer arrived whole; the stream closing after it is no reset. */
+    private volatile boolean answered;
+
+    UpstreamHandler(int tryNumber) {
+      this.tryNumber = tryNumber;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -296,6 +407,38 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (tryNumber != currentTry) {
+        ReferenceCountUtil.release(msg); // an abandoned try
+        ctx.close();
+        return;
+      }
+      if (!responseStarted && msg instanceof Http2HeadersFrame headers && headers.isEndStream()) {
+        answered = true;
+        Channel up = ctx.channel();
+        downstream.eventLoop().execute(() -> retryOrPass(headers, up));
+        return;
+      }
+      pass(msg, ctx.channel());
+    }
+
+    /** A trailers-only answer: retried when the policy allows, passed on otherwise. */
+    private void retryOrPass(Http2HeadersFrame trailersOnly, Channel up) {
+      if (tryNumber != currentTry || completed.get()) {
+        up.close();
+        return;
+      }
+      String status = statusName(trailersOnly.headers().get("grpc-status"));
+      if (trailersOnly.headers().contains(ProxyError.ERROR_HEADER)) {
+        cluster.onFailure(endpoint); // the next hop could not reach its app: this endpoint is unwell
+      }
+      if (mayRetry(status)) {
+        retry(up);
+        return;
+      }
+      pass(trailersOnly, up);
+    }
+
+    private void pass(Object msg, Channel up) {
       if (msg instanceof Http2HeadersFrame headers) {
         if (!responseStarted) {
           responseStarted = true;
@@ -320,13 +463,12 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       }
       Object copy = restamp(msg);
       if (copy == null) {
-        ctx.read();
+        up.read();
         return;
       }
       if (ends || copy instanceof Http2ResetFrame) {
         responseEnded = !(copy instanceof Http2ResetFrame);
       }
-      Channel up = ctx.channel();
       downstream.writeAndFlush(copy).addListener((ChannelFutureListener) written -> {
         if (written.isSuccess()) {
           up.read();
@@ -343,7 +485,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (!responseEnded && !completed.get()) {
+      if (tryNumber == currentTry && !answered && !responseEnded && !completed.get()) {
         cluster.onFailure(endpoint);
         downstream.eventLoop().execute(() -> answer(new ProxyError(chain.hop(),
             "service '" + request.service() + "' endpoint " + endpoint.address(), ProxyError.UNAVAILABLE,

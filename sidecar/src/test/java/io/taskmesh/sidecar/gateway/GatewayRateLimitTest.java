@@ -14,33 +14,36 @@ import io.taskmesh.sidecar.support.HttpJsonClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The per-client token bucket at the gateway, seen through real HTTP and gRPC calls. */
 class GatewayRateLimitTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
-  void aClientOverItsLimitGets429WithRetryAfterForTheExcessOnlyWhileAnotherClientDoesNot() throws Exception {
+  void aClientOverItsLimitGets429WithRetryAfterForTheExcessOnlyWhileAnotherClientDoesNot(@TempDir Path directory)
+      throws Exception {
     try (MeshFixture mesh = new MeshFixture()) {
       Sidecar serverSide = mesh.serverSidecar(mesh.backend());
-      // 3 per minute: a token comes back every 20 s, far longer than this test's burst takes
-      Sidecar gateway = GatewayFixture.gateway(mesh, null,
-          "{requestsPerMinute: 3, trustForwardedFor: true}", serverSide.inboundPort());
+      // 2 per minute: a token comes back every 30 s, far longer than this test's few requests take
+      Sidecar gateway = GatewayFixture.gateway(mesh, GatewayFixture.writeTaskDescriptorSet(directory),
+          "{requestsPerMinute: 2, trustForwardedFor: true}", serverSide.inboundPort());
       HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
 
       List<HttpResponse<String>> fromA = new ArrayList<>();
-      for (int i = 0; i < 5; i++) {
+      for (int i = 0; i < 4; i++) {
         fromA.add(http.send(http.request("GET", "/api/tasks/none", null).header("x-forwarded-for", "203.0.113.7")));
       }
       HttpResponse<String> fromB = http.send(http.request("GET", "/api/tasks/none", null)
           .header("x-forwarded-for", "10.0.0.1, 198.51.100.2"));
 
-      assertThat(fromA.subList(0, 3)).allSatisfy(response -> assertThat(response.statusCode()).isEqualTo(404));
-      assertThat(fromA.subList(3, 5)).allSatisfy(response -> {
+      assertThat(fromA.subList(0, 2)).allSatisfy(response -> assertThat(response.statusCode()).isEqualTo(404));
+      assertThat(fromA.subList(2, 4)).allSatisfy(response -> {
         assertThat(response.statusCode()).isEqualTo(429);
         assertThat(response.headers().firstValue("retry-after").map(Integer::parseInt)).hasValueSatisfying(
             seconds -> assertThat(seconds).isBetween(1, 60));

@@ -162,7 +162,7 @@ public final class JdbcTaskStore implements TaskStore {
       sql.append(" AND status = ?");
       parameters.add(status);
     }
-    sql.append(" ORDER BY created_at, id LIMIT ? OFFSET ?");
+    sql.append(" ORDER BY seq LIMIT ? OFFSET ?");
     return read(connection -> {
       try (PreparedStatement query = connection.prepareStatement(sql.toString())) {
         int index = 1;

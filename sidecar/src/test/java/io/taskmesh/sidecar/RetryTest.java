@@ -1,0 +1,127 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.StatusRuntimeException;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.support.AdminClient;
+import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three backends, each behind its server sidecar, called through one client sidecar. A backend's app
+ * dies: its sidecar answers UNAVAILABLE before the app saw anything, so the client sidecar retries on
+ * another endpoint and ejects the dead one. All backends failing: retries stay within the budget.
+ */
+class RetryTest {
+  private final MeshFixture mesh = new MeshFixture();
+
+  @AfterEach
+  void stop() throws Exception {
+    mesh.close();
+  }
+
+  @Test
+  void killingOneOfThreeBackendsUnderLoadFailsNoCallEjectsItAndLeavesTheCircuitClosed() throws Exception {
+    List<TaskServer> apps = new ArrayList<>();
+    int[] inboundPorts = new int[3];
+    for (int i = 0; i < 3; i++) {
+      TaskServer app = mesh.backend();
+      apps.add(app);
+      inboundPorts[i] = mesh.serverSidecar(app).inboundPort();
+    }
+    Sidecar caller = mesh.clientSidecar("ROUND_ROBIN", inboundPorts);
+    TaskClient client = mesh.clientThrough(caller);
+    AdminClient admin = new AdminClient(caller.adminPort());
+
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger succeeded = new AtomicInteger();
+    List<StatusRuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutorService load = Executors.newFixedThreadPool(4);
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < 4; w++) {
+      int worker = w;
+      workers.add(load.submit(() -> {
+        for (int n = 0; running.get(); n++) {
+          try {
+            client.create("task " + worker + "-" + n, "", "low", "load");
+            succeeded.incrementAndGet();
+          } catch (StatusRuntimeException e) {
+            failures.add(e);
+          }
+        }
+      }));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() >= 100);
+    apps.get(1).close(); // its sidecar stays up and answers UNAVAILABLE: connection refused by the app
+    int atKill = succeeded.get();
+    await().atMost(Duration.ofSeconds(60)).until(() -> succeeded.get() >= atKill + 300
+        && admin.get("/clusters").body().contains("\"127.0.0.1:" + inboundPorts[1] + "\",\"state\":\"ACTIVE\",\"ejected\":true"));
+    running.set(false);
+    for (Future<?> worker : workers) {
+      worker.get();
+    }
+    load.shutdown();
+
+    assertThat(failures).as("calls that failed although a retry could save them").isEmpty();
+    assertThat(admin.metricSum("taskmesh_retries_total", "service=\"task-service\"")).isPositive();
+    assertThat(admin.metricSum("taskmesh_circuit_breaker_state", "service=\"task-service\"")).isZero();
+  }
+
+  @Test
+  void withEveryBackendFailingRetriesStayWithinTheBudget() throws Exception {
+    List<Sidecar> servers = new ArrayList<>();
+    int[] inboundPorts = new int[2];
+    for (int i = 0; i < 2; i++) {
+      TaskServer app = mesh.backend();
+      Sidecar server = mesh.serverSidecar(app);
+      servers.add(server);
+      inboundPorts[i] = server.inboundPort();
+      app.close(); // every app is down: each server sidecar answers UNAVAILABLE
+    }
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
+        service: caller
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {static: {task-service: ["127.0.0.1:%d", "127.0.0.1:%d"]}}
+          defaults:
+            retries: {attempts: 5, perTryTimeout: 1s, retryOn: [UNAVAILABLE], budgetPercent: 20}
+            circuitBreaker: {failureRateThreshold: 100, minimumCalls: 1000, slidingWindow: 1000, waitInOpen: 10s, permittedInHalfOpen: 2}
+        admin: {port: 0}
+        """.formatted(inboundPorts[0], inboundPorts[1])));
+    TaskClient client = mesh.clientThrough(caller);
+
+    int requests = 300;
+    for (int i = 0; i < requests; i++) {
+      try {
+        client.get("missing-" + i);
+      } catch (StatusRuntimeException expected) {
+        // UNAVAILABLE: that is the point
+      }
+    }
+
+    double retries = new AdminClient(caller.adminPort()).metricSum("taskmesh_retries_total");
+    double refused = new AdminClient(caller.adminPort()).metricSum("taskmesh_retries_refused_total");
+    double reachedUpstream = 0;
+    for (Sidecar server : servers) {
+      reachedUpstream += new AdminClient(server.adminPort()).metricSum("taskmesh_requests_total", "direction=\"inbound\"");
+    }
+    long allowed = requests * 20 / 100 + 10; // budgetPercent of the requests, plus the per-window floor
+    assertThat(retries).isPositive().isLessThanOrEqualTo(allowed);
+    assertThat(refused).as("retries the budget refused").isPositive();
+    assertThat(reachedUpstream).as("tries that reached a server sidecar").isEqualTo(requests + retries);
+  }
+}
