@@ -87,8 +87,9 @@ final class Exchange {
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
         .set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
     decorate(response.headers(), extraHeaders);
-    ChannelFuture written = ctx.writeAndFlush(response);
-    finish(status, written);
+    if (finish(status)) {
+      afterLastWrite(ctx.writeAndFlush(response));
+    }
   }
 
   /**
@@ -129,7 +130,9 @@ final class Exchange {
   }
 
   void endStream() {
-    finish(streamStatus, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+    if (finish(streamStatus)) {
+      afterLastWrite(ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+    }
   }
 
   /** The caller went away before the answer was complete. */
@@ -146,12 +149,17 @@ final class Exchange {
     HttpUtil.setKeepAlive(headers, HttpVersion.HTTP_1_1, keepAlive);
   }
 
-  private void finish(int status, ChannelFuture written) {
+  /** Records the outcome (before the last write, so whoever sees the answer finds it logged); false if done already. */
+  private boolean finish(int status) {
     if (finished) {
-      return;
+      return false;
     }
     finished = true;
     record(status);
+    return true;
+  }
+
+  private void afterLastWrite(ChannelFuture written) {
     if (keepAlive) {
       written.addListener(done -> {
         ctx.channel().config().setAutoRead(true);

@@ -24,12 +24,17 @@ public final class GatewayFixture {
    * @param rateLimit the {@code clientRateLimit} mapping, e.g. {@code {requestsPerMinute: 600}}
    */
   public static Sidecar gateway(MeshFixture mesh, Path descriptors, String rateLimit, int... upstreamPorts) {
+    return mesh.sidecar(MeshConfigParser.parse(yaml(descriptors, rateLimit, upstreamPorts)));
+  }
+
+  /** The gateway's config, for tests that add to it (e.g. a {@code tracing:} line). */
+  public static String yaml(Path descriptors, String rateLimit, int... upstreamPorts) {
     StringBuilder endpoints = new StringBuilder();
     for (int port : upstreamPorts) {
       endpoints.append(endpoints.isEmpty() ? "" : ", ").append("\"127.0.0.1:").append(port).append('"');
     }
     String descriptorsLine = descriptors == null ? "" : "  descriptors: {file: \"" + descriptors + "\"}\n";
-    return mesh.sidecar(MeshConfigParser.parse("""
+    return """
         service: gateway
         inbound: {port: 0, appPort: 1}
         outbound:
@@ -44,7 +49,7 @@ public final class GatewayFixture {
             - {pathPrefix: /taskservice.TaskService/, service: %s}
           clientRateLimit: %s
         %s""".formatted(MeshFixture.SERVICE, endpoints, MeshFixture.SERVICE, MeshFixture.SERVICE, rateLimit,
-        descriptorsLine)));
+        descriptorsLine);
   }
 
   /** What the task-service build writes with {@code writeDescriptorSet}: task.proto and its imports. */
