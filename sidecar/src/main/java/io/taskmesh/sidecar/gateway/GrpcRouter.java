@@ -26,10 +26,11 @@ final class GrpcRouter implements Router {
             .map(cluster -> new Route(GatewayRoutes.clusterOf(route.service()), cluster)));
   }
 
+  /** The routed service, or {@code none}: never the caller's path, which would mint a metric series per path. */
   @Override
   public String describeTarget(Http2Headers requestHeaders) {
     return routes.match(String.valueOf(requestHeaders.authority()), String.valueOf(requestHeaders.path()))
-        .map(route -> route.service())
-        .orElse("path " + requestHeaders.path());
+        .map(route -> GatewayRoutes.clusterOf(route.service()))
+        .orElse("none");
   }
 }

@@ -68,7 +68,7 @@ final class StreamDispatcher extends ChannelInboundHandlerAdapter {
           "rate limited: over " + gateway.rateLimit().requestsPerMinute() + " requests per minute",
           TimeUnit.NANOSECONDS.toMillis(waitNanos));
       ctx.writeAndFlush(new DefaultHttp2HeadersFrame(error.toTrailersOnly(), true));
-      ctx.read();
+      ctx.channel().config().setAutoRead(true); // drains and releases the rest of the request
       return;
     }
     ctx.pipeline().addAfter(ctx.name(), "grpc-proxy", grpcProxy.get());

@@ -7,6 +7,9 @@ import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.sidecar.support.GatewayFixture;
 import io.taskmesh.sidecar.support.HttpJsonClient;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.RawHttp2Client;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -63,6 +66,17 @@ class GatewayBadInputTest {
     Path missing = Path.of("/nonexistent/descriptors.pb");
     assertThatThrownBy(() -> GatewayFixture.gateway(mesh, missing, "{requestsPerMinute: 10}", 1))
         .hasMessageContaining("gateway.descriptors.file " + missing);
+  }
+
+  @Test
+  void aGrpcCallToAnUnroutedServiceIsAnsweredByTheGatewayWithNoRoute() throws Exception {
+    try (RawHttp2Client h2 = new RawHttp2Client(gateway.gatewayPort())) {
+      Http2HeadersFrame answer = (Http2HeadersFrame) h2.send(new DefaultHttp2Headers().method("POST").scheme("http")
+          .authority("gw").path("/billing.Invoices/Get").set("content-type", "application/grpc").set("te", "trailers"),
+          new byte[0]);
+      assertThat(answer.headers().get("grpc-status").toString()).isEqualTo("14");
+      assertThat(answer.headers().get("taskmesh-error").toString()).contains("hop=gateway").contains("reason=no_route");
+    }
   }
 
   @Test
