@@ -6,7 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** The configured routes: the longest path prefix among those whose host matches (a route without host matches any). */
+/**
+ * The configured routes: the longest path prefix among those whose host matches; at equal prefixes a route
+ * naming the host wins over one without host (which matches any).
+ */
 final class GatewayRoutes {
   private volatile List<GatewayRoute> routes;
 
@@ -17,7 +20,9 @@ final class GatewayRoutes {
   /** Hot reload: later requests see the new routes. */
   void use(List<GatewayRoute> newRoutes) {
     routes = newRoutes.stream()
-        .sorted(Comparator.comparingInt((GatewayRoute route) -> route.pathPrefix().length()).reversed())
+        .sorted(Comparator.comparingInt((GatewayRoute route) -> route.pathPrefix().length())
+            .thenComparing(route -> route.host() != null)
+            .reversed())
         .toList();
   }
 
