@@ -15,12 +15,16 @@ final class StreamingResponse extends ClientCall.Listener<DynamicMessage> {
   private final Exchange exchange;
   private final ClientCall<DynamicMessage, DynamicMessage> call;
   private final boolean sse;
+  private final Runnable onUnimplemented;
   private boolean started;
 
-  StreamingResponse(Exchange exchange, ClientCall<DynamicMessage, DynamicMessage> call, boolean sse) {
+  /** @param onUnimplemented told when the service does not know the method (its descriptors may be stale) */
+  StreamingResponse(Exchange exchange, ClientCall<DynamicMessage, DynamicMessage> call, boolean sse,
+      Runnable onUnimplemented) {
     this.exchange = exchange;
     this.call = call;
     this.sse = sse;
+    this.onUnimplemented = onUnimplemented;
   }
 
   @Override
@@ -36,6 +40,9 @@ final class StreamingResponse extends ClientCall.Listener<DynamicMessage> {
 
   @Override
   public void onClose(Status status, Metadata trailers) {
+    if (status.getCode() == Status.Code.UNIMPLEMENTED) {
+      onUnimplemented.run();
+    }
     if (!started && !status.isOk()) {
       ResponseJson.failed(exchange, status, trailers);
       return;

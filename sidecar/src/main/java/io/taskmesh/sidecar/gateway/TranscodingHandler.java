@@ -117,9 +117,10 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
     ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc(),
         binding.rpc().isServerStreaming() ? null : gateway.unaryTimeout().apply(service));
+    Runnable descriptorsMayBeStale = () -> gateway.descriptors().invalidate(service);
     ClientCall.Listener<DynamicMessage> listener = binding.rpc().isServerStreaming()
-        ? new StreamingResponse(exchange, call, sse)
-        : new UnaryResponse(exchange, () -> gateway.descriptors().invalidate(service));
+        ? new StreamingResponse(exchange, call, sse, descriptorsMayBeStale)
+        : new UnaryResponse(exchange, descriptorsMayBeStale);
     inFlight = call;
     UpstreamCalls.send(call, listener, headers, message);
   }
