@@ -29,6 +29,11 @@ public final class GatewayFixture {
 
   /** The gateway's config, for tests that add to it (e.g. a {@code tracing:} line). */
   public static String yaml(Path descriptors, String rateLimit, int... upstreamPorts) {
+    return yaml(descriptors, rateLimit, "{}", upstreamPorts);
+  }
+
+  /** @param outboundDefaults the {@code outbound.defaults} mapping, e.g. {@code {timeout: 300ms}} */
+  public static String yaml(Path descriptors, String rateLimit, String outboundDefaults, int... upstreamPorts) {
     StringBuilder endpoints = new StringBuilder();
     for (int port : upstreamPorts) {
       endpoints.append(endpoints.isEmpty() ? "" : ", ").append("\"127.0.0.1:").append(port).append('"');
@@ -41,6 +46,7 @@ public final class GatewayFixture {
           port: 0
           discovery:
             static: {%s: [%s]}
+          defaults: %s
         admin: {port: 0}
         gateway:
           port: 0
@@ -48,7 +54,7 @@ public final class GatewayFixture {
             - {pathPrefix: /api/tasks, service: %s, transcode: true}
             - {pathPrefix: /taskservice.TaskService/, service: %s}
           clientRateLimit: %s
-        %s""".formatted(MeshFixture.SERVICE, endpoints, MeshFixture.SERVICE, MeshFixture.SERVICE, rateLimit,
+        %s""".formatted(MeshFixture.SERVICE, endpoints, outboundDefaults, MeshFixture.SERVICE, MeshFixture.SERVICE, rateLimit,
         descriptorsLine);
   }
 
