@@ -38,6 +38,8 @@ class ChartRenderingTest {
         Arguments.of("defaults", Map.of()),
         Arguments.of("webhook off", Map.of("webhook.enabled", false)),
         Arguments.of("own certificate", Map.of("webhook.certificateSecret", "injector-tls")),
+        Arguments.of("own certificate without election (no Role)",
+            Map.of("webhook.certificateSecret", "injector-tls", "operator.leaderElection.enabled", false)),
         Arguments.of("fail closed", Map.of("webhook.failurePolicy", "Fail")),
         Arguments.of("service monitor", Map.of("metrics.serviceMonitor.enabled", true)),
         Arguments.of("no scrape annotations", Map.of("metrics.scrapeAnnotations", false)),
@@ -116,6 +118,35 @@ class ChartRenderingTest {
     assertThat(only(objects, ClusterRole.class).getRules())
         .noneMatch(rule -> rule.getResources().contains("mutatingwebhookconfigurations"));
     assertThat(only(objects, Role.class).getRules()).noneMatch(rule -> rule.getResources().contains("secrets"));
+  }
+
+  @Test
+  void anOwnCertificateIsMountedWhereTheOperatorReadsIt() {
+    List<HasMetadata> objects = render(Map.of("webhook.certificateSecret", "injector-tls"));
+    var pod = only(objects, Deployment.class).getSpec().getTemplate().getSpec();
+    Container operator = pod.getContainers().get(0);
+
+    String dir = env(operator, "TASKMESH_WEBHOOK_CERT_DIR");
+    assertThat(env(operator, "TASKMESH_WEBHOOK_CERT_MANAGED")).isEqualTo("false");
+    assertThat(operator.getVolumeMounts()).anySatisfy(mount -> {
+      assertThat(mount.getMountPath()).isEqualTo(dir);
+      assertThat(pod.getVolumes()).anySatisfy(volume -> {
+        assertThat(volume.getName()).isEqualTo(mount.getName());
+        assertThat(volume.getSecret().getSecretName()).isEqualTo("injector-tls");
+      });
+    });
+    assertThat(only(objects, Role.class).getRules()).noneMatch(rule -> rule.getResources().contains("secrets"));
+  }
+
+  @Test
+  void aManagedCertificateIsKeptInASecretTheOperatorMayWrite() {
+    List<HasMetadata> objects = render(Map.of());
+    Container operator = only(objects, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(env(operator, "TASKMESH_WEBHOOK_CERT_MANAGED")).isEqualTo("true");
+    assertThat(env(operator, "TASKMESH_WEBHOOK_CERT_SECRET")).isEqualTo("taskmesh-operator-webhook-cert");
+    assertThat(env(operator, "TASKMESH_WEBHOOK_SERVICE_NAME")).isEqualTo(only(objects, Service.class).getMetadata().getName());
+    assertThat(only(objects, Role.class).getRules()).anySatisfy(rule -> assertThat(rule.getResources()).contains("secrets"));
   }
 
   private static String env(Container container, String name) {

@@ -4,23 +4,30 @@ import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
+import io.taskmesh.operator.webhook.InjectionWebhook;
+import io.taskmesh.operator.webhook.WebhookSettings;
 import java.time.Clock;
 import java.util.stream.Collectors;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the operator, the discovery server (15010) and health endpoints on the metrics port (8081). */
+/**
+ * Runs the operator, the discovery server (15010), the injection webhook (9443) and health endpoints on the
+ * metrics port (8081). Only reconciliation is behind leader election; every replica serves discovery and
+ * the webhook.
+ */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -31,8 +38,9 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().build();
     boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"));
     String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
+    String identity = env.getOrDefault("TASKMESH_POD_NAME", env.getOrDefault("HOSTNAME", ""));
     Operator operator = Operators.create(client, leaderElection
-        ? new LeaderElectionConfiguration("taskmesh-operator", namespace) : null);
+        ? Operators.leaderElection(namespace, identity).build() : null);
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
@@ -41,8 +49,19 @@ public final class Main {
     SidecarCensus census = (ns, service) -> discovery.service().subscribers().stream()
         .filter(node -> node.getNamespace().equals(ns) && node.getService().equals(service))
         .collect(Collectors.groupingBy(Node::getConfigHash, Collectors.counting()));
-    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census));
+    Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
+        .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());
+    // dependents' informers follow the controller's namespaces
+    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census),
+        overrider -> {
+          if (!watched.isEmpty()) {
+            overrider.settingNamespaces(watched);
+          }
+        });
     operator.start();
+    WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
+    InjectionWebhook webhook = webhookSettings.enabled()
+        ? InjectionWebhook.start(client, OperatorSettings.CURRENT, webhookSettings, Clock.systemUTC()) : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
     health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
@@ -51,9 +70,12 @@ public final class Main {
       answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
     });
     health.start();
-    log.info("event=operator_started health_port={} discovery_port={} leader_election={}", port, discoveryPort,
-        leaderElection);
+    log.info("event=operator_started health_port={} discovery_port={} webhook_port={} leader_election={}", port,
+        discoveryPort, webhook == null ? "off" : webhook.port(), leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (webhook != null) {
+        webhook.close();
+      }
       discovery.close();
       slices.close();
       operator.stop();

@@ -36,6 +36,8 @@ class CrdSchemaTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) example).without(List.of("apiVersion", "kind", "metadata"))))
         .isEmpty();
     assertThat(validate("replicas: 1")).isEmpty();
+    assertThat(validate("{replicas: 3, database: {postgresUrlSecret: {name: db, key: url}}}")).isEmpty();
+    assertThat(validate("database: {postgresUrlSecret: {name: db, key: url}}")).isEmpty();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -53,7 +55,11 @@ class CrdSchemaTest {
       "mesh: {tracing: {exporter: jaeger}}                  | spec.mesh.tracing.exporter: 'jaeger' does not match",
       "mesh: {circuitBreaker: {failureRateThreshold: 0}}    | spec.mesh.circuitBreaker.failureRateThreshold: must be >= 1",
       "mesh: {upstreams: {billing: {timeout: soon}}}        | spec.mesh.upstreams.billing.timeout: 'soon' does not match",
-      "database: {postgresUrlSecret: {name: db, key: 7}}    | spec.database.postgresUrlSecret.key: must be a string"})
+      "database: {postgresUrlSecret: {name: db, key: 7}}    | spec.database.postgresUrlSecret.key: must be a string",
+      "replicas: 2                                          | spec.database: spec.replicas > 1 needs spec.database.postgresUrlSecret",
+      "{replicas: 3, database: {}}                          | spec.database: spec.replicas > 1 needs spec.database.postgresUrlSecret",
+      "database: {postgresUrlSecret: {key: url}}            | spec.database.postgresUrlSecret: spec.database.postgresUrlSecret.name must name",
+      "database: {postgresUrlSecret: {name: '', key: url}}  | spec.database.postgresUrlSecret: spec.database.postgresUrlSecret.name must name"})
   void aBadSpecIsRefusedNamingTheField(String spec, String error) throws IOException {
     assertThat(validate(spec)).anySatisfy(e -> assertThat(e).startsWith(error.strip()));
   }

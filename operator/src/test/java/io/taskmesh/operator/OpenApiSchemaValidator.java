@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * The part of Kubernetes' structural-schema validation a CRD like ours relies on: types, required,
- * minimum/maximum, pattern, enum, items, and unknown fields (which kubectl's strict field validation
- * refuses). Errors name the field path as the API server does, e.g. {@code spec.replicas}.
+ * minimum/maximum, pattern, enum, items, unknown fields (which kubectl's strict field validation
+ * refuses), and CEL rules (x-kubernetes-validations, evaluated by {@link CelRules} on a value whose
+ * own schema checks passed). Errors name the field path as the API server does, e.g. {@code spec.replicas}.
  */
 final class OpenApiSchemaValidator {
   private OpenApiSchemaValidator() {}
@@ -21,6 +22,7 @@ final class OpenApiSchemaValidator {
   }
 
   private static void check(JsonNode schema, JsonNode value, String path, List<String> errors) {
+    int errorsBefore = errors.size();
     if (schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false) && !schema.has("properties")) {
       return;
     }
@@ -68,6 +70,11 @@ final class OpenApiSchemaValidator {
         }
       }
       default -> { }
+    }
+    for (JsonNode rule : schema.path("x-kubernetes-validations")) {
+      if (errors.size() == errorsBefore && !CelRules.holds(rule.path("rule").asText(), value)) {
+        errors.add(path + rule.path("fieldPath").asText("") + ": " + rule.path("message").asText(rule.path("rule").asText()));
+      }
     }
     if (schema.has("enum")) {
       boolean allowed = false;

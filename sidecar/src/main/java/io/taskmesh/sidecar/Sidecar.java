@@ -28,7 +28,10 @@ import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 import io.taskmesh.sidecar.config.ConfigWatcher;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +58,7 @@ public final class Sidecar implements AutoCloseable {
   private final Gateway gateway;
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
+  private final MethodCatalog methods;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -69,10 +73,13 @@ public final class Sidecar implements AutoCloseable {
     outboundClusters = new ClusterManager(connector,
         service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
+        .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters),
-        new Retries(service -> this.config.outbound().policyFor(service).retries(), registry));
+        new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
+        service -> this.config.outbound().policyFor(service).timeout());
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
@@ -257,6 +264,7 @@ public final class Sidecar implements AutoCloseable {
     pages.put("/config", () -> Page.json("{\"hash\":\"" + MeshConfigWriter.hash(config) + "\",\"config\":"
         + Json.quote(MeshConfigWriter.toYaml(config)) + "}"));
     pages.put("/clusters", () -> Page.json(clustersJson()));
+    pages.put("/methods", () -> Page.json(methods.toJson()));
     if (gateway != null) {
       pages.put("/gateway", () -> Page.json(gateway.statusJson()));
     }
@@ -306,6 +314,7 @@ public final class Sidecar implements AutoCloseable {
     }
     appHealth.close();
     discovery.close();
+    methods.close();
     netty.close();
     tracing.close();
   }

@@ -108,9 +108,17 @@ public final class LocalMesh implements AutoCloseable {
         "io.taskmesh.taskservice.Main",
         List.of("--port", Integer.toString(ports.app()), "--bind", "127.0.0.1",
             "--database-url", postgres.getJdbcUrl("postgres", "postgres"), "--shutdown-grace-seconds", "5"),
-        Map.of(), options.workDir().resolve("task-service-" + index + ".log"));
+        appTracing(), options.workDir().resolve("task-service-" + index + ".log"));
     started.add(app);
     return app;
+  }
+
+  /** The app's own spans go to the same Zipkin as the sidecars', by OpenTelemetry's standard variables. */
+  private Map<String, String> appTracing() {
+    return zipkin == null ? Map.of() : Map.of(
+        "OTEL_TRACES_EXPORTER", "zipkin",
+        "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://127.0.0.1:" + zipkin.port(),
+        "OTEL_SERVICE_NAME", SidecarConfigs.SERVICE);
   }
 
   private ChildProcess startSidecar(String name, String config) {

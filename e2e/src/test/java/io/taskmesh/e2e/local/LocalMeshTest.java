@@ -12,6 +12,8 @@ import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.api.TaskUpdateEvent.EventType;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
+import io.taskmesh.e2e.zipkin.Span;
+import io.taskmesh.e2e.zipkin.ZipkinQuery;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,8 @@ class LocalMeshTest {
   @BeforeAll
   static void startMesh() throws Exception {
     Path workDir = Files.createTempDirectory("local-mesh-test");
-    mesh = LocalMesh.start(new LocalMesh.Options(3, false, null, workDir, Classpath.forChildren()), line -> { });
+    Path zipkinJar = Path.of(System.getProperty("taskmesh.zipkin.jar"));
+    mesh = LocalMesh.start(new LocalMesh.Options(3, false, zipkinJar, workDir, Classpath.forChildren()), line -> { });
     client = TaskClient.connect(mesh.outboundTarget(), "task-service", Duration.ofSeconds(10));
   }
 
@@ -90,6 +93,39 @@ class LocalMeshTest {
           .isEqualTo(100);
       assertThat(inboundTotal() - inboundBefore).isEqualTo(100);
     });
+  }
+
+  @Test
+  @Order(5)
+  void oneRequestsTraceInZipkinHasSpansFromBothSidecarsAndTheApp() {
+    ZipkinQuery zipkin = new ZipkinQuery(mesh.zipkin().baseUri());
+    Task task = client.create("trace me", "", "", "trace-user");
+    client.get(task.getId());
+
+    List<List<Span>> traces = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+      traces.clear();
+      zipkin.traces(SidecarConfigs.CLIENT, 50).stream()
+          .filter(trace -> trace.stream().anyMatch(span -> span.name().endsWith("/gettask")))
+          .filter(trace -> trace.size() >= 3)
+          .forEach(traces::add);
+      return !traces.isEmpty();
+    });
+    List<Span> trace = zipkin.trace(traces.get(0).get(0).traceId());
+    Span clientHop = only(trace, span -> span.serviceName().equals(SidecarConfigs.CLIENT) && "CLIENT".equals(span.kind()));
+    Span serverHop = only(trace, span -> span.serviceName().equals(SidecarConfigs.SERVICE) && "SERVER".equals(span.kind())
+        && "inbound".equals(span.tags().get("taskmesh.direction")));
+    Span app = only(trace, span -> span.serviceName().equals(SidecarConfigs.SERVICE)
+        && !span.tags().containsKey("taskmesh.direction"));
+    assertThat(serverHop.parentId()).isEqualTo(clientHop.id());
+    assertThat(app.parentId()).isEqualTo(serverHop.id());
+    assertThat(trace).extracting(Span::traceId).containsOnly(clientHop.traceId());
+  }
+
+  private static Span only(List<Span> trace, java.util.function.Predicate<Span> which) {
+    List<Span> matching = trace.stream().filter(which).toList();
+    assertThat(matching).as("matching spans in %s", trace).hasSize(1);
+    return matching.get(0);
   }
 
   @Test

@@ -4,11 +4,21 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import java.util.List;
 
+/**
+ * The CEL rule refuses at {@code kubectl apply} what {@code SpecProblems} would otherwise only report as
+ * Degraded; the operator keeps that check for objects stored before the rule existed.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "!has(self.replicas) || self.replicas <= 1 || (has(self.database) && has(self.database.postgresUrlSecret))",
+    message = "spec.replicas > 1 needs spec.database.postgresUrlSecret: the embedded store lives inside one pod",
+    reason = "FieldValueRequired",
+    fieldPath = ".database")
 public class TaskServiceSpec {
 
   @JsonPropertyDescription("App image; empty means the task-service image of this operator's version")

@@ -5,10 +5,12 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The sidecar as Kubernetes runs it: a native sidecar (an init container with restartPolicy Always and a
@@ -24,6 +26,8 @@ public final class SidecarInjection {
   public static final int INBOUND_PORT = 15006;
   public static final int ADMIN_PORT = 15000;
   public static final int OUTBOUND_PORT = 15001;
+  /** Stamped on pods the webhook injected, next to {@code taskmesh.io/config-hash}. */
+  public static final String INJECTED_ANNOTATION = "taskmesh.io/injected";
 
   private SidecarInjection() {}
 
@@ -68,6 +72,12 @@ public final class SidecarInjection {
   public static Volume configVolume(String configMapName) {
     return new VolumeBuilder().withName(CONFIG_VOLUME)
         .withNewConfigMap().withName(configMapName).endConfigMap().build();
+  }
+
+  /** Whether {@code spec} already runs the sidecar, as an init container or (hand-written) as a container. */
+  public static boolean isInjected(PodSpec spec) {
+    return spec != null && Stream.concat(spec.getInitContainers().stream(), spec.getContainers().stream())
+        .anyMatch(container -> CONTAINER_NAME.equals(container.getName()));
   }
 
   /** How the app finds its way out through the sidecar. */

@@ -57,6 +57,11 @@ public final class Cluster {
     return pool.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(pool));
   }
 
+  /** An active endpoint not ejected, without counting as a pick of the balancer (for side requests). */
+  public Optional<Endpoint> anyHealthy() {
+    return active.stream().filter(endpoint -> !outliers.isEjected(endpoint)).findFirst();
+  }
+
   /** The endpoint answered: its run of failures ends. */
   public void onSuccess(Endpoint endpoint) {
     outliers.onSuccess(endpoint);

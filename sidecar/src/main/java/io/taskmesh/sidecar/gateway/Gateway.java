@@ -36,7 +36,7 @@ public final class Gateway implements AutoCloseable {
   /**
    * @param outboundPort this proxy's outbound listener, where transcoded calls go
    * @param clusters the outbound clusters, for plain gRPC calls and the status page
-   * @param outboundChain the outbound filters and retries, which plain gRPC calls pass as well
+   * @param outboundChain the outbound filters, retries and timeouts, which plain gRPC calls get as well
    * @param circuitStates a service's circuit breaker state, if it has one
    * @param unaryTimeout a service's timeout for transcoded unary calls
    */
@@ -54,7 +54,8 @@ public final class Gateway implements AutoCloseable {
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
         config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry));
     ProxyChain grpcChain = new ProxyChain("gateway", "gateway", outboundChain.filters(),
-        new GrpcRouter(routes, clusters), outboundChain.retries());
+        new GrpcRouter(routes, clusters), outboundChain.retries(), outboundChain.methods(),
+        outboundChain.routeTimeouts());
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
   }

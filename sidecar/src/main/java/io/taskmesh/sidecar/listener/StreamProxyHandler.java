@@ -9,6 +9,8 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -23,14 +25,17 @@ import io.taskmesh.sidecar.filter.RequestInfo;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.config.RetryPolicy;
 import io.taskmesh.sidecar.route.GrpcTimeout;
+import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.route.Route;
 import io.taskmesh.sidecar.cluster.Cluster;
 import java.util.ArrayDeque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -79,6 +84,12 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   /** Counts every stream opened for this request, so events of an abandoned try are ignored. */
   private volatile int currentTry;
   private boolean started;
+  /** The chain's filters; none for another sidecar asking the app's methods (it is not the app's traffic). */
+  private List<StreamFilter> filters = List.of();
+  /** The proto says so (learnt by reflection); unknown methods are neither. */
+  private boolean unary;
+  private boolean idempotent;
+  private boolean routeTimeoutApplied;
 
   StreamProxyHandler(ProxyChain chain) {
     this.chain = chain;
@@ -142,18 +153,26 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
           "no route: the service is not known to this proxy (not in discovery)"));
       return;
     }
-    for (StreamFilter filter : chain.filters()) {
+    filters = MethodCatalog.isCatalogQuery(headers) ? List.of() : chain.filters();
+    for (StreamFilter filter : filters) {
       Optional<ProxyError> refused = filter.onRequest(request);
       if (refused.isPresent()) {
         answer(refused.get());
         return;
       }
     }
+    Optional<MethodCatalog.MethodShape> shape = chain.methods().shape(service, method);
+    unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
+    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false);
     Optional<java.time.Duration> timeout = GrpcTimeout.parse(headers.get(GrpcTimeout.HEADER));
+    if (timeout.isEmpty() && unary) { // a stream never gets the route timeout: it would cut a healthy watch
+      timeout = Optional.of(chain.routeTimeouts().apply(service)).filter(t -> !t.isZero());
+      routeTimeoutApplied = timeout.isPresent();
+    }
     if (timeout.isPresent()) {
       deadlineNanos = startNanos + timeout.get().toNanos();
       deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
-          Math.max(0, deadlineNanos - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+          Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
     cluster = route.get().cluster();
     requestHeaders = headers;
@@ -217,6 +236,35 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     }
     up.flush();
     downstream.read();
+    schedulePerTryTimeout(thisTry, up);
+  }
+
+  /**
+   * A unary try that has no answer within the per-try timeout is abandoned (the upstream sees it
+   * cancelled) and retried when attempts, budget and deadline allow, whatever its status would have been.
+   */
+  private void schedulePerTryTimeout(int thisTry, Channel up) {
+    RetryPolicy policy = chain.retries().policy(request.service());
+    if (!unary || policy.attempts() < 2 || policy.perTryTimeout().isZero()) {
+      return;
+    }
+    downstream.eventLoop().schedule(() -> {
+      if (thisTry != currentTry || responseStarted || completed.get()) {
+        return;
+      }
+      cluster.onFailure(endpoint);
+      if (mayRetry("DEADLINE_EXCEEDED", true)) {
+        retry(up);
+        return;
+      }
+      Endpoint slow = endpoint;
+      currentTry++;
+      up.close();
+      answer(new ProxyError(chain.hop(), "service '" + request.service() + "' endpoint " + slow.address(),
+          ProxyError.DEADLINE_EXCEEDED, "per_try_timeout",
+          "no answer within the per-try timeout of " + policy.perTryTimeout().toMillis() + " ms"
+              + (retriesDone > 0 ? " (" + (retriesDone + 1) + " tries)" : "")));
+    }, policy.perTryTimeout().toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** The caller's headers with the time left; a retry's are a copy that says how many tries came before. */
@@ -234,12 +282,12 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
    * yet, so the request (kept whole in the replay buffer) may go to another endpoint, within the
    * policy's attempts, the service's retry budget and the caller's deadline.
    */
-  private boolean mayRetry(String status) {
+  private boolean mayRetry(String status, boolean whateverTheStatus) {
     if (replay == null || !replay.replayable() || completed.get() || !downstream.isActive()) {
       return false;
     }
     RetryPolicy policy = chain.retries().policy(request.service());
-    if (retriesDone + 1 >= policy.attempts() || !policy.retryOn().contains(status)) {
+    if (retriesDone + 1 >= policy.attempts() || !(whateverTheStatus || policy.retryOn().contains(status))) {
       return false;
     }
     if (deadlineNanos != 0 && deadlineNanos - System.nanoTime() < MIN_TIME_LEFT_FOR_RETRY_NANOS) {
@@ -255,9 +303,9 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     failed.requestFinished();
     endpoint = null;
     upstream = null;
+    currentTry++; // first: the failed try's own events are then ignored
     failedTry.close();
     retriesDone++;
-    currentTry++;
     downstream.eventLoop().schedule(() -> {
       if (completed.get() || !downstream.isActive()) {
         return;
@@ -269,7 +317,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       connect(next.get());
-    }, Retries.backoffNanos(retriesDone), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }, Retries.backoffNanos(retriesDone), TimeUnit.NANOSECONDS);
   }
 
   private void forwardToUpstream(Object msg, boolean flush) {
@@ -338,9 +386,12 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       up.close(); // RST_STREAM(CANCEL): the backend sees the call cancelled
     }
     long allowedMillis = (deadlineNanos - startNanos) / 1_000_000;
+    Endpoint last = endpoint;
     answer(new ProxyError(chain.hop(), "service '" + request.service() + "'"
-        + (endpoint == null ? "" : " endpoint " + endpoint.address()), ProxyError.DEADLINE_EXCEEDED,
-        "deadline_exceeded", "deadline of " + allowedMillis + " ms exceeded before the response ended"));
+        + (last == null ? "" : " endpoint " + last.address()), ProxyError.DEADLINE_EXCEEDED,
+        routeTimeoutApplied ? "route_timeout" : "deadline_exceeded", routeTimeoutApplied
+            ? "route timeout of " + allowedMillis + " ms exceeded (the caller set no deadline)"
+            : "deadline of " + allowedMillis + " ms exceeded before the response ended"));
   }
 
   private void answer(ProxyError error) {
@@ -369,7 +420,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     }
     Outcome outcome = new Outcome(code == null ? "UNKNOWN" : code,
         endpoint == null ? null : endpoint.address().toString(), System.nanoTime() - startNanos, proxyGenerated);
-    for (StreamFilter filter : chain.filters()) {
+    for (StreamFilter filter : filters) {
       filter.onComplete(request, outcome);
     }
   }
@@ -390,6 +441,8 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     private int responseDataFrames;
     /** The try's answer arrived whole; the stream closing after it is no reset. */
     private volatile boolean answered;
+    /** The upstream said it never processed this stream (GOAWAY, REFUSED_STREAM): safe to send elsewhere. */
+    private volatile boolean refusedByGoAway;
 
     UpstreamHandler(int tryNumber) {
       this.tryNumber = tryNumber;
@@ -412,6 +465,12 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
         return;
       }
+      if (!responseStarted && msg instanceof Http2ResetFrame reset) {
+        // reset before any answer: REFUSED_STREAM (e.g. the app was already going away) means never processed
+        refusedByGoAway |= reset.errorCode() == Http2Error.REFUSED_STREAM.code();
+        ctx.close(); // handled as a reset by channelInactive
+        return;
+      }
       if (!responseStarted && msg instanceof Http2HeadersFrame headers && headers.isEndStream()) {
         answered = true;
         Channel up = ctx.channel();
@@ -428,10 +487,13 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       String status = statusName(trailersOnly.headers().get("grpc-status"));
-      if (trailersOnly.headers().contains(ProxyError.ERROR_HEADER)) {
+      CharSequence proxyError = trailersOnly.headers().get(ProxyError.ERROR_HEADER);
+      if (proxyError != null) {
         cluster.onFailure(endpoint); // the next hop could not reach its app: this endpoint is unwell
       }
-      if (mayRetry(status)) {
+      // the next hop's app may have acted on a request it reset: like a reset here, only idempotent ones go again
+      boolean mayHaveActed = proxyError != null && proxyError.toString().contains("reason=upstream_reset");
+      if ((!mayHaveActed || idempotent) && mayRetry(status, false)) {
         retry(up);
         return;
       }
@@ -486,11 +548,36 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (tryNumber == currentTry && !answered && !responseEnded && !completed.get()) {
-        cluster.onFailure(endpoint);
-        downstream.eventLoop().execute(() -> answer(new ProxyError(chain.hop(),
-            "service '" + request.service() + "' endpoint " + endpoint.address(), ProxyError.UNAVAILABLE,
-            "upstream_reset", "upstream closed the stream before the response ended")));
+        Endpoint failed = endpoint;
+        cluster.onFailure(failed);
+        Channel up = ctx.channel();
+        downstream.eventLoop().execute(() -> {
+          if (tryNumber != currentTry || completed.get()) {
+            return;
+          }
+          // the upstream may have acted on a reset request: only one it refused unprocessed, or a method the
+          // proto calls idempotent, goes again
+          if (!responseStarted && (refusedByGoAway || idempotent) && mayRetry("UNAVAILABLE", false)) {
+            retry(up);
+            return;
+          }
+          answer(refusedByGoAway
+              ? new ProxyError(chain.hop(), "service '" + request.service() + "' endpoint " + failed.address(),
+                  ProxyError.UNAVAILABLE, "stream_refused", "upstream is going away and did not process the request")
+              : new ProxyError(chain.hop(), "service '" + request.service() + "' endpoint " + failed.address(),
+                  ProxyError.UNAVAILABLE, "upstream_reset", "upstream closed the stream before the response ended"));
+        });
       }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof Http2GoAwayFrame goAway) {
+        refusedByGoAway = true; // Netty tells only the streams above the GOAWAY's last stream id
+        goAway.release();
+        return;
+      }
+      ctx.fireUserEventTriggered(event);
     }
 
     @Override

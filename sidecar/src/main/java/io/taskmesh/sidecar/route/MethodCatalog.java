@@ -1,0 +1,226 @@
+package io.taskmesh.sidecar.route;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
+import com.google.protobuf.DescriptorProtos.MethodOptions.IdempotencyLevel;
+import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the proxy knows of an upstream's methods, learnt from the upstream's gRPC server reflection
+ * (asked once per service, off the event loops; asked again a while after a failure): which methods are
+ * unary — only those get the route timeout and the per-try timeout, so a watch is never cut — and which
+ * the proto marks {@code idempotency_level} IDEMPOTENT or NO_SIDE_EFFECTS, which may also be retried
+ * after the upstream reset them. Until a service's methods are known, each is treated as a possible stream.
+ */
+public final class MethodCatalog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MethodCatalog.class);
+  private static final Duration ASK_AGAIN_AFTER = Duration.ofSeconds(10);
+  private static final Duration ANSWER_BOUND = Duration.ofSeconds(5);
+
+  /**
+   * Marks this catalog's reflection calls, so that the server sidecar passing them to its app keeps them
+   * out of the app's metrics, traces and rate limit. Honoured only on the reflection method itself.
+   */
+  static final String QUERY_HEADER = "taskmesh-internal";
+  private static final String QUERY_VALUE = "method-catalog";
+  private static final String REFLECTION_PATH = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+
+  /** A catalog that never learns anything: every method may be a stream, none is idempotent. */
+  public static final MethodCatalog NONE = new MethodCatalog(service -> Optional.empty());
+
+  /** @param idempotent the proto says calling it twice does no harm */
+  public record MethodShape(boolean unary, boolean idempotent) {}
+
+  private final Function<String, Optional<InetSocketAddress>> endpointOf;
+  private final Map<String, Map<String, MethodShape>> known = new ConcurrentHashMap<>();
+  private final Map<String, Long> lastAskedNanos = new ConcurrentHashMap<>();
+  private final ExecutorService asker = Executors.newSingleThreadExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "taskmesh-method-catalog");
+    thread.setDaemon(true);
+    return thread;
+  });
+
+  /** @param endpointOf an address where the service answers reflection, if any */
+  public MethodCatalog(Function<String, Optional<InetSocketAddress>> endpointOf) {
+    this.endpointOf = endpointOf;
+  }
+
+  /** The method's shape if known; asks the service in the background when it is not known yet. */
+  public Optional<MethodShape> shape(String service, String path) {
+    Map<String, MethodShape> methods = known.get(service);
+    if (methods == null) {
+      askLater(service);
+      return Optional.empty();
+    }
+    return Optional.ofNullable(methods.get(path));
+  }
+
+  /** Another sidecar's catalog asking the app's methods. */
+  public static boolean isCatalogQuery(io.netty.handler.codec.http2.Http2Headers headers) {
+    CharSequence path = headers.path();
+    return path != null && REFLECTION_PATH.contentEquals(path)
+        && QUERY_VALUE.equals(String.valueOf(headers.get(QUERY_HEADER)));
+  }
+
+  /** True when the service's methods are known and {@code path} is not one of them. */
+  public boolean isUnknownMethod(String service, String path) {
+    Map<String, MethodShape> methods = known.get(service);
+    return methods != null && !methods.containsKey(path);
+  }
+
+  /** For the admin page: per service, the methods learnt and their shape. */
+  public String toJson() {
+    StringBuilder json = new StringBuilder("{");
+    String serviceSeparator = "";
+    for (Map.Entry<String, Map<String, MethodShape>> service : new java.util.TreeMap<>(known).entrySet()) {
+      json.append(serviceSeparator).append('"').append(service.getKey()).append("\":{");
+      String methodSeparator = "";
+      for (Map.Entry<String, MethodShape> method : new java.util.TreeMap<>(service.getValue()).entrySet()) {
+        json.append(methodSeparator).append('"').append(method.getKey()).append("\":{\"unary\":")
+            .append(method.getValue().unary()).append(",\"idempotent\":").append(method.getValue().idempotent())
+            .append('}');
+        methodSeparator = ",";
+      }
+      json.append('}');
+      serviceSeparator = ",";
+    }
+    return json.append('}').toString();
+  }
+
+  private void askLater(String service) {
+    long now = System.nanoTime();
+    Long last = lastAskedNanos.get(service);
+    if (last != null && now - last < ASK_AGAIN_AFTER.toNanos()) {
+      return;
+    }
+    if (lastAskedNanos.put(service, now) == last) {
+      asker.execute(() -> ask(service));
+    }
+  }
+
+  private void ask(String service) {
+    Optional<InetSocketAddress> endpoint = endpointOf.apply(service);
+    if (endpoint.isEmpty() || asker.isShutdown()) {
+      lastAskedNanos.remove(service);
+      return;
+    }
+    Metadata marker = new Metadata();
+    marker.put(Metadata.Key.of(QUERY_HEADER, Metadata.ASCII_STRING_MARSHALLER), QUERY_VALUE);
+    ManagedChannel channel = NettyChannelBuilder.forAddress(endpoint.get()).overrideAuthority(service)
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(marker))
+        .usePlaintext().build();
+    try {
+      Map<String, MethodShape> methods = methodsOf(channel);
+      known.put(service, Map.copyOf(methods));
+      log.info("event=methods_learnt service={} methods={}", service, methods.size());
+    } catch (RuntimeException | InterruptedException e) {
+      log.info("event=methods_unknown service={} reason=\"{}\"", service, e.getMessage());
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private static Map<String, MethodShape> methodsOf(ManagedChannel channel) throws InterruptedException {
+    BlockingQueue<Object> answers = new LinkedBlockingQueue<>();
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
+        .withDeadlineAfter(ANSWER_BOUND.toMillis() * 4, TimeUnit.MILLISECONDS)
+        .serverReflectionInfo(new StreamObserver<>() {
+          @Override
+          public void onNext(ServerReflectionResponse response) {
+            answers.add(response);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answers.add(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            answers.add(new IllegalStateException("reflection stream ended early"));
+          }
+        });
+    try {
+      requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+      Map<String, MethodShape> methods = new HashMap<>();
+      for (ServiceResponse service : next(answers).getListServicesResponse().getServiceList()) {
+        if (service.getName().startsWith("grpc.")) {
+          continue; // health, reflection: not the app's own API
+        }
+        requests.onNext(ServerReflectionRequest.newBuilder().setFileContainingSymbol(service.getName()).build());
+        for (ByteString file : next(answers).getFileDescriptorResponse().getFileDescriptorProtoList()) {
+          addMethods(parse(file), methods);
+        }
+      }
+      requests.onCompleted();
+      return methods;
+    } catch (RuntimeException | InterruptedException e) {
+      requests.onError(e);
+      throw e;
+    }
+  }
+
+  private static ServerReflectionResponse next(BlockingQueue<Object> answers) throws InterruptedException {
+    Object answer = answers.poll(ANSWER_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    if (answer instanceof ServerReflectionResponse response) {
+      if (response.hasErrorResponse()) {
+        throw new IllegalStateException("reflection error: " + response.getErrorResponse().getErrorMessage());
+      }
+      return response;
+    }
+    throw new IllegalStateException("no reflection answer: "
+        + (answer instanceof Throwable t ? t.getMessage() : "timed out"));
+  }
+
+  private static FileDescriptorProto parse(ByteString file) {
+    try {
+      return FileDescriptorProto.parseFrom(file);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("unreadable file descriptor: " + e.getMessage(), e);
+    }
+  }
+
+  private static void addMethods(FileDescriptorProto file, Map<String, MethodShape> methods) {
+    String prefix = file.getPackage().isEmpty() ? "" : file.getPackage() + ".";
+    for (ServiceDescriptorProto service : file.getServiceList()) {
+      for (MethodDescriptorProto method : service.getMethodList()) {
+        IdempotencyLevel level = method.getOptions().getIdempotencyLevel();
+        methods.put("/" + prefix + service.getName() + "/" + method.getName(), new MethodShape(
+            !method.getClientStreaming() && !method.getServerStreaming(),
+            level == IdempotencyLevel.IDEMPOTENT || level == IdempotencyLevel.NO_SIDE_EFFECTS));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    asker.shutdownNow();
+  }
+}
