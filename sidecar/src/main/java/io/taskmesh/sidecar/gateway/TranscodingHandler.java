@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One HTTP/JSON request, top to bottom: correlation id, route, per-client limit, the RPC its path binds,
@@ -25,6 +27,8 @@ import java.util.concurrent.TimeUnit;
  * connections and HTTP/2 streams alike; a connection reads its next request only once this one is answered.
  */
 final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private static final Logger log = LoggerFactory.getLogger(TranscodingHandler.class);
+
   private final GatewayContext gateway;
   private volatile ClientCall<DynamicMessage, DynamicMessage> inFlight;
   private volatile Exchange exchange;
@@ -44,6 +48,14 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     Exchange exchange = new Exchange(ctx, request.method().name(), request.uri(),
         decoded && HttpUtil.isKeepAlive(request), client, gateway.correlationHeader(), correlationId, gateway.metrics());
     this.exchange = exchange;
+    try {
+      handle(request, exchange, decoded);
+    } catch (RuntimeException e) {
+      internalError(exchange, e);
+    }
+  }
+
+  private void handle(FullHttpRequest request, Exchange exchange, boolean decoded) {
     if (!decoded) {
       Throwable cause = request.decoderResult().cause();
       int status = cause instanceof TooLongHttpHeaderException ? 431 : cause instanceof TooLongHttpLineException ? 414 : 400;
@@ -67,7 +79,8 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     String body = request.content().toString(StandardCharsets.UTF_8);
     boolean sse = String.valueOf(request.headers().get(HttpHeaderNames.ACCEPT)).contains("text/event-stream");
     String httpMethod = request.method().name();
-    Metadata upstreamHeaders = UpstreamHeaders.of(request.headers(), gateway.correlationHeader(), correlationId);
+    Metadata upstreamHeaders = UpstreamHeaders.of(request.headers(), gateway.correlationHeader(),
+        exchange.correlationId());
     gateway.descriptors().table(service).whenComplete((table, failure) -> {
       if (failure != null) {
         Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
@@ -75,8 +88,19 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
             + Status.fromThrowable(cause).getDescription(), "no_descriptors", Map.of());
         return;
       }
-      transcode(exchange, service, table, httpMethod, uri, body, sse, upstreamHeaders);
+      try {
+        transcode(exchange, service, table, httpMethod, uri, body, sse, upstreamHeaders);
+      } catch (RuntimeException e) {
+        internalError(exchange, e);
+      }
     });
+  }
+
+  /** A bug of the gateway's, not the caller's: answered (rather than left hanging) and logged. */
+  private static void internalError(Exchange exchange, RuntimeException e) {
+    log.warn("event=gateway_internal_error correlation_id={}", exchange.correlationId(), e);
+    exchange.error(500, "INTERNAL", "gateway: internal error (" + e.getClass().getSimpleName() + "), correlation id "
+        + exchange.correlationId(), "internal", Map.of());
   }
 
   /** Every request counts against its client's limit, routed or not; the excess is answered 429 here. */
@@ -116,13 +140,19 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       return;
     }
     ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc(),
-        binding.rpc().isServerStreaming() ? null : gateway.unaryTimeout().apply(service));
+        binding.rpc().isServerStreaming() ? null : unaryTimeout(service));
     Runnable descriptorsMayBeStale = () -> gateway.descriptors().invalidate(service);
     ClientCall.Listener<DynamicMessage> listener = binding.rpc().isServerStreaming()
         ? new StreamingResponse(exchange, call, sse, descriptorsMayBeStale)
         : new UnaryResponse(exchange, descriptorsMayBeStale);
     inFlight = call;
     UpstreamCalls.send(call, listener, headers, message);
+  }
+
+  /** The service's configured timeout, or null (none) when it is zero. */
+  private java.time.Duration unaryTimeout(String service) {
+    java.time.Duration timeout = gateway.unaryTimeout().apply(GatewayRoutes.clusterOf(service));
+    return timeout == null || timeout.isZero() ? null : timeout;
   }
 
   @Override
