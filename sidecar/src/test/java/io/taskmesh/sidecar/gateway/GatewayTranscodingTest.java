@@ -17,7 +17,9 @@ import io.taskmesh.sidecar.support.RawHttp2Client;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
 import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -157,6 +160,23 @@ class GatewayTranscodingTest {
       Http2HeadersFrame missing = (Http2HeadersFrame) h2.send(new DefaultHttp2Headers().method("GET").scheme("http")
           .authority("gateway.example.com").path("/api/tasks/nope"));
       assertThat(missing.headers().status().toString()).isEqualTo("404");
+    }
+  }
+
+  @Test
+  void aPlainGrpcServerStreamPassesThroughTheGatewayPortAndItsCancelReachesTheApp() {
+    try (TaskClient grpc = TaskClient.connect("127.0.0.1:" + gateway.gatewayPort(), "gateway.example.com",
+        Duration.ofSeconds(10))) {
+      List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
+      TaskClient.Subscription subscription = grpc.subscribe(
+          StreamTaskUpdatesRequest.newBuilder().setUserId("gil").build(), events::add, status -> { });
+      await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
+      http.send("POST", "/api/tasks", "{\"title\": \"seen by grpc\", \"user_id\": \"gil\"}");
+      await().atMost(Duration.ofSeconds(30)).until(() -> events.size() == 1);
+      assertThat(events.get(0).getTask().getTitle()).isEqualTo("seen by grpc");
+
+      subscription.cancel();
+      await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 0);
     }
   }
 
