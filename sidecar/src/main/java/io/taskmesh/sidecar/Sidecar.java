@@ -271,10 +271,13 @@ public final class Sidecar implements AutoCloseable {
     return pages;
   }
 
-  /** Ready when not draining and the local app answers its gRPC health check with SERVING. */
+  /** Ready when not draining and the local app answers its gRPC health check with SERVING (a gateway has none). */
   private Page readiness() {
     if (draining) {
       return Page.text(503, "draining\n");
+    }
+    if (gateway != null) {
+      return Page.text(200, "ready\n"); // the ingress has no local app to wait for
     }
     String appProblem = appHealth.problem();
     return appProblem == null ? Page.text(200, "ready\n") : Page.text(503, appProblem + "\n");

@@ -271,6 +271,7 @@ class GatewayTranscodingTest {
     assertThat(route.get("healthyEndpoints").asInt()).isEqualTo(1);
     assertThat(route.get("circuit").asText()).isEqualTo("CLOSED");
     assertThat(admin.get("/health").statusCode()).isEqualTo(200);
+    assertThat(admin.get("/ready").statusCode()).isEqualTo(200);
   }
 
   @Test
