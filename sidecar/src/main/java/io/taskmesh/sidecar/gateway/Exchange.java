@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.taskmesh.sidecar.codec.ProxyError;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,7 +101,7 @@ final class Exchange {
    *     {@code taskmesh-error}; null for the upstream's own errors
    */
   void error(int status, String code, String message, String reason, Map<String, String> extraHeaders) {
-    java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(extraHeaders);
+    Map<String, String> headers = new LinkedHashMap<>(extraHeaders);
     if (reason != null) {
       headers.put(ProxyError.ERROR_HEADER, "hop=gateway; target=" + service + "; reason=" + reason);
     }

@@ -15,6 +15,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -135,7 +136,7 @@ final class RequestTranscoder {
       };
     } catch (IllegalArgumentException e) {
       throw new BadRequest(source + " '" + field.getName() + "': '" + abbreviate(text) + "' is not a valid "
-          + field.getType().name().toLowerCase(java.util.Locale.ROOT));
+          + field.getType().name().toLowerCase(Locale.ROOT));
     }
   }
 

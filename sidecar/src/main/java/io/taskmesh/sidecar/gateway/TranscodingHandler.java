@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.taskmesh.config.GatewayRoute;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -150,8 +151,8 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
   }
 
   /** The service's configured timeout, or null (none) when it is zero. */
-  private java.time.Duration unaryTimeout(String service) {
-    java.time.Duration timeout = gateway.unaryTimeout().apply(GatewayRoutes.clusterOf(service));
+  private Duration unaryTimeout(String service) {
+    Duration timeout = gateway.unaryTimeout().apply(GatewayRoutes.clusterOf(service));
     return timeout == null || timeout.isZero() ? null : timeout;
   }
 

@@ -10,6 +10,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.protobuf.ProtoUtils;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +41,7 @@ final class UpstreamCalls implements AutoCloseable {
    * @param timeout null for none; else sent as {@code grpc-timeout}, so the mesh enforces it hop by hop
    */
   ClientCall<DynamicMessage, DynamicMessage> newCall(String service, Descriptors.MethodDescriptor rpc,
-      java.time.Duration timeout) {
+      Duration timeout) {
     CallOptions options = CallOptions.DEFAULT.withAuthority(service);
     if (timeout != null) {
       options = options.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
