@@ -48,6 +48,9 @@ public final class LocalMesh implements AutoCloseable {
   private ZipkinServer zipkin;
   private PodPorts clientPorts;
   private ChildProcess clientSidecar;
+  private PodPorts gatewayPorts;
+  private int gatewayPort;
+  private ChildProcess gateway;
 
   private LocalMesh(Options options, Consumer<String> progress) {
     this.options = options;
@@ -89,10 +92,18 @@ public final class LocalMesh implements AutoCloseable {
     progress.accept("starting the client sidecar (outbound 127.0.0.1:" + clientPorts.outbound() + ")");
     clientSidecar = startSidecar("client-sidecar",
         SidecarConfigs.client(clientPorts, discovery.port(), zipkinPort()));
+    gatewayPorts = options.fixedPorts() ? PodPorts.fixed(9) : PodPorts.ephemeral(false);
+    gatewayPort = options.fixedPorts() ? 8080 : FreePorts.next();
+    progress.accept("starting the gateway (HTTP/JSON and gRPC on 127.0.0.1:" + gatewayPort + ")");
+    gateway = startSidecar("gateway",
+        SidecarConfigs.gateway(gatewayPorts, gatewayPort, discovery.port(), zipkinPort()));
     for (Replica replica : replicas) {
       awaitReady(replica.sidecar(), replica.ports().admin(), "/ready");
     }
     awaitReady(clientSidecar, clientPorts.admin(), "/healthz");
+    awaitReady(gateway, gatewayPorts.admin(), "/ready");
+    Readiness.await("the gateway listens on " + gatewayPort, START_BOUND, gateway,
+        () -> Readiness.listening(gatewayPort));
     Readiness.await("the client sidecar listens on " + clientPorts.outbound(), START_BOUND, clientSidecar,
         () -> Readiness.listening(clientPorts.outbound()));
   }
@@ -157,6 +168,15 @@ public final class LocalMesh implements AutoCloseable {
   /** Where an app in the client pod sends its calls (with authority {@code task-service}). */
   public String outboundTarget() {
     return "127.0.0.1:" + clientPorts.outbound();
+  }
+
+  /** The gateway's HTTP/JSON and gRPC listener, e.g. {@code http://127.0.0.1:8080}. */
+  public URI gatewayUri() {
+    return URI.create("http://127.0.0.1:" + gatewayPort);
+  }
+
+  public URI gatewayAdmin() {
+    return URI.create("http://127.0.0.1:" + gatewayPorts.admin());
   }
 
   public URI clientAdmin() {

@@ -55,6 +55,8 @@ public final class LocalMeshMain {
         System.out.printf("replica %d                app 127.0.0.1:%d  sidecar inbound %d  admin http://127.0.0.1:%d%n",
             replica.index(), replica.ports().app(), replica.ports().inbound(), replica.ports().admin());
       }
+      System.out.println("gateway                  " + mesh.gatewayUri() + "/api/tasks   (REST/JSON and gRPC; admin "
+          + mesh.gatewayAdmin() + "/gateway)");
       if (mesh.zipkin() != null) {
         System.out.println("zipkin                   " + mesh.zipkin().baseUri() + "/zipkin/");
       }
@@ -63,6 +65,8 @@ public final class LocalMeshMain {
       System.out.println();
       System.out.println("Try:  java -cp \"$(cat e2e/target/classpath.txt)\" io.taskmesh.taskservice.cli.TaskCli \\");
       System.out.println("        --target " + mesh.outboundTarget() + " --authority task-service create --title hello --user-id me");
+      System.out.println("      curl -s -X POST " + mesh.gatewayUri() + "/api/tasks -d '{\"title\":\"hello\",\"userId\":\"me\"}'");
+      System.out.println("      curl -sN -H 'Accept: text/event-stream' '" + mesh.gatewayUri() + "/api/tasks:watch?user_id=me'");
       System.out.println("Ctrl-C stops everything.");
       new CountDownLatch(1).await();
       return 0;
