@@ -136,7 +136,7 @@ public final class Sidecar implements AutoCloseable {
     java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
     services.addAll(config.outbound().discovery().staticEndpoints().keySet());
     if (config.isGateway()) {
-      config.gateway().routes().forEach(route -> services.add(route.service().split("\\.")[0]));
+      config.gateway().routes().forEach(route -> services.add(route.service())); // "svc.ns" reaches another namespace
     }
     Node node = Node.newBuilder()
         .setPodName(System.getenv().getOrDefault("POD_NAME", ""))

@@ -124,6 +124,23 @@ class LocalMeshTest {
     assertThat(trace).extracting(Span::traceId).containsOnly(clientHop.traceId());
   }
 
+  @Test
+  @Order(6)
+  void theGatewayServesTheSameTasksAsRestJson() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> created = http.send(
+        java.net.http.HttpRequest.newBuilder(mesh.gatewayUri().resolve("/api/tasks"))
+            .header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"title\":\"via the gateway\",\"userId\":\"rest-user\"}"))
+            .build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+
+    List<Task> stored = client.list(ListTasksRequest.newBuilder().setUserId("rest-user").build());
+    assertThat(stored).extracting(Task::getTitle).containsExactly("via the gateway");
+    assertThat(created.body()).contains(stored.get(0).getId());
+  }
+
   private static Span only(List<Span> trace, java.util.function.Predicate<Span> which) {
     List<Span> matching = trace.stream().filter(which).toList();
     assertThat(matching).as("matching spans in %s", trace).hasSize(1);

@@ -1,5 +1,7 @@
 package io.taskmesh.sidecar.discovery;
 
+import io.taskmesh.sidecar.route.AuthorityRouter;
+
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -76,7 +78,8 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
             return; // older than what this stream already gave us
           }
           versions.put(set.getService(), set.getVersion());
-          listener.onEndpoints(set.getService(), set.getEndpointsList().stream()
+          // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
+          listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
               .filter(io.taskmesh.discovery.v1.Endpoint::getReady)
               .map(endpoint -> new EndpointAddress(endpoint.getAddress(), endpoint.getPort()))
               .toList());

@@ -30,7 +30,8 @@ public final class AuthorityRouter implements Router {
     return authority == null ? "" : authority.toString();
   }
 
-  static String serviceName(String authority) {
+  /** The cluster an authority or a discovery name ({@code svc}, {@code svc.ns[...]}, with or without port) names. */
+  public static String serviceName(String authority) {
     String host = authority;
     int colon = host.lastIndexOf(':');
     if (colon >= 0 && host.indexOf(']') < colon) {
