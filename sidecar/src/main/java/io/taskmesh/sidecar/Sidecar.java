@@ -18,6 +18,7 @@ import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.discovery.EndpointSource;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
+import io.taskmesh.sidecar.filter.BulkheadFilter;
 import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
@@ -104,13 +105,16 @@ public final class Sidecar implements AutoCloseable {
     return List.copyOf(filters);
   }
 
-  /** The shared filters, then the pod's rate limit when the config has one (read at start, not reloaded). */
+  /**
+   * The shared filters, then the pod's rate limit when the config has one (read at start, not reloaded),
+   * then its bulkhead ({@code inbound.maxConcurrentRequests}): a request the rate limit refuses takes no permit.
+   */
   private List<StreamFilter> inboundFilters(MeshConfig config, List<StreamFilter> shared) {
-    if (config.inbound().rateLimit() == null) {
-      return shared;
-    }
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
-    filters.add(new RateLimitFilter("server-sidecar", config.inbound().rateLimit(), registry));
+    if (config.inbound().rateLimit() != null) {
+      filters.add(new RateLimitFilter("server-sidecar", config.inbound().rateLimit(), registry));
+    }
+    filters.add(new BulkheadFilter("server-sidecar", () -> this.config.inbound().maxConcurrentRequests(), registry));
     return List.copyOf(filters);
   }
 
