@@ -68,7 +68,7 @@ public final class Sidecar implements AutoCloseable {
     List<StreamFilter> filters = sharedFilters(config);
 
     outboundClusters = new ClusterManager(connector,
-        service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
+        service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
@@ -79,7 +79,7 @@ public final class Sidecar implements AutoCloseable {
             new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
             service -> this.config.outbound().policyFor(service).timeout()), config.drain().timeout());
 
-    localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
+    localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
         InboundChain.assemble(config.service(), localApp, inboundFilters(config, filters)), config.drain().timeout());
@@ -165,10 +165,14 @@ public final class Sidecar implements AutoCloseable {
     return outboundClusters;
   }
 
-  /** A new config accepted by hot reload: new static endpoints and balancer choices apply at once. */
+  /**
+   * A new config accepted by hot reload: new static endpoints, balancer and outlier detection policies
+   * apply at once; filters read the config in force per request.
+   */
   public void apply(MeshConfig newConfig) {
     config = newConfig;
-    outboundClusters.usePolicies(service -> newConfig.outbound().policyFor(service).loadBalancer());
+    outboundClusters.usePolicies(newConfig.outbound()::policyFor);
+    localApp.usePolicy(newConfig.outbound().defaults());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
     configReloads("accepted").increment();
   }
