@@ -82,7 +82,7 @@ public final class Sidecar implements AutoCloseable {
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(config, filters)), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters)), config.drain().timeout());
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
@@ -106,14 +106,13 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * The shared filters, then the pod's rate limit when the config has one (read at start, not reloaded),
-   * then its bulkhead ({@code inbound.maxConcurrentRequests}): a request the rate limit refuses takes no permit.
+   * The shared filters, then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}),
+   * both reading the config in force, so a reload applies to the next request. A request the rate limit
+   * refuses takes no bulkhead permit.
    */
-  private List<StreamFilter> inboundFilters(MeshConfig config, List<StreamFilter> shared) {
+  private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
-    if (config.inbound().rateLimit() != null) {
-      filters.add(new RateLimitFilter("server-sidecar", config.inbound().rateLimit(), registry));
-    }
+    filters.add(new RateLimitFilter("server-sidecar", () -> this.config.inbound().rateLimit(), registry));
     filters.add(new BulkheadFilter("server-sidecar", () -> this.config.inbound().maxConcurrentRequests(), registry));
     return List.copyOf(filters);
   }
