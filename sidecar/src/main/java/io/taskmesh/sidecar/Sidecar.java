@@ -88,30 +88,35 @@ public final class Sidecar implements AutoCloseable {
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
   }
 
-  /** Tracing first (so a request refused by a later filter still has its span), then metrics. */
+  /**
+   * Tracing first (so a request refused by a later filter still has its span); each chain then adds its
+   * metrics, which collapse method labels by what that chain knows of its upstream's methods.
+   */
   private List<StreamFilter> sharedFilters(MeshConfig config) {
     List<StreamFilter> filters = new java.util.ArrayList<>();
     if (config.tracing().enabled()) {
       filters.add(new TracingFilter(tracing, config.tracing().propagators()));
     }
-    filters.add(new MetricsFilter(registry));
     return List.copyOf(filters);
   }
 
-  /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
+  /** The shared filters, metrics, then a circuit breaker per upstream service (its policy read from the config in force). */
   private List<StreamFilter> outboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
+    filters.add(new MetricsFilter(registry, methods));
     filters.add(new CircuitBreakerFilter(service -> this.config.outbound().policyFor(service).circuitBreaker(), registry));
     return List.copyOf(filters);
   }
 
   /**
-   * The shared filters, then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}),
+   * The shared filters, metrics (the app's methods are not learnt here: only the label bound applies),
+   * then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}),
    * both reading the config in force, so a reload applies to the next request. A request the rate limit
    * refuses takes no bulkhead permit.
    */
   private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
+    filters.add(new MetricsFilter(registry, MethodCatalog.NONE));
     filters.add(new RateLimitFilter("server-sidecar", () -> this.config.inbound().rateLimit(), registry));
     filters.add(new BulkheadFilter("server-sidecar", () -> this.config.inbound().maxConcurrentRequests(), registry));
     return List.copyOf(filters);
