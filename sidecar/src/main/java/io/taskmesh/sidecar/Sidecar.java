@@ -18,6 +18,7 @@ import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.discovery.EndpointSource;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
+import io.taskmesh.sidecar.filter.AccessLogFilter;
 import io.taskmesh.sidecar.filter.BulkheadFilter;
 import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
@@ -89,14 +90,16 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * Tracing first (so a request refused by a later filter still has its span); each chain then adds its
-   * metrics, which collapse method labels by what that chain knows of its upstream's methods.
+   * Tracing first (so a request refused by a later filter still has its span), then the access log (off
+   * unless the config in force enables it); each chain then adds its metrics, which collapse method labels
+   * by what that chain knows of its upstream's methods.
    */
   private List<StreamFilter> sharedFilters(MeshConfig config) {
     List<StreamFilter> filters = new java.util.ArrayList<>();
     if (config.tracing().enabled()) {
       filters.add(new TracingFilter(tracing, config.tracing().propagators()));
     }
+    filters.add(new AccessLogFilter(() -> this.config.accessLog()));
     return List.copyOf(filters);
   }
 
