@@ -10,6 +10,7 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
+import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
 import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Files;
@@ -53,6 +54,35 @@ class PolicyReloadTest {
     reload(file, serverConfig(app, "rateLimit: {requestsPerSecond: 0.001, burst: 1}"), admin, 3);
     assertThat(callsPassedOf(client, task, 10)).isEqualTo(1);
     assertThat(admin.metricSum("taskmesh_rate_limited_total", "service=\"task-service\"")).isEqualTo(8 + 5 + 9);
+  }
+
+  @Test
+  void aReloadedMaxConcurrentRequestsCountsTheRequestsAlreadyInFlight(@TempDir Path dir) throws Exception {
+    TaskServer app = mesh.backend();
+    Task task = mesh.directClient(app).create("concurrent", "", "", "reload-user");
+    Path file = dir.resolve("proxy.yaml");
+    String oneAtATime = serverConfig(app, "maxConcurrentRequests: 1");
+    Files.writeString(file, oneAtATime);
+    Sidecar server = mesh.sidecar(MeshConfigParser.load(file));
+    mesh.closeLater(server.watchConfig(file, oneAtATime, Duration.ofMillis(100)));
+    TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
+    AdminClient admin = new AdminClient(server.adminPort());
+    TaskClient.Subscription first = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, s -> { });
+    await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 1);
+    assertThat(callsPassedOf(client, task, 1)).isZero();
+
+    reload(file, serverConfig(app, "maxConcurrentRequests: 2"), admin, 1);
+    TaskClient.Subscription second = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, s -> { });
+    await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
+    assertThat(callsPassedOf(client, task, 1)).as("the watch from before the reload counts").isZero();
+
+    reload(file, serverConfig(app, "maxConcurrentRequests: 1"), admin, 2);
+    first.cancel();
+    await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 1.0);
+    assertThat(callsPassedOf(client, task, 1)).as("one watch still open, limit 1").isZero();
+    second.cancel();
+    await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 0.0);
+    assertThat(callsPassedOf(client, task, 3)).isEqualTo(3);
   }
 
   @Test
@@ -125,6 +155,7 @@ class PolicyReloadTest {
         passed++;
       } catch (StatusRuntimeException e) {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getStatus().getDescription()).containsAnyOf("rate limited", "too many concurrent requests");
       }
     }
     return passed;
