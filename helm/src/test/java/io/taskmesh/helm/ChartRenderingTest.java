@@ -45,6 +45,9 @@ class ChartRenderingTest {
         Arguments.of("no scrape annotations", Map.of("metrics.scrapeAnnotations", false)),
         Arguments.of("two replicas without election", Map.of("operator.replicas", 2, "operator.leaderElection.enabled", false)),
         Arguments.of("watched namespaces", Map.of("operator.watchNamespaces", "{team-a,team-b}")),
+        Arguments.of("gateway on", Map.of("gateway.enabled", true)),
+        Arguments.of("gateway exposed", Map.of("gateway.enabled", true, "gateway.service.type", "LoadBalancer",
+            "gateway.replicas", 2)),
         Arguments.of("private registry", Map.of("images.registry", "registry.example.com/", "images.operator.tag", "1.2.3")));
   }
 
@@ -64,8 +67,33 @@ class ChartRenderingTest {
             .isNotInstanceOf(GenericKubernetesResource.class);
       }
     });
-    assertThat(only(objects, Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName())
+    Deployment operator = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+        .filter(d -> d.getMetadata().getName().equals(ChartFixture.RELEASE + "-operator")).findFirst().orElseThrow();
+    assertThat(operator.getSpec().getTemplate().getSpec().getServiceAccountName())
         .isEqualTo(only(objects, ServiceAccount.class).getMetadata().getName());
+  }
+
+  @Test
+  void theGatewayIsOffByDefaultAndWhenOnRunsTheProxyWithAConfigTheProxyAccepts() {
+    assertThat(render(Map.of())).noneMatch(object -> object.getMetadata().getName().endsWith("-gateway"));
+
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true));
+    io.fabric8.kubernetes.api.model.ConfigMap config = only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class);
+    io.taskmesh.config.MeshConfig parsed = io.taskmesh.config.MeshConfigParser.parse(config.getData().get("proxy.yaml"));
+    assertThat(parsed.isGateway()).isTrue();
+    assertThat(parsed.gateway().routes()).singleElement().satisfies(route -> {
+      assertThat(route.pathPrefix()).isEqualTo("/api/tasks");
+      assertThat(route.service()).isEqualTo("task-service.default");
+      assertThat(route.transcode()).isTrue();
+    });
+    assertThat(parsed.outbound().discovery().address()).isEqualTo("taskmesh-operator.taskmesh-system.svc:15010");
+    Deployment gateway = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+        .filter(d -> d.getMetadata().getName().endsWith("-gateway")).findFirst().orElseThrow();
+    Container proxy = gateway.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(proxy.getImage()).contains("taskmesh/taskmesh-proxy");
+    assertThat(proxy.getArgs()).containsSequence("--mode", "gateway");
+    assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
+    assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
   }
 
   @Test

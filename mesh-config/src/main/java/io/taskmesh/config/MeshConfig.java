@@ -32,6 +32,12 @@ public record MeshConfig(
     Objects.requireNonNull(accessLog, "accessLog");
   }
 
+  /** A config without an access log section: the access log is off. */
+  public MeshConfig(String service, String namespace, InboundConfig inbound, OutboundConfig outbound,
+      TracingConfig tracing, AdminConfig admin, DrainConfig drain, GatewayConfig gateway) {
+    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, AccessLogConfig.DEFAULT);
+  }
+
   /** A complete config for {@code service} in namespace {@code default} with every default of DESIGN.md. */
   public static MeshConfig defaults(String service) {
     return MeshConfigParser.parse("service: " + service + "\n");

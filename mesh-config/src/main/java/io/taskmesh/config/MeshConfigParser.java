@@ -25,6 +25,8 @@ public final class MeshConfigParser {
   private static final Pattern QUALIFIED_SERVICE_NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?");
   private static final Duration MILLI = Duration.ofMillis(1);
+  /** A header the gateway can pass on as gRPC metadata: lower-case token characters, not reserved by gRPC. */
+  private static final Pattern METADATA_HEADER = Pattern.compile("[a-z0-9][-a-z0-9_.]{0,63}");
 
   static final List<String> GRPC_STATUS_NAMES = List.of(
       "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
@@ -211,6 +213,7 @@ public final class MeshConfigParser {
 
   private static GatewayConfig gateway(ConfigNode node) {
     List<GatewayRoute> routes = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (ConfigNode route : node.objects("routes")) {
       String pathPrefix = route.string("pathPrefix", "/");
       if (!pathPrefix.startsWith("/")) {
@@ -219,6 +222,10 @@ public final class MeshConfigParser {
       String host = route.optionalString("host");
       String service = route.string("service", null);
       checkName(route.path("service"), service, QUALIFIED_SERVICE_NAME);
+      if (!seen.add(host + " " + pathPrefix)) {
+        throw new ConfigException(route.path("pathPrefix"), "'" + pathPrefix + "' is routed twice"
+            + (host == null ? "" : " for host '" + host + "'"));
+      }
       routes.add(new GatewayRoute(pathPrefix, host, service, route.bool("transcode", false)));
       route.finish();
     }
@@ -234,9 +241,14 @@ public final class MeshConfigParser {
         limitNode.integer("maxTrackedClients", 100_000, 1, 10_000_000),
         limitNode.bool("trustForwardedFor", false));
     limitNode.finish();
+    String correlationHeader = node.string("correlationHeader", "x-correlation-id").toLowerCase(java.util.Locale.ROOT);
+    if (!METADATA_HEADER.matcher(correlationHeader).matches() || correlationHeader.startsWith("grpc-")
+        || correlationHeader.endsWith("-bin")) {
+      throw new ConfigException(node.path("correlationHeader"), "'" + correlationHeader + "' cannot be passed on as"
+          + " gRPC metadata (letters, digits, '-', '_', '.'; not grpc-* or *-bin)");
+    }
     GatewayConfig gateway = new GatewayConfig(
-        port(node, "port", 8080), routes, descriptors, clientRateLimit,
-        node.string("correlationHeader", "x-correlation-id").toLowerCase(java.util.Locale.ROOT));
+        port(node, "port", 8080), routes, descriptors, clientRateLimit, correlationHeader);
     node.finish();
     return gateway;
   }

@@ -187,6 +187,21 @@ class MeshConfigParserTest {
     assertConfigError("service: gw\ngateway: {routes: [{pathPrefix: api, service: a}]}\n",
         "gateway.routes[0].pathPrefix", "must start with '/'");
     assertConfigError("service: gw\ngateway: {routes: [{pathPrefix: /api}]}\n", "gateway.routes[0].service", "required");
+    assertConfigError("service: gw\ngateway: {routes: [{pathPrefix: /api, service: a}, {pathPrefix: /api, service: b}]}\n",
+        "gateway.routes[1].pathPrefix", "'/api' is routed twice");
+  }
+
+  @Test
+  void gatewayKeysAreValidated() {
+    assertConfigError("service: gw\ngateway: {correlationHeader: grpc-message}\n", "gateway.correlationHeader",
+        "cannot be passed on as gRPC metadata");
+    assertConfigError("service: gw\ngateway: {correlationHeader: \"x id\"}\n", "gateway.correlationHeader", "'x id'");
+    assertConfigError("service: gw\ngateway: {clientRateLimit: {requestsPerMinute: 0}}\n",
+        "gateway.clientRateLimit.requestsPerMinute", "");
+    assertConfigError("service: gw\ngateway: {descriptors: {}}\n", "gateway.descriptors.file", "required");
+    assertConfigError("service: gw\ngateway: {colour: red}\n", "gateway.colour", "");
+    assertThat(MeshConfigParser.parse("service: gw\ngateway: {correlationHeader: X-Request-ID}\n").gateway()
+        .correlationHeader()).isEqualTo("x-request-id");
   }
 
   @Test

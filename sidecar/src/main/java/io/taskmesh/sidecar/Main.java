@@ -13,8 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar taskmesh-proxy.jar --config proxy.yaml} (or env {@code TASKMESH_CONFIG}). Exits 2 with
- * the offending key when the config is invalid; drains on SIGTERM.
+ * {@code java -jar taskmesh-proxy.jar --config proxy.yaml [--mode gateway]} (or env {@code TASKMESH_CONFIG}).
+ * A {@code gateway:} section in the config starts the gateway listener too; {@code --mode gateway} insists
+ * on one. Exits 2 with the offending key when the config is invalid; drains on SIGTERM.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -24,7 +25,7 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     Path file = configPath(args);
     if (file == null) {
-      System.err.println("usage: taskmesh-proxy --config <proxy.yaml>   (or set TASKMESH_CONFIG)");
+      System.err.println("usage: taskmesh-proxy --config <proxy.yaml> [--mode sidecar|gateway]   (or set TASKMESH_CONFIG)");
       System.exit(2);
     }
     String content;
@@ -41,12 +42,28 @@ public final class Main {
       System.exit(2);
       return;
     }
+    String mode = option(args, "--mode");
+    if (mode != null && !mode.equals("sidecar") && !mode.equals("gateway")) {
+      System.err.println("taskmesh-proxy: --mode must be sidecar or gateway, got '" + mode + "'");
+      System.exit(2);
+    }
+    if ("gateway".equals(mode) && !config.isGateway()) {
+      System.err.println("taskmesh-proxy: --mode gateway needs a gateway: section with its routes in " + file);
+      System.exit(2);
+    }
     // 0.0.0.0 in a pod; 127.0.0.1 where pods share one host's loopback (the local mesh, tests)
     String bindAddress = System.getenv().getOrDefault("TASKMESH_BIND_ADDRESS", "0.0.0.0");
-    Sidecar sidecar = Sidecar.start(config, bindAddress);
+    Sidecar sidecar;
+    try {
+      sidecar = Sidecar.start(config, bindAddress);
+    } catch (RuntimeException e) {
+      System.err.println("taskmesh-proxy: cannot start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     ConfigWatcher watcher = sidecar.watchConfig(file, content, Duration.ofSeconds(2));
-    log.info("event=started outbound={} inbound={} admin={}", sidecar.outboundPort(), sidecar.inboundPort(),
-        sidecar.adminPort());
+    log.info("event=started outbound={} inbound={} admin={} gateway={}", sidecar.outboundPort(), sidecar.inboundPort(),
+        sidecar.adminPort(), config.isGateway() ? sidecar.gatewayPort() : "off");
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("event=draining timeout={}", sidecar.drainTimeout());
@@ -58,11 +75,19 @@ public final class Main {
     stopped.await();
   }
 
-  private static Path configPath(String[] args) {
+  private static String option(String[] args, String name) {
     for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals("--config")) {
-        return Path.of(args[i + 1]);
+      if (args[i].equals(name)) {
+        return args[i + 1];
       }
+    }
+    return null;
+  }
+
+  private static Path configPath(String[] args) {
+    String option = option(args, "--config");
+    if (option != null) {
+      return Path.of(option);
     }
     String env = System.getenv("TASKMESH_CONFIG");
     return env == null || env.isBlank() ? null : Path.of(env);

@@ -24,9 +24,11 @@ import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
@@ -54,6 +56,8 @@ public final class Sidecar implements AutoCloseable {
   private final ProxyListener outbound;
   private final ProxyListener inbound;
   private final AdminServer admin;
+  /** null unless the config has a {@code gateway:} section. */
+  private final Gateway gateway;
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
   private final MethodCatalog methods;
@@ -75,10 +79,11 @@ public final class Sidecar implements AutoCloseable {
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
-    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(),
-        OutboundChain.assemble(outboundClusters, outboundFilters(filters),
-            new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
-            service -> this.config.outbound().policyFor(service).timeout()), config.drain().timeout());
+    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters),
+        new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
+        service -> this.config.outbound().policyFor(service).timeout());
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
+    gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
@@ -87,6 +92,15 @@ public final class Sidecar implements AutoCloseable {
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+  }
+
+  /** The gateway chain: transcoded calls enter through the outbound listener, gRPC ones pass the outbound filters. */
+  private Gateway gateway(MeshConfig config, String publicBindAddress, ProxyChain outboundChain) {
+    CircuitBreakerFilter breakers = outboundChain.filters().stream().filter(CircuitBreakerFilter.class::isInstance)
+        .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
+    return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundChain,
+        service -> breakers.state(service).map(Enum::name),
+        service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout());
   }
 
   /**
@@ -132,6 +146,9 @@ public final class Sidecar implements AutoCloseable {
     }
     java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
     services.addAll(config.outbound().discovery().staticEndpoints().keySet());
+    if (config.isGateway()) {
+      config.gateway().routes().forEach(route -> services.add(route.service().split("\\.")[0]));
+    }
     Node node = Node.newBuilder()
         .setPodName(System.getenv().getOrDefault("POD_NAME", ""))
         .setNamespace(config.namespace())
@@ -148,7 +165,13 @@ public final class Sidecar implements AutoCloseable {
    * @param publicBindAddress where inbound and admin listen: {@code 0.0.0.0} in a pod, loopback in tests
    */
   public static Sidecar start(MeshConfig config, String publicBindAddress) {
-    return new Sidecar(config, publicBindAddress, NettyResources.sizedToCores());
+    NettyResources netty = NettyResources.sizedToCores();
+    try {
+      return new Sidecar(config, publicBindAddress, netty);
+    } catch (RuntimeException e) {
+      netty.close(); // closes whatever listener was bound before the failure
+      throw e;
+    }
   }
 
   public int outboundPort() {
@@ -157,6 +180,19 @@ public final class Sidecar implements AutoCloseable {
 
   public int inboundPort() {
     return inbound.port();
+  }
+
+  /** The gateway port; only when the config has a {@code gateway:} section. */
+  public int gatewayPort() {
+    if (gateway == null) {
+      throw new IllegalStateException("this proxy runs no gateway (no gateway: section in its config)");
+    }
+    return gateway.port();
+  }
+
+  /** The gateway, or null when this proxy runs none. */
+  public Gateway gateway() {
+    return gateway;
   }
 
   public int adminPort() {
@@ -181,6 +217,9 @@ public final class Sidecar implements AutoCloseable {
     outboundClusters.usePolicies(newConfig.outbound()::policyFor);
     localApp.usePolicy(newConfig.outbound().defaults());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    if (gateway != null && newConfig.gateway() != null) {
+      gateway.apply(newConfig.gateway());
+    }
     configReloads("accepted").increment();
   }
 
@@ -210,6 +249,10 @@ public final class Sidecar implements AutoCloseable {
       return;
     }
     draining = true;
+    if (gateway != null) {
+      gateway.stopAccepting();
+      gateway.closeConnections();
+    }
     outbound.stopAccepting();
     inbound.stopAccepting();
     outbound.closeConnections();
@@ -230,19 +273,26 @@ public final class Sidecar implements AutoCloseable {
   private Map<String, Supplier<Page>> adminPages() {
     Map<String, Supplier<Page>> pages = new LinkedHashMap<>();
     pages.put("/healthz", () -> Page.text(200, "ok\n"));
+    pages.put("/health", () -> Page.text(200, "ok\n"));
     pages.put("/ready", this::readiness);
     pages.put("/metrics", () -> new Page(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     pages.put("/config", () -> Page.json("{\"hash\":\"" + MeshConfigWriter.hash(config) + "\",\"config\":"
         + Json.quote(MeshConfigWriter.toYaml(config)) + "}"));
     pages.put("/clusters", () -> Page.json(clustersJson()));
     pages.put("/methods", () -> Page.json(methods.toJson()));
+    if (gateway != null) {
+      pages.put("/gateway", () -> Page.json(gateway.statusJson()));
+    }
     return pages;
   }
 
-  /** Ready when not draining and the local app answers its gRPC health check with SERVING. */
+  /** Ready when not draining and the local app answers its gRPC health check with SERVING (a gateway has none). */
   private Page readiness() {
     if (draining) {
       return Page.text(503, "draining\n");
+    }
+    if (gateway != null) {
+      return Page.text(200, "ready\n"); // the ingress has no local app to wait for
     }
     String appProblem = appHealth.problem();
     return appProblem == null ? Page.text(200, "ready\n") : Page.text(503, appProblem + "\n");
@@ -277,6 +327,9 @@ public final class Sidecar implements AutoCloseable {
   public void close() {
     drain();
     admin.close();
+    if (gateway != null) {
+      gateway.close();
+    }
     appHealth.close();
     discovery.close();
     methods.close();

@@ -36,19 +36,6 @@ public final class Main implements Callable<Integer> {
       description = "time in-flight calls get to finish on shutdown (default ${DEFAULT-VALUE})")
   int shutdownGraceSeconds;
 
-  @Option(names = "--traces-exporter", defaultValue = "${env:OTEL_TRACES_EXPORTER:-none}",
-      description = "where the app's spans go: none, otlp or zipkin (OTEL_TRACES_EXPORTER, default ${DEFAULT-VALUE})")
-  String tracesExporter;
-
-  @Option(names = "--traces-endpoint",
-      defaultValue = "${env:OTEL_EXPORTER_ZIPKIN_ENDPOINT:-${env:OTEL_EXPORTER_OTLP_ENDPOINT:-http://localhost:4318}}",
-      description = "collector base URL (OTEL_EXPORTER_ZIPKIN_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, default ${DEFAULT-VALUE})")
-  String tracesEndpoint;
-
-  @Option(names = "--service-name", defaultValue = "${env:OTEL_SERVICE_NAME:-task-service}",
-      description = "service name on the app's spans (OTEL_SERVICE_NAME, default ${DEFAULT-VALUE})")
-  String serviceName;
-
   public static void main(String[] args) {
     System.exit(new CommandLine(new Main()).execute(args));
   }
@@ -60,8 +47,7 @@ public final class Main implements Callable<Integer> {
         .withBindAddress(bindAddress)
         .withDatabaseUrl(databaseUrl)
         .withDatabaseCredentials(databaseUser, databasePassword)
-        .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds))
-        .withTracing(new TracingOptions(tracesExporter, tracesEndpoint, serviceName, 1.0));
+        .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds));
     TaskServer server = TaskServer.start(options);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

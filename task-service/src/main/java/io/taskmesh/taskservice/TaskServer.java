@@ -2,10 +2,7 @@ package io.taskmesh.taskservice;
 
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.taskmesh.tracing.TracingSetup;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.taskmesh.taskservice.events.UpdateBroker;
@@ -30,12 +27,10 @@ public final class TaskServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final StoreHealthReporter healthReporter;
   private final Server server;
-  private final OpenTelemetrySdk tracing;
   private boolean closed;
 
   private TaskServer(TaskServerOptions options, TaskStore store, UpdateBroker broker, HealthStatusManager health,
-      StoreHealthReporter healthReporter, Server server, OpenTelemetrySdk tracing) {
-    this.tracing = tracing;
+      StoreHealthReporter healthReporter, Server server) {
     this.options = options;
     this.store = store;
     this.broker = broker;
@@ -51,12 +46,9 @@ public final class TaskServer implements AutoCloseable {
     UpdateBroker broker = new UpdateBroker(options.subscriberBuffer());
     store.onChange(broker);
     HealthStatusManager health = new HealthStatusManager();
-    TracingOptions traces = options.tracing();
-    OpenTelemetrySdk tracing = TracingSetup.create(traces.serviceName(), traces.exporter(), traces.endpoint(),
-        traces.samplingRatio());
     StoreHealthReporter healthReporter = new StoreHealthReporter(store, health);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(options.bindAddress(), options.port()))
-        .addService(ServerInterceptors.intercept(new TaskGrpcService(store, broker), new TracingInterceptor(tracing)))
+        .addService(new TaskGrpcService(store, broker))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -64,12 +56,11 @@ public final class TaskServer implements AutoCloseable {
       server.start();
     } catch (IOException e) {
       store.close();
-      tracing.close();
       throw new UncheckedIOException("cannot listen on " + options.bindAddress() + ":" + options.port(), e);
     }
     healthReporter.start();
     log.info("event=server_started address={} port={}", options.bindAddress(), server.getPort());
-    return new TaskServer(options, store, broker, health, healthReporter, server, tracing);
+    return new TaskServer(options, store, broker, health, healthReporter, server);
   }
 
   public int port() {
@@ -106,7 +97,6 @@ public final class TaskServer implements AutoCloseable {
     } finally {
       healthReporter.close();
       store.close();
-      tracing.close(); // flushes the spans still queued
       log.info("event=server_stopped");
     }
   }

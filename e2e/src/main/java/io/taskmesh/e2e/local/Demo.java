@@ -35,6 +35,8 @@ public final class Demo {
     this.client = TaskClient.connect(mesh.outboundTarget(), "task-service", Duration.ofSeconds(5));
     step("Create and list tasks through the mesh", this::createAndList);
     step("Watch updates stream through the mesh", this::watchUpdates);
+    step("The gateway: the same service as REST/JSON, a live watch as Server-Sent Events, a client's rate limit",
+        () -> new GatewayTour(mesh.gatewayUri(), out).run());
     step("Requests from one client connection spread over every replica", this::spread);
     step("Kill a replica while traffic runs", this::killReplica);
     step("Take the whole service down: the circuit opens, then closes when it is back", this::outageAndRecovery);

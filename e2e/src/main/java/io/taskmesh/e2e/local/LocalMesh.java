@@ -29,8 +29,11 @@ public final class LocalMesh implements AutoCloseable {
   /**
    * @param fixedPorts the readable layout of {@link PodPorts#fixed} (for people); otherwise free ports (for tests)
    * @param zipkinJar {@code null} for no tracing
+   * @param otelAgentDir holds {@code opentelemetry-javaagent.jar} and {@code taskmesh-tracing.jar} (its Zipkin
+   *     exporter): the apps run with the agent when tracing is on
    */
-  public record Options(int replicas, boolean fixedPorts, Path zipkinJar, Path workDir, String classpath) {}
+  public record Options(int replicas, boolean fixedPorts, Path zipkinJar, Path otelAgentDir, Path workDir,
+      String classpath) {}
 
   /** One task-service pod: its app and its sidecar. */
   public record Replica(int index, PodPorts ports, ChildProcess app, ChildProcess sidecar) {}
@@ -45,6 +48,9 @@ public final class LocalMesh implements AutoCloseable {
   private ZipkinServer zipkin;
   private PodPorts clientPorts;
   private ChildProcess clientSidecar;
+  private PodPorts gatewayPorts;
+  private int gatewayPort;
+  private ChildProcess gateway;
 
   private LocalMesh(Options options, Consumer<String> progress) {
     this.options = options;
@@ -86,10 +92,18 @@ public final class LocalMesh implements AutoCloseable {
     progress.accept("starting the client sidecar (outbound 127.0.0.1:" + clientPorts.outbound() + ")");
     clientSidecar = startSidecar("client-sidecar",
         SidecarConfigs.client(clientPorts, discovery.port(), zipkinPort()));
+    gatewayPorts = options.fixedPorts() ? PodPorts.fixed(9) : PodPorts.ephemeral(false);
+    gatewayPort = options.fixedPorts() ? 8080 : FreePorts.next();
+    progress.accept("starting the gateway (HTTP/JSON and gRPC on 127.0.0.1:" + gatewayPort + ")");
+    gateway = startSidecar("gateway",
+        SidecarConfigs.gateway(gatewayPorts, gatewayPort, discovery.port(), zipkinPort()));
     for (Replica replica : replicas) {
       awaitReady(replica.sidecar(), replica.ports().admin(), "/ready");
     }
     awaitReady(clientSidecar, clientPorts.admin(), "/healthz");
+    awaitReady(gateway, gatewayPorts.admin(), "/ready");
+    Readiness.await("the gateway listens on " + gatewayPort, START_BOUND, gateway,
+        () -> Readiness.listening(gatewayPort));
     Readiness.await("the client sidecar listens on " + clientPorts.outbound(), START_BOUND, clientSidecar,
         () -> Readiness.listening(clientPorts.outbound()));
   }
@@ -104,7 +118,7 @@ public final class LocalMesh implements AutoCloseable {
   }
 
   private ChildProcess startApp(int index, PodPorts ports) {
-    ChildProcess app = ChildProcess.startJava("task-service-" + index, ChildProcess.SMALL_JVM, options.classpath(),
+    ChildProcess app = ChildProcess.startJava("task-service-" + index, appJvmFlags(), options.classpath(),
         "io.taskmesh.taskservice.Main",
         List.of("--port", Integer.toString(ports.app()), "--bind", "127.0.0.1",
             "--database-url", postgres.getJdbcUrl("postgres", "postgres"), "--shutdown-grace-seconds", "5"),
@@ -113,12 +127,27 @@ public final class LocalMesh implements AutoCloseable {
     return app;
   }
 
-  /** The app's own spans go to the same Zipkin as the sidecars', by OpenTelemetry's standard variables. */
+  /**
+   * The app knows nothing of tracing: it runs with the OpenTelemetry javaagent, as apps in a mesh usually
+   * do, which records its gRPC and JDBC spans and sends them to the same Zipkin as the sidecars'.
+   */
+  private List<String> appJvmFlags() {
+    if (zipkin == null) {
+      return ChildProcess.SMALL_JVM;
+    }
+    List<String> flags = new ArrayList<>(ChildProcess.SMALL_JVM);
+    flags.add("-javaagent:" + options.otelAgentDir().resolve("opentelemetry-javaagent.jar").toAbsolutePath());
+    flags.add("-Dotel.javaagent.extensions=" + options.otelAgentDir().resolve("taskmesh-tracing.jar").toAbsolutePath());
+    return flags;
+  }
+
   private Map<String, String> appTracing() {
     return zipkin == null ? Map.of() : Map.of(
         "OTEL_TRACES_EXPORTER", "zipkin",
-        "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://127.0.0.1:" + zipkin.port(),
-        "OTEL_SERVICE_NAME", SidecarConfigs.SERVICE);
+        "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://127.0.0.1:" + zipkin.port() + "/api/v2/spans",
+        "OTEL_SERVICE_NAME", SidecarConfigs.SERVICE,
+        "OTEL_METRICS_EXPORTER", "none",
+        "OTEL_LOGS_EXPORTER", "none");
   }
 
   private ChildProcess startSidecar(String name, String config) {
@@ -139,6 +168,15 @@ public final class LocalMesh implements AutoCloseable {
   /** Where an app in the client pod sends its calls (with authority {@code task-service}). */
   public String outboundTarget() {
     return "127.0.0.1:" + clientPorts.outbound();
+  }
+
+  /** The gateway's HTTP/JSON and gRPC listener, e.g. {@code http://127.0.0.1:8080}. */
+  public URI gatewayUri() {
+    return URI.create("http://127.0.0.1:" + gatewayPort);
+  }
+
+  public URI gatewayAdmin() {
+    return URI.create("http://127.0.0.1:" + gatewayPorts.admin());
   }
 
   public URI clientAdmin() {

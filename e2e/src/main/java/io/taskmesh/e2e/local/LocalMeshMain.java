@@ -34,7 +34,8 @@ public final class LocalMeshMain {
     Path zipkin = noTracing ? null : Path.of(System.getProperty("taskmesh.zipkin.jar", "e2e/target/zipkin/zipkin-server-exec.jar"));
     System.out.println("taskmesh local mesh; logs and configs in " + dir);
     System.out.println("(processes share this machine's loopback, so each pod gets its own ports instead of its own 127.0.0.1)");
-    LocalMesh mesh = LocalMesh.start(new LocalMesh.Options(replicas, true, zipkin, dir, classpath),
+    Path otelAgentDir = Path.of(System.getProperty("taskmesh.otel.dir", "e2e/target/otel"));
+    LocalMesh mesh = LocalMesh.start(new LocalMesh.Options(replicas, true, zipkin, otelAgentDir, dir, classpath),
         line -> System.out.println("  - " + line));
     Runtime.getRuntime().addShutdownHook(new Thread(mesh::close, "stop-local-mesh"));
     return mesh;
@@ -54,6 +55,8 @@ public final class LocalMeshMain {
         System.out.printf("replica %d                app 127.0.0.1:%d  sidecar inbound %d  admin http://127.0.0.1:%d%n",
             replica.index(), replica.ports().app(), replica.ports().inbound(), replica.ports().admin());
       }
+      System.out.println("gateway                  " + mesh.gatewayUri() + "/api/tasks   (REST/JSON and gRPC; admin "
+          + mesh.gatewayAdmin() + "/gateway)");
       if (mesh.zipkin() != null) {
         System.out.println("zipkin                   " + mesh.zipkin().baseUri() + "/zipkin/");
       }
@@ -62,6 +65,8 @@ public final class LocalMeshMain {
       System.out.println();
       System.out.println("Try:  java -cp \"$(cat e2e/target/classpath.txt)\" io.taskmesh.taskservice.cli.TaskCli \\");
       System.out.println("        --target " + mesh.outboundTarget() + " --authority task-service create --title hello --user-id me");
+      System.out.println("      curl -s -X POST " + mesh.gatewayUri() + "/api/tasks -d '{\"title\":\"hello\",\"userId\":\"me\"}'");
+      System.out.println("      curl -sN -H 'Accept: text/event-stream' '" + mesh.gatewayUri() + "/api/tasks:watch?user_id=me'");
       System.out.println("Ctrl-C stops everything.");
       new CountDownLatch(1).await();
       return 0;

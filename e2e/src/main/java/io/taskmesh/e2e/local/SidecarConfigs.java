@@ -44,6 +44,29 @@ final class SidecarConfigs {
         tracing(zipkinPort)));
   }
 
+  /**
+   * The mesh's ingress gateway: the same proxy with a {@code gateway:} section, REST/JSON under /api/tasks
+   * transcoded to task-service's gRPC (descriptors from its server reflection), endpoints from discovery.
+   */
+  static String gateway(PodPorts ports, int gatewayPort, int discoveryPort, Integer zipkinPort) {
+    return checked("""
+        service: gateway
+        inbound: {port: %d, appPort: 1}
+        outbound:
+          port: %d
+          discovery: {address: "127.0.0.1:%d"}
+          upstreams: {%s: {}}
+        admin: {port: %d}
+        drain: {timeout: 5s}
+        gateway:
+          port: %d
+          routes:
+            - {pathPrefix: /api/tasks, service: %s, transcode: true}
+          clientRateLimit: {requestsPerMinute: 100}
+        %s""".formatted(ports.inbound(), ports.outbound(), discoveryPort, SERVICE, ports.admin(), gatewayPort,
+        SERVICE, tracing(zipkinPort)));
+  }
+
   private static String tracing(Integer zipkinPort) {
     return zipkinPort == null ? ""
         : "tracing: {exporter: zipkin, endpoint: \"http://127.0.0.1:" + zipkinPort + "\", samplingRatio: 1.0}\n";

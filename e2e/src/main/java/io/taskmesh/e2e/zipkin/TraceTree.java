@@ -7,7 +7,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Draws one trace as an indented tree: who called whom, span kind, and how long each hop took. */
+/**
+ * Draws one trace as an indented tree: who called whom (a sidecar's spans carry {@code taskmesh.direction},
+ * the app's do not), span kind, and how long each hop took.
+ */
 public final class TraceTree {
   private TraceTree() {}
 
@@ -33,6 +36,7 @@ public final class TraceTree {
   private static void draw(Span span, Map<String, List<Span>> children, String indent, boolean last, StringBuilder out) {
     out.append(indent).append(last ? "└─ " : "├─ ")
         .append(span.serviceName()).append(' ')
+        .append(span.tags().containsKey("taskmesh.direction") ? "sidecar " : "app ")
         .append(span.kind() == null ? "LOCAL" : span.kind()).append(' ')
         .append(span.name()).append("  ")
         .append(String.format("%.1f ms", span.duration() / 1000.0));

@@ -41,7 +41,8 @@ class LocalMeshTest {
   static void startMesh() throws Exception {
     Path workDir = Files.createTempDirectory("local-mesh-test");
     Path zipkinJar = Path.of(System.getProperty("taskmesh.zipkin.jar"));
-    mesh = LocalMesh.start(new LocalMesh.Options(3, false, zipkinJar, workDir, Classpath.forChildren()), line -> { });
+    mesh = LocalMesh.start(new LocalMesh.Options(3, false, zipkinJar,
+        Path.of(System.getProperty("taskmesh.otel.dir")), workDir, Classpath.forChildren()), line -> { });
     client = TaskClient.connect(mesh.outboundTarget(), "task-service", Duration.ofSeconds(10));
   }
 
@@ -106,8 +107,9 @@ class LocalMeshTest {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
       traces.clear();
       zipkin.traces(SidecarConfigs.CLIENT, 50).stream()
-          .filter(trace -> trace.stream().anyMatch(span -> span.name().endsWith("/gettask")))
-          .filter(trace -> trace.size() >= 3)
+          .filter(trace -> trace.stream().anyMatch(span -> span.name().endsWith("/gettask")
+              && "0".equals(span.tags().get("rpc.grpc.status_code"))))
+          .filter(trace -> trace.stream().anyMatch(span -> !span.tags().containsKey("taskmesh.direction")))
           .forEach(traces::add);
       return !traces.isEmpty();
     });
@@ -115,8 +117,8 @@ class LocalMeshTest {
     Span clientHop = only(trace, span -> span.serviceName().equals(SidecarConfigs.CLIENT) && "CLIENT".equals(span.kind()));
     Span serverHop = only(trace, span -> span.serviceName().equals(SidecarConfigs.SERVICE) && "SERVER".equals(span.kind())
         && "inbound".equals(span.tags().get("taskmesh.direction")));
-    Span app = only(trace, span -> span.serviceName().equals(SidecarConfigs.SERVICE)
-        && !span.tags().containsKey("taskmesh.direction"));
+    Span app = only(trace, span -> span.serviceName().equals(SidecarConfigs.SERVICE) && "SERVER".equals(span.kind())
+        && !span.tags().containsKey("taskmesh.direction")); // the javaagent's span in the app
     assertThat(serverHop.parentId()).isEqualTo(clientHop.id());
     assertThat(app.parentId()).isEqualTo(serverHop.id());
     assertThat(trace).extracting(Span::traceId).containsOnly(clientHop.traceId());

@@ -41,10 +41,11 @@ class ZipkinRoundTripTest {
     String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     String spans = """
         [{"traceId":"%1$s","id":"0000000000000001","name":"taskservice.TaskService/GetTask","kind":"CLIENT",
-          "timestamp":1700000000000000,"duration":3000,"localEndpoint":{"serviceName":"client-sidecar"}},
+          "timestamp":1700000000000000,"duration":3000,"localEndpoint":{"serviceName":"client-sidecar"},
+          "tags":{"taskmesh.direction":"outbound"}},
          {"traceId":"%1$s","id":"0000000000000002","parentId":"0000000000000001","name":"taskservice.TaskService/GetTask",
           "kind":"SERVER","timestamp":1700000000000500,"duration":2000,"localEndpoint":{"serviceName":"task-service-sidecar"},
-          "tags":{"rpc.grpc.status_code":"0"}},
+          "tags":{"rpc.grpc.status_code":"0","taskmesh.direction":"inbound"}},
          {"traceId":"%1$s","id":"0000000000000003","parentId":"0000000000000002","name":"GetTask","kind":"SERVER",
           "timestamp":1700000000001000,"duration":1000,"localEndpoint":{"serviceName":"task-service"}}]
         """.formatted(traceId);
@@ -62,9 +63,9 @@ class ZipkinRoundTripTest {
     assertThat(TraceTree.services(trace)).containsExactly("client-sidecar", "task-service-sidecar", "task-service");
     assertThat(TraceTree.render(trace)).isEqualTo("""
         trace 4bf92f3577b34da6a3ce929d0e0e4736
-        └─ client-sidecar CLIENT taskservice.taskservice/gettask  3.0 ms
-           └─ task-service-sidecar SERVER taskservice.taskservice/gettask  2.0 ms  grpc-status=0
-              └─ task-service SERVER gettask  1.0 ms
+        └─ client-sidecar sidecar CLIENT taskservice.taskservice/gettask  3.0 ms
+           └─ task-service-sidecar sidecar SERVER taskservice.taskservice/gettask  2.0 ms  grpc-status=0
+              └─ task-service app SERVER gettask  1.0 ms
         """);
     assertThat(query.trace("00000000000000000000000000000bad")).isEmpty();
   }

@@ -1,6 +1,11 @@
 package io.taskmesh.sidecar.admin;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -12,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Asks the local app's standard gRPC health service (empty service name) every interval, off the event
- * loops, and keeps the last answer for /ready to read without blocking.
+ * loops, and keeps the last answer for /ready to read without blocking. An app that has no health service
+ * (UNIMPLEMENTED: common in pods the webhook injects) counts as ready while it accepts connections.
  */
 public final class AppHealthProbe implements AutoCloseable {
   private final String target;
+  private final int appPort;
   private final ManagedChannel channel;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "taskmesh-app-health");
@@ -25,6 +32,7 @@ public final class AppHealthProbe implements AutoCloseable {
   private volatile String lastProblem;
 
   public AppHealthProbe(int appPort, Duration interval) {
+    this.appPort = appPort;
     this.target = "127.0.0.1:" + appPort;
     this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
     this.lastProblem = "local app " + target + " not checked yet";
@@ -43,8 +51,21 @@ public final class AppHealthProbe implements AutoCloseable {
       lastProblem = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING
           ? null
           : "local app " + target + " health check answers " + response.getStatus();
+    } catch (StatusRuntimeException e) {
+      lastProblem = e.getStatus().getCode() == Status.Code.UNIMPLEMENTED
+          ? acceptingConnections() // an app without grpc.health.v1: listening is the best sign there is
+          : "local app " + target + " does not answer the gRPC health check: " + e.getMessage();
     } catch (RuntimeException e) {
       lastProblem = "local app " + target + " does not answer the gRPC health check: " + e.getMessage();
+    }
+  }
+
+  private String acceptingConnections() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", appPort), 1000);
+      return null;
+    } catch (IOException e) {
+      return "local app " + target + " has no gRPC health service and does not accept connections: " + e.getMessage();
     }
   }
 

@@ -57,6 +57,11 @@ public final class ProxyListener implements AutoCloseable {
     return new ProxyListener(netty, host, port, chain, drainTimeout);
   }
 
+  /** The handler that proxies one HTTP/2 stream by {@code chain}, for listeners that choose per stream (the gateway). */
+  public static ChannelHandler streamHandler(ProxyChain chain) {
+    return new StreamProxyHandler(chain);
+  }
+
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }

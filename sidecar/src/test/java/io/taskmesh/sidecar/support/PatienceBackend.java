@@ -28,13 +28,14 @@ public final class PatienceBackend implements AutoCloseable {
   private final AtomicInteger calls = new AtomicInteger();
   private final AtomicInteger cancelled = new AtomicInteger();
   private final AtomicInteger openWatches = new AtomicInteger();
+  private volatile io.grpc.Metadata lastHeaders = new io.grpc.Metadata();
 
   public PatienceBackend(String name, long answerAfterMillis) {
     this.name = name;
     this.answerAfterMillis = answerAfterMillis;
     try {
       server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(new Service())
+          .addService(io.grpc.ServerInterceptors.intercept(new Service(), new HeaderRecorder()))
           .addService(ProtoReflectionServiceV1.newInstance())
           .build().start();
     } catch (IOException e) {
@@ -55,6 +56,11 @@ public final class PatienceBackend implements AutoCloseable {
     return cancelled.get();
   }
 
+  /** A request header of the last call, as the app received it (null when absent). */
+  public String lastHeader(String name) {
+    return lastHeaders.get(io.grpc.Metadata.Key.of(name, io.grpc.Metadata.ASCII_STRING_MARSHALLER));
+  }
+
   public int openWatches() {
     return openWatches.get();
   }
@@ -63,6 +69,15 @@ public final class PatienceBackend implements AutoCloseable {
   public void close() {
     timer.shutdownNow();
     server.shutdownNow();
+  }
+
+  private final class HeaderRecorder implements io.grpc.ServerInterceptor {
+    @Override
+    public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers,
+        io.grpc.ServerCallHandler<Q, R> next) {
+      lastHeaders = headers;
+      return next.startCall(call, headers);
+    }
   }
 
   private final class Service extends PatienceGrpc.PatienceImplBase {

@@ -1,0 +1,115 @@
+package io.taskmesh.sidecar.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.taskmesh.config.GatewayConfig;
+import io.taskmesh.config.GatewayRoute;
+import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.sidecar.cluster.Cluster;
+import io.taskmesh.sidecar.cluster.ClusterManager;
+import io.taskmesh.sidecar.cluster.Endpoint;
+import io.taskmesh.sidecar.listener.ProxyChain;
+import io.taskmesh.sidecar.listener.ProxyListener;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The proxy as the mesh's ingress (the gateway chain): HTTP/JSON requests are transcoded to gRPC calls that
+ * go through this proxy's own outbound listener, so they get its routing, discovery, circuit breaking and
+ * deadlines; plain gRPC calls are proxied by the outbound filters straight to the routed cluster. In front
+ * of both: a per-client rate limit and a correlation id.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final GatewayRoutes routes;
+  private final UpstreamCalls upstream;
+  private final ClientRateLimiter rateLimiter;
+  private final GatewayListener listener;
+  private final ClusterManager clusters;
+  private final Function<String, Optional<String>> circuitStates;
+
+  /**
+   * @param outboundPort this proxy's outbound listener, where transcoded calls go
+   * @param clusters the outbound clusters, for plain gRPC calls and the status page
+   * @param outboundChain the outbound filters, retries and timeouts, which plain gRPC calls get as well
+   * @param circuitStates a service's circuit breaker state, if it has one
+   * @param unaryTimeout a service's timeout for transcoded unary calls
+   */
+  public Gateway(NettyResources netty, String bindAddress, GatewayConfig config, int outboundPort,
+      ClusterManager clusters, ProxyChain outboundChain, Function<String, Optional<String>> circuitStates,
+      Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout) {
+    this.clusters = clusters;
+    this.circuitStates = circuitStates;
+    routes = new GatewayRoutes(config.routes());
+    upstream = new UpstreamCalls(outboundPort);
+    rateLimiter = new ClientRateLimiter(config.clientRateLimit(), System::nanoTime);
+    DescriptorSource descriptors = config.descriptors() == null
+        ? new ReflectionDescriptorSource(upstream.channel(), Duration.ofSeconds(10))
+        : new FileDescriptorSource(Path.of(config.descriptors().file()));
+    GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
+        config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry));
+    ProxyChain grpcChain = new ProxyChain("gateway", "gateway", outboundChain.filters(),
+        new GrpcRouter(routes, clusters), outboundChain.retries(), outboundChain.methods(),
+        outboundChain.routeTimeouts());
+    listener = new GatewayListener(netty, bindAddress, config.port(), context,
+        () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
+  }
+
+  public int port() {
+    return listener.port();
+  }
+
+  /** Hot reload: new routes apply to the next request (port, descriptors and limits stay as started). */
+  public void apply(GatewayConfig config) {
+    routes.use(config.routes());
+  }
+
+  /** How many clients the rate limiter tracks now (bounded by {@code maxTrackedClients}). */
+  public int trackedClients() {
+    return rateLimiter.trackedClients();
+  }
+
+  /** Each route with its service's healthy endpoint count and circuit state: the admin page {@code /gateway}. */
+  public String statusJson() {
+    ObjectNode status = MAPPER.createObjectNode();
+    ArrayNode list = status.putArray("routes");
+    for (GatewayRoute route : routes.all()) {
+      ObjectNode entry = list.addObject()
+          .put("pathPrefix", route.pathPrefix())
+          .put("host", route.host())
+          .put("service", route.service())
+          .put("transcode", route.transcode());
+      String clusterName = GatewayRoutes.clusterOf(route.service());
+      Optional<Cluster> cluster = clusters.cluster(clusterName);
+      entry.put("healthyEndpoints", cluster.map(Gateway::healthy).orElse(0L));
+      entry.put("circuit", circuitStates.apply(clusterName).orElse("CLOSED"));
+    }
+    status.put("trackedClients", rateLimiter.trackedClients());
+    return status.toString();
+  }
+
+  private static long healthy(Cluster cluster) {
+    return cluster.endpoints().stream()
+        .filter(endpoint -> endpoint.state() == Endpoint.State.ACTIVE && !cluster.isEjected(endpoint))
+        .count();
+  }
+
+  public void stopAccepting() {
+    listener.stopAccepting();
+  }
+
+  public void closeConnections() {
+    listener.closeConnections();
+  }
+
+  @Override
+  public void close() {
+    listener.close();
+    upstream.close();
+  }
+}

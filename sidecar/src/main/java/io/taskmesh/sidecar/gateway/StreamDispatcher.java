@@ -1,0 +1,94 @@
+package io.taskmesh.sidecar.gateway;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.taskmesh.sidecar.codec.ProxyError;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Looks at the first HEADERS of an HTTP/2 stream on the gateway port and hands the stream on: gRPC
+ * ({@code content-type: application/grpc...}) to the proxy's stream handler, after the per-client limit;
+ * anything else, as HTTP objects, to the {@link TranscodingHandler}.
+ */
+final class StreamDispatcher extends ChannelInboundHandlerAdapter {
+  private static final AsciiString GRPC = AsciiString.of("application/grpc");
+
+  private final GatewayContext gateway;
+  private final Supplier<ChannelHandler> grpcProxy;
+  private boolean dispatched;
+  private boolean refused;
+
+  StreamDispatcher(GatewayContext gateway, Supplier<ChannelHandler> grpcProxy) {
+    this.gateway = gateway;
+    this.grpcProxy = grpcProxy;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    ctx.read();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (refused) {
+      ReferenceCountUtil.release(msg);
+    } else if (dispatched) {
+      ctx.fireChannelRead(msg); // frames read in the same batch as the HEADERS
+    } else if (msg instanceof Http2HeadersFrame headers) {
+      dispatched = true;
+      CharSequence contentType = headers.headers().get("content-type");
+      if (contentType != null && AsciiString.regionMatches(contentType, true, 0, GRPC, 0, GRPC.length())) {
+        toGrpcProxy(ctx, headers);
+      } else {
+        toTranscoder(ctx, headers);
+      }
+    } else {
+      ReferenceCountUtil.release(msg);
+      ctx.close();
+    }
+  }
+
+  private void toGrpcProxy(ChannelHandlerContext ctx, Http2HeadersFrame headers) {
+    String client = ClientAddresses.of(ctx.channel(), header(headers, "x-forwarded-for"),
+        gateway.rateLimit().trustForwardedFor());
+    long waitNanos = gateway.rateLimiter().tryAcquire(client);
+    if (waitNanos > 0) {
+      refused = true;
+      gateway.metrics().rateLimited(gateway.routes()
+          .match(header(headers, ":authority"), header(headers, ":path")).map(route -> route.service()).orElse("none"));
+      ProxyError error = new ProxyError("gateway", "client " + client, ProxyError.RESOURCE_EXHAUSTED, "rate_limited",
+          "rate limited: over " + gateway.rateLimit().requestsPerMinute() + " requests per minute",
+          TimeUnit.NANOSECONDS.toMillis(waitNanos));
+      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(error.toTrailersOnly(), true));
+      ctx.channel().config().setAutoRead(true); // drains and releases the rest of the request
+      return;
+    }
+    ctx.pipeline().addAfter(ctx.name(), "grpc-proxy", grpcProxy.get());
+    // the proxy handler starts on channelActive; the stream is active already, so it is told here
+    ctx.fireChannelActive();
+    ctx.fireChannelRead(headers);
+    ctx.pipeline().remove(this);
+  }
+
+  private void toTranscoder(ChannelHandlerContext ctx, Http2HeadersFrame headers) {
+    ctx.pipeline().addAfter(ctx.name(), "transcoder", new TranscodingHandler(gateway));
+    ctx.pipeline().addAfter(ctx.name(), "aggregator", new HttpObjectAggregator(GatewayListener.MAX_BODY_BYTES));
+    ctx.pipeline().addAfter(ctx.name(), "http-objects", new Http2StreamFrameToHttpObjectCodec(true));
+    ctx.channel().config().setAutoRead(true);
+    ctx.fireChannelRead(headers);
+    ctx.pipeline().remove(this);
+  }
+
+  private static String header(Http2HeadersFrame headers, String name) {
+    CharSequence value = headers.headers().get(name);
+    return value == null ? null : value.toString();
+  }
+}
