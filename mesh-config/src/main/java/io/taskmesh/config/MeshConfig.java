@@ -8,6 +8,7 @@ import java.util.Objects;
  * {@link MeshConfigWriter}.
  *
  * @param gateway {@code null} unless the proxy runs as the ingress gateway
+ * @param accessLog whether and how much the proxy logs one line per request
  */
 public record MeshConfig(
     String service,
@@ -17,7 +18,8 @@ public record MeshConfig(
     TracingConfig tracing,
     AdminConfig admin,
     DrainConfig drain,
-    GatewayConfig gateway) {
+    GatewayConfig gateway,
+    AccessLogConfig accessLog) {
 
   public MeshConfig {
     Objects.requireNonNull(service, "service");
@@ -27,6 +29,13 @@ public record MeshConfig(
     Objects.requireNonNull(tracing, "tracing");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(drain, "drain");
+    Objects.requireNonNull(accessLog, "accessLog");
+  }
+
+  /** A config without an access log section: the access log is off. */
+  public MeshConfig(String service, String namespace, InboundConfig inbound, OutboundConfig outbound,
+      TracingConfig tracing, AdminConfig admin, DrainConfig drain, GatewayConfig gateway) {
+    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, AccessLogConfig.DEFAULT);
   }
 
   /** A complete config for {@code service} in namespace {@code default} with every default of DESIGN.md. */

@@ -75,7 +75,8 @@ public final class MeshConfigParser {
         tracing(root),
         admin(root.object("admin")),
         drain(root.object("drain")),
-        root.has("gateway") ? gateway(root.object("gateway")) : null);
+        root.has("gateway") ? gateway(root.object("gateway")) : null,
+        accessLog(root.object("accessLog")));
     root.finish();
     return config;
   }
@@ -200,6 +201,14 @@ public final class MeshConfigParser {
     DrainConfig drain = new DrainConfig(node.duration("timeout", Duration.ofSeconds(20), Duration.ZERO, Duration.ofMinutes(10)));
     node.finish();
     return drain;
+  }
+
+  private static AccessLogConfig accessLog(ConfigNode node) {
+    AccessLogConfig accessLog = new AccessLogConfig(
+        node.bool("enabled", AccessLogConfig.DEFAULT.enabled()),
+        node.decimal("sampleRatio", AccessLogConfig.DEFAULT.sampleRatio(), 0.0, 1.0));
+    node.finish();
+    return accessLog;
   }
 
   private static GatewayConfig gateway(ConfigNode node) {

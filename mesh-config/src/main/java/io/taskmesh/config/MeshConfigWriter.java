@@ -15,6 +15,8 @@ import java.util.TreeMap;
 /**
  * Writes a config in its canonical form: every key present, in a fixed order, so that two equal configs
  * give the same text and the same {@link #hash}. {@code MeshConfigParser.parse(toYaml(c))} equals {@code c}.
+ * Two sections are written only when they say something: {@code gateway} when present and {@code accessLog}
+ * when it differs from the default (so configs written before it existed keep their hash).
  */
 public final class MeshConfigWriter {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
@@ -53,6 +55,12 @@ public final class MeshConfigWriter {
     root.put("drain", Map.of("timeout", Durations.format(config.drain().timeout())));
     if (config.gateway() != null) {
       root.put("gateway", gateway(config.gateway()));
+    }
+    if (!config.accessLog().equals(AccessLogConfig.DEFAULT)) {
+      Map<String, Object> accessLog = new LinkedHashMap<>();
+      accessLog.put("enabled", config.accessLog().enabled());
+      accessLog.put("sampleRatio", config.accessLog().sampleRatio());
+      root.put("accessLog", accessLog);
     }
     return root;
   }

@@ -204,6 +204,23 @@ class MeshConfigParserTest {
         .correlationHeader()).isEqualTo("x-request-id");
   }
 
+  @Test
+  void theAccessLogIsOffByDefaultAndReadWhenConfigured() {
+    assertThat(MeshConfig.defaults("a").accessLog()).isEqualTo(new AccessLogConfig(false, 1.0));
+    MeshConfig config = MeshConfigParser.parse("service: a\naccessLog: {enabled: true, sampleRatio: 0.1}\n");
+    assertThat(config.accessLog()).isEqualTo(new AccessLogConfig(true, 0.1));
+    assertThat(MeshConfigParser.parse("service: a\naccessLog: {enabled: true}\n").accessLog().sampleRatio())
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void accessLogKeysAreValidated() {
+    assertConfigError("service: a\naccessLog: {sampleRatio: 1.5}\n", "accessLog.sampleRatio", "between 0.0 and 1.0", "1.5");
+    assertConfigError("service: a\naccessLog: {enabled: yes please}\n", "accessLog.enabled", "true or false");
+    assertConfigError("service: a\naccessLog: {enabeld: true}\n", "accessLog.enabeld", "unknown key", "enabled");
+    assertConfigError("service: a\naccessLog: on\n", "accessLog", "mapping");
+  }
+
   private static void assertConfigError(String yaml, String key, String... fragments) {
     assertThatThrownBy(() -> MeshConfigParser.parse(yaml))
         .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(key))

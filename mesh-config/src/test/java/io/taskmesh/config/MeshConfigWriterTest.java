@@ -36,6 +36,18 @@ class MeshConfigWriterTest {
   }
 
   @Test
+  void theAccessLogIsWrittenOnlyWhenItDiffersFromTheDefaultSoOlderConfigsKeepTheirHash() {
+    MeshConfig enabled = MeshConfigParser.parse(CONFIG + "accessLog: {enabled: true, sampleRatio: 0.25}\n");
+    MeshConfig spelledDefault = MeshConfigParser.parse(CONFIG + "accessLog: {enabled: false}\n");
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(enabled))).isEqualTo(enabled);
+    assertThat(MeshConfigWriter.toYaml(enabled)).contains("accessLog:").contains("sampleRatio: 0.25");
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("accessLog");
+    assertThat(MeshConfigWriter.hash(spelledDefault)).isEqualTo(MeshConfigWriter.hash(MeshConfigParser.parse(CONFIG)));
+    assertThat(MeshConfigWriter.hash(enabled)).isNotEqualTo(MeshConfigWriter.hash(MeshConfigParser.parse(CONFIG)));
+  }
+
+  @Test
   void theCanonicalFormSpellsOutDurationsAsWritten() {
     String yaml = MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG));
 

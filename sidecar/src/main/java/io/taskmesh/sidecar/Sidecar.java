@@ -18,6 +18,8 @@ import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.discovery.EndpointSource;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
+import io.taskmesh.sidecar.filter.AccessLogFilter;
+import io.taskmesh.sidecar.filter.BulkheadFilter;
 import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
@@ -71,7 +73,7 @@ public final class Sidecar implements AutoCloseable {
     List<StreamFilter> filters = sharedFilters(config);
 
     outboundClusters = new ClusterManager(connector,
-        service -> this.config.outbound().policyFor(service).loadBalancer(), this::registerEndpointGauges);
+        service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
@@ -83,10 +85,10 @@ public final class Sidecar implements AutoCloseable {
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
-    localApp = new Cluster(config.service(), connector, config.outbound().defaults().loadBalancer());
+    localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(config, filters)), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters)), config.drain().timeout());
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
@@ -101,30 +103,39 @@ public final class Sidecar implements AutoCloseable {
         service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout());
   }
 
-  /** Tracing first (so a request refused by a later filter still has its span), then metrics. */
+  /**
+   * Tracing first (so a request refused by a later filter still has its span), then the access log (off
+   * unless the config in force enables it); each chain then adds its metrics, which collapse method labels
+   * by what that chain knows of its upstream's methods.
+   */
   private List<StreamFilter> sharedFilters(MeshConfig config) {
     List<StreamFilter> filters = new java.util.ArrayList<>();
     if (config.tracing().enabled()) {
       filters.add(new TracingFilter(tracing, config.tracing().propagators()));
     }
-    filters.add(new MetricsFilter(registry));
+    filters.add(new AccessLogFilter(() -> this.config.accessLog()));
     return List.copyOf(filters);
   }
 
-  /** The shared filters, then a circuit breaker per upstream service (its policy read from the config in force). */
+  /** The shared filters, metrics, then a circuit breaker per upstream service (its policy read from the config in force). */
   private List<StreamFilter> outboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
+    filters.add(new MetricsFilter(registry, methods));
     filters.add(new CircuitBreakerFilter(service -> this.config.outbound().policyFor(service).circuitBreaker(), registry));
     return List.copyOf(filters);
   }
 
-  /** The shared filters, then the pod's rate limit when the config has one (read at start, not reloaded). */
-  private List<StreamFilter> inboundFilters(MeshConfig config, List<StreamFilter> shared) {
-    if (config.inbound().rateLimit() == null) {
-      return shared;
-    }
+  /**
+   * The shared filters, metrics (the app's methods are not learnt here: only the label bound applies),
+   * then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}),
+   * both reading the config in force, so a reload applies to the next request. A request the rate limit
+   * refuses takes no bulkhead permit.
+   */
+  private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
-    filters.add(new RateLimitFilter("server-sidecar", config.inbound().rateLimit(), registry));
+    filters.add(new MetricsFilter(registry, MethodCatalog.NONE));
+    filters.add(new RateLimitFilter("server-sidecar", () -> this.config.inbound().rateLimit(), registry));
+    filters.add(new BulkheadFilter("server-sidecar", () -> this.config.inbound().maxConcurrentRequests(), registry));
     return List.copyOf(filters);
   }
 
@@ -197,10 +208,14 @@ public final class Sidecar implements AutoCloseable {
     return outboundClusters;
   }
 
-  /** A new config accepted by hot reload: new static endpoints and balancer choices apply at once. */
+  /**
+   * A new config accepted by hot reload: new static endpoints, balancer and outlier detection policies
+   * apply at once; filters read the config in force per request.
+   */
   public void apply(MeshConfig newConfig) {
     config = newConfig;
-    outboundClusters.usePolicies(service -> newConfig.outbound().policyFor(service).loadBalancer());
+    outboundClusters.usePolicies(newConfig.outbound()::policyFor);
+    localApp.usePolicy(newConfig.outbound().defaults());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
     if (gateway != null && newConfig.gateway() != null) {
       gateway.apply(newConfig.gateway());

@@ -1,8 +1,7 @@
 package io.taskmesh.sidecar.cluster;
 
 import io.taskmesh.config.LoadBalancerPolicy;
-import io.taskmesh.config.MeshConfig;
-import io.taskmesh.config.OutlierDetectionPolicy;
+import io.taskmesh.config.UpstreamPolicy;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,21 +16,20 @@ import java.util.Set;
  * Endpoints that keep failing (connect refused, reset) are ejected for a while by the outlier detector.
  */
 public final class Cluster {
-  private static final OutlierDetectionPolicy DEFAULT_OUTLIER_POLICY =
-      MeshConfig.defaults("any").outbound().defaults().outlierDetection();
-
   private final String service;
   private final UpstreamConnector connector;
   private volatile LoadBalancer balancer;
   private volatile List<Endpoint> active = List.of();
   private final Map<EndpointAddress, Endpoint> endpoints = new LinkedHashMap<>();
   private final List<Endpoint> draining = new ArrayList<>();
-  private final OutlierDetector<Endpoint> outliers = new OutlierDetector<>(DEFAULT_OUTLIER_POLICY, System::nanoTime);
+  private final OutlierDetector<Endpoint> outliers;
 
-  public Cluster(String service, UpstreamConnector connector, LoadBalancerPolicy policy) {
+  /** @param policy the service's policy in force: its balancer and outlier detection apply here */
+  public Cluster(String service, UpstreamConnector connector, UpstreamPolicy policy) {
     this.service = service;
     this.connector = connector;
-    this.balancer = balancerFor(policy);
+    this.balancer = balancerFor(policy.loadBalancer());
+    this.outliers = new OutlierDetector<>(policy.outlierDetection(), System::nanoTime);
   }
 
   public String service() {
@@ -76,8 +74,13 @@ public final class Cluster {
     return outliers.isEjected(endpoint);
   }
 
-  public synchronized void useBalancer(LoadBalancerPolicy policy) {
-    this.balancer = balancerFor(policy);
+  /**
+   * A reloaded policy. A new balancer starts with no history; the outlier detector keeps its counts and
+   * ejections and judges the next failures by the new policy.
+   */
+  public synchronized void usePolicy(UpstreamPolicy policy) {
+    this.balancer = balancerFor(policy.loadBalancer());
+    outliers.usePolicy(policy.outlierDetection());
   }
 
   public synchronized void update(List<EndpointAddress> addresses) {

@@ -1,6 +1,6 @@
 package io.taskmesh.sidecar.cluster;
 
-import io.taskmesh.config.LoadBalancerPolicy;
+import io.taskmesh.config.UpstreamPolicy;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import io.taskmesh.sidecar.discovery.EndpointListener;
 import java.util.List;
@@ -13,12 +13,12 @@ import java.util.function.Function;
 /** All clusters of one side of the proxy, fed by discovery. */
 public final class ClusterManager implements EndpointListener {
   private final UpstreamConnector connector;
-  private volatile Function<String, LoadBalancerPolicy> policies;
+  private volatile Function<String, UpstreamPolicy> policies;
   private final Map<String, Cluster> clusters = new ConcurrentHashMap<>();
   private final Consumer<Cluster> onNewCluster;
 
   /** @param onNewCluster told once about each cluster discovery creates (e.g. to register its metrics) */
-  public ClusterManager(UpstreamConnector connector, Function<String, LoadBalancerPolicy> policies,
+  public ClusterManager(UpstreamConnector connector, Function<String, UpstreamPolicy> policies,
       Consumer<Cluster> onNewCluster) {
     this.connector = connector;
     this.policies = policies;
@@ -43,9 +43,9 @@ public final class ClusterManager implements EndpointListener {
     cluster.update(endpoints);
   }
 
-  /** A new config's balancer choices, applied to existing clusters too. */
-  public void usePolicies(Function<String, LoadBalancerPolicy> newPolicies) {
+  /** A new config's balancer and outlier detection policies, applied to existing clusters too. */
+  public void usePolicies(Function<String, UpstreamPolicy> newPolicies) {
     this.policies = newPolicies;
-    clusters.forEach((service, cluster) -> cluster.useBalancer(newPolicies.apply(service)));
+    clusters.forEach((service, cluster) -> cluster.usePolicy(newPolicies.apply(service)));
   }
 }

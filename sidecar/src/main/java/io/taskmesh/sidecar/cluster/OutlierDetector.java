@@ -18,13 +18,18 @@ import java.util.function.LongSupplier;
 public final class OutlierDetector<E> {
   private static final int MAX_BACKOFF_MULTIPLIER = 10;
 
-  private final OutlierDetectionPolicy policy;
+  private volatile OutlierDetectionPolicy policy;
   private final LongSupplier nanoClock;
   private final Map<E, State> states = new ConcurrentHashMap<>();
 
   public OutlierDetector(OutlierDetectionPolicy policy, LongSupplier nanoClock) {
     this.policy = policy;
     this.nanoClock = nanoClock;
+  }
+
+  /** A reloaded policy: applies from the next failure on; ejections in progress run their course. */
+  public void usePolicy(OutlierDetectionPolicy newPolicy) {
+    this.policy = newPolicy;
   }
 
   private static final class State {
@@ -46,6 +51,7 @@ public final class OutlierDetector<E> {
    * @param clusterSize how many endpoints the cluster has now
    */
   public Duration onFailure(E endpoint, int clusterSize) {
+    OutlierDetectionPolicy policy = this.policy;
     State state = states.computeIfAbsent(endpoint, e -> new State());
     if (state.consecutiveFailures.incrementAndGet() < policy.consecutiveFailures()) {
       return null;

@@ -24,13 +24,20 @@ import java.util.function.Function;
  * {@code minimumCalls} of the last {@code slidingWindow} calls; success threshold → {@code
  * permittedInHalfOpen} trial calls; reset timeout → {@code waitInOpen}; call timeout → the deadline,
  * whose DEADLINE_EXCEEDED counts as a failure.
+ *
+ * <p>The policy is read from the config in force on every request: when a reload changed a service's
+ * {@code circuitBreaker} policy, the service gets a new breaker, so its state starts over as CLOSED with
+ * no recorded calls (an open circuit closes). Requests admitted by the old breaker report to it.
  */
 public final class CircuitBreakerFilter implements StreamFilter {
   static final Set<String> FAILURES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN");
 
   private final Function<String, CircuitBreakerPolicy> policies;
   private final MeterRegistry registry;
-  private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
+  private final Map<String, PolicyBreaker> breakers = new ConcurrentHashMap<>();
+
+  /** A breaker and the policy it was made from. */
+  private record PolicyBreaker(CircuitBreakerPolicy policy, CircuitBreaker breaker) {}
 
   public CircuitBreakerFilter(Function<String, CircuitBreakerPolicy> policies, MeterRegistry registry) {
     this.policies = policies;
@@ -39,7 +46,7 @@ public final class CircuitBreakerFilter implements StreamFilter {
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    CircuitBreaker breaker = breakers.computeIfAbsent(request.service(), this::create);
+    CircuitBreaker breaker = breakerFor(request.service());
     if (!breaker.tryAcquirePermission()) {
       return Optional.of(new ProxyError("client-sidecar", "service '" + request.service() + "'",
           ProxyError.UNAVAILABLE, "circuit_open", "circuit open: too many recent failures; failing fast"));
@@ -66,12 +73,28 @@ public final class CircuitBreakerFilter implements StreamFilter {
 
   /** The breaker's state for /clusters, or empty when the service has had no call yet. */
   public Optional<CircuitBreaker.State> state(String service) {
-    return Optional.ofNullable(breakers.get(service)).map(CircuitBreaker::getState);
+    return Optional.ofNullable(breakers.get(service)).map(current -> current.breaker().getState());
   }
 
-  private CircuitBreaker create(String service) {
+  private CircuitBreaker breakerFor(String service) {
     CircuitBreakerPolicy policy = policies.apply(service);
-    CircuitBreaker breaker = CircuitBreaker.of(service, CircuitBreakerConfig.custom()
+    PolicyBreaker current = breakers.get(service);
+    if (current != null && current.policy().equals(policy)) {
+      return current.breaker();
+    }
+    return breakers.compute(service, (name, existing) -> {
+      if (existing != null && existing.policy().equals(policy)) {
+        return existing;
+      }
+      if (existing == null) {
+        registerStateGauge(name);
+      }
+      return new PolicyBreaker(policy, create(name, policy));
+    }).breaker();
+  }
+
+  private static CircuitBreaker create(String service, CircuitBreakerPolicy policy) {
+    return CircuitBreaker.of(service, CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
         .slidingWindowSize(policy.slidingWindow())
         .minimumNumberOfCalls(policy.minimumCalls())
@@ -81,13 +104,22 @@ public final class CircuitBreakerFilter implements StreamFilter {
         .automaticTransitionFromOpenToHalfOpenEnabled(false)
         .maxWaitDurationInHalfOpenState(Duration.ZERO)
         .build());
-    // 0 closed, 1 open, 2 half open
-    Gauge.builder("taskmesh.circuit.breaker.state", breaker, b -> switch (b.getState()) {
-          case OPEN, FORCED_OPEN -> 1;
-          case HALF_OPEN -> 2;
-          default -> 0;
-        })
+  }
+
+  /** 0 closed, 1 open, 2 half open: of whichever breaker the service has now. */
+  private void registerStateGauge(String service) {
+    Gauge.builder("taskmesh.circuit.breaker.state", breakers, all -> stateNumber(all.get(service)))
         .tag("service", service).register(registry);
-    return breaker;
+  }
+
+  private static int stateNumber(PolicyBreaker current) {
+    if (current == null) {
+      return 0; // the gauge is registered just before the service's first breaker is in the map
+    }
+    return switch (current.breaker().getState()) {
+      case OPEN, FORCED_OPEN -> 1;
+      case HALF_OPEN -> 2;
+      default -> 0;
+    };
   }
 }

@@ -86,6 +86,12 @@ public final class MethodCatalog implements AutoCloseable {
         && QUERY_VALUE.equals(String.valueOf(headers.get(QUERY_HEADER)));
   }
 
+  /** True when the service's methods are known and {@code path} is one of them. */
+  public boolean isKnownMethod(String service, String path) {
+    Map<String, MethodShape> methods = known.get(service);
+    return methods != null && methods.containsKey(path);
+  }
+
   /** True when the service's methods are known and {@code path} is not one of them. */
   public boolean isUnknownMethod(String service, String path) {
     Map<String, MethodShape> methods = known.get(service);

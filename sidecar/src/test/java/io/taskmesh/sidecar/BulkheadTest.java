@@ -1,0 +1,79 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.support.AdminClient;
+import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
+import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The server sidecar's {@code inbound.maxConcurrentRequests}, watched with real open watches. */
+class BulkheadTest {
+  private static final Metadata.Key<String> ERROR_HEADER =
+      Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER);
+
+  @Test
+  void openWatchesHoldPermitsTheNextCallIsRefusedAndClosingOneLetsExactlyOneMoreIn() throws Exception {
+    try (MeshFixture mesh = new MeshFixture()) {
+      TaskServer app = mesh.backend();
+      Task task = mesh.directClient(app).create("bulkhead", "", "", "bulk-user");
+      Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
+          service: %s
+          inbound: {port: 0, appPort: %d, maxConcurrentRequests: 2}
+          outbound: {port: 0}
+          admin: {port: 0}
+          """.formatted(MeshFixture.SERVICE, app.port())));
+      TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
+
+      TaskClient.Subscription first = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { },
+          s -> { });
+      TaskClient.Subscription second = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { },
+          s -> { });
+      await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
+
+      StatusRuntimeException refused = catchThrowableOfType(() -> client.get(task.getId()),
+          StatusRuntimeException.class);
+      assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(refused.getStatus().getDescription())
+          .startsWith("server-sidecar: service 'task-service': too many concurrent requests: the limit is 2");
+      assertThat(refused.getTrailers().get(ERROR_HEADER)).contains("reason=max_concurrent_requests");
+      AtomicReference<Status> thirdWatchEnd = new AtomicReference<>();
+      client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, thirdWatchEnd::set);
+      await().atMost(Duration.ofSeconds(30)).until(() -> thirdWatchEnd.get() != null);
+      assertThat(thirdWatchEnd.get().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+
+      AdminClient admin = new AdminClient(server.adminPort());
+      assertThat(admin.metricSum("taskmesh_inbound_requests_active")).isEqualTo(2.0);
+      first.cancel(); // a reset stream gives its permit back
+      await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 1.0);
+      AtomicReference<Status> replacementEnd = new AtomicReference<>();
+      TaskClient.Subscription replacement = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(),
+          e -> { }, replacementEnd::set);
+      await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
+      assertThat(replacementEnd.get()).isNull();
+
+      // the permit came back once, not twice (and the refused calls gave back none they did not have)
+      assertThat(catchThrowableOfType(() -> client.get(task.getId()), StatusRuntimeException.class)
+          .getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+
+      second.cancel();
+      replacement.cancel();
+      await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 0.0);
+      assertThat(client.get(task.getId())).isEqualTo(task);
+      assertThat(admin.metricSum("taskmesh_concurrency_limited_total", "service=\"task-service\"")).isEqualTo(3.0);
+      assertThat(admin.metricSum("taskmesh_requests_total", "code=\"RESOURCE_EXHAUSTED\"", "direction=\"inbound\""))
+          .isEqualTo(3.0);
+    }
+  }
+}

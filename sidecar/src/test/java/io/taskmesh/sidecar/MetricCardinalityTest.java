@@ -1,0 +1,129 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.taskmesh.sidecar.filter.MetricsFilter;
+import io.taskmesh.sidecar.support.AdminClient;
+import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Made-up method paths cannot grow the sidecar's metrics without bound. */
+class MetricCardinalityTest {
+  private static final Pattern METHOD_LABEL = Pattern.compile("method=\"([^\"]*)\"");
+  private static final int BOGUS_CALLS = 100;
+
+  private final MeshFixture mesh = new MeshFixture();
+
+  @AfterEach
+  void stopMesh() throws Exception {
+    mesh.close();
+  }
+
+  @Test
+  void methodsTheServiceDoesNotHaveAreCountedAsUnknownOnceItsMethodsAreLearnt() {
+    TaskServer backend = mesh.backend();
+    Sidecar caller = mesh.clientSidecar("ROUND_ROBIN", backend.port());
+    TaskClient client = mesh.clientThrough(caller);
+    Task task = client.create("known", "", "", "metrics-user");
+    AdminClient admin = new AdminClient(caller.adminPort());
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        admin.get("/methods").body().contains("/taskservice.TaskService/GetTask"));
+
+    callBogusMethods(caller.outboundPort());
+    client.get(task.getId());
+
+    assertThat(methodLabels(admin, "taskmesh_requests_total", "outbound"))
+        .containsExactlyInAnyOrder("/taskservice.TaskService/CreateTask", "/taskservice.TaskService/GetTask", "unknown");
+    assertThat(admin.metricSum("taskmesh_requests_total", "method=\"unknown\"", "code=\"UNIMPLEMENTED\""))
+        .isEqualTo(BOGUS_CALLS);
+    assertThat(methodLabels(admin, "taskmesh_request_duration_seconds_count", "outbound")).hasSize(3);
+  }
+
+  @Test
+  void withoutAMethodCatalogAtMost64MethodLabelsAreKeptAndTheRestAreOther() {
+    TaskServer backend = mesh.backend();
+    Sidecar server = mesh.serverSidecar(backend);
+    AdminClient admin = new AdminClient(server.adminPort());
+
+    callBogusMethods(server.inboundPort());
+
+    Set<String> labels = methodLabels(admin, "taskmesh_requests_total", "inbound");
+    assertThat(labels).hasSize(MetricsFilter.MAX_METHOD_LABELS + 1).contains("other");
+    assertThat(admin.metricSum("taskmesh_requests_total", "direction=\"inbound\"")).isEqualTo(BOGUS_CALLS);
+    assertThat(admin.metricSum("taskmesh_requests_total", "method=\"other\""))
+        .isEqualTo(BOGUS_CALLS - MetricsFilter.MAX_METHOD_LABELS);
+    assertThat(methodLabels(admin, "taskmesh_request_duration_seconds_count", "inbound"))
+        .hasSize(MetricsFilter.MAX_METHOD_LABELS + 1);
+  }
+
+  /** 100 calls, each to a different method path the app does not have: UNIMPLEMENTED from the app. */
+  private void callBogusMethods(int port) {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).overrideAuthority(MeshFixture.SERVICE)
+        .usePlaintext().build();
+    try {
+      for (int i = 0; i < BOGUS_CALLS; i++) {
+        MethodDescriptor<byte[], byte[]> bogus = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName("taskservice.TaskService/Made" + i)
+            .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+        StatusRuntimeException refused = catchThrowableOfType(() -> ClientCalls.blockingUnaryCall(channel, bogus,
+            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]), StatusRuntimeException.class);
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private static Set<String> methodLabels(AdminClient admin, String metric, String direction) {
+    Set<String> labels = new TreeSet<>();
+    admin.get("/metrics").body().lines()
+        .filter(line -> line.startsWith(metric + "{") && line.contains("direction=\"" + direction + "\""))
+        .forEach(line -> {
+          Matcher method = METHOD_LABEL.matcher(line);
+          if (method.find()) {
+            labels.add(method.group(1));
+          }
+        });
+    return labels;
+  }
+
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+}
