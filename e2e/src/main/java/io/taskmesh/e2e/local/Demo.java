@@ -205,13 +205,16 @@ public final class Demo {
     client.get(client.create("Trace me", "", "", USER).getId());
     ZipkinQuery zipkin = new ZipkinQuery(mesh.zipkin().baseUri());
     List<List<Span>> traces = new ArrayList<>();
-    waitFor(() -> {
+    waitFor(() -> { // the GetTask's trace once the app's own span (from its javaagent) has arrived too
       traces.clear();
-      traces.addAll(zipkin.traces("task-cli", 1));
+      zipkin.traces("task-cli", 10).stream()
+          .filter(trace -> trace.stream().anyMatch(span -> span.name().endsWith("/gettask")))
+          .filter(trace -> trace.stream().anyMatch(span -> !span.tags().containsKey("taskmesh.direction")))
+          .forEach(traces::add);
       return !traces.isEmpty();
-    }, Duration.ofSeconds(5));
+    }, Duration.ofSeconds(20));
     if (traces.isEmpty()) {
-      out.println("  no trace reached Zipkin within 5 s (is the sidecar exporting spans?)");
+      out.println("  no complete trace reached Zipkin within 20 s (are the sidecars and the app exporting spans?)");
       return;
     }
     TraceTree.render(zipkin.trace(traces.get(0).get(0).traceId())).lines().forEach(line -> out.println("  " + line));

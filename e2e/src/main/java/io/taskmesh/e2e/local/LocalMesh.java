@@ -146,6 +146,7 @@ public final class LocalMesh implements AutoCloseable {
         "OTEL_TRACES_EXPORTER", "zipkin",
         "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "http://127.0.0.1:" + zipkin.port() + "/api/v2/spans",
         "OTEL_SERVICE_NAME", SidecarConfigs.SERVICE,
+        "OTEL_BSP_SCHEDULE_DELAY", "500",
         "OTEL_METRICS_EXPORTER", "none",
         "OTEL_LOGS_EXPORTER", "none");
   }
