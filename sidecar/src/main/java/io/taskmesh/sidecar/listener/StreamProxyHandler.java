@@ -141,7 +141,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
 
   private void connect(Endpoint target, Http2HeadersFrame firstFrame) {
     endpoint = target;
-    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler());
+    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(), downstream.eventLoop());
     opening.addListener(done -> downstream.eventLoop().execute(() -> upstreamOpened(opening, firstFrame)));
   }
 
