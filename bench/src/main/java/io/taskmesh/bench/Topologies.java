@@ -83,13 +83,37 @@ public final class Topologies {
   /** Starts one sidecar and waits until its admin port answers /healthz. */
   public ChildProcess sidecar(String name, String config, int adminPort) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    ChildProcess sidecar = ChildProcess.startJava(name, SIDECAR_JVM, classpath, "io.taskmesh.sidecar.Main",
+    List<String> flags = new java.util.ArrayList<>(SIDECAR_JVM);
+    String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
+    if (!extra.isBlank()) {
+      flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
+    }
+    ChildProcess sidecar = ChildProcess.startJava(name, flags, sidecarFirst(classpath), "io.taskmesh.sidecar.Main",
         List.of("--config", file.toString()),
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         workDir.resolve(name + ".log"));
     URI health = URI.create("http://127.0.0.1:" + adminPort + "/healthz");
     Readiness.await(name + " answers " + health, Duration.ofSeconds(60), sidecar, () -> Readiness.answers200(health));
     return sidecar;
+  }
+
+  /**
+   * The bench classpath with the sidecar's own jar first, so its resources win as in its image: above
+   * all its logback.xml (Netty at WARN). Otherwise the task service's, earlier on the classpath, logs
+   * Netty at INFO, one line per frame of a reset stream, and the logging itself slows the proxy down.
+   */
+  static String sidecarFirst(String classpath) {
+    List<String> entries = new java.util.ArrayList<>(List.of(classpath.split(java.io.File.pathSeparator)));
+    List<String> sidecar = entries.stream().filter(Topologies::isSidecar).toList();
+    entries.removeAll(sidecar);
+    entries.addAll(0, sidecar);
+    return String.join(java.io.File.pathSeparator, entries);
+  }
+
+  private static boolean isSidecar(String entry) {
+    Path path = Path.of(entry);
+    String file = path.getFileName().toString();
+    return file.startsWith("sidecar-") && file.endsWith(".jar") || path.endsWith(Path.of("sidecar", "target", "classes"));
   }
 
   private Path dir(String name) {
