@@ -32,11 +32,14 @@ public final class BenchMain {
   private static final int CLOSED_LOOP_STREAMS = 64;
 
   public static void main(String[] args) throws Exception {
+    // Ctrl-C or a kill of the bench also stops the proxies and the service it started
+    Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        ProcessHandle.current().descendants().forEach(ProcessHandle::destroy), "bench-cleanup"));
     int runs = Integer.parseInt(System.getProperty("bench.runs", "2"));
     List<Integer> rates = listProperty("bench.rates", DEFAULT_RATES.stream().map(String::valueOf).toList()).stream()
         .map(Integer::parseInt).toList();
     List<String> selected = listProperty("bench.paths", List.of("direct", "taskmesh", "nginx", "haproxy"));
-    Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "5")));
+    Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "20")));
     Duration measured = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.seconds", "10")));
     Path out = Files.createDirectories(Path.of(System.getProperty("bench.out", "bench/results")));
     Path workDir = Files.createTempDirectory("taskmesh-bench");
@@ -82,6 +85,10 @@ public final class BenchMain {
   private static ScenarioResult measure(Topology topology, int run, String taskId, List<Integer> rates,
       Duration warmUp, Duration measured)
       throws InterruptedException {
+    Thread.sleep(1_000); // let start-up work settle before reading the idle footprint
+    long idleRss = topology.proxyPids().stream().mapToLong(ProcessStats::rssBytes).max().orElse(0);
+    long startToReady = topology.startToReadyMillis().stream().mapToLong(Long::longValue).max().orElse(0);
+    double loadAverage = ProcessStats.loadAverage();
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(topology.target()).usePlaintext();
     if (topology.authority() != null) {
       builder.overrideAuthority(topology.authority());
@@ -111,7 +118,8 @@ public final class BenchMain {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     int proxies = Math.max(1, topology.proxyPids().size());
     double cpuPer1000 = topology.proxyPids().isEmpty() ? 0 : cpuSeconds * 1000 / proxies / (requests / 1000.0);
-    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, maxRss.get());
+    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, maxRss.get(), startToReady,
+        idleRss, loadAverage);
   }
 
   /** A comma-separated system property, e.g. {@code -Dbench.paths=direct,taskmesh}. */

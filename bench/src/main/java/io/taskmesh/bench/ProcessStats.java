@@ -37,6 +37,11 @@ public final class ProcessStats {
     return bytes;
   }
 
+  /** The machine's 1-minute load average (/proc/loadavg): how busy the shared cores were. */
+  public static double loadAverage() {
+    return Double.parseDouble(read(Path.of("/proc/loadavg")).split(" ")[0]);
+  }
+
   private static List<Long> tree(long pid) {
     List<Long> processes = new ArrayList<>(List.of(pid));
     ProcessHandle.of(pid).ifPresent(handle -> handle.descendants().forEach(child -> processes.add(child.pid())));

@@ -8,9 +8,11 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The four paths compared, each client → (outbound hop → inbound hop →) task service, on loopback:
@@ -32,7 +34,7 @@ public final class Topologies {
   }
 
   public Topology direct() {
-    return new Simple("direct", "127.0.0.1:" + appPort, null, List.of(), () -> { });
+    return new Simple("direct", "127.0.0.1:" + appPort, null, List.of(), List.of(), () -> { });
   }
 
   public Topology taskmesh() {
@@ -40,61 +42,105 @@ public final class Topologies {
     int serverAdmin = FreePorts.next();
     int outbound = FreePorts.next();
     int clientAdmin = FreePorts.next();
-    ChildProcess server = sidecar("server-sidecar", """
+    // the server sidecar is ready when /ready says so (its app answers SERVING); the client sidecar has no
+    // local app in the bench, so it is ready when its listeners are bound and /healthz answers
+    Started server = sidecar("server-sidecar", """
         service: task-service
         inbound: {port: %d, appPort: %d}
         outbound: {port: %d}
         admin: {port: %d}
-        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin);
-    ChildProcess client = sidecar("client-sidecar", """
+        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin, "/ready");
+    Started client = startOrStop(server.process(), () -> sidecar("client-sidecar", """
         service: bench-client
         inbound: {port: %d, appPort: 1}
         outbound: {port: %d, discovery: {static: {task-service: ["127.0.0.1:%d"]}}}
         admin: {port: %d}
-        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin);
-    return new Simple("taskmesh", "127.0.0.1:" + outbound, "task-service", List.of(client.pid(), server.pid()), () -> {
-      client.close();
-      server.close();
-    });
+        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin, "/healthz"));
+    return new Simple("taskmesh", "127.0.0.1:" + outbound, "task-service",
+        List.of(client.process().pid(), server.process().pid()),
+        List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
+          client.process().close();
+          server.process().close();
+        });
   }
 
   public Topology nginx() {
     int inbound = FreePorts.next();
     int outbound = FreePorts.next();
     PeerProxy server = PeerProxy.nginx(dir("nginx-in"), inbound, appPort);
-    PeerProxy client = PeerProxy.nginx(dir("nginx-out"), outbound, inbound);
-    return new Simple("nginx", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()), () -> {
-      client.close();
-      server.close();
-    });
+    PeerProxy client = startOrStop(server, () -> PeerProxy.nginx(dir("nginx-out"), outbound, inbound));
+    return new Simple("nginx", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()),
+        List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
+          client.close();
+          server.close();
+        });
   }
 
   public Topology haproxy() {
     int inbound = FreePorts.next();
     int outbound = FreePorts.next();
     PeerProxy server = PeerProxy.haproxy(dir("haproxy-in"), inbound, appPort);
-    PeerProxy client = PeerProxy.haproxy(dir("haproxy-out"), outbound, inbound);
-    return new Simple("haproxy", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()), () -> {
-      client.close();
-      server.close();
-    });
+    PeerProxy client = startOrStop(server, () -> PeerProxy.haproxy(dir("haproxy-out"), outbound, inbound));
+    return new Simple("haproxy", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()),
+        List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
+          client.close();
+          server.close();
+        });
   }
 
-  /** Starts one sidecar and waits until its admin port answers /healthz. */
-  public ChildProcess sidecar(String name, String config, int adminPort) {
+  /** Starts the second proxy of a pair; if that fails, stops the first so no process outlives the run. */
+  private static <T> T startOrStop(AutoCloseable first, java.util.function.Supplier<T> second) {
+    try {
+      return second.get();
+    } catch (RuntimeException e) {
+      try {
+        first.close();
+      } catch (Exception closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
+  }
+
+  /** A started proxy process and how long it took from process start until it was ready. */
+  record Started(ChildProcess process, long startToReadyMillis) {}
+
+  /** Starts one sidecar and waits until its admin port answers {@code readyPath} with 200. */
+  public Started sidecar(String name, String config, int adminPort, String readyPath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    List<String> flags = new java.util.ArrayList<>(SIDECAR_JVM);
+    String replaced = System.getProperty("bench.sidecarJvm", "");
+    List<String> flags = new java.util.ArrayList<>(replaced.isBlank() ? SIDECAR_JVM : List.of(replaced.trim().split("\\s+")));
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
     }
+    long start = System.nanoTime();
     ChildProcess sidecar = ChildProcess.startJava(name, flags, sidecarFirst(classpath), "io.taskmesh.sidecar.Main",
         List.of("--config", file.toString()),
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         workDir.resolve(name + ".log"));
-    URI health = URI.create("http://127.0.0.1:" + adminPort + "/healthz");
-    Readiness.await(name + " answers " + health, Duration.ofSeconds(60), sidecar, () -> Readiness.answers200(health));
-    return sidecar;
+    URI ready = URI.create("http://127.0.0.1:" + adminPort + readyPath);
+    return new Started(sidecar, awaitReadyMillis(name + " answers " + ready, start, sidecar,
+        () -> Readiness.answers200(ready)));
+  }
+
+  /**
+   * Polls every 10 ms (finer than {@link Readiness}, whose 100 ms would be much of a proxy's start time)
+   * and returns the milliseconds from {@code startNanos} until {@code ready} held.
+   */
+  static long awaitReadyMillis(String what, long startNanos, ChildProcess process, BooleanSupplier ready) {
+    long giveUp = startNanos + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < giveUp) {
+      if (ready.getAsBoolean()) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException(process.name() + " exited while waiting until " + what + "; see " + process.log());
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+    process.close();
+    throw new IllegalStateException("timed out after 60 s waiting until " + what + "; see " + process.log());
   }
 
   /**
@@ -128,8 +174,8 @@ public final class Topologies {
     }
   }
 
-  private record Simple(String name, String target, String authority, List<Long> proxyPids, Runnable stop)
-      implements Topology {
+  private record Simple(String name, String target, String authority, List<Long> proxyPids,
+      List<Long> startToReadyMillis, Runnable stop) implements Topology {
     @Override
     public void close() {
       stop.run();
