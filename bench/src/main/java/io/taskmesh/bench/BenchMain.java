@@ -104,6 +104,7 @@ public final class BenchMain {
     sampler.scheduleAtFixedRate(() -> topology.proxyPids().forEach(pid ->
         maxRss.accumulateAndGet(ProcessStats.rssBytes(pid), Math::max)), 0, 500, TimeUnit.MILLISECONDS);
     double cpuBefore = cpu(topology);
+    double jitBefore = jit(topology);
     Map<Integer, LoadResult> openLoop = new LinkedHashMap<>();
     long requests = 0;
     for (int rate : rates) {
@@ -114,11 +115,14 @@ public final class BenchMain {
     LoadResult closedLoop = load.closedLoop(CLOSED_LOOP_STREAMS, Duration.ofSeconds(1), measured);
     requests += closedLoop.succeeded();
     double cpuSeconds = cpu(topology) - cpuBefore;
+    double jitSeconds = jit(topology) - jitBefore;
     sampler.shutdownNow();
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     int proxies = Math.max(1, topology.proxyPids().size());
     double cpuPer1000 = topology.proxyPids().isEmpty() ? 0 : cpuSeconds * 1000 / proxies / (requests / 1000.0);
-    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, maxRss.get(), startToReady,
+    double jitPer1000 = topology.proxyPids().isEmpty() ? 0 : jitSeconds * 1000 / proxies / (requests / 1000.0);
+    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, jitPer1000, maxRss.get(),
+        startToReady,
         idleRss, loadAverage);
   }
 
@@ -126,6 +130,10 @@ public final class BenchMain {
   private static List<String> listProperty(String name, List<String> defaults) {
     String value = System.getProperty(name, "");
     return value.isBlank() ? defaults : List.of(value.split("\\s*,\\s*"));
+  }
+
+  private static double jit(Topology topology) {
+    return topology.proxyPids().stream().mapToDouble(ProcessStats::jitCpuSeconds).sum();
   }
 
   private static double cpu(Topology topology) {

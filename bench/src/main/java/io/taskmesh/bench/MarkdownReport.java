@@ -30,18 +30,19 @@ public final class MarkdownReport {
     });
 
     out.append("\n| path | max throughput, 64 streams (rps, min–max) | vs direct | CPU ms / 1,000 req / proxy (min–max)"
-        + " | max proxy RSS under load MB | idle proxy RSS MB | proxy start-to-ready ms (min–max) | load avg (min–max) |\n");
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " | of which JIT compiler | max proxy RSS under load MB | idle proxy RSS MB | proxy start-to-ready ms (min–max) | load avg (min–max) |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     double direct = byTopology.containsKey("direct")
         ? median(byTopology.get("direct").stream().map(ScenarioResult::closedLoop).toList(), LoadResult::throughput) : 0;
     byTopology.forEach((topology, runs) -> {
       List<LoadResult> closed = runs.stream().map(ScenarioResult::closedLoop).toList();
       double throughput = median(closed, LoadResult::throughput);
       boolean proxied = !topology.equals("direct");
-      out.append(String.format("| %s | %,.0f (%,.0f–%,.0f) | %.2f× | %s | %s | %s | %s | %.1f–%.1f |%n", topology,
+      out.append(String.format("| %s | %,.0f (%,.0f–%,.0f) | %.2f× | %s | %s | %s | %s | %s | %.1f–%.1f |%n", topology,
           throughput, min(closed, LoadResult::throughput), max(closed, LoadResult::throughput),
           direct == 0 ? 0 : throughput / direct,
           proxied ? spread(runs, ScenarioResult::cpuMillisPer1000, "%.1f") : "–",
+          proxied ? String.format("%.1f", medianOf(runs, ScenarioResult::jitMillisPer1000)) : "–",
           proxied ? String.format("%.0f", medianOf(runs, r -> r.maxRssBytes() / 1048576.0)) : "–",
           proxied ? String.format("%.0f", medianOf(runs, r -> r.idleRssBytes() / 1048576.0)) : "–",
           proxied ? spread(runs, r -> r.startToReadyMillis(), "%.0f") : "–",
