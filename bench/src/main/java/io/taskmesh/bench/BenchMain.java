@@ -55,6 +55,7 @@ public final class BenchMain {
       try (TaskClient client = TaskClient.connect("127.0.0.1:" + appPort)) {
         taskId = client.create("benchmark payload", "a small task read again and again", "medium", "bench").getId();
       }
+      System.out.println("configs and logs of the processes: " + workDir + " (each run overwrites the last one's logs)");
       Topologies topologies = new Topologies(workDir, classpath, appPort);
       Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
       paths.put("direct", topologies::direct);
