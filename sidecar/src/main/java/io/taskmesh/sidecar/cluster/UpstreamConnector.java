@@ -34,7 +34,6 @@ public final class UpstreamConnector {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(Http2Codecs.flushConsolidation());
             ch.pipeline().addLast(Http2Codecs.client());
             ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {

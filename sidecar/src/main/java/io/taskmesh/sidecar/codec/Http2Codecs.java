@@ -3,7 +3,6 @@ package io.taskmesh.sidecar.codec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.flush.FlushConsolidationHandler;
 
 /** HTTP/2 frame codecs with the proxy's limits on both sides. */
 public final class Http2Codecs {
@@ -27,16 +26,6 @@ public final class Http2Codecs {
             .initialWindowSize(INITIAL_WINDOW_SIZE))
         .decoderEnforceMaxRstFramesPerWindow(200, 30)
         .build();
-  }
-
-  /**
-   * Goes in front of a connection's codec: flushes of that connection within one event-loop turn become
-   * one socket write. A proxy flushes one connection while it reads another (a response read upstream is
-   * written downstream), where Netty's own per-read flush batching cannot help, so without this a unary
-   * response's headers, message and trailers would be three writes.
-   */
-  public static FlushConsolidationHandler flushConsolidation() {
-    return new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
   }
 
   public static Http2FrameCodec client() {

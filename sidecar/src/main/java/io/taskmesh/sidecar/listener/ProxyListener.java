@@ -43,8 +43,7 @@ public final class ProxyListener implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
             ch.pipeline().addLast(new ProtocolSniffer(
-                () -> new ChannelHandler[] {Http2Codecs.flushConsolidation(), Http2Codecs.server(drainTimeout),
-                    new Http2MultiplexHandler(streams)},
+                () -> new ChannelHandler[] {Http2Codecs.server(drainTimeout), new Http2MultiplexHandler(streams)},
                 () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Rejection(chain.hop())}));
           }
         })
