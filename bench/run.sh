@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct, taskmesh, nginx and haproxy paths to one task service on loopback.
-# Installs nginx and haproxy (Debian packages) when missing; every process it starts is stopped at the end.
+# Installs nginx and haproxy (Debian packages) when missing; every process it starts is stopped at the end
+# (the bench JVM stops its children on exit, also on Ctrl-C). See bench/README.md.
 #
-#   bench/run.sh                       2 runs, 10 s per rate (about 7 minutes)
-#   BENCH_RUNS=3 BENCH_SECONDS=20 bench/run.sh
+#   bench/run.sh                                   3 runs, 10 s per rate (about 15 minutes)
+#   BENCH_RUNS=2 BENCH_SECONDS=5 bench/run.sh
+#   BENCH_PATHS=direct,taskmesh BENCH_RATES=500,2000 BENCH_WARMUP=20 bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,8 @@ done
 
 ./mvnw -q -B -ntp -pl bench -am package -DskipTests
 exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
-  -Dbench.runs="${BENCH_RUNS:-2}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
+  -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
+  -Dbench.warmupSeconds="${BENCH_WARMUP:-20}" -Dbench.paths="${BENCH_PATHS:-}" -Dbench.rates="${BENCH_RATES:-}" \
+  -Dbench.sidecarJvm="${BENCH_SIDECAR_JVM:-}" -Dbench.sidecarJvmExtra="${BENCH_SIDECAR_JVM_EXTRA:-}" \
   -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out=bench/results \
   io.taskmesh.bench.BenchMain

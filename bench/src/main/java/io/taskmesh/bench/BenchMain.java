@@ -28,12 +28,18 @@ import java.util.function.Supplier;
  * Run it with {@code bench/run.sh}.
  */
 public final class BenchMain {
-  private static final List<Integer> RATES = List.of(500, 2_000, 5_000);
+  private static final List<Integer> DEFAULT_RATES = List.of(500, 2_000, 5_000);
   private static final int CLOSED_LOOP_STREAMS = 64;
 
   public static void main(String[] args) throws Exception {
+    // Ctrl-C or a kill of the bench also stops the proxies and the service it started
+    Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        ProcessHandle.current().descendants().forEach(ProcessHandle::destroy), "bench-cleanup"));
     int runs = Integer.parseInt(System.getProperty("bench.runs", "2"));
-    Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "5")));
+    List<Integer> rates = listProperty("bench.rates", DEFAULT_RATES.stream().map(String::valueOf).toList()).stream()
+        .map(Integer::parseInt).toList();
+    List<String> selected = listProperty("bench.paths", List.of("direct", "taskmesh", "nginx", "haproxy"));
+    Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "20")));
     Duration measured = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.seconds", "10")));
     Path out = Files.createDirectories(Path.of(System.getProperty("bench.out", "bench/results")));
     Path workDir = Files.createTempDirectory("taskmesh-bench");
@@ -49,34 +55,41 @@ public final class BenchMain {
       try (TaskClient client = TaskClient.connect("127.0.0.1:" + appPort)) {
         taskId = client.create("benchmark payload", "a small task read again and again", "medium", "bench").getId();
       }
+      System.out.println("configs and logs of the processes: " + workDir + " (each run overwrites the last one's logs)");
       Topologies topologies = new Topologies(workDir, classpath, appPort);
       Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
       paths.put("direct", topologies::direct);
       paths.put("taskmesh", topologies::taskmesh);
       paths.put("nginx", topologies::nginx);
       paths.put("haproxy", topologies::haproxy);
+      paths.keySet().retainAll(selected);
 
       List<ScenarioResult> results = new ArrayList<>();
       for (int run = 1; run <= runs; run++) {
         for (Map.Entry<String, Supplier<Topology>> path : paths.entrySet()) {
           System.out.printf("run %d/%d: %s%n", run, runs, path.getKey());
           try (Topology topology = path.getValue().get()) {
-            results.add(measure(topology, run, taskId, warmUp, measured));
+            results.add(measure(topology, run, taskId, rates, warmUp, measured));
           }
         }
       }
       String header = "### Side-by-side, " + LocalDate.now() + ", " + Runtime.getRuntime().availableProcessors()
           + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask";
-      String table = MarkdownReport.render(results, RATES, header);
+      String table = MarkdownReport.render(results, rates, header);
       System.out.println(table);
       Files.writeString(out.resolve("latest.md"), table);
-      LatencyPlot.write(results, RATES, out.resolve("latency.png"));
+      LatencyPlot.write(results, rates, out.resolve("latency.png"));
       System.out.println("wrote " + out.resolve("latest.md") + " and " + out.resolve("latency.png"));
     }
   }
 
-  private static ScenarioResult measure(Topology topology, int run, String taskId, Duration warmUp, Duration measured)
+  private static ScenarioResult measure(Topology topology, int run, String taskId, List<Integer> rates,
+      Duration warmUp, Duration measured)
       throws InterruptedException {
+    Thread.sleep(1_000); // let start-up work settle before reading the idle footprint
+    long idleRss = topology.proxyPids().stream().mapToLong(ProcessStats::rssBytes).max().orElse(0);
+    long startToReady = topology.startToReadyMillis().stream().mapToLong(Long::longValue).max().orElse(0);
+    double loadAverage = ProcessStats.loadAverage();
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(topology.target()).usePlaintext();
     if (topology.authority() != null) {
       builder.overrideAuthority(topology.authority());
@@ -92,9 +105,10 @@ public final class BenchMain {
     sampler.scheduleAtFixedRate(() -> topology.proxyPids().forEach(pid ->
         maxRss.accumulateAndGet(ProcessStats.rssBytes(pid), Math::max)), 0, 500, TimeUnit.MILLISECONDS);
     double cpuBefore = cpu(topology);
+    double jitBefore = jit(topology);
     Map<Integer, LoadResult> openLoop = new LinkedHashMap<>();
     long requests = 0;
-    for (int rate : RATES) {
+    for (int rate : rates) {
       LoadResult result = load.openLoop(rate, Duration.ofSeconds(1), measured);
       openLoop.put(rate, result);
       requests += result.succeeded();
@@ -102,11 +116,25 @@ public final class BenchMain {
     LoadResult closedLoop = load.closedLoop(CLOSED_LOOP_STREAMS, Duration.ofSeconds(1), measured);
     requests += closedLoop.succeeded();
     double cpuSeconds = cpu(topology) - cpuBefore;
+    double jitSeconds = jit(topology) - jitBefore;
     sampler.shutdownNow();
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     int proxies = Math.max(1, topology.proxyPids().size());
     double cpuPer1000 = topology.proxyPids().isEmpty() ? 0 : cpuSeconds * 1000 / proxies / (requests / 1000.0);
-    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, maxRss.get());
+    double jitPer1000 = topology.proxyPids().isEmpty() ? 0 : jitSeconds * 1000 / proxies / (requests / 1000.0);
+    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, jitPer1000, maxRss.get(),
+        startToReady,
+        idleRss, loadAverage);
+  }
+
+  /** A comma-separated system property, e.g. {@code -Dbench.paths=direct,taskmesh}. */
+  private static List<String> listProperty(String name, List<String> defaults) {
+    String value = System.getProperty(name, "");
+    return value.isBlank() ? defaults : List.of(value.split("\\s*,\\s*"));
+  }
+
+  private static double jit(Topology topology) {
+    return topology.proxyPids().stream().mapToDouble(ProcessStats::jitCpuSeconds).sum();
   }
 
   private static double cpu(Topology topology) {

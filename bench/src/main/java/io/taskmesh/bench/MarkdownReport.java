@@ -29,18 +29,25 @@ public final class MarkdownReport {
       }
     });
 
-    out.append("\n| path | max throughput, 64 streams (rps, min–max) | vs direct | CPU ms / 1,000 req / proxy | max proxy RSS MB |\n");
-    out.append("|---|---:|---:|---:|---:|\n");
+    out.append("\n| path | max throughput, 64 streams (rps, min–max) | vs direct | CPU ms / 1,000 req / proxy (min–max)"
+        + " | of which JIT compiler | max proxy RSS under load MB | idle proxy RSS MB | proxy start-to-ready ms (min–max) | load avg (min–max) |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     double direct = byTopology.containsKey("direct")
         ? median(byTopology.get("direct").stream().map(ScenarioResult::closedLoop).toList(), LoadResult::throughput) : 0;
     byTopology.forEach((topology, runs) -> {
       List<LoadResult> closed = runs.stream().map(ScenarioResult::closedLoop).toList();
       double throughput = median(closed, LoadResult::throughput);
-      out.append(String.format("| %s | %,.0f (%,.0f–%,.0f) | %.2f× | %s | %s |%n", topology, throughput,
-          min(closed, LoadResult::throughput), max(closed, LoadResult::throughput),
+      boolean proxied = !topology.equals("direct");
+      out.append(String.format("| %s | %,.0f (%,.0f–%,.0f) | %.2f× | %s | %s | %s | %s | %s | %.1f–%.1f |%n", topology,
+          throughput, min(closed, LoadResult::throughput), max(closed, LoadResult::throughput),
           direct == 0 ? 0 : throughput / direct,
-          topology.equals("direct") ? "–" : String.format("%.1f", medianOf(runs, ScenarioResult::cpuMillisPer1000)),
-          topology.equals("direct") ? "–" : String.format("%.0f", medianOf(runs, r -> r.maxRssBytes() / 1048576.0))));
+          proxied ? spread(runs, ScenarioResult::cpuMillisPer1000, "%.1f") : "–",
+          proxied ? String.format("%.1f", medianOf(runs, ScenarioResult::jitMillisPer1000)) : "–",
+          proxied ? String.format("%.0f", medianOf(runs, r -> r.maxRssBytes() / 1048576.0)) : "–",
+          proxied ? String.format("%.0f", medianOf(runs, r -> r.idleRssBytes() / 1048576.0)) : "–",
+          proxied ? spread(runs, r -> r.startToReadyMillis(), "%.0f") : "–",
+          runs.stream().mapToDouble(ScenarioResult::loadAverage).min().orElse(0),
+          runs.stream().mapToDouble(ScenarioResult::loadAverage).max().orElse(0)));
     });
     return out.toString();
   }
@@ -53,6 +60,12 @@ public final class MarkdownReport {
   private static double medianOf(List<ScenarioResult> runs, ToDoubleFunction<ScenarioResult> metric) {
     List<Double> sorted = runs.stream().map(metric::applyAsDouble).sorted().toList();
     return sorted.get(sorted.size() / 2);
+  }
+
+  /** The median with the spread over the runs, e.g. {@code 80.4 (77.0–91.2)}. */
+  private static String spread(List<ScenarioResult> runs, ToDoubleFunction<ScenarioResult> metric, String format) {
+    return String.format(format + " (" + format + "–" + format + ")", medianOf(runs, metric),
+        runs.stream().mapToDouble(metric).min().orElse(0), runs.stream().mapToDouble(metric).max().orElse(0));
   }
 
   private static double min(List<LoadResult> values, ToDoubleFunction<LoadResult> metric) {

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -16,9 +15,11 @@ import java.util.Map;
  */
 public final class PeerProxy implements AutoCloseable {
   private final ChildProcess process;
+  private final long startToReadyMillis;
 
-  private PeerProxy(ChildProcess process) {
+  private PeerProxy(ChildProcess process, long startToReadyMillis) {
     this.process = process;
+    this.startToReadyMillis = startToReadyMillis;
   }
 
   /** nginx with {@code grpc_pass}; keepalive to the upstream, and no limit of 1,000 requests per connection. */
@@ -75,6 +76,11 @@ public final class PeerProxy implements AutoCloseable {
     return process.pid();
   }
 
+  /** Milliseconds from the process start until its port accepted connections. */
+  public long startToReadyMillis() {
+    return startToReadyMillis;
+  }
+
   public String name() {
     return process.name();
   }
@@ -85,14 +91,15 @@ public final class PeerProxy implements AutoCloseable {
   }
 
   private static PeerProxy start(String name, Path directory, int port, List<String> command) {
+    long start = System.nanoTime();
     ChildProcess process = ChildProcess.start(name, command, Map.of(), directory.resolve(name + ".out"));
     try {
-      Readiness.await(name + " listens on " + port, Duration.ofSeconds(30), process, () -> Readiness.listening(port));
+      return new PeerProxy(process, Topologies.awaitReadyMillis(name + " listens on " + port, start, process,
+          () -> Readiness.listening(port)));
     } catch (RuntimeException e) {
       process.close();
       throw e;
     }
-    return new PeerProxy(process);
   }
 
   private static String executable(String name) {

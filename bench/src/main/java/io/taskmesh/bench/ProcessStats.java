@@ -25,6 +25,30 @@ public final class ProcessStats {
     return seconds;
   }
 
+  /**
+   * CPU seconds of the JIT compiler threads ({@code C1/C2 CompilerThread}) of a JVM: start-up work that a
+   * long-running sidecar has behind it, reported apart from the proxying itself. 0 for other programs;
+   * threads that ended are not counted.
+   */
+  public static double jitCpuSeconds(long pid) {
+    double seconds = 0;
+    java.io.File[] tasks = Path.of("/proc", Long.toString(pid), "task").toFile().listFiles();
+    for (java.io.File task : tasks == null ? new java.io.File[0] : tasks) {
+      String stat;
+      try {
+        stat = Files.readString(task.toPath().resolve("stat"));
+      } catch (IOException e) {
+        continue; // the thread ended meanwhile
+      }
+      String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        seconds += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
+      }
+    }
+    return seconds;
+  }
+
   public static long rssBytes(long pid) {
     long bytes = 0;
     for (long process : tree(pid)) {
@@ -35,6 +59,11 @@ public final class ProcessStats {
       }
     }
     return bytes;
+  }
+
+  /** The machine's 1-minute load average (/proc/loadavg): how busy the shared cores were. */
+  public static double loadAverage() {
+    return Double.parseDouble(read(Path.of("/proc/loadavg")).split(" ")[0]);
   }
 
   private static List<Long> tree(long pid) {

@@ -8,18 +8,25 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The four paths compared, each client → (outbound hop → inbound hop →) task service, on loopback:
  * direct, taskmesh sidecars, nginx and haproxy.
  */
 public final class Topologies {
-  /** JVM flags of a sidecar under load: a small heap and the serial collector, as in a pod. */
-  public static final List<String> SIDECAR_JVM = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx96m",
-      "-XX:MaxDirectMemorySize=64m", "-Xss512k", "-XX:+ExitOnOutOfMemoryError");
+  /**
+   * JVM flags of a sidecar, as in a pod: the serial collector and a small heap (the live set is a few MB;
+   * most of the footprint is class metadata and code, not heap), a code cache sized to what it uses,
+   * Netty's pooled chunks at 2 MB instead of 4 MB (one per busy event loop), small thread stacks.
+   */
+  public static final List<String> SIDECAR_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx64m",
+      "-XX:MaxDirectMemorySize=64m", "-Xss256k", "-XX:ReservedCodeCacheSize=48m", "-Dio.netty.allocator.maxOrder=8",
+      "-XX:+ExitOnOutOfMemoryError");
 
   private final Path workDir;
   private final String classpath;
@@ -32,7 +39,7 @@ public final class Topologies {
   }
 
   public Topology direct() {
-    return new Simple("direct", "127.0.0.1:" + appPort, null, List.of(), () -> { });
+    return new Simple("direct", "127.0.0.1:" + appPort, null, List.of(), List.of(), () -> { });
   }
 
   public Topology taskmesh() {
@@ -40,56 +47,124 @@ public final class Topologies {
     int serverAdmin = FreePorts.next();
     int outbound = FreePorts.next();
     int clientAdmin = FreePorts.next();
-    ChildProcess server = sidecar("server-sidecar", """
+    // the server sidecar is ready when /ready says so (its app answers SERVING); the client sidecar has no
+    // local app in the bench, so it is ready when its listeners are bound and /healthz answers
+    Started server = sidecar("server-sidecar", """
         service: task-service
         inbound: {port: %d, appPort: %d}
         outbound: {port: %d}
         admin: {port: %d}
-        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin);
-    ChildProcess client = sidecar("client-sidecar", """
+        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin, "/ready");
+    Started client = startOrStop(server.process(), () -> sidecar("client-sidecar", """
         service: bench-client
         inbound: {port: %d, appPort: 1}
         outbound: {port: %d, discovery: {static: {task-service: ["127.0.0.1:%d"]}}}
         admin: {port: %d}
-        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin);
-    return new Simple("taskmesh", "127.0.0.1:" + outbound, "task-service", List.of(client.pid(), server.pid()), () -> {
-      client.close();
-      server.close();
-    });
+        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin, "/healthz"));
+    return new Simple("taskmesh", "127.0.0.1:" + outbound, "task-service",
+        List.of(client.process().pid(), server.process().pid()),
+        List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
+          client.process().close();
+          server.process().close();
+        });
   }
 
   public Topology nginx() {
     int inbound = FreePorts.next();
     int outbound = FreePorts.next();
     PeerProxy server = PeerProxy.nginx(dir("nginx-in"), inbound, appPort);
-    PeerProxy client = PeerProxy.nginx(dir("nginx-out"), outbound, inbound);
-    return new Simple("nginx", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()), () -> {
-      client.close();
-      server.close();
-    });
+    PeerProxy client = startOrStop(server, () -> PeerProxy.nginx(dir("nginx-out"), outbound, inbound));
+    return new Simple("nginx", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()),
+        List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
+          client.close();
+          server.close();
+        });
   }
 
   public Topology haproxy() {
     int inbound = FreePorts.next();
     int outbound = FreePorts.next();
     PeerProxy server = PeerProxy.haproxy(dir("haproxy-in"), inbound, appPort);
-    PeerProxy client = PeerProxy.haproxy(dir("haproxy-out"), outbound, inbound);
-    return new Simple("haproxy", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()), () -> {
-      client.close();
-      server.close();
-    });
+    PeerProxy client = startOrStop(server, () -> PeerProxy.haproxy(dir("haproxy-out"), outbound, inbound));
+    return new Simple("haproxy", "127.0.0.1:" + outbound, null, List.of(client.pid(), server.pid()),
+        List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
+          client.close();
+          server.close();
+        });
   }
 
-  /** Starts one sidecar and waits until its admin port answers /healthz. */
-  public ChildProcess sidecar(String name, String config, int adminPort) {
+  /** Starts the second proxy of a pair; if that fails, stops the first so no process outlives the run. */
+  private static <T> T startOrStop(AutoCloseable first, java.util.function.Supplier<T> second) {
+    try {
+      return second.get();
+    } catch (RuntimeException e) {
+      try {
+        first.close();
+      } catch (Exception closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
+  }
+
+  /** A started proxy process and how long it took from process start until it was ready. */
+  record Started(ChildProcess process, long startToReadyMillis) {}
+
+  /** Starts one sidecar and waits until its admin port answers {@code readyPath} with 200. */
+  public Started sidecar(String name, String config, int adminPort, String readyPath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    ChildProcess sidecar = ChildProcess.startJava(name, SIDECAR_JVM, classpath, "io.taskmesh.sidecar.Main",
+    String replaced = System.getProperty("bench.sidecarJvm", "");
+    List<String> flags = new java.util.ArrayList<>(replaced.isBlank() ? SIDECAR_JVM : List.of(replaced.trim().split("\\s+")));
+    String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
+    if (!extra.isBlank()) {
+      flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
+    }
+    long start = System.nanoTime();
+    ChildProcess sidecar = ChildProcess.startJava(name, flags, sidecarFirst(classpath), "io.taskmesh.sidecar.Main",
         List.of("--config", file.toString()),
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         workDir.resolve(name + ".log"));
-    URI health = URI.create("http://127.0.0.1:" + adminPort + "/healthz");
-    Readiness.await(name + " answers " + health, Duration.ofSeconds(60), sidecar, () -> Readiness.answers200(health));
-    return sidecar;
+    URI ready = URI.create("http://127.0.0.1:" + adminPort + readyPath);
+    return new Started(sidecar, awaitReadyMillis(name + " answers " + ready, start, sidecar,
+        () -> Readiness.answers200(ready)));
+  }
+
+  /**
+   * Polls every 10 ms (finer than {@link Readiness}, whose 100 ms would be much of a proxy's start time)
+   * and returns the milliseconds from {@code startNanos} until {@code ready} held.
+   */
+  static long awaitReadyMillis(String what, long startNanos, ChildProcess process, BooleanSupplier ready) {
+    long giveUp = startNanos + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < giveUp) {
+      if (ready.getAsBoolean()) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException(process.name() + " exited while waiting until " + what + "; see " + process.log());
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+    process.close();
+    throw new IllegalStateException("timed out after 60 s waiting until " + what + "; see " + process.log());
+  }
+
+  /**
+   * The bench classpath with the sidecar's own jar first, so its resources win as in its image: above
+   * all its logback.xml (Netty at WARN). Otherwise the task service's, earlier on the classpath, logs
+   * Netty at INFO, one line per frame of a reset stream, and the logging itself slows the proxy down.
+   */
+  static String sidecarFirst(String classpath) {
+    List<String> entries = new java.util.ArrayList<>(List.of(classpath.split(java.io.File.pathSeparator)));
+    List<String> sidecar = entries.stream().filter(Topologies::isSidecar).toList();
+    entries.removeAll(sidecar);
+    entries.addAll(0, sidecar);
+    return String.join(java.io.File.pathSeparator, entries);
+  }
+
+  private static boolean isSidecar(String entry) {
+    Path path = Path.of(entry);
+    String file = path.getFileName().toString();
+    return file.startsWith("sidecar-") && file.endsWith(".jar") || path.endsWith(Path.of("sidecar", "target", "classes"));
   }
 
   private Path dir(String name) {
@@ -104,8 +179,8 @@ public final class Topologies {
     }
   }
 
-  private record Simple(String name, String target, String authority, List<Long> proxyPids, Runnable stop)
-      implements Topology {
+  private record Simple(String name, String target, String authority, List<Long> proxyPids,
+      List<Long> startToReadyMillis, Runnable stop) implements Topology {
     @Override
     public void close() {
       stop.run();

@@ -16,6 +16,9 @@ public interface Topology extends AutoCloseable {
   /** The proxy processes whose CPU and memory are measured; empty for the direct path. */
   List<Long> proxyPids();
 
+  /** For each proxy process, in the order of {@link #proxyPids()}: milliseconds from its start until ready. */
+  List<Long> startToReadyMillis();
+
   @Override
   void close();
 }

@@ -79,5 +79,7 @@ class LoadGeneratorTest {
 
     assertThat(ProcessStats.cpuSeconds(pid)).isPositive();
     assertThat(ProcessStats.rssBytes(pid)).isGreaterThan(10L * 1024 * 1024);
+    assertThat(ProcessStats.jitCpuSeconds(pid)).isNotNegative().isLessThanOrEqualTo(ProcessStats.cpuSeconds(pid));
+    assertThat(ProcessStats.loadAverage()).isNotNegative();
   }
 }

@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.cluster;
 
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.Future;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
@@ -61,11 +62,14 @@ public final class Endpoint {
     return pool.connectionCount();
   }
 
-  /** Starts a request here: counts it outstanding until {@link #requestFinished()}. */
-  public Future<Http2StreamChannel> openStream(ChannelHandler handler) {
+  /**
+   * Starts a request here: counts it outstanding until {@link #requestFinished()}. The stream opens on a
+   * connection run by {@code loop}, the downstream stream's event loop.
+   */
+  public Future<Http2StreamChannel> openStream(ChannelHandler handler, EventLoop loop) {
     outstanding.incrementAndGet();
     requests.incrementAndGet();
-    return pool.openStream(handler);
+    return pool.openStream(handler, loop);
   }
 
   public void requestFinished() {

@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.cluster;
 
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
@@ -8,8 +9,10 @@ import java.util.List;
 
 /**
  * The HTTP/2 connections to one endpoint: streams share a connection until the peer's
- * SETTINGS_MAX_CONCURRENT_STREAMS is reached, then another connection opens. A draining pool opens
- * nothing new and closes each connection once its last stream is done.
+ * SETTINGS_MAX_CONCURRENT_STREAMS is reached, then another connection opens. Connections belong to
+ * the event loop of the caller that asked for them (as Envoy's per-worker pools do), so a proxied
+ * stream's two sides run on one thread and no frame crosses threads. A draining pool opens nothing
+ * new and closes each connection once its last stream is done.
  */
 final class EndpointConnectionPool {
   private final UpstreamConnector connector;
@@ -22,17 +25,18 @@ final class EndpointConnectionPool {
     this.endpoint = endpoint;
   }
 
-  synchronized Future<Http2StreamChannel> openStream(ChannelHandler handler) {
+  /** A new stream on a connection run by {@code loop}, the event loop of the downstream stream. */
+  synchronized Future<Http2StreamChannel> openStream(ChannelHandler handler, EventLoop loop) {
     connections.removeIf(UpstreamConnection::isClosed);
     UpstreamConnection usable = null;
     for (UpstreamConnection connection : connections) {
-      if (connection.acceptsStreams()) {
+      if (connection.eventLoop() == loop && connection.acceptsStreams()) {
         usable = connection;
         break;
       }
     }
     if (usable == null) {
-      usable = new UpstreamConnection(connector, endpoint, this::closeIdleIfDraining);
+      usable = new UpstreamConnection(connector, endpoint, loop, this::closeIdleIfDraining);
       connections.add(usable);
     }
     return usable.openStream(handler);

@@ -3,6 +3,7 @@ package io.taskmesh.sidecar.cluster;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -17,9 +18,13 @@ final class UpstreamConnection {
   private final Runnable onStreamClosed;
   private volatile boolean goneAway;
 
-  UpstreamConnection(UpstreamConnector connector, Endpoint endpoint, Runnable onStreamClosed) {
+  UpstreamConnection(UpstreamConnector connector, Endpoint endpoint, EventLoop loop, Runnable onStreamClosed) {
     this.onStreamClosed = onStreamClosed;
-    this.connected = connector.connect(endpoint.address(), () -> goneAway = true);
+    this.connected = connector.connect(endpoint.address(), loop, () -> goneAway = true);
+  }
+
+  EventLoop eventLoop() {
+    return connected.channel().eventLoop();
   }
 
   /** Still worth sending new streams to: connecting or open, not told to go away, below the peer's limit. */

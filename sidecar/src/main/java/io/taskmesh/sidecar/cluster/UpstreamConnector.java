@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -22,9 +23,10 @@ public final class UpstreamConnector {
     this.netty = netty;
   }
 
-  ChannelFuture connect(EndpointAddress address, Runnable onGoAway) {
+  /** Connects on {@code loop}, so the connection's I/O runs on the thread of the streams that use it. */
+  ChannelFuture connect(EndpointAddress address, EventLoop loop, Runnable onGoAway) {
     return new Bootstrap()
-        .group(netty.workers())
+        .group(loop)
         .channel(netty.channelType())
         .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
         .option(ChannelOption.TCP_NODELAY, true)

@@ -196,7 +196,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   private void connect(Endpoint target) {
     endpoint = target;
     int thisTry = ++currentTry;
-    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(thisTry));
+    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(thisTry), downstream.eventLoop());
     opening.addListener(done -> downstream.eventLoop().execute(() -> upstreamOpened(opening, thisTry)));
   }
 
