@@ -37,7 +37,7 @@ public class BalancerBenchmark {
   @Setup
   public void setUp() {
     netty = new NettyResources(1);
-    cluster = new Cluster("task-service", new UpstreamConnector(netty), LoadBalancerPolicy.P2C_EWMA);
+    cluster = new Cluster("task-service", new UpstreamConnector(netty), HotPathState.policy(LoadBalancerPolicy.P2C_EWMA));
     cluster.update(HotPathState.addresses(endpoints, 50_051));
     active = cluster.endpoints();
     for (int i = 0; i < active.size(); i++) {

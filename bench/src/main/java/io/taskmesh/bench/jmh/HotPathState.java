@@ -4,6 +4,8 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import io.taskmesh.config.LoadBalancerPolicy;
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.UpstreamPolicy;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.UpstreamConnector;
@@ -36,8 +38,16 @@ final class HotPathState {
    * {@code services} clusters named {@code service-0} … plus {@code task-service}, each with
    * {@code endpointsEach} endpoints. Nothing connects: endpoints open connections only for a request.
    */
+  /** The default upstream policy with the given balancer. */
+  static UpstreamPolicy policy(LoadBalancerPolicy balancer) {
+    UpstreamPolicy defaults = MeshConfig.defaults("bench").outbound().defaults();
+    return new UpstreamPolicy(defaults.timeout(), defaults.retries(), defaults.circuitBreaker(),
+        defaults.outlierDetection(), balancer);
+  }
+
   static ClusterManager clusters(NettyResources netty, int endpointsEach, LoadBalancerPolicy policy) {
-    ClusterManager clusters = new ClusterManager(new UpstreamConnector(netty), service -> policy, cluster -> { });
+    UpstreamPolicy upstream = policy(policy);
+    ClusterManager clusters = new ClusterManager(new UpstreamConnector(netty), service -> upstream, cluster -> { });
     for (int s = 0; s < SERVICES; s++) {
       clusters.onEndpoints(s == 0 ? "task-service" : "service-" + s, addresses(endpointsEach, 20_000 + s * 100));
     }
