@@ -71,6 +71,8 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   /** The caller's deadline (System.nanoTime), or 0 when the request carries no grpc-timeout. */
   private long deadlineNanos;
   private io.netty.util.concurrent.ScheduledFuture<?> deadlineTimer;
+  /** The current try's; cancelled when the exchange completes so finished requests do not wait in the timer queue. */
+  private volatile io.netty.util.concurrent.ScheduledFuture<?> perTryTimer;
   private volatile Endpoint endpoint;
   private Cluster cluster;
   private Http2Headers requestHeaders;
@@ -248,7 +250,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     if (!unary || policy.attempts() < 2 || policy.perTryTimeout().isZero()) {
       return;
     }
-    downstream.eventLoop().schedule(() -> {
+    perTryTimer = downstream.eventLoop().schedule(() -> {
       if (thisTry != currentTry || responseStarted || completed.get()) {
         return;
       }
@@ -414,6 +416,10 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     downstream.eventLoop().execute(this::releaseReplay);
     if (deadlineTimer != null) {
       deadlineTimer.cancel(false);
+    }
+    io.netty.util.concurrent.ScheduledFuture<?> tryTimer = perTryTimer;
+    if (tryTimer != null) {
+      tryTimer.cancel(false);
     }
     if (endpoint != null) {
       endpoint.requestFinished();

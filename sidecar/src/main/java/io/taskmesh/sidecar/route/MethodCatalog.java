@@ -50,7 +50,7 @@ public final class MethodCatalog implements AutoCloseable {
   private static final String REFLECTION_PATH = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
 
   /** A catalog that never learns anything: every method may be a stream, none is idempotent. */
-  public static final MethodCatalog NONE = new MethodCatalog(service -> Optional.empty());
+  public static final MethodCatalog NONE = new MethodCatalog(null);
 
   /** @param idempotent the proto says calling it twice does no harm */
   public record MethodShape(boolean unary, boolean idempotent) {}
@@ -64,7 +64,7 @@ public final class MethodCatalog implements AutoCloseable {
     return thread;
   });
 
-  /** @param endpointOf an address where the service answers reflection, if any */
+  /** @param endpointOf an address where the service answers reflection, if any; null: never ask */
   public MethodCatalog(Function<String, Optional<InetSocketAddress>> endpointOf) {
     this.endpointOf = endpointOf;
   }
@@ -73,7 +73,9 @@ public final class MethodCatalog implements AutoCloseable {
   public Optional<MethodShape> shape(String service, String path) {
     Map<String, MethodShape> methods = known.get(service);
     if (methods == null) {
-      askLater(service);
+      if (endpointOf != null) {
+        askLater(service);
+      }
       return Optional.empty();
     }
     return Optional.ofNullable(methods.get(path));
@@ -131,8 +133,7 @@ public final class MethodCatalog implements AutoCloseable {
   private void ask(String service) {
     Optional<InetSocketAddress> endpoint = endpointOf.apply(service);
     if (endpoint.isEmpty() || asker.isShutdown()) {
-      lastAskedNanos.remove(service);
-      return;
+      return; // asked again after ASK_AGAIN_AFTER, not on every request meanwhile
     }
     Metadata marker = new Metadata();
     marker.put(Metadata.Key.of(QUERY_HEADER, Metadata.ASCII_STRING_MARSHALLER), QUERY_VALUE);
