@@ -205,11 +205,12 @@ public final class Demo {
     client.get(client.create("Trace me", "", "", USER).getId());
     ZipkinQuery zipkin = new ZipkinQuery(mesh.zipkin().baseUri());
     List<List<Span>> traces = new ArrayList<>();
-    waitFor(() -> { // the GetTask's trace once the app's own span (from its javaagent) has arrived too
+    waitFor(() -> { // the GetTask's trace once both sidecars' and the app's (javaagent) spans have arrived
       traces.clear();
       zipkin.traces("task-cli", 10).stream()
           .filter(trace -> trace.stream().anyMatch(span -> span.name().endsWith("/gettask")))
           .filter(trace -> trace.stream().anyMatch(span -> !span.tags().containsKey("taskmesh.direction")))
+          .filter(trace -> trace.stream().anyMatch(span -> "inbound".equals(span.tags().get("taskmesh.direction"))))
           .forEach(traces::add);
       return !traces.isEmpty();
     }, Duration.ofSeconds(20));
