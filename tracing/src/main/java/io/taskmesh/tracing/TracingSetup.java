@@ -13,7 +13,6 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -59,8 +58,7 @@ public final class TracingSetup {
           .setEndpoint(base.endsWith("/v1/traces") ? base : base + "/v1/traces")
           .setTimeout(EXPORT_TIMEOUT)
           .build();
-      case "zipkin" -> new ZipkinSpanExporter(
-          URI.create(base.endsWith("/api/v2/spans") ? base : base + "/api/v2/spans"), EXPORT_TIMEOUT);
+      case "zipkin" -> ZipkinSpanExporter.forEndpoint(endpoint, EXPORT_TIMEOUT);
       default -> throw new IllegalArgumentException(
           "tracing exporter '" + kind + "' is not one of otlp, zipkin, none");
     };

@@ -22,11 +22,21 @@ import java.util.concurrent.TimeUnit;
  * never retried, so a dead collector costs nothing but the lost spans.
  */
 public final class ZipkinSpanExporter implements SpanExporter {
+  private static final String SPANS_PATH = "/api/v2/spans";
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
 
   private final URI spansUri;
   private final HttpClient http;
   private final Duration timeout;
+
+  /**
+   * @param endpoint the Zipkin server's base URL ({@code http://zipkin:9411}) or its spans URL
+   *     ({@code http://zipkin:9411/api/v2/spans})
+   */
+  public static ZipkinSpanExporter forEndpoint(String endpoint, Duration timeout) {
+    String base = endpoint.replaceAll("/+$", "");
+    return new ZipkinSpanExporter(URI.create(base.endsWith(SPANS_PATH) ? base : base + SPANS_PATH), timeout);
+  }
 
   public ZipkinSpanExporter(URI spansUri, Duration timeout) {
     this.spansUri = spansUri;

@@ -3,7 +3,6 @@ package io.taskmesh.tracing;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
-import java.net.URI;
 import java.time.Duration;
 
 /**
@@ -22,7 +21,6 @@ public final class ZipkinSpanExporterProvider implements ConfigurableSpanExporte
   public SpanExporter createExporter(ConfigProperties config) {
     String endpoint = config.getString("otel.exporter.zipkin.endpoint", "http://localhost:9411/api/v2/spans");
     Duration timeout = config.getDuration("otel.exporter.zipkin.timeout", Duration.ofSeconds(5));
-    return new ZipkinSpanExporter(URI.create(endpoint.endsWith("/api/v2/spans") ? endpoint
-        : endpoint.replaceAll("/+$", "") + "/api/v2/spans"), timeout);
+    return ZipkinSpanExporter.forEndpoint(endpoint, timeout);
   }
 }
