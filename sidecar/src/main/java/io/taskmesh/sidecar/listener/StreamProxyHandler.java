@@ -80,6 +80,8 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
   /** Endpoints this request failed on (could not connect, or a try failed): later tries avoid them. */
   private final Set<Endpoint> tried = new HashSet<>();
   private int connectFailures;
+  /** The service's retry policy as it was when the request started; one policy for all its tries. */
+  private RetryPolicy retryPolicy;
   /** The request body kept for a retry; null when the request will not be retried. */
   private ReplayBuffer replay;
   private int retriesDone;
@@ -179,7 +181,8 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     cluster = route.get().cluster();
     requestHeaders = headers;
     requestEndsWithHeaders = frame.isEndStream();
-    if (chain.retries().policy(service).attempts() > 1) {
+    retryPolicy = chain.retries().policy(service);
+    if (retryPolicy.attempts() > 1) {
       replay = new ReplayBuffer();
       if (requestEndsWithHeaders) {
         replay.markEnded();
@@ -246,8 +249,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
    * cancelled) and retried when attempts, budget and deadline allow, whatever its status would have been.
    */
   private void schedulePerTryTimeout(int thisTry, Channel up) {
-    RetryPolicy policy = chain.retries().policy(request.service());
-    if (!unary || policy.attempts() < 2 || policy.perTryTimeout().isZero()) {
+    if (!unary || retryPolicy.attempts() < 2 || retryPolicy.perTryTimeout().isZero()) {
       return;
     }
     perTryTimer = downstream.eventLoop().schedule(() -> {
@@ -264,9 +266,9 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
       up.close();
       answer(new ProxyError(chain.hop(), "service '" + request.service() + "' endpoint " + slow.address(),
           ProxyError.DEADLINE_EXCEEDED, "per_try_timeout",
-          "no answer within the per-try timeout of " + policy.perTryTimeout().toMillis() + " ms"
+          "no answer within the per-try timeout of " + retryPolicy.perTryTimeout().toMillis() + " ms"
               + (retriesDone > 0 ? " (" + (retriesDone + 1) + " tries)" : "")));
-    }, policy.perTryTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }, retryPolicy.perTryTimeout().toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** The caller's headers with the time left; a retry's are a copy that says how many tries came before. */
@@ -288,8 +290,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter {
     if (replay == null || !replay.replayable() || completed.get() || !downstream.isActive()) {
       return false;
     }
-    RetryPolicy policy = chain.retries().policy(request.service());
-    if (retriesDone + 1 >= policy.attempts() || !(whateverTheStatus || policy.retryOn().contains(status))) {
+    if (retriesDone + 1 >= retryPolicy.attempts() || !(whateverTheStatus || retryPolicy.retryOn().contains(status))) {
       return false;
     }
     if (deadlineNanos != 0 && deadlineNanos - System.nanoTime() < MIN_TIME_LEFT_FOR_RETRY_NANOS) {
