@@ -19,11 +19,9 @@ import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.route.GrpcTimeout;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.RawBytesMarshaller;
 import io.taskmesh.sidecar.support.RawHttp2Client;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -40,8 +38,8 @@ class DeadlineTest {
   private static final MethodDescriptor<byte[], byte[]> WAIT = MethodDescriptor.<byte[], byte[]>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
       .setFullMethodName("proxytest.Slow/Wait")
-      .setRequestMarshaller(new Bytes())
-      .setResponseMarshaller(new Bytes())
+      .setRequestMarshaller(RawBytesMarshaller.INSTANCE)
+      .setResponseMarshaller(RawBytesMarshaller.INSTANCE)
       .build();
 
   @Test
@@ -97,21 +95,5 @@ class DeadlineTest {
     };
     return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(service, recordTimeout)).build().start();
-  }
-
-  private static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 }

@@ -14,13 +14,10 @@ import io.grpc.stub.ClientCalls;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.RawBytesMarshaller;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.client.TaskClient;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
@@ -88,7 +85,7 @@ class MetricCardinalityTest {
         MethodDescriptor<byte[], byte[]> bogus = MethodDescriptor.<byte[], byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY)
             .setFullMethodName("taskservice.TaskService/Made" + i)
-            .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+            .setRequestMarshaller(RawBytesMarshaller.INSTANCE).setResponseMarshaller(RawBytesMarshaller.INSTANCE).build();
         StatusRuntimeException refused = catchThrowableOfType(() -> ClientCalls.blockingUnaryCall(channel, bogus,
             CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]), StatusRuntimeException.class);
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
@@ -110,20 +107,4 @@ class MetricCardinalityTest {
         });
     return labels;
   }
-
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 }
