@@ -38,10 +38,6 @@ final class Descriptors {
     return link(FileDescriptorSet.parseFrom(bytes, REGISTRY).getFileList());
   }
 
-  static FileDescriptorProto parseFile(com.google.protobuf.ByteString bytes) throws InvalidProtocolBufferException {
-    return FileDescriptorProto.parseFrom(bytes, REGISTRY);
-  }
-
   /** Links files to their dependencies; fails naming a file whose imports are missing or invalid. */
   static List<FileDescriptor> link(Collection<FileDescriptorProto> files) {
     Map<String, FileDescriptorProto> byName = new LinkedHashMap<>();

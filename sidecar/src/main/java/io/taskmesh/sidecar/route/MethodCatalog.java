@@ -1,31 +1,26 @@
 package io.taskmesh.sidecar.route;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodOptions.IdempotencyLevel;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import com.google.protobuf.ExtensionRegistryLite;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.reflection.v1.ServerReflectionGrpc;
-import io.grpc.reflection.v1.ServerReflectionRequest;
-import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.reflection.v1.ServiceResponse;
-import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import io.taskmesh.sidecar.reflection.ServerFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class MethodCatalog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MethodCatalog.class);
   private static final Duration ASK_AGAIN_AFTER = Duration.ofSeconds(10);
-  private static final Duration ANSWER_BOUND = Duration.ofSeconds(5);
+  private static final Duration REFLECTION_DEADLINE = Duration.ofSeconds(20);
 
   /**
    * Marks this catalog's reflection calls, so that the server sidecar passing them to its app keeps them
@@ -140,78 +135,19 @@ public final class MethodCatalog implements AutoCloseable {
     ManagedChannel channel = NettyChannelBuilder.forAddress(endpoint.get()).overrideAuthority(service)
         .intercept(MetadataUtils.newAttachHeadersInterceptor(marker))
         .usePlaintext().build();
-    try {
-      Map<String, MethodShape> methods = methodsOf(channel);
-      known.put(service, Map.copyOf(methods));
-      log.info("event=methods_learnt service={} methods={}", service, methods.size());
-    } catch (RuntimeException | InterruptedException e) {
-      log.info("event=methods_unknown service={} reason=\"{}\"", service, e.getMessage());
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-    } finally {
-      channel.shutdownNow();
-    }
-  }
-
-  private static Map<String, MethodShape> methodsOf(ManagedChannel channel) throws InterruptedException {
-    BlockingQueue<Object> answers = new LinkedBlockingQueue<>();
-    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-        .withDeadlineAfter(ANSWER_BOUND.toMillis() * 4, TimeUnit.MILLISECONDS)
-        .serverReflectionInfo(new StreamObserver<>() {
-          @Override
-          public void onNext(ServerReflectionResponse response) {
-            answers.add(response);
+    ServerFiles.fetch(channel, CallOptions.DEFAULT.withDeadlineAfter(REFLECTION_DEADLINE.toMillis(), TimeUnit.MILLISECONDS),
+            service, ExtensionRegistryLite.getEmptyRegistry())
+        .whenComplete((files, failure) -> {
+          channel.shutdownNow();
+          if (failure != null) {
+            log.info("event=methods_unknown service={} reason=\"{}\"", service, failure.getMessage());
+            return;
           }
-
-          @Override
-          public void onError(Throwable t) {
-            answers.add(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            answers.add(new IllegalStateException("reflection stream ended early"));
-          }
+          Map<String, MethodShape> methods = new HashMap<>();
+          files.forEach(file -> addMethods(file, methods));
+          known.put(service, Map.copyOf(methods));
+          log.info("event=methods_learnt service={} methods={}", service, methods.size());
         });
-    try {
-      requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
-      Map<String, MethodShape> methods = new HashMap<>();
-      for (ServiceResponse service : next(answers).getListServicesResponse().getServiceList()) {
-        if (service.getName().startsWith("grpc.")) {
-          continue; // health, reflection: not the app's own API
-        }
-        requests.onNext(ServerReflectionRequest.newBuilder().setFileContainingSymbol(service.getName()).build());
-        for (ByteString file : next(answers).getFileDescriptorResponse().getFileDescriptorProtoList()) {
-          addMethods(parse(file), methods);
-        }
-      }
-      requests.onCompleted();
-      return methods;
-    } catch (RuntimeException | InterruptedException e) {
-      requests.onError(e);
-      throw e;
-    }
-  }
-
-  private static ServerReflectionResponse next(BlockingQueue<Object> answers) throws InterruptedException {
-    Object answer = answers.poll(ANSWER_BOUND.toMillis(), TimeUnit.MILLISECONDS);
-    if (answer instanceof ServerReflectionResponse response) {
-      if (response.hasErrorResponse()) {
-        throw new IllegalStateException("reflection error: " + response.getErrorResponse().getErrorMessage());
-      }
-      return response;
-    }
-    throw new IllegalStateException("no reflection answer: "
-        + (answer instanceof Throwable t ? t.getMessage() : "timed out"));
-  }
-
-  private static FileDescriptorProto parse(ByteString file) {
-    try {
-      return FileDescriptorProto.parseFrom(file);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalStateException("unreadable file descriptor: " + e.getMessage(), e);
-    }
   }
 
   private static void addMethods(FileDescriptorProto file, Map<String, MethodShape> methods) {
