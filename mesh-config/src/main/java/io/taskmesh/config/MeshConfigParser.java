@@ -26,6 +26,7 @@ public final class MeshConfigParser {
       Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?");
   private static final Duration MILLI = Duration.ofMillis(1);
   /** A header the gateway can pass on as gRPC metadata: lower-case token characters, not reserved by gRPC. */
+  private static final Pattern METHOD_PATH = Pattern.compile("/[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern METADATA_HEADER = Pattern.compile("[a-z0-9][-a-z0-9_.]{0,63}");
 
   static final List<String> GRPC_STATUS_NAMES = List.of(
@@ -148,7 +149,9 @@ public final class MeshConfigParser {
         retriesNode.integer("attempts", retryBase.attempts(), 1, 10),
         retriesNode.duration("perTryTimeout", retryBase.perTryTimeout(), MILLI, Duration.ofHours(1)),
         retriesNode.choices("retryOn", retryBase.retryOn(), GRPC_STATUS_NAMES),
-        retriesNode.integer("budgetPercent", retryBase.budgetPercent(), 0, 100));
+        retriesNode.integer("budgetPercent", retryBase.budgetPercent(), 0, 100),
+        retriesNode.strings("idempotent", retryBase.idempotentMethods()));
+    retries.idempotentMethods().forEach(method -> checkMethodPath(retriesNode.path("idempotent"), method));
     retriesNode.finish();
 
     ConfigNode breakerNode = node.object("circuitBreaker");
@@ -264,6 +267,12 @@ public final class MeshConfigParser {
       throw new ConfigException(node.path(key), "must be an http:// or https:// URL, got '" + url + "'");
     }
     return url;
+  }
+
+  private static void checkMethodPath(String key, String path) {
+    if (!METHOD_PATH.matcher(path).matches()) {
+      throw new ConfigException(key, "'" + path + "' is not a gRPC method path like /package.Service/Method");
+    }
   }
 
   private static void checkName(String key, String name, Pattern pattern) {

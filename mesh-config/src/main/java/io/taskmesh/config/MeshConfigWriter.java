@@ -103,6 +103,9 @@ public final class MeshConfigWriter {
     retries.put("perTryTimeout", Durations.format(policy.retries().perTryTimeout()));
     retries.put("retryOn", policy.retries().retryOn());
     retries.put("budgetPercent", policy.retries().budgetPercent());
+    if (!policy.retries().idempotentMethods().isEmpty()) {
+      retries.put("idempotent", policy.retries().idempotentMethods());
+    }
     node.put("retries", retries);
     CircuitBreakerPolicy breaker = policy.circuitBreaker();
     Map<String, Object> circuitBreaker = new LinkedHashMap<>();

@@ -166,6 +166,19 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void idempotentMethodsAreGrpcMethodPaths() {
+    MeshConfig config = MeshConfigParser.parse(
+        "service: a\noutbound: {defaults: {retries: {idempotent: [/taskservice.TaskService/UpdateTask]}}}\n");
+
+    assertThat(config.outbound().defaults().retries().idempotentMethods())
+        .containsExactly("/taskservice.TaskService/UpdateTask");
+    assertThat(config.outbound().policyFor("billing").retries().idempotentMethods())
+        .as("every upstream inherits the defaults").containsExactly("/taskservice.TaskService/UpdateTask");
+    assertConfigError("service: a\noutbound: {defaults: {retries: {idempotent: [UpdateTask]}}}\n",
+        "outbound.defaults.retries.idempotent", "UpdateTask", "/package.Service/Method");
+  }
+
+  @Test
   void staticEndpointsMustBeHostAndPort() {
     assertConfigError("service: a\noutbound: {discovery: {static: {b: [\"127.0.0.1\"]}}}\n",
         "outbound.discovery.static.b", "host:port");

@@ -26,6 +26,16 @@ class MeshConfigWriterTest {
   }
 
   @Test
+  void idempotentMethodsAreWrittenOnlyWhenListedSoOlderConfigsKeepTheirHash() {
+    MeshConfig listed = MeshConfigParser.parse(CONFIG.replace("{billing: {timeout: 1500ms}}",
+        "{billing: {timeout: 1500ms, retries: {idempotent: [/billing.Billing/Refund]}}}"));
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(listed))).isEqualTo(listed);
+    assertThat(MeshConfigWriter.toYaml(listed)).contains("/billing.Billing/Refund");
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("idempotent");
+  }
+
+  @Test
   void theHashDependsOnContentNotOnHowTheFileWasWritten() {
     MeshConfig compact = MeshConfigParser.parse(CONFIG);
     MeshConfig spelledOut = MeshConfigParser.parse(MeshConfigWriter.toYaml(compact));

@@ -37,7 +37,7 @@ public class MetricsBenchmark {
     request = new RequestInfo("outbound", "client-sidecar", "task-service", "/taskservice.TaskService/GetTask",
         System.nanoTime(), HotPathState.grpcRequestHeaders("task-service"),
         PolicyTable.of(MeshConfig.defaults("bench")).outbound("task-service"));
-    outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false);
+    outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false, Outcome.Fault.NONE);
   }
 
   @Benchmark

@@ -18,6 +18,7 @@ import io.taskmesh.sidecar.codec.ProxyError;
 import io.taskmesh.sidecar.endpoint.EndpointAttempt;
 import io.taskmesh.sidecar.endpoint.Frames;
 import io.taskmesh.sidecar.filter.Outcome;
+import io.taskmesh.sidecar.filter.Outcome.Fault;
 import io.taskmesh.sidecar.filter.RequestInfo;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.route.GrpcTimeout;
@@ -62,6 +63,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private List<StreamFilter> filters = List.of();
   /** The proto says so (learnt by reflection); unknown methods are neither. */
   private boolean unary;
+  /** Safe to send twice: the proto marks it IDEMPOTENT or NO_SIDE_EFFECTS, or the retry policy lists it. */
   private boolean idempotent;
   private Deadline deadline;
   private ScheduledFuture<?> deadlineTimer;
@@ -93,20 +95,21 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     request = new RequestInfo(chain.direction(), chain.hop(), service, method, startNanos, requestHeaders,
         chain.policies().forService(service));
     if (route.isEmpty()) {
-      answer(CallErrors.noRoute(request));
+      answer(CallErrors.noRoute(request), Fault.NONE);
       return;
     }
     filters = MethodCatalog.isCatalogQuery(requestHeaders) ? List.of() : chain.filters();
     for (StreamFilter filter : filters) {
       Optional<ProxyError> refused = filter.onRequest(request);
       if (refused.isPresent()) {
-        answer(refused.get());
+        answer(refused.get(), Fault.CALLER);
         return;
       }
     }
     Optional<MethodCatalog.MethodShape> shape = chain.methods().shape(service, method);
     unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
-    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false);
+    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false)
+        || request.policy().retries().idempotentMethods().contains(method);
     deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, request.policy().timeout(), startNanos);
     if (deadline != null) {
       deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
@@ -134,7 +137,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
     if (chosen.isEmpty()) {
-      answer(CallErrors.noEndpoints(request));
+      answer(CallErrors.noEndpoints(request), Fault.UPSTREAM);
       return;
     }
     cluster = found.get();
@@ -192,7 +195,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (attempt != null && !responseEnded) {
       attempt.cancel();
     }
-    complete(responseEnded ? grpcStatus : "CANCELLED", false);
+    if (!responseEnded) {
+      complete("CANCELLED", false, Fault.CALLER);
+    }
   }
 
   @Override
@@ -232,7 +237,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
 
   /**
    * A unary try that has no answer within the per-try timeout is abandoned (the upstream sees it
-   * cancelled) and retried when attempts, budget and deadline allow, whatever its status would have been.
+   * cancelled). The upstream may have acted on it already, so only an idempotent method is tried again
+   * (when attempts, budget and deadline allow); any other fails with the reason, never sent twice.
    */
   private void schedulePerTryTimeout(EndpointAttempt thisTry) {
     Duration perTry = request.policy().retries().perTryTimeout();
@@ -244,18 +250,18 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         return;
       }
       thisTry.timedOut();
-      if (mayRetry("DEADLINE_EXCEEDED", true)) {
+      if (idempotent && mayRetry("DEADLINE_EXCEEDED", true)) {
         retry(thisTry);
         return;
       }
       thisTry.abandon();
-      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retriesDone + 1));
+      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retriesDone + 1), Fault.UPSTREAM);
     }, perTry.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
   public void connectFailed(EndpointAttempt failed, Throwable cause, int endpointsTried) {
-    answer(CallErrors.connectFailed(request, failed.endpoint(), cause, endpointsTried));
+    answer(CallErrors.connectFailed(request, failed.endpoint(), cause, endpointsTried), Fault.UPSTREAM);
   }
 
   /** A trailers-only answer: retried when the policy allows, passed on otherwise. */
@@ -289,9 +295,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     ChannelFuture written = downstream.send(frame);
     if (reset) {
-      complete("CANCELLED", false);
+      complete("CANCELLED", false, Fault.UPSTREAM); // the upstream reset a response it had begun
     } else if (endsStream) {
-      complete(grpcStatus, false);
+      complete(grpcStatus, false, faultOf(grpcStatus));
     }
     return written;
   }
@@ -304,7 +310,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       return;
     }
     answer(refused ? CallErrors.streamRefused(request, failed.endpoint())
-        : CallErrors.upstreamReset(request, failed.endpoint()));
+        : CallErrors.upstreamReset(request, failed.endpoint()), Fault.UPSTREAM);
   }
 
   /**
@@ -338,7 +344,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       }
       Optional<Endpoint> next = cluster.choose(tried).or(cluster::choose); // back to a tried one when it is all there is
       if (next.isEmpty()) {
-        answer(CallErrors.noEndpointsForRetry(request, retriesDone));
+        answer(CallErrors.noEndpointsForRetry(request, retriesDone), Fault.UPSTREAM);
         return;
       }
       tryOn(next.get());
@@ -355,11 +361,42 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.cancel(); // RST_STREAM(CANCEL): the backend sees the call cancelled
       last = attempt.endpoint();
     }
-    answer(CallErrors.deadlineExceeded(request, last, deadline));
+    answer(CallErrors.deadlineExceeded(request, last, deadline), upstreamHadItsTime() ? Fault.UPSTREAM : Fault.CALLER);
+  }
+
+  /** Who an upstream's answer says something about (see {@link Fault}). */
+  private Fault faultOf(String status) {
+    return switch (status) {
+      case "UNAVAILABLE", "INTERNAL", "UNKNOWN", "DATA_LOSS" -> requestIsMalformed() ? Fault.CALLER : Fault.UPSTREAM;
+      case "DEADLINE_EXCEEDED" -> upstreamHadItsTime() ? Fault.UPSTREAM : Fault.CALLER;
+      case "CANCELLED" -> Fault.CALLER;
+      default -> Fault.NONE;
+    };
+  }
+
+  /**
+   * A deadline is the upstream's failure when the proxy set it (route timeout), or when the caller's was no
+   * shorter than the route timeout would have been; a caller's shorter deadline is the caller's choice.
+   */
+  private boolean upstreamHadItsTime() {
+    if (deadline == null || deadline.isRouteTimeout()) {
+      return true;
+    }
+    Duration routeTimeout = request.policy().timeout();
+    return unary && !routeTimeout.isZero() && deadline.allowedMillis() >= routeTimeout.toMillis();
+  }
+
+  /** Only a protobuf gRPC body kept whole can be judged; anything else is taken as well-formed. */
+  private boolean requestIsMalformed() {
+    CharSequence contentType = requestHeaders.get("content-type");
+    boolean protobuf = contentType != null
+        && ("application/grpc".contentEquals(contentType) || "application/grpc+proto".contentEquals(contentType));
+    byte[] body = protobuf && replay != null ? replay.bytes() : null;
+    return body != null && !RequestBodies.isWellFormed(body);
   }
 
   /** The one way the proxy answers a request itself: trailers-only, or a reset once the response has begun. */
-  private void answer(ProxyError error) {
+  private void answer(ProxyError error, Fault fault) {
     releasePending();
     if (!responseStarted) {
       responseStarted = true;
@@ -369,10 +406,10 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       downstream.send(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
     }
     grpcStatus = GrpcStatusNames.of(error.grpcStatus());
-    complete(grpcStatus, true);
+    complete(grpcStatus, true, fault);
   }
 
-  private void complete(String code, boolean proxyGenerated) {
+  private void complete(String code, boolean proxyGenerated, Fault fault) {
     if (request == null || completed) {
       return;
     }
@@ -389,7 +426,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     Outcome outcome = new Outcome(code == null ? "UNKNOWN" : code,
         attempt == null ? null : attempt.endpoint().address().toString(), System.nanoTime() - startNanos,
-        proxyGenerated);
+        proxyGenerated, fault);
     for (StreamFilter filter : filters) {
       filter.onComplete(request, outcome);
     }
