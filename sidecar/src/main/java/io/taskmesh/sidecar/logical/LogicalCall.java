@@ -15,6 +15,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.Endpoint;
 import io.taskmesh.sidecar.codec.ProxyError;
+import io.taskmesh.sidecar.concrete.Backends;
 import io.taskmesh.sidecar.endpoint.EndpointAttempt;
 import io.taskmesh.sidecar.endpoint.Frames;
 import io.taskmesh.sidecar.filter.Outcome;
@@ -25,6 +26,7 @@ import io.taskmesh.sidecar.route.GrpcTimeout;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.route.Route;
+import io.taskmesh.sidecar.route.RouteRules;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -65,6 +67,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private boolean unary;
   /** Safe to send twice: the proto marks it IDEMPOTENT or NO_SIDE_EFFECTS, or the retry policy lists it. */
   private boolean idempotent;
+  /** The route timeout of a unary call without deadline: the matched rule's, else the service's (zero: none). */
+  private Duration routeTimeout;
   private Deadline deadline;
   private ScheduledFuture<?> deadlineTimer;
   private Cluster cluster;
@@ -98,6 +102,12 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       answer(CallErrors.noRoute(request), Fault.NONE);
       return;
     }
+    RouteRules.Rule rule = request.policy().routes().match(method, requestHeaders);
+    Backends backends = rule == null ? route.get().backends() : rule.backends();
+    routeTimeout = rule == null || rule.timeout() == null ? request.policy().timeout() : rule.timeout();
+    if (rule != null) {
+      rule.modify(requestHeaders);
+    }
     filters = MethodCatalog.isCatalogQuery(requestHeaders) ? List.of() : chain.filters();
     for (StreamFilter filter : filters) {
       Optional<ProxyError> refused = filter.onRequest(request);
@@ -110,7 +120,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
     idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false)
         || request.policy().retries().idempotentMethods().contains(method);
-    deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, request.policy().timeout(), startNanos);
+    deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, routeTimeout, startNanos);
     if (deadline != null) {
       deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
           Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
@@ -122,7 +132,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       }
       chain.retries().recordRequest(service, request.policy().retries());
     }
-    route.get().backends().choose(RANDOM).resolve(found -> {
+    backends.choose(RANDOM).resolve(found -> {
       if (downstream.eventLoop().inEventLoop()) {
         firstTry(found);
       } else {
@@ -382,7 +392,6 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (deadline == null || deadline.isRouteTimeout()) {
       return true;
     }
-    Duration routeTimeout = request.policy().timeout();
     return unary && !routeTimeout.isZero() && deadline.allowedMillis() >= routeTimeout.toMillis();
   }
 
