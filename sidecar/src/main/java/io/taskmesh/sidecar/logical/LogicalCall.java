@@ -47,8 +47,6 @@ import java.util.function.IntUnaryOperator;
  * makes itself leaves through {@link #answer}. Runs on the caller's stream's event loop.
  */
 public final class LogicalCall implements EndpointAttempt.Listener {
-  /** A retry is not started when less than this is left of the caller's deadline. */
-  private static final long MIN_TIME_LEFT_FOR_RETRY_NANOS = 5_000_000;
   private static final IntUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
 
   private final ProxyChain chain;
@@ -75,9 +73,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private EndpointAttempt attempt;
   /** The current try's; cancelled when the request completes, so finished requests leave the timer queue. */
   private ScheduledFuture<?> perTryTimer;
-  /** The request body kept for a retry; null when the request will not be retried. */
-  private ReplayBuffer replay;
-  private int retriesDone;
+  private Retrying retrying;
   private boolean responseStarted;
   private boolean responseEnded;
   private String grpcStatus;
@@ -125,13 +121,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
           Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
     }
-    if (request.policy().retries().attempts() > 1) {
-      replay = new ReplayBuffer();
-      if (requestEndsWithHeaders) {
-        replay.markEnded();
-      }
-      chain.retries().recordRequest(service, request.policy().retries());
-    }
+    retrying = new Retrying(request.policy().retries(), chain.retries(), service, requestEndsWithHeaders);
     backends.choose(RANDOM).resolve(found -> {
       if (downstream.eventLoop().inEventLoop()) {
         firstTry(found);
@@ -165,18 +155,11 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       ReferenceCountUtil.release(msg);
       return;
     }
-    keepForReplay(msg);
+    retrying.keep(msg);
     if (attempt != null && attempt.isOpen()) {
       forward(msg, true);
     } else {
       pending.add(msg);
-    }
-  }
-
-  /** Body frames are kept while the request may still be retried; anything else ends that possibility. */
-  private void keepForReplay(Object msg) {
-    if (replay != null && !(msg instanceof Http2DataFrame data && replay.add(data))) {
-      releaseReplay();
     }
   }
 
@@ -218,9 +201,10 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   @Override
   public void opened(EndpointAttempt opened) {
     opened.write(new DefaultHttp2HeadersFrame(headersForThisTry(), requestEndsWithHeaders));
-    if (retriesDone > 0 && replay != null) {
+    List<Http2DataFrame> replayed = retrying.retriesDone() > 0 ? retrying.replayFrames() : null;
+    if (replayed != null) {
       releasePending(); // all of it is in the replay buffer, which is sent whole
-      for (Http2DataFrame frame : replay.frames()) {
+      for (Http2DataFrame frame : replayed) {
         opened.write(frame);
       }
     }
@@ -235,9 +219,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   /** The caller's headers with the time left; a retry's are a copy that says how many tries came before. */
   private Http2Headers headersForThisTry() {
     Http2Headers headers = requestHeaders;
-    if (retriesDone > 0) {
+    if (retrying.retriesDone() > 0) {
       headers = new DefaultHttp2Headers().add(requestHeaders);
-      headers.set("grpc-previous-rpc-attempts", Integer.toString(retriesDone));
+      headers.set("grpc-previous-rpc-attempts", Integer.toString(retrying.retriesDone()));
     }
     if (deadline != null) { // the next hop gets only the time that is left, so the deadline stays absolute
       headers.set(GrpcTimeout.HEADER, GrpcTimeout.format(Duration.ofNanos(Math.max(1, deadline.remainingNanos()))));
@@ -265,7 +249,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         return;
       }
       thisTry.abandon();
-      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retriesDone + 1), Fault.UPSTREAM);
+      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retrying.retriesDone() + 1),
+          Fault.UPSTREAM);
     }, perTry.toNanos(), TimeUnit.NANOSECONDS);
   }
 
@@ -323,22 +308,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         : CallErrors.upstreamReset(request, failed.endpoint()), Fault.UPSTREAM);
   }
 
-  /**
-   * Nothing reached the caller yet, so the request (kept whole in the replay buffer) may go to another
-   * endpoint, within the policy's attempts and statuses, the service's retry budget and the deadline.
-   */
-  private boolean mayRetry(String status, boolean whateverTheStatus) {
-    if (replay == null || !replay.replayable() || completed || !downstream.isActive()) {
-      return false;
-    }
-    if (retriesDone + 1 >= request.policy().retries().attempts()
-        || !(whateverTheStatus || request.policy().retries().retryOn().contains(status))) {
-      return false;
-    }
-    if (deadline != null && deadline.remainingNanos() < MIN_TIME_LEFT_FOR_RETRY_NANOS) {
-      return false;
-    }
-    return chain.retries().tryAcquire(request.service(), request.policy().retries());
+  /** Nothing reached the caller yet and it is still there: the policy, budget and deadline decide. */
+  private boolean mayRetry(String status, boolean anyStatus) {
+    return !completed && downstream.isActive() && retrying.mayRetry(status, anyStatus, deadline);
   }
 
   /** Leaves the failed try's endpoint and, after a jittered backoff, sends the request to another one. */
@@ -347,18 +319,18 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     failed.finish();
     attempt = null;
     failed.abandon();
-    retriesDone++;
+    int retry = retrying.retried();
     downstream.eventLoop().schedule(() -> {
       if (completed || !downstream.isActive()) {
         return;
       }
       Optional<Endpoint> next = cluster.choose(tried).or(cluster::choose); // back to a tried one when it is all there is
       if (next.isEmpty()) {
-        answer(CallErrors.noEndpointsForRetry(request, retriesDone), Fault.UPSTREAM);
+        answer(CallErrors.noEndpointsForRetry(request, retry), Fault.UPSTREAM);
         return;
       }
       tryOn(next.get());
-    }, Retries.backoffNanos(retriesDone), TimeUnit.NANOSECONDS);
+    }, Retries.backoffNanos(retry), TimeUnit.NANOSECONDS);
   }
 
   /** The deadline passed before the response ended: cancel upstream and answer for it. */
@@ -371,37 +343,13 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.cancel(); // RST_STREAM(CANCEL): the backend sees the call cancelled
       last = attempt.endpoint();
     }
-    answer(CallErrors.deadlineExceeded(request, last, deadline), upstreamHadItsTime() ? Fault.UPSTREAM : Fault.CALLER);
+    answer(CallErrors.deadlineExceeded(request, last, deadline),
+        Faults.upstreamHadItsTime(deadline, unary, routeTimeout) ? Fault.UPSTREAM : Fault.CALLER);
   }
 
-  /** Who an upstream's answer says something about (see {@link Fault}). */
   private Fault faultOf(String status) {
-    return switch (status) {
-      case "UNAVAILABLE", "INTERNAL", "UNKNOWN", "DATA_LOSS" -> requestIsMalformed() ? Fault.CALLER : Fault.UPSTREAM;
-      case "DEADLINE_EXCEEDED" -> upstreamHadItsTime() ? Fault.UPSTREAM : Fault.CALLER;
-      case "CANCELLED" -> Fault.CALLER;
-      default -> Fault.NONE;
-    };
-  }
-
-  /**
-   * A deadline is the upstream's failure when the proxy set it (route timeout), or when the caller's was no
-   * shorter than the route timeout would have been; a caller's shorter deadline is the caller's choice.
-   */
-  private boolean upstreamHadItsTime() {
-    if (deadline == null || deadline.isRouteTimeout()) {
-      return true;
-    }
-    return unary && !routeTimeout.isZero() && deadline.allowedMillis() >= routeTimeout.toMillis();
-  }
-
-  /** Only a protobuf gRPC body kept whole can be judged; anything else is taken as well-formed. */
-  private boolean requestIsMalformed() {
-    CharSequence contentType = requestHeaders.get("content-type");
-    boolean protobuf = contentType != null
-        && ("application/grpc".contentEquals(contentType) || "application/grpc+proto".contentEquals(contentType));
-    byte[] body = protobuf && replay != null ? replay.bytes() : null;
-    return body != null && !RequestBodies.isWellFormed(body);
+    return Faults.ofAnswer(status, Faults.upstreamHadItsTime(deadline, unary, routeTimeout),
+        () -> RequestBodies.isMalformedProtobuf(requestHeaders.get("content-type"), retrying.body()));
   }
 
   /** The one way the proxy answers a request itself: trailers-only, or a reset once the response has begun. */
@@ -441,16 +389,16 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
   }
 
+  private void releaseReplay() {
+    if (retrying != null) {
+      retrying.release();
+    }
+  }
+
   private void releasePending() {
     while (!pending.isEmpty()) {
       ReferenceCountUtil.release(pending.poll());
     }
   }
 
-  private void releaseReplay() {
-    if (replay != null) {
-      replay.release();
-      replay = null;
-    }
-  }
 }

@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.logical;
 
 import com.google.protobuf.CodedInputStream;
+import io.netty.util.AsciiString;
 import java.io.IOException;
 
 /**
@@ -14,6 +15,14 @@ final class RequestBodies {
   private static final int PREFIX_BYTES = 5;
 
   private RequestBodies() {}
+
+  /** True when a protobuf gRPC body, kept whole ({@code body} not null), is not well-formed; anything else is not judged. */
+  static boolean isMalformedProtobuf(CharSequence contentType, byte[] body) {
+    boolean protobuf = contentType != null
+        && (AsciiString.contentEquals("application/grpc", contentType)
+            || AsciiString.contentEquals("application/grpc+proto", contentType));
+    return protobuf && body != null && !isWellFormed(body);
+  }
 
   static boolean isWellFormed(byte[] body) {
     int at = 0;
