@@ -7,6 +7,8 @@ import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.Endpoint;
 import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 
 /**
@@ -18,6 +20,8 @@ final class GatewayStatus {
   static final String HEALTH_PATH = "/health";
   static final String METRICS_PATH = "/metrics";
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final DateTimeFormatter ISO_UTC_MILLIS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private final GatewayRoutes routes;
   private final ClusterManager clusters;
@@ -42,7 +46,7 @@ final class GatewayStatus {
   String healthJson() {
     return MAPPER.createObjectNode()
         .put("status", "healthy")
-        .put("timestamp", clock.instant().toString())
+        .put("timestamp", now())
         .toString();
   }
 
@@ -65,8 +69,12 @@ final class GatewayStatus {
           .put("instances", cluster.map(c -> c.endpoints().size()).orElse(0))
           .put("healthyInstances", healthy);
     }
-    body.put("timestamp", clock.instant().toString());
+    body.put("timestamp", now());
     return body.toString();
+  }
+
+  private String now() {
+    return ISO_UTC_MILLIS.format(clock.instant());
   }
 
   /** Endpoints that are active and not ejected by outlier detection. */

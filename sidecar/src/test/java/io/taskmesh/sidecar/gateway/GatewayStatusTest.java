@@ -38,6 +38,8 @@ class GatewayStatusTest {
       JsonNode healthBody = JSON.readTree(health.body());
       assertThat(fieldNames(healthBody)).containsExactly("status", "timestamp");
       assertThat(healthBody.get("status").asText()).isEqualTo("healthy");
+      assertThat(healthBody.get("timestamp").asText()).as("ISO-8601 UTC, milliseconds")
+          .matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
       assertThat(Instant.parse(healthBody.get("timestamp").asText()))
           .isBetween(before.minusSeconds(1), Instant.now().plusSeconds(1));
 
