@@ -9,8 +9,8 @@ import io.taskmesh.config.GatewayRoute;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
-import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,9 +55,7 @@ public final class Gateway implements AutoCloseable {
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
         config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry),
         new GatewayStatus(routes, clusters, Clock.systemUTC()));
-    ProxyChain grpcChain = new ProxyChain("gateway", "gateway", outboundChain.filters(),
-        new GrpcRouter(routes, clusters), outboundChain.retries(), outboundChain.methods(),
-        outboundChain.routeTimeouts());
+    ProxyChain grpcChain = outboundChain.routedBy("gateway", "gateway", new GrpcRouter(routes, clusters));
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
   }
