@@ -8,6 +8,7 @@ import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import io.taskmesh.taskservice.store.SchemaRefusedException;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +61,24 @@ class SchemaMigrationTest {
       assertThat(rows.getString("id")).as("the old rows are untouched").endsWith("0001");
       assertThat(rows.getString("user_id")).isEqualTo("ada");
     }
+  }
+
+  @Test
+  void theServiceRefusesToStartOnSuchAStoreExitingWithTheMessage(@TempDir Path data) throws Exception {
+    TaskServerOptions options = TaskServerOptions.defaults().withDatabaseUrl("jdbc:h2:file:" + data.resolve("tasks"));
+    try (Connection db = previousSchema(options)) {
+      insertPrevious(db, "0b6f2c1e-0000-4000-8000-000000000001", 1, "grace", "by name");
+    }
+    Path log = data.resolve("service.log");
+    Process service = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.taskmesh.taskservice.Main",
+        "--port", "0", "--bind", "127.0.0.1", "--database-url", options.databaseUrl())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+
+    assertThat(service.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+    assertThat(service.exitValue()).isEqualTo(2);
+    assertThat(Files.readString(log)).contains("event=start_refused")
+        .contains("whose user_id is not a positive integer ('grace')");
   }
 
   private static void carriesOver(TaskServerOptions store) throws Exception {
