@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * send twice fails with the reason instead of being sent again.
  */
 class NoDuplicateWriteTest {
+  private static final int USER = 7;
   private final MeshFixture mesh = new MeshFixture();
   private ManagedChannel channel;
 
@@ -64,7 +65,7 @@ class NoDuplicateWriteTest {
     AdminClient admin = new AdminClient(caller.adminPort());
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
       try { // any call makes the sidecar ask the service's reflection; the front has no GetTask
-        tasks.withDeadlineAfter(5, TimeUnit.SECONDS).getTask(GetTaskRequest.newBuilder().setId("x").build());
+        tasks.withDeadlineAfter(5, TimeUnit.SECONDS).getTask(GetTaskRequest.newBuilder().setId(1).build());
       } catch (StatusRuntimeException expected) {
         // UNIMPLEMENTED
       }
@@ -73,7 +74,7 @@ class NoDuplicateWriteTest {
 
     StatusRuntimeException failure = catchThrowableOfType(StatusRuntimeException.class,
         () -> tasks.withDeadlineAfter(20, TimeUnit.SECONDS)
-            .createTask(CreateTaskRequest.newBuilder().setTitle("exactly once").setPriority("low").setUserId("once").build()));
+            .createTask(CreateTaskRequest.newBuilder().setTitle("exactly once").setPriority("low").setUserId(USER).build()));
 
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     assertThat(failure.getStatus().getDescription()).contains("client-sidecar").contains("per-try timeout of 300 ms");
@@ -81,7 +82,7 @@ class NoDuplicateWriteTest {
         .contains("reason=per_try_timeout");
     assertThat(slow.calls()).as("CreateTask calls that reached the service").isEqualTo(1);
     await().atMost(Duration.ofSeconds(30)).until(() -> slow.stored() == 1);
-    assertThat(MeshFixture.tasksOn(store)).as("tasks in the store").isEqualTo(1);
+    assertThat(MeshFixture.tasksOn(store, USER)).as("tasks in the store").isEqualTo(1);
     assertThat(admin.metricSum("taskmesh_retries_total")).isZero();
   }
 }
