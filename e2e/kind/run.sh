@@ -100,9 +100,10 @@ main() {
   run kind create cluster --name "$CLUSTER" --config "$ROOT/e2e/kind/cluster.yaml" --wait 120s
   trap cleanup EXIT
 
-  step "Building images into the local Docker daemon (Jib, no Dockerfile)"
+  step "Building images into the local Docker daemon (Jib; the capture's init image from proxy-init/Dockerfile)"
   run "$ROOT/mvnw" -B -ntp -f "$ROOT/pom.xml" -Pimages -DskipTests package
-  for image in operator taskmesh-proxy task-service; do
+  run docker build -f "$ROOT/proxy-init/Dockerfile" -t "taskmesh/proxy-init:$version" "$ROOT"
+  for image in operator taskmesh-proxy task-service proxy-init; do
     run kind load docker-image --name "$CLUSTER" "taskmesh/$image:$version"
   done
 

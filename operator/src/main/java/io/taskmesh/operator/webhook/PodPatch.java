@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.util.List;
@@ -22,10 +23,19 @@ final class PodPatch {
 
   private PodPatch() {}
 
-  static ArrayNode inject(Pod pod, String proxyImage, String configMapName, String configHash) {
+  static ArrayNode inject(Pod pod, OperatorSettings settings, SidecarInjection.Capture capture, String configMapName,
+      String configHash) {
     ArrayNode ops = JSON.createArrayNode();
-    // first, so that the app's own init containers can already call through the mesh
-    insertFirst(ops, "/spec/initContainers", pod.getSpec().getInitContainers(), SidecarInjection.container(proxyImage));
+    // the capture, then the sidecar, before the app's own init containers, so that those already call through the mesh
+    List<Container> initContainers = pod.getSpec().getInitContainers();
+    Container captureInit = SidecarInjection.captureInit(settings.proxyInitImage(), capture);
+    Container sidecar = SidecarInjection.container(settings.proxyImage());
+    if (initContainers == null || initContainers.isEmpty()) {
+      add(ops, "/spec/initContainers", List.of(captureInit, sidecar));
+    } else {
+      add(ops, "/spec/initContainers/0", sidecar);
+      add(ops, "/spec/initContainers/0", captureInit);
+    }
     append(ops, "/spec/volumes", pod.getSpec().getVolumes(), SidecarInjection.configVolume(configMapName));
     List<Container> containers = pod.getSpec().getContainers();
     for (int i = 0; i < containers.size(); i++) {
@@ -44,14 +54,6 @@ final class PodPatch {
       stamps.forEach((key, value) -> add(ops, "/metadata/annotations/" + escape(key), value));
     }
     return ops;
-  }
-
-  private static void insertFirst(ArrayNode ops, String path, List<?> current, Object item) {
-    if (current == null || current.isEmpty()) {
-      add(ops, path, List.of(item));
-    } else {
-      add(ops, path + "/0", item);
-    }
   }
 
   private static void append(ArrayNode ops, String path, List<?> current, Object item) {

@@ -17,7 +17,9 @@ import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -46,6 +48,8 @@ public final class SidecarInjector {
   public static final String INJECT_ANNOTATION = "taskmesh.io/inject";
   public static final String APP_PORT_ANNOTATION = "taskmesh.io/app-port";
   public static final String SERVICE_ANNOTATION = "taskmesh.io/service";
+  public static final String SKIP_INBOUND_PORTS_ANNOTATION = "taskmesh.io/skip-inbound-ports";
+  public static final String SKIP_OUTBOUND_PORTS_ANNOTATION = "taskmesh.io/skip-outbound-ports";
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,55}[a-z0-9])?");
   private static final Set<Integer> SIDECAR_PORTS =
       Set.of(SidecarInjection.ADMIN_PORT, SidecarInjection.OUTBOUND_PORT, SidecarInjection.INBOUND_PORT);
@@ -106,7 +110,14 @@ public final class SidecarInjector {
     }
     String hash = configMap.getMetadata().getAnnotations() == null ? null
         : configMap.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION);
-    String patch = PodPatch.inject(pod, settings.proxyImage(), configMapName,
+    SidecarInjection.Capture capture;
+    try {
+      capture = new SidecarInjection.Capture(List.of(appPort),
+          portList(annotations, SKIP_INBOUND_PORTS_ANNOTATION), portList(annotations, SKIP_OUTBOUND_PORTS_ANNOTATION));
+    } catch (IllegalArgumentException e) {
+      return deny(response, e.getMessage());
+    }
+    String patch = PodPatch.inject(pod, settings, capture, configMapName,
         hash != null ? hash : MeshConfigWriter.hash(config)).toString();
     return response.withPatchType("JSONPatch")
         .withPatch(Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)))
@@ -143,6 +154,29 @@ public final class SidecarInjector {
           + "(15000 admin, 15001 outbound, 15006 inbound)");
     }
     return Optional.empty();
+  }
+
+  /** A comma-separated port list annotation ({@code "5432,6379"}); absent or blank is none. */
+  static List<Integer> portList(Map<String, String> annotations, String annotation) {
+    String text = annotations.get(annotation);
+    if (text == null || text.isBlank()) {
+      return List.of();
+    }
+    List<Integer> ports = new ArrayList<>();
+    for (String item : text.split(",")) {
+      int port;
+      try {
+        port = Integer.parseInt(item.trim());
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("annotation " + annotation + ": \"" + item.trim()
+            + "\" is not a port number (1-65535); write ports separated by commas, e.g. \"5432,6379\"");
+      }
+      ports.add(port);
+    }
+    return List.copyOf(ports);
   }
 
   private String namespaceLabel(String namespace) {

@@ -84,7 +84,11 @@ class InjectionWebhookTest {
 
     assertThat(response.getAllowed()).isTrue();
     Pod injected = patched(pod, response);
-    assertThat(injected.getSpec().getInitContainers()).singleElement().satisfies(sidecar -> {
+    assertThat(injected.getSpec().getInitContainers()).extracting(Container::getName)
+        .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME);
+    assertThat(injected.getSpec().getInitContainers().get(0).getEnv())
+        .contains(new EnvVar("TASKMESH_INBOUND_PORTS", "8080", null));
+    assertThat(injected.getSpec().getInitContainers()).last().satisfies(sidecar -> {
       assertThat(sidecar.getName()).isEqualTo(SidecarInjection.CONTAINER_NAME);
       assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
       assertThat(sidecar.getImage()).isEqualTo(TestTaskServices.SETTINGS.proxyImage());
@@ -116,7 +120,7 @@ class InjectionWebhookTest {
     Pod injected = patched(pod, apiServer.review(creating(PLAIN, pod)).getResponse());
 
     assertThat(injected.getSpec().getInitContainers()).extracting(Container::getName)
-        .containsExactly(SidecarInjection.CONTAINER_NAME, "migrate");
+        .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME, "migrate");
     assertThat(injected.getSpec().getVolumes()).extracting(v -> v.getName())
         .containsExactly("cache", SidecarInjection.CONFIG_VOLUME);
   }
