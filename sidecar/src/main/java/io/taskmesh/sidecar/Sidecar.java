@@ -94,8 +94,8 @@ public final class Sidecar implements AutoCloseable {
       onDemand.pin(configuredServices(config));
       controlPlane.start(outboundClusters);
     }
-    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters), policies,
-        new Retries(registry), methods);
+    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
+        outboundFilters(filters), policies, new Retries(registry), methods);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 

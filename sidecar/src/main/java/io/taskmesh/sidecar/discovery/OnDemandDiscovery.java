@@ -71,6 +71,11 @@ public final class OnDemandDiscovery implements AutoCloseable {
         .completeOnTimeout(Resolution.NO_ANSWER, wait.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /** Marks {@code service} as called now, so it is kept. */
+  public void touch(String service) {
+    lastUsed.put(service, nanoTime.getAsLong());
+  }
+
   /** The service that owns a captured connection's original destination, as {@link #resolve} would wait for it. */
   public CompletableFuture<Optional<String>> serviceAt(String address, Duration budget) {
     Duration wait = budget == null || budget.isZero() || budget.isNegative() || budget.compareTo(waitCap) > 0
