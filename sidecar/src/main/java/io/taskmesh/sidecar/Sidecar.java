@@ -16,7 +16,10 @@ import io.taskmesh.sidecar.cluster.UpstreamConnector;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
+import io.taskmesh.sidecar.capture.CapturedTraffic;
+import io.taskmesh.sidecar.capture.TcpMetrics;
 import io.taskmesh.sidecar.discovery.OnDemandDiscovery;
+import io.taskmesh.sidecar.discovery.OnDemandRouter;
 import io.taskmesh.sidecar.route.AuthorityRouter;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.AccessLogFilter;
@@ -96,13 +99,16 @@ public final class Sidecar implements AutoCloseable {
     }
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
         outboundFilters(filters), policies, new Retries(registry), methods);
-    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout(),
+        CapturedTraffic.outbound(netty.channelType(), new TcpMetrics(registry, "outbound"),
+            Optional.ofNullable(onDemand).map(discovery -> new OnDemandRouter(outboundClusters, discovery, Optional.empty()))));
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), config.drain().timeout(),
+        CapturedTraffic.inbound(netty.channelType(), new TcpMetrics(registry, "inbound"), config.inbound().appPort()));
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());

@@ -1,4 +1,4 @@
-package io.taskmesh.operator.inject;
+package io.taskmesh.e2e.capture;
 
 import java.io.IOException;
 import java.io.OutputStream;
