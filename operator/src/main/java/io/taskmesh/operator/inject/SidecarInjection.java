@@ -34,6 +34,11 @@ public final class SidecarInjection {
   public static final int OUTBOUND_PORT = 15001;
   /** Stamped on pods the webhook injected, next to {@code taskmesh.io/config-hash}. */
   public static final String INJECTED_ANNOTATION = "taskmesh.io/injected";
+  /**
+   * On a pod the webhook injected whose service has no ConfigMap {@code <service>-proxy}: the sidecar's config,
+   * mounted as its config file by {@link #annotationConfigVolume()}.
+   */
+  public static final String PROXY_CONFIG_ANNOTATION = "taskmesh.io/proxy-config";
   /** The capture's init container: runs {@link #CAPTURE_SCRIPT} before every other container of the pod. */
   public static final String INIT_CONTAINER_NAME = "taskmesh-init";
   /** The proxy's fixed UID: the capture lets this UID's connections out untouched, so the proxy does not loop. */
@@ -143,6 +148,17 @@ public final class SidecarInjection {
   public static Volume configVolume(String configMapName) {
     return new VolumeBuilder().withName(CONFIG_VOLUME)
         .withNewConfigMap().withName(configMapName).endConfigMap().build();
+  }
+
+  /** The sidecar's config file from the pod's own {@link #PROXY_CONFIG_ANNOTATION} (a downward API volume). */
+  public static Volume annotationConfigVolume() {
+    return new VolumeBuilder().withName(CONFIG_VOLUME)
+        .withNewDownwardAPI()
+          .addNewItem().withPath(CONFIG_FILE.substring(CONFIG_DIR.length() + 1))
+            .withNewFieldRef().withFieldPath("metadata.annotations['" + PROXY_CONFIG_ANNOTATION + "']").endFieldRef()
+          .endItem()
+        .endDownwardAPI()
+        .build();
   }
 
   /** Whether {@code spec} already runs the sidecar or its capture, as init containers or (hand-written) containers. */

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.operator.OperatorSettings;
-import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +23,9 @@ final class PodPatch {
 
   private PodPatch() {}
 
-  static ArrayNode inject(Pod pod, OperatorSettings settings, SidecarInjection.Capture capture, String configMapName,
-      String configHash) {
+  /** @param stamps annotations the injected pod gets ({@code taskmesh.io/injected}, the config hash, ...) */
+  static ArrayNode inject(Pod pod, OperatorSettings settings, SidecarInjection.Capture capture, Volume configVolume,
+      Map<String, String> stamps) {
     ArrayNode ops = JSON.createArrayNode();
     // the capture, then the sidecar, before the app's own init containers, so that those already call through the mesh
     List<Container> initContainers = pod.getSpec().getInitContainers();
@@ -36,7 +37,7 @@ final class PodPatch {
       add(ops, "/spec/initContainers/0", sidecar);
       add(ops, "/spec/initContainers/0", captureInit);
     }
-    append(ops, "/spec/volumes", pod.getSpec().getVolumes(), SidecarInjection.configVolume(configMapName));
+    append(ops, "/spec/volumes", pod.getSpec().getVolumes(), configVolume);
     List<Container> containers = pod.getSpec().getContainers();
     for (int i = 0; i < containers.size(); i++) {
       List<EnvVar> env = containers.get(i).getEnv();
@@ -45,8 +46,6 @@ final class PodPatch {
         append(ops, "/spec/containers/" + i + "/env", env, SidecarInjection.outboundEnv());
       }
     }
-    Map<String, String> stamps = Map.of(SidecarInjection.INJECTED_ANNOTATION, "true",
-        ConfigMapDependent.HASH_ANNOTATION, configHash);
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
     if (annotations == null || annotations.isEmpty()) {
       add(ops, "/metadata/annotations", stamps);
