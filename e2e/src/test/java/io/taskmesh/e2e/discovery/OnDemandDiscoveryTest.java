@@ -12,7 +12,11 @@ import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.ServiceKey;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.taskmesh.sidecar.Sidecar;
+import io.taskmesh.sidecar.cluster.Cluster;
+import io.taskmesh.sidecar.discovery.OnDemandRouter;
+import io.taskmesh.sidecar.route.Route;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
 import io.taskmesh.taskservice.client.TaskClient;
@@ -25,6 +29,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -84,6 +91,38 @@ class OnDemandDiscoveryTest {
               .contains("reason=no_route").contains("nosuch");
         });
     assertThat(clusters(sidecar)).as("an unknown name holds nothing").containsExactlyInAnyOrder("svc-17", "svc-42");
+  }
+
+  @Test
+  void aCapturedConnectionToAClusterIpIsRoutedToTheServiceBehindItWhenTheAuthorityDoesNotSay() throws Exception {
+    TaskServer orders = backend();
+    EndpointRegistry registry = new EndpointRegistry();
+    registry.update(new ServiceKey("orders", NAMESPACE), List.of(endpoint(orders.port())));
+    registry.useAddresses(Map.of("10.96.0.17:50051", new ServiceKey("orders", NAMESPACE)));
+    DiscoveryServer discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, registry));
+    Sidecar sidecar = closeLater(Sidecar.start(MeshConfigParser.parse("""
+        service: caller
+        namespace: %s
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+        admin: {port: 0}
+        """.formatted(NAMESPACE, discovery.port())), "127.0.0.1"));
+    OnDemandRouter captured = new OnDemandRouter(sidecar.outboundClusters(), sidecar.onDemand().orElseThrow(),
+        Optional.of("10.96.0.17:50051"));
+
+    for (String authority : List.of("10.96.0.17:50051", "orders-legacy-name:50051")) {
+      Route route = captured.route(new DefaultHttp2Headers().authority(authority)).orElseThrow();
+      CompletableFuture<Optional<Cluster>> resolved = new CompletableFuture<>();
+      route.backends().all().get(0).resolve(resolved::complete);
+      assertThat(resolved.get(10, TimeUnit.SECONDS)).as(authority)
+          .hasValueSatisfying(cluster -> assertThat(cluster.service()).isEqualTo("orders"));
+    }
+    OnDemandRouter notCaptured = new OnDemandRouter(sidecar.outboundClusters(), sidecar.onDemand().orElseThrow(),
+        Optional.empty());
+    assertThat(notCaptured.route(new DefaultHttp2Headers().authority("10.96.0.17:50051")))
+        .as("an IP without an original destination names nothing").isEmpty();
   }
 
   /** The outbound cluster names on admin /clusters (the local app's inbound cluster aside). */
