@@ -3,8 +3,8 @@ package io.taskmesh.operator;
 import java.util.Map;
 
 /**
- * What the operator is told by its Deployment (see the Helm chart): images to inject (the proxy, and its capture's init image) and where sidecars
- * find the discovery server.
+ * What the operator is told by its Deployment (see the Helm chart): images to inject (the proxy, and its
+ * capture's init image) and where sidecars find the discovery server.
  */
 public record OperatorSettings(String proxyImage, String proxyInitImage, String taskServiceImage,
     String discoveryAddress) {

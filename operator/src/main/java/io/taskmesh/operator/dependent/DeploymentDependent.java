@@ -62,7 +62,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
               .endSecurityContext()
               .withInitContainers(
-                  SidecarInjection.captureInit(settings.proxyInitImage(), SidecarInjection.Capture.inbound(spec.portOrDefault())),
+                  SidecarInjection.captureInit(settings.proxyInitImage(),
+                      SidecarInjection.Capture.inbound(spec.portOrDefault())),
                   SidecarInjection.container(settings.proxyImage()))
               .withContainers(app(service, settings))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))

@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.taskmesh.discovery.v1.Node;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -23,7 +22,15 @@ public final class PodAcks implements Consumer<Node>, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PodAcks.class);
 
   private final KubernetesClient client;
-  private final Map<String, String> recorded = new ConcurrentHashMap<>();
+  /** Each pod's last recorded hash, so each is written once; past this many pods the oldest are forgotten. */
+  private static final int REMEMBERED_PODS = 10_000;
+  private final Map<String, String> recorded = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+          return size() > REMEMBERED_PODS;
+        }
+      });
   private final ExecutorService writer = Executors.newSingleThreadExecutor(runnable -> {
     Thread thread = new Thread(runnable, "taskmesh-pod-acks");
     thread.setDaemon(true);
