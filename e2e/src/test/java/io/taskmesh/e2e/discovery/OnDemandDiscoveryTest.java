@@ -73,17 +73,17 @@ class OnDemandDiscoveryTest {
         """.formatted(NAMESPACE, discovery.port())), "127.0.0.1"));
     assertThat(clusters(sidecar)).as("nothing is held before the app calls").isEmpty();
 
-    assertThat(through(sidecar, "svc-17").create("first call waits for discovery", "", "low", "u").getTitle())
+    assertThat(through(sidecar, "svc-17").create("first call waits for discovery", "", "low", 1).getTitle())
         .isEqualTo("first call waits for discovery");
-    assertThat(through(sidecar, "svc-42.shop.svc.cluster.local:50051").create("by FQDN", "", "low", "u").getTitle())
+    assertThat(through(sidecar, "svc-42.shop.svc.cluster.local:50051").create("by FQDN", "", "low", 1).getTitle())
         .isEqualTo("by FQDN");
-    assertThat(through(sidecar, "svc-17").create("then from what is held", "", "low", "u").getTitle())
+    assertThat(through(sidecar, "svc-17").create("then from what is held", "", "low", 1).getTitle())
         .isEqualTo("then from what is held");
 
     assertThat(clusters(sidecar)).containsExactlyInAnyOrder("svc-17", "svc-42");
     assertThat(discovery.service().subscribers()).singleElement();
 
-    assertThatThrownBy(() -> through(sidecar, "nosuch").create("x", "", "low", "u"))
+    assertThatThrownBy(() -> through(sidecar, "nosuch").create("x", "", "low", 1))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
           assertThat(e.getStatus().getDescription()).contains("'nosuch'").contains("discovery knows no such service");
