@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real proxy in a captured pod: the capture script installed in the pod's namespace, {@code taskmesh-proxy}
@@ -28,6 +29,8 @@ class CapturedTrafficTest {
   static final long APP_UID = 2200;
 
   static PodNetwork net;
+  @TempDir
+  static Path files;
 
   @BeforeAll
   static void capturedPodWithItsProxy() throws Exception {
@@ -39,14 +42,14 @@ class CapturedTrafficTest {
     net.echo(net.pod, "app", "127.0.0.1:" + APP_OTHER_PORT);
     net.echo(net.peer, "peer", "0.0.0.0:" + PEER_DATABASE_PORT, "0.0.0.0:" + PEER_HTTP_PORT);
 
-    Path config = Files.createTempFile("captured-proxy", ".yaml");
+    Path config = files.resolve("proxy.yaml");
     Files.writeString(config, """
         service: app
         namespace: default
         inbound: {appPort: %d}
         outbound: {discovery: {static: {}}}
         """.formatted(APP_GRPC_PORT));
-    Path log = Files.createTempFile("captured-proxy", ".log");
+    Path log = files.resolve("proxy.log");
     net.java(net.pod, List.of("io.taskmesh.sidecar.Main", "--config", config.toString()),
         ProcessBuilder.Redirect.appendTo(log.toFile()));
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
