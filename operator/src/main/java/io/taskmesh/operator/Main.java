@@ -35,6 +35,7 @@ public final class Main {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> env = System.getenv();
+    OperatorSettings settings = OperatorSettings.fromEnvironment(env);
     KubernetesClient client = new KubernetesClientBuilder().build();
     boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"));
     String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
@@ -52,7 +53,7 @@ public final class Main {
     Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
         .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());
     // dependents' informers follow the controller's namespaces
-    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census),
+    operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), census),
         overrider -> {
           if (!watched.isEmpty()) {
             overrider.settingNamespaces(watched);
@@ -61,7 +62,7 @@ public final class Main {
     operator.start();
     WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
     InjectionWebhook webhook = webhookSettings.enabled()
-        ? InjectionWebhook.start(client, OperatorSettings.CURRENT, webhookSettings, Clock.systemUTC()) : null;
+        ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC()) : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
     health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));

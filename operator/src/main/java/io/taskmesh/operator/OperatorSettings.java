@@ -9,12 +9,6 @@ import java.util.Map;
 public record OperatorSettings(String proxyImage, String taskServiceImage, String discoveryAddress) {
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
-  /**
-   * This process's settings, read once from its environment. Dependent resources are made by JOSDK, so
-   * they read this immutable value instead of being handed one.
-   */
-  public static final OperatorSettings CURRENT = fromEnvironment(System.getenv());
-
   public static OperatorSettings fromEnvironment(Map<String, String> env) {
     return new OperatorSettings(
         env.getOrDefault("TASKMESH_PROXY_IMAGE", "taskmesh/taskmesh-proxy:" + VERSION),

@@ -48,6 +48,9 @@ public final class Permissions {
       cluster("", "services", "create"), cluster("", "services", "update"),
       cluster("apps", "deployments", "list"), cluster("apps", "deployments", "watch"),
       cluster("apps", "deployments", "create"), cluster("apps", "deployments", "update"),
+      // dependent/DataVolumeClaimDependent: created once, never updated or deleted by the operator
+      cluster("", "persistentvolumeclaims", "list"), cluster("", "persistentvolumeclaims", "watch"),
+      cluster("", "persistentvolumeclaims", "create"),
       cluster("policy", "poddisruptionbudgets", "list"), cluster("policy", "poddisruptionbudgets", "watch"),
       cluster("policy", "poddisruptionbudgets", "create"), cluster("policy", "poddisruptionbudgets", "update"),
       // PodDisruptionBudgetDependent: deleted by JOSDK when replicas drop to 1 (its reconcilePrecondition)

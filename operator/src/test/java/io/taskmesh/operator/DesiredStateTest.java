@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Service;
@@ -16,14 +17,17 @@ import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.operator.api.DatabaseSpec;
 import io.taskmesh.operator.api.MeshSpec;
+import io.taskmesh.operator.api.SidecarSpec;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
+import io.taskmesh.operator.dependent.DataVolumeClaimDependent;
 import io.taskmesh.operator.dependent.DeploymentDependent;
 import io.taskmesh.operator.dependent.ServiceDependent;
 import io.taskmesh.operator.reconciler.ProxyConfigRenderer;
 import io.taskmesh.operator.reconciler.SpecProblems;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class DesiredStateTest {
@@ -144,6 +148,68 @@ class DesiredStateTest {
         .hasMessageContaining("'NOPE' is not one of");
     assertThat(SpecProblems.find(service, SETTINGS)).hasValueSatisfying(
         problem -> assertThat(problem.reason()).isEqualTo("InvalidMeshConfig"));
+  }
+
+  @Test
+  void theEmbeddedStoreLivesOnTheOperatorsClaimAndRollsOutByRecreate() {
+    TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    Deployment deployment = DeploymentDependent.build(service, SETTINGS);
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+
+    assertThat(deployment.getSpec().getStrategy().getType())
+        .as("the old pod stops before the new one opens the store").isEqualTo("Recreate");
+    assertThat(deployment.getSpec().getStrategy().getRollingUpdate()).isNull();
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("data")).singleElement()
+        .satisfies(v -> assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("tasks-data"));
+    assertThat(pod.getContainers().get(0).getVolumeMounts())
+        .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/data"));
+    assertThat(env(pod.getContainers().get(0), "TASK_SERVICE_DATABASE_URL")).isEqualTo("jdbc:h2:file:/data/tasks");
+
+    PersistentVolumeClaim claim = DataVolumeClaimDependent.build(service);
+    assertThat(claim.getMetadata().getName()).isEqualTo("tasks-data");
+    assertThat(claim.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
+    assertThat(claim.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("1Gi");
+  }
+
+  @Test
+  void thePostgresStoreRollsOutOneSurgePodAtATimeWithoutAClaim() {
+    TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    service.getSpec().replicas = 3;
+    service.getSpec().database = new DatabaseSpec();
+    service.getSpec().database.postgresUrlSecret = new SecretKeySelector("url", "tasks-db", false);
+    Deployment deployment = DeploymentDependent.build(service, SETTINGS);
+
+    assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+    assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+    assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge().getIntVal()).isEqualTo(1);
+    assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())
+        .noneSatisfy(v -> assertThat(v.getPersistentVolumeClaim()).isNotNull());
+  }
+
+  @Test
+  void runningPodsKeepTheirProxyImageWhenTheOperatorShipsANewOne() {
+    TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    Deployment running = DeploymentDependent.build(service, SETTINGS);
+    OperatorSettings upgraded = new OperatorSettings("taskmesh/taskmesh-proxy:next", SETTINGS.taskServiceImage(),
+        SETTINGS.discoveryAddress());
+
+    Deployment kept = DeploymentDependent.build(service, upgraded, Optional.of(running));
+    assertThat(kept.getSpec().getTemplate()).as("an operator upgrade alone rolls nothing")
+        .isEqualTo(running.getSpec().getTemplate());
+    assertThat(proxyImage(DeploymentDependent.build(service, upgraded))).as("a new TaskService starts on it")
+        .isEqualTo("taskmesh/taskmesh-proxy:next");
+
+    service.getSpec().sidecar = new SidecarSpec();
+    service.getSpec().sidecar.upgradePolicy = SidecarSpec.UpgradePolicy.Automatic;
+    assertThat(proxyImage(DeploymentDependent.build(service, upgraded, Optional.of(running))))
+        .isEqualTo("taskmesh/taskmesh-proxy:next");
+    service.getSpec().sidecar.image = "registry.example.com/proxy:pinned";
+    assertThat(proxyImage(DeploymentDependent.build(service, upgraded, Optional.of(running))))
+        .isEqualTo("registry.example.com/proxy:pinned");
+  }
+
+  private static String proxyImage(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getSpec().getInitContainers().get(0).getImage();
   }
 
   private static String env(Container container, String name) {

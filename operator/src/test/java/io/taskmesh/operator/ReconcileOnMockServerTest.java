@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -103,6 +104,33 @@ class ReconcileOnMockServerTest {
 
     await().atMost(BOUND).until(() -> get(Deployment.class, "gamma").orElseThrow().getSpec().getTemplate().getSpec()
         .getContainers().get(0).getImage().equals("registry.example.com/tasks:2"));
+  }
+
+  @Test
+  void aRolloutOnTheEmbeddedStoreKeepsTheClaimThatHoldsTheTasks() {
+    TaskService created = client.resource(TestTaskServices.withTimeout(NAMESPACE, "eta", "2s")).create();
+    PersistentVolumeClaim claim = await().atMost(BOUND).until(() -> get(PersistentVolumeClaim.class, "eta-data"),
+        Optional::isPresent).get();
+    assertThat(claim.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(owner -> assertThat(owner.getUid()).isEqualTo(created.getMetadata().getUid()));
+    Deployment before = await().atMost(BOUND).until(() -> get(Deployment.class, "eta"), Optional::isPresent).get();
+    assertThat(before.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(claimOf(before)).isEqualTo("eta-data");
+
+    edit("eta", ts -> ts.getSpec().image = "registry.example.com/tasks:2");
+
+    Deployment after = await().atMost(BOUND).until(() -> get(Deployment.class, "eta").orElseThrow(),
+        d -> d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage().endsWith("tasks:2"));
+    assertThat(after.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(claimOf(after)).as("the new pod opens the same store").isEqualTo("eta-data");
+    assertThat(get(PersistentVolumeClaim.class, "eta-data").orElseThrow().getMetadata().getUid())
+        .as("the claim is never re-made").isEqualTo(claim.getMetadata().getUid());
+  }
+
+  private static String claimOf(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getPersistentVolumeClaim() != null).map(v -> v.getPersistentVolumeClaim().getClaimName())
+        .findFirst().orElse(null);
   }
 
   @Test

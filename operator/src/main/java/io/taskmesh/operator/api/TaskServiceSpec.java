@@ -40,14 +40,34 @@ public class TaskServiceSpec {
   @JsonPropertyDescription("Resources of the app container")
   public ResourceRequirements resources;
 
-  @JsonPropertyDescription("Where tasks are stored; empty means the embedded H2 store inside the pod")
+  @JsonPropertyDescription("Where tasks are stored; empty means the embedded H2 store on the claim of spec.storage")
   public DatabaseSpec database;
+
+  @JsonPropertyDescription("The claim the embedded H2 store lives on (one pod, rolled out by Recreate); unused with "
+      + "spec.database.postgresUrlSecret")
+  public StorageSpec storage;
+
+  @JsonPropertyDescription("The taskmesh-proxy sidecar: its image and when it is upgraded")
+  public SidecarSpec sidecar;
 
   @JsonPropertyDescription("Mesh behaviour: the same keys as the sidecar's config (outbound defaults, inbound rate limit, tracing)")
   public MeshSpec mesh;
 
   public int replicasOrDefault() {
     return replicas == null ? 1 : replicas;
+  }
+
+  /** Whether tasks live in the embedded H2 store (on the operator's claim) rather than in PostgreSQL. */
+  public boolean embeddedStore() {
+    return database == null || database.postgresUrlSecret == null;
+  }
+
+  public StorageSpec storageOrDefault() {
+    return storage == null ? new StorageSpec() : storage;
+  }
+
+  public SidecarSpec sidecarOrDefault() {
+    return sidecar == null ? new SidecarSpec() : sidecar;
   }
 
   public int portOrDefault() {

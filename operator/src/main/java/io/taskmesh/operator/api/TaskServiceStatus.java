@@ -26,6 +26,12 @@ public class TaskServiceStatus {
   @PrinterColumn(name = "APPLIED")
   public String configApplied;
 
+  /** The proxy image in the pods' template. */
+  public String proxyImage;
+
+  /** The proxy image this operator ships; differs from {@link #proxyImage} until the user upgrades. */
+  public String operatorProxyImage;
+
   public List<Condition> conditions = new ArrayList<>();
 
   @Override
@@ -38,12 +44,14 @@ public class TaskServiceStatus {
         && Objects.equals(serviceAddress, that.serviceAddress)
         && Objects.equals(configHash, that.configHash)
         && Objects.equals(configApplied, that.configApplied)
+        && Objects.equals(proxyImage, that.proxyImage)
+        && Objects.equals(operatorProxyImage, that.operatorProxyImage)
         && Objects.equals(conditions, that.conditions);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(observedGeneration, replicas, readyReplicas, ready, serviceAddress, configHash, configApplied,
-        conditions);
+        proxyImage, operatorProxyImage, conditions);
   }
 }

@@ -22,7 +22,7 @@ public class ConfigMapDependent extends CRUDKubernetesDependentResource<ConfigMa
 
   @Override
   protected ConfigMap desired(TaskService service, Context<TaskService> context) {
-    return build(service, OperatorSettings.CURRENT);
+    return build(service, ReconcileInputs.settings(context));
   }
 
   public static ConfigMap build(TaskService service, OperatorSettings settings) {

@@ -4,8 +4,13 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategy;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategyBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.taskmesh.operator.OperatorSettings;
@@ -15,11 +20,17 @@ import io.taskmesh.operator.inject.SidecarInjection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The workload: the app listening on 127.0.0.1 only, and the sidecar as a native sidecar in front of it.
  * The pod template holds nothing from {@code spec.mesh}: a mesh change only changes the ConfigMap, which
  * the sidecars reload, so the app is not restarted.
+ *
+ * <p>On the embedded store the one pod mounts the claim of {@link DataVolumeClaimDependent} and rolls out
+ * by Recreate: the old pod stops before the new one opens the store, so two writers never share it (and a
+ * ReadWriteOnce claim could not be mounted on two nodes anyway). On PostgreSQL pods roll one at a time with
+ * no loss of capacity. The proxy image is the one {@link ProxyImage} chooses.
  */
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, TaskService> {
   static final String DATA_VOLUME = "data";
@@ -30,20 +41,23 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
 
   @Override
   protected Deployment desired(TaskService service, Context<TaskService> context) {
-    return build(service, OperatorSettings.CURRENT);
+    return build(service, ReconcileInputs.settings(context), context.getSecondaryResource(Deployment.class));
   }
 
+  /** The Deployment of a TaskService that has none yet. */
   public static Deployment build(TaskService service, OperatorSettings settings) {
+    return build(service, settings, Optional.empty());
+  }
+
+  /** @param current the Deployment as it is now: its proxy image is kept unless the spec says otherwise */
+  public static Deployment build(TaskService service, OperatorSettings settings, Optional<Deployment> current) {
     TaskServiceSpec spec = service.getSpec();
     return new DeploymentBuilder()
         .withMetadata(Labels.metadata(service, service.getMetadata().getName()))
         .withNewSpec()
           .withReplicas(spec.replicasOrDefault())
           .withNewSelector().withMatchLabels(Labels.selector(service)).endSelector()
-          .withNewStrategy().withType("RollingUpdate")
-            .withNewRollingUpdate().withMaxUnavailable(new io.fabric8.kubernetes.api.model.IntOrString(0))
-              .withMaxSurge(new io.fabric8.kubernetes.api.model.IntOrString(1)).endRollingUpdate()
-          .endStrategy()
+          .withStrategy(strategy(spec))
           .withNewTemplate()
             .withNewMetadata()
               .withLabels(Labels.of(service))
@@ -59,15 +73,34 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
               .endSecurityContext()
-              .withInitContainers(SidecarInjection.container(settings.proxyImage()))
+              .withInitContainers(SidecarInjection.container(ProxyImage.chosen(service, current, settings)))
               .withContainers(app(service, settings))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))
-              .addNewVolume().withName(DATA_VOLUME).withNewEmptyDir().endEmptyDir().endVolume()
-              .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+              .addToVolumes(volumes(service).toArray(Volume[]::new))
             .endSpec()
           .endTemplate()
         .endSpec()
         .build();
+  }
+
+  private static DeploymentStrategy strategy(TaskServiceSpec spec) {
+    if (spec.embeddedStore()) {
+      return new DeploymentStrategyBuilder().withType("Recreate").build();
+    }
+    return new DeploymentStrategyBuilder().withType("RollingUpdate")
+        .withNewRollingUpdate().withMaxUnavailable(new IntOrString(0)).withMaxSurge(new IntOrString(1))
+        .endRollingUpdate().build();
+  }
+
+  private static List<Volume> volumes(TaskService service) {
+    List<Volume> volumes = new ArrayList<>();
+    if (service.getSpec().embeddedStore()) {
+      volumes.add(new VolumeBuilder().withName(DATA_VOLUME)
+          .withNewPersistentVolumeClaim().withClaimName(Labels.dataClaimName(service)).endPersistentVolumeClaim()
+          .build());
+    }
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    return volumes;
   }
 
   private static Container app(TaskService service, OperatorSettings settings) {
@@ -75,7 +108,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar("TASK_SERVICE_PORT", Integer.toString(spec.portOrDefault()), null));
     env.add(new EnvVar("TASK_SERVICE_BIND", "127.0.0.1", null));
-    if (spec.database != null && spec.database.postgresUrlSecret != null) {
+    if (!spec.embeddedStore()) {
       env.add(new EnvVarBuilder().withName("TASK_SERVICE_DATABASE_URL")
           .withNewValueFrom().withSecretKeyRef(spec.database.postgresUrlSecret).endValueFrom().build());
     } else {
@@ -89,12 +122,14 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
         .withName("task-service")
         .withImage(spec.image == null || spec.image.isBlank() ? settings.taskServiceImage() : spec.image)
         .withEnv(env)
-        .addNewVolumeMount().withName(DATA_VOLUME).withMountPath("/data").endVolumeMount()
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
         .withNewSecurityContext()
           .withRunAsNonRoot(true).withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false)
           .withNewCapabilities().addToDrop("ALL").endCapabilities()
         .endSecurityContext();
+    if (spec.embeddedStore()) {
+      app.addNewVolumeMount().withName(DATA_VOLUME).withMountPath("/data").endVolumeMount();
+    }
     if (spec.resources != null) {
       app.withResources(spec.resources);
     }

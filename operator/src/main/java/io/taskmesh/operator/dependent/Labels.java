@@ -34,6 +34,10 @@ public final class Labels {
         .build();
   }
 
+  public static String dataClaimName(TaskService service) {
+    return service.getMetadata().getName() + "-data";
+  }
+
   public static String proxyConfigMapName(TaskService service) {
     return service.getMetadata().getName() + "-proxy";
   }

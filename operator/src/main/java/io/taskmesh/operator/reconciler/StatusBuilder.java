@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.api.TaskServiceStatus;
+import io.taskmesh.operator.dependent.ProxyImage;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -37,9 +38,12 @@ public final class StatusBuilder {
     return status;
   }
 
-  /** @param sidecarHashes sidecars of this service by the config hash they run */
+  /**
+   * @param sidecarHashes sidecars of this service by the config hash they run
+   * @param operatorProxyImage the proxy image this operator ships
+   */
   public TaskServiceStatus observed(TaskService service, Optional<Deployment> deployment, String configHash,
-      Map<String, Long> sidecarHashes) {
+      Map<String, Long> sidecarHashes, String operatorProxyImage) {
     TaskServiceStatus status = base(service);
     int desired = service.getSpec().replicasOrDefault();
     int ready = deployment.map(d -> d.getStatus() == null || d.getStatus().getReadyReplicas() == null
@@ -62,8 +66,22 @@ public final class StatusBuilder {
             ready + " of " + desired + " replicas ready"),
         condition(previous, "Progressing", isReady ? "False" : "True", isReady ? "RolloutComplete" : "RollingOut",
             isReady ? "the workload matches the spec" : "waiting for " + (desired - ready) + " replicas"),
-        condition(previous, "Degraded", "False", "SpecValid", "the spec is valid"));
+        condition(previous, "Degraded", "False", "SpecValid", "the spec is valid"),
+        proxyCondition(previous, status, deployment, operatorProxyImage));
     return status;
+  }
+
+  private Condition proxyCondition(List<Condition> previous, TaskServiceStatus status,
+      Optional<Deployment> deployment, String operatorProxyImage) {
+    status.proxyImage = ProxyImage.running(deployment).orElse(null);
+    status.operatorProxyImage = operatorProxyImage;
+    if (status.proxyImage == null || status.proxyImage.equals(operatorProxyImage)) {
+      return condition(previous, "ProxyCurrent", "True", "SameAsOperator",
+          "pods run the proxy image this operator ships");
+    }
+    return condition(previous, "ProxyCurrent", "False", "ProxyVersionSkew", "pods run " + status.proxyImage
+        + "; this operator ships " + operatorProxyImage + ": set spec.sidecar.upgradePolicy: Automatic, or "
+        + "spec.sidecar.image, to roll the pods onto it");
   }
 
   private static TaskServiceStatus base(TaskService service) {

@@ -12,8 +12,10 @@ import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.api.TaskServiceStatus;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
+import io.taskmesh.operator.dependent.DataVolumeClaimDependent;
 import io.taskmesh.operator.dependent.DeploymentDependent;
 import io.taskmesh.operator.dependent.PodDisruptionBudgetDependent;
+import io.taskmesh.operator.dependent.ReconcileInputs;
 import io.taskmesh.operator.dependent.ServiceAccountDependent;
 import io.taskmesh.operator.dependent.ServiceDependent;
 import java.time.Clock;
@@ -29,6 +31,8 @@ import java.util.Optional;
 @ControllerConfiguration(name = "taskservice")
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(type = ServiceAccountDependent.class, name = "serviceaccount"),
+    @Dependent(type = DataVolumeClaimDependent.class, name = "data",
+        reconcilePrecondition = DataVolumeClaimDependent.EmbeddedStore.class),
     @Dependent(type = ConfigMapDependent.class, name = "configmap"),
     @Dependent(type = DeploymentDependent.class, name = "deployment", dependsOn = {"configmap", "serviceaccount"}),
     @Dependent(type = ServiceDependent.class, name = "service"),
@@ -56,12 +60,14 @@ public class TaskServiceReconciler implements Reconciler<TaskService> {
     if (problem.isPresent()) {
       status = statuses.degraded(service, problem.get());
     } else {
+      ReconcileInputs.provide(context, settings);
       context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
       String hash = context.getSecondaryResource(ConfigMap.class)
           .map(cm -> cm.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION))
           .orElse(null);
       status = statuses.observed(service, context.getSecondaryResource(Deployment.class), hash,
-          census.configHashes(service.getMetadata().getNamespace(), service.getMetadata().getName()));
+          census.configHashes(service.getMetadata().getNamespace(), service.getMetadata().getName()),
+          settings.proxyImage());
     }
     if (Objects.equals(status, service.getStatus())) {
       return UpdateControl.<TaskService>noUpdate().rescheduleAfter(STATUS_REFRESH);
