@@ -8,6 +8,7 @@ import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.InjectionWebhook;
@@ -53,7 +54,8 @@ public final class Main {
     Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
         .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());
     // dependents' informers follow the controller's namespaces
-    operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), census),
+    operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), census,
+        new EventRecorder(Clock.systemUTC(), identity)),
         overrider -> {
           if (!watched.isEmpty()) {
             overrider.settingNamespaces(watched);

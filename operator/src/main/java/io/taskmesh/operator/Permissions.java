@@ -38,6 +38,8 @@ public final class Permissions {
       cluster("taskmesh.io", "taskservices", "watch"),
       // TaskServiceReconciler: UpdateControl.patchStatus; a JSON merge patch, Operators turns SSA off
       cluster("taskmesh.io", "taskservices/status", "patch"),
+      // reconciler/EventRecorder: a Warning Event on the TaskService for each new refusal or failure
+      cluster("", "events", "create"),
       // dependent/*Dependent: JOSDK's informer per dependent type, then create, and update (PUT, SSA off)
       // when desired() differs; owned objects are removed by the garbage collector (owner references)
       cluster("", "configmaps", "list"), cluster("", "configmaps", "watch"),

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javaoperatorsdk.operator.Operator;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -81,7 +82,7 @@ class LeaderElectionOnMockServerTest {
     operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (namespace, service) -> {
       reconciled.add(service);
       return Map.of();
-    }));
+    }, new EventRecorder(Clock.systemUTC(), identity)));
     operator.start();
     replicas.put(identity, new Replica(operator, reconciled));
   }

@@ -22,6 +22,7 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.operator.discovery.ServiceKey;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.CertificateStore;
 import io.taskmesh.operator.webhook.InjectionWebhook;
@@ -67,7 +68,8 @@ class OperatorPermissionsTest {
     Operator operator = Operators.create(audited(), Operators.leaderElection(OPERATOR_NAMESPACE, "audited")
         .withLeaseDuration(Duration.ofSeconds(4)).withRenewDeadline(Duration.ofSeconds(3))
         .withRetryPeriod(Duration.ofMillis(500)).withExitOnStopLeading(false).build());
-    operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (ns, svc) -> Map.of()));
+    operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (ns, svc) -> Map.of(),
+        new EventRecorder(Clock.systemUTC(), "audited")));
     operator.start();
     EndpointRegistry registry = new EndpointRegistry();
     KubernetesClient watcherClient = audited();

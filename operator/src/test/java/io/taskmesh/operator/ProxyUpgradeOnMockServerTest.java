@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.taskmesh.operator.api.SidecarSpec;
 import io.taskmesh.operator.api.TaskService;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.time.Clock;
@@ -71,7 +72,8 @@ class ProxyUpgradeOnMockServerTest {
   private static Operator start(OperatorSettings settings) {
     Operator operator = Operators.create(new KubernetesClientBuilder().withConfig(client.getConfiguration()).build(),
         null);
-    operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), SidecarCensus.none()));
+    operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), SidecarCensus.none(),
+        new EventRecorder(Clock.systemUTC(), "test")));
     operator.start();
     return operator;
   }

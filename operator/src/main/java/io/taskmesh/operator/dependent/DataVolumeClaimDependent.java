@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
@@ -25,6 +27,7 @@ import java.util.stream.Collectors;
  * switching to PostgreSQL and back must not throw the tasks away. It is owned by the TaskService, so
  * deleting the TaskService deletes it (through the garbage collector).
  */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class DataVolumeClaimDependent extends KubernetesDependentResource<PersistentVolumeClaim, TaskService>
     implements Creator<PersistentVolumeClaim, TaskService>, SecondaryToPrimaryMapper<PersistentVolumeClaim> {
 

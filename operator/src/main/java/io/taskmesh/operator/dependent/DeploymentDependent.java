@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -32,6 +34,7 @@ import java.util.Optional;
  * ReadWriteOnce claim could not be mounted on two nodes anyway). On PostgreSQL pods roll one at a time with
  * no loss of capacity. The proxy image is the one {@link ProxyImage} chooses.
  */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, TaskService> {
   static final String DATA_VOLUME = "data";
 

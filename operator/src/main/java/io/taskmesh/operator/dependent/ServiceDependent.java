@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -9,6 +11,7 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.inject.SidecarInjection;
 
 /** The Service callers use: its port {@code grpc} lands on the sidecar's inbound port, never on the app. */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class ServiceDependent extends CRUDKubernetesDependentResource<Service, TaskService> {
 
   public ServiceDependent() {

@@ -1,9 +1,11 @@
 package io.taskmesh.operator.reconciler;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -20,13 +22,15 @@ import io.taskmesh.operator.dependent.ServiceAccountDependent;
 import io.taskmesh.operator.dependent.ServiceDependent;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Observe → validate → act → status. A spec with a problem builds nothing and says why (Degraded); a valid
- * one reconciles the dependents, then status is read back from the Deployment. Status is written only
- * when it changes.
+ * Observe → validate → act → status. A spec with a problem changes nothing and says why (Degraded, and a
+ * Warning Event); a valid one reconciles the dependents, then status is read back from the Deployment. A
+ * reconcile that fails reaches status the same way (JOSDK retries it). Status is written only when it
+ * changes, and an Event only when the refusal or failure is a new one.
  */
 @ControllerConfiguration(name = "taskservice")
 @Workflow(explicitInvocation = true, dependents = {
@@ -46,11 +50,13 @@ public class TaskServiceReconciler implements Reconciler<TaskService> {
   private final OperatorSettings settings;
   private final StatusBuilder statuses;
   private final SidecarCensus census;
+  private final EventRecorder events;
 
-  public TaskServiceReconciler(OperatorSettings settings, Clock clock, SidecarCensus census) {
+  public TaskServiceReconciler(OperatorSettings settings, Clock clock, SidecarCensus census, EventRecorder events) {
     this.settings = settings;
     this.statuses = new StatusBuilder(clock);
     this.census = census;
+    this.events = events;
   }
 
   @Override
@@ -58,7 +64,7 @@ public class TaskServiceReconciler implements Reconciler<TaskService> {
     Optional<SpecProblems.Problem> problem = SpecProblems.find(service, settings);
     TaskServiceStatus status;
     if (problem.isPresent()) {
-      status = statuses.degraded(service, problem.get());
+      status = statuses.degraded(service, context.getSecondaryResource(Deployment.class), problem.get());
     } else {
       ReconcileInputs.provide(context, settings);
       context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
@@ -69,10 +75,42 @@ public class TaskServiceReconciler implements Reconciler<TaskService> {
           census.configHashes(service.getMetadata().getNamespace(), service.getMetadata().getName()),
           settings.proxyImage());
     }
-    if (Objects.equals(status, service.getStatus())) {
+    if (!record(service, status, context)) {
       return UpdateControl.<TaskService>noUpdate().rescheduleAfter(STATUS_REFRESH);
     }
-    service.setStatus(status);
     return UpdateControl.patchStatus(service).rescheduleAfter(STATUS_REFRESH);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<TaskService> updateErrorStatus(TaskService service, Context<TaskService> context,
+      Exception failure) {
+    TaskServiceStatus status = statuses.failed(service, context.getSecondaryResource(Deployment.class), failure);
+    return record(service, status, context)
+        ? ErrorStatusUpdateControl.patchStatus(service) : ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /**
+   * Sets {@code status} on {@code service} when it differs from what is stored, with a Warning Event when
+   * it brings a refusal or failure the stored status did not already show.
+   *
+   * @return whether the status changed
+   */
+  private boolean record(TaskService service, TaskServiceStatus status, Context<TaskService> context) {
+    if (Objects.equals(status, service.getStatus())) {
+      return false;
+    }
+    Optional<Condition> degraded = degraded(status.conditions);
+    Optional<Condition> before = degraded(service.getStatus() == null ? List.of() : service.getStatus().conditions);
+    if (degraded.isPresent() && (before.isEmpty()
+        || !Objects.equals(before.get().getReason(), degraded.get().getReason())
+        || !Objects.equals(before.get().getMessage(), degraded.get().getMessage()))) {
+      events.warning(context.getClient(), service, degraded.get().getReason(), degraded.get().getMessage());
+    }
+    service.setStatus(status);
+    return true;
+  }
+
+  private static Optional<Condition> degraded(List<Condition> conditions) {
+    return conditions.stream().filter(c -> c.getType().equals("Degraded") && c.getStatus().equals("True")).findFirst();
   }
 }
