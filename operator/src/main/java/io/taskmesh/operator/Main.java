@@ -1,32 +1,34 @@
 package io.taskmesh.operator;
 
-import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.operator.admin.AdminServer;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
-import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.InjectionWebhook;
+import io.taskmesh.operator.webhook.WebhookMetrics;
 import io.taskmesh.operator.webhook.WebhookSettings;
-import java.time.Clock;
-import java.util.stream.Collectors;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the operator, the discovery server (15010), the injection webhook (9443) and health endpoints on the
- * metrics port (8081). Only reconciliation is behind leader election; every replica serves discovery and
+ * Runs the operator, the discovery server (15010), the injection webhook (9443) and the health and metrics
+ * endpoints (8081). Only reconciliation is behind leader election; every replica serves discovery and
  * the webhook.
  */
 public final class Main {
@@ -38,16 +40,19 @@ public final class Main {
     Map<String, String> env = System.getenv();
     OperatorSettings settings = OperatorSettings.fromEnvironment(env);
     KubernetesClient client = new KubernetesClientBuilder().build();
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"));
     String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
     String identity = env.getOrDefault("TASKMESH_POD_NAME", env.getOrDefault("HOSTNAME", ""));
     Operator operator = Operators.create(client, leaderElection
-        ? Operators.leaderElection(namespace, identity).build() : null);
+        ? Operators.leaderElection(namespace, identity).build() : null, metrics);
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
     DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints);
+    Gauge.builder("taskmesh.discovery.subscribers", discovery, server -> server.service().subscribers().size())
+        .description("Sidecars subscribed to the discovery server of this replica").register(metrics);
     SidecarCensus census = (ns, service) -> discovery.service().subscribers().stream()
         .filter(node -> node.getNamespace().equals(ns) && node.getService().equals(service))
         .collect(Collectors.groupingBy(Node::getConfigHash, Collectors.counting()));
@@ -64,16 +69,12 @@ public final class Main {
     operator.start();
     WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
     InjectionWebhook webhook = webhookSettings.enabled()
-        ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC()) : null;
+        ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC(), new WebhookMetrics(metrics))
+        : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
-    HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
-    health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
-    health.createContext("/ready", exchange -> {
-      boolean running = operator.getRuntimeInfo().allEventSourcesAreHealthy();
-      answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
-    });
-    health.start();
-    log.info("event=operator_started health_port={} discovery_port={} webhook_port={} leader_election={}", port,
+    AdminServer admin = AdminServer.start("0.0.0.0", port,
+        () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(), metrics);
+    log.info("event=operator_started admin_port={} discovery_port={} webhook_port={} leader_election={}", port,
         discoveryPort, webhook == null ? "off" : webhook.port(), leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (webhook != null) {
@@ -82,14 +83,7 @@ public final class Main {
       discovery.close();
       slices.close();
       operator.stop();
-      health.stop(0);
+      admin.close();
     }, "operator-stop"));
-  }
-
-  private static void answer(com.sun.net.httpserver.HttpExchange exchange, int code, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(code, bytes.length);
-    exchange.getResponseBody().write(bytes);
-    exchange.close();
   }
 }

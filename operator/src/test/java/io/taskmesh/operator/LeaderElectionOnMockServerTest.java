@@ -1,5 +1,6 @@
 package io.taskmesh.operator;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -77,7 +78,7 @@ class LeaderElectionOnMockServerTest {
         .withRenewDeadline(Duration.ofSeconds(3))
         .withRetryPeriod(Duration.ofMillis(500))
         .withExitOnStopLeading(false)
-        .build());
+        .build(), new SimpleMeterRegistry());
     // the census is asked during every reconcile of a valid TaskService: it tells which replica reconciled
     operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (namespace, service) -> {
       reconciled.add(service);

@@ -1,5 +1,7 @@
 package io.taskmesh.operator;
 
+import io.taskmesh.operator.webhook.WebhookMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -67,7 +69,7 @@ class OperatorPermissionsTest {
 
     Operator operator = Operators.create(audited(), Operators.leaderElection(OPERATOR_NAMESPACE, "audited")
         .withLeaseDuration(Duration.ofSeconds(4)).withRenewDeadline(Duration.ofSeconds(3))
-        .withRetryPeriod(Duration.ofMillis(500)).withExitOnStopLeading(false).build());
+        .withRetryPeriod(Duration.ofMillis(500)).withExitOnStopLeading(false).build(), new SimpleMeterRegistry());
     operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (ns, svc) -> Map.of(),
         new EventRecorder(Clock.systemUTC(), "audited")));
     operator.start();
@@ -79,7 +81,7 @@ class OperatorPermissionsTest {
     WebhookSettings webhookSettings = new WebhookSettings(true, "127.0.0.1", 0, OPERATOR_NAMESPACE, "audit-injector",
         "localhost", "audit-cert", true, Path.of("unused"));
     try (InjectionWebhook webhook = InjectionWebhook.start(webhookClient, TestTaskServices.SETTINGS, webhookSettings,
-        Clock.systemUTC())) {
+        Clock.systemUTC(), new WebhookMetrics(new SimpleMeterRegistry()))) {
       reconcileEveryDependentThroughItsLifecycle();
       AdmissionResponse admitted = WebhookFixture.admitPod(client, webhookSettings, webhook.port(), NAMESPACE, "audit");
       assertThat(admitted.getPatch()).as("injected: %s", admitted.getStatus()).isNotNull();

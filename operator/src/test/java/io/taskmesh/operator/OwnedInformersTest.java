@@ -8,8 +8,11 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.EventRecorder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.SidecarCensus;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +39,7 @@ class OwnedInformersTest {
 
   @Test
   void everyListAndWatchOfAnOwnedKindSelectsTheOperatorsLabel() throws Exception {
-    Operator operator = Operators.create(client, null);
+    Operator operator = Operators.create(client, null, new SimpleMeterRegistry());
     operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), SidecarCensus.none(),
         new EventRecorder(Clock.systemUTC(), "test")));
     operator.start();

@@ -1,5 +1,6 @@
 package io.taskmesh.operator;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static io.taskmesh.operator.TestTaskServices.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -71,7 +72,7 @@ class ProxyUpgradeOnMockServerTest {
   /** Each operator gets its own client, as each process would: stopping an operator closes its client. */
   private static Operator start(OperatorSettings settings) {
     Operator operator = Operators.create(new KubernetesClientBuilder().withConfig(client.getConfiguration()).build(),
-        null);
+        null, new SimpleMeterRegistry());
     operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), SidecarCensus.none(),
         new EventRecorder(Clock.systemUTC(), "test")));
     operator.start();

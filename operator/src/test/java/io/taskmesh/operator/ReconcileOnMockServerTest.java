@@ -18,9 +18,13 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.api.DatabaseSpec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.api.TaskService;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.EventRecorder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +48,7 @@ class ReconcileOnMockServerTest {
 
   @BeforeAll
   static void startOperator() {
-    operator = Operators.create(client, null);
+    operator = Operators.create(client, null, new SimpleMeterRegistry());
     operator.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(),
         (namespace, service) -> java.util.Map.of("stale", 1L), new EventRecorder(Clock.systemUTC(), "test")));
     operator.start();

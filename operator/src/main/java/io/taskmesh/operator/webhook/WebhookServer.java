@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
@@ -37,8 +38,8 @@ public final class WebhookServer implements AutoCloseable {
     this.executor = executor;
   }
 
-  public static WebhookServer start(String bindAddress, int port, SSLContext tls, SidecarInjector injector)
-      throws IOException {
+  public static WebhookServer start(String bindAddress, int port, SSLContext tls, SidecarInjector injector,
+      WebhookMetrics metrics) throws IOException {
     HttpsServer server = HttpsServer.create(new InetSocketAddress(bindAddress, port), 0);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
     ExecutorService executor = Executors.newFixedThreadPool(4, runnable -> {
@@ -48,8 +49,9 @@ public final class WebhookServer implements AutoCloseable {
     });
     server.setExecutor(executor);
     server.createContext(PATH, exchange -> {
+      long start = System.nanoTime();
       try (exchange) {
-        handle(exchange, injector);
+        metrics.record(handle(exchange, injector), Duration.ofNanos(System.nanoTime() - start));
       }
     });
     server.start();
@@ -60,26 +62,27 @@ public final class WebhookServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  private static void handle(HttpExchange exchange, SidecarInjector injector) throws IOException {
+  /** @return the outcome, as {@link WebhookMetrics} counts it */
+  private static String handle(HttpExchange exchange, SidecarInjector injector) throws IOException {
     if (!"POST".equals(exchange.getRequestMethod())) {
       reply(exchange, 405, "text/plain", "POST an AdmissionReview to " + PATH);
-      return;
+      return "invalid";
     }
     AdmissionReview review;
     try (InputStream body = exchange.getRequestBody()) {
       byte[] bytes = body.readNBytes(MAX_BODY + 1);
       if (bytes.length > MAX_BODY) {
         reply(exchange, 413, "text/plain", "AdmissionReview larger than " + MAX_BODY + " bytes");
-        return;
+        return "invalid";
       }
       review = JSON.readValue(bytes, AdmissionReview.class);
     } catch (IOException e) {
       reply(exchange, 400, "text/plain", "body is not an AdmissionReview JSON document: " + e.getMessage());
-      return;
+      return "invalid";
     }
     if (review == null || review.getRequest() == null || review.getRequest().getUid() == null) {
       reply(exchange, 400, "text/plain", "AdmissionReview has no request (or no request.uid)");
-      return;
+      return "invalid";
     }
     AdmissionResponse response;
     try {
@@ -87,13 +90,14 @@ public final class WebhookServer implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("event=webhook_failed uid={} error=\"{}\"", review.getRequest().getUid(), e.toString());
       reply(exchange, 500, "text/plain", "taskmesh sidecar injection failed: " + e.getMessage());
-      return;
+      return "failed";
     }
     log.debug("event=webhook_reviewed uid={} namespace={} allowed={} patched={}", response.getUid(),
         review.getRequest().getNamespace(), response.getAllowed(), response.getPatch() != null);
     AdmissionReview answer = new AdmissionReviewBuilder().withApiVersion("admission.k8s.io/v1")
         .withKind("AdmissionReview").withResponse(response).build();
     reply(exchange, 200, "application/json", JSON.writeValueAsString(answer));
+    return !Boolean.TRUE.equals(response.getAllowed()) ? "denied" : response.getPatch() != null ? "injected" : "allowed";
   }
 
   private static void reply(HttpExchange exchange, int status, String contentType, String body) throws IOException {

@@ -1,5 +1,6 @@
 package io.taskmesh.operator.webhook;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static io.taskmesh.operator.webhook.AdmissionReviews.creating;
 import static io.taskmesh.operator.webhook.AdmissionReviews.patched;
 import static io.taskmesh.operator.webhook.AdmissionReviews.pod;
@@ -67,7 +68,8 @@ class InjectionWebhookTest {
     }
     client.resource(webhookConfiguration(CONFIG_NAME)).create();
 
-    webhook = InjectionWebhook.start(client, TestTaskServices.SETTINGS, settings(CONFIG_NAME), Clock.systemUTC());
+    webhook = InjectionWebhook.start(client, TestTaskServices.SETTINGS, settings(CONFIG_NAME), Clock.systemUTC(),
+        new WebhookMetrics(new SimpleMeterRegistry()));
     apiServer = new WebhookClient(caBundle(CONFIG_NAME), webhook.port());
   }
 
@@ -215,7 +217,7 @@ class InjectionWebhookTest {
   @Test
   void aSecondReplicaServesTheSameCertificateSoOneCaBundleTrustsBoth() throws Exception {
     try (InjectionWebhook second = InjectionWebhook.start(client, TestTaskServices.SETTINGS, settings(CONFIG_NAME),
-        Clock.systemUTC())) {
+        Clock.systemUTC(), new WebhookMetrics(new SimpleMeterRegistry()))) {
       WebhookClient trustingTheBundle = new WebhookClient(caBundle(CONFIG_NAME), second.port());
 
       AdmissionResponse response = trustingTheBundle.review(creating(PLAIN, pod(Map.of()))).getResponse();
