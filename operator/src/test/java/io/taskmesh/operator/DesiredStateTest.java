@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
@@ -53,6 +54,17 @@ class DesiredStateTest {
     assertThat(app.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getConfigMap().getName()).isEqualTo("tasks-proxy"));
+    assertThat(pod.getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("regcred");
+  }
+
+  @Test
+  void theTaskServicesPullSecretsComeFirstAndTheOperatorsAreAdded() {
+    TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    service.getSpec().imagePullSecrets = java.util.List.of(new LocalObjectReference("team-registry"),
+        new LocalObjectReference("regcred"));
+
+    assertThat(DeploymentDependent.build(service, SETTINGS).getSpec().getTemplate().getSpec().getImagePullSecrets())
+        .extracting(LocalObjectReference::getName).containsExactly("team-registry", "regcred");
   }
 
   @Test
@@ -191,7 +203,8 @@ class DesiredStateTest {
     TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
     Deployment running = DeploymentDependent.build(service, SETTINGS);
     OperatorSettings upgraded = new OperatorSettings("taskmesh/taskmesh-proxy:next", SETTINGS.taskServiceImage(),
-        SETTINGS.discoveryAddress());
+        SETTINGS.discoveryAddress(),
+        SETTINGS.imagePullSecrets());
 
     Deployment kept = DeploymentDependent.build(service, upgraded, Optional.of(running));
     assertThat(kept.getSpec().getTemplate()).as("an operator upgrade alone rolls nothing")

@@ -29,7 +29,8 @@ class ProxyUpgradeOnMockServerTest {
   private static final String NAMESPACE = "upgrade";
   private static final Duration BOUND = Duration.ofSeconds(60);
   private static final OperatorSettings NEXT =
-      new OperatorSettings("taskmesh/taskmesh-proxy:next", SETTINGS.taskServiceImage(), SETTINGS.discoveryAddress());
+      new OperatorSettings("taskmesh/taskmesh-proxy:next", SETTINGS.taskServiceImage(), SETTINGS.discoveryAddress(),
+        SETTINGS.imagePullSecrets());
 
   static KubernetesClient client;
 

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import java.util.List;
 
@@ -33,6 +35,11 @@ public class TaskServiceSpec {
   @Min(1)
   @Max(65535)
   public Integer port;
+
+  @JsonPropertyDescription("Secrets (in this namespace) to pull the app and proxy images with; the operator's own "
+      + "(chart value images.pullSecrets) are added")
+  @Size(max = 16)
+  public List<LocalObjectReference> imagePullSecrets;
 
   @JsonPropertyDescription("Extra environment of the app container")
   public List<EnvVar> env;

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -20,9 +21,11 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.api.TaskServiceSpec;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The workload: the app listening on 127.0.0.1 only, and the sidecar as a native sidecar in front of it.
@@ -72,6 +75,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
             .endMetadata()
             .withNewSpec()
               .withServiceAccountName(service.getMetadata().getName())
+              .withImagePullSecrets(pullSecrets(spec, settings))
               .withNewSecurityContext()
                 .withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
@@ -84,6 +88,16 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
           .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /** The TaskService's own pull secrets, then the operator's. */
+  private static List<LocalObjectReference> pullSecrets(TaskServiceSpec spec, OperatorSettings settings) {
+    Set<String> names = new LinkedHashSet<>();
+    if (spec.imagePullSecrets != null) {
+      spec.imagePullSecrets.forEach(secret -> names.add(secret.getName()));
+    }
+    names.addAll(settings.imagePullSecrets());
+    return names.stream().map(LocalObjectReference::new).toList();
   }
 
   private static DeploymentStrategy strategy(TaskServiceSpec spec) {

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -22,11 +24,20 @@ final class PodPatch {
 
   private PodPatch() {}
 
-  static ArrayNode inject(Pod pod, String proxyImage, String configMapName, String configHash) {
+  /** @param pullSecrets the operator's image pull secrets; those the pod does not name already are added */
+  static ArrayNode inject(Pod pod, String proxyImage, String configMapName, String configHash,
+      List<String> pullSecrets) {
     ArrayNode ops = JSON.createArrayNode();
     // first, so that the app's own init containers can already call through the mesh
     insertFirst(ops, "/spec/initContainers", pod.getSpec().getInitContainers(), SidecarInjection.container(proxyImage));
     append(ops, "/spec/volumes", pod.getSpec().getVolumes(), SidecarInjection.configVolume(configMapName));
+    List<LocalObjectReference> pullSecretsOfPod = new ArrayList<>(pod.getSpec().getImagePullSecrets());
+    for (String name : pullSecrets) {
+      if (pullSecretsOfPod.stream().noneMatch(secret -> name.equals(secret.getName()))) {
+        append(ops, "/spec/imagePullSecrets", pullSecretsOfPod, new LocalObjectReference(name));
+        pullSecretsOfPod.add(new LocalObjectReference(name));
+      }
+    }
     List<Container> containers = pod.getSpec().getContainers();
     for (int i = 0; i < containers.size(); i++) {
       List<EnvVar> env = containers.get(i).getEnv();

@@ -107,7 +107,7 @@ public final class SidecarInjector {
     String hash = configMap.getMetadata().getAnnotations() == null ? null
         : configMap.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION);
     String patch = PodPatch.inject(pod, settings.proxyImage(), configMapName,
-        hash != null ? hash : MeshConfigWriter.hash(config)).toString();
+        hash != null ? hash : MeshConfigWriter.hash(config), settings.imagePullSecrets()).toString();
     return response.withPatchType("JSONPatch")
         .withPatch(Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)))
         .build();

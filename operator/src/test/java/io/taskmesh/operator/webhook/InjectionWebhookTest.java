@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -94,6 +95,8 @@ class InjectionWebhookTest {
     });
     assertThat(injected.getSpec().getVolumes()).singleElement()
         .satisfies(volume -> assertThat(volume.getConfigMap().getName()).isEqualTo("orders-proxy"));
+    assertThat(injected.getSpec().getImagePullSecrets()).as("the proxy image comes from the operator's registry")
+        .extracting(LocalObjectReference::getName).containsExactly("regcred");
     Container app = injected.getSpec().getContainers().get(0);
     assertThat(app.getEnv()).extracting(EnvVar::getName).containsExactly("LOG_LEVEL", "TASKMESH_OUTBOUND");
     assertThat(injected.getMetadata().getAnnotations())
@@ -121,6 +124,11 @@ class InjectionWebhookTest {
         .containsExactly(SidecarInjection.CONTAINER_NAME, "migrate");
     assertThat(injected.getSpec().getVolumes()).extracting(v -> v.getName())
         .containsExactly("cache", SidecarInjection.CONFIG_VOLUME);
+    Pod withOwnSecrets = new PodBuilder(pod).editSpec().addNewImagePullSecret("own").addNewImagePullSecret("regcred")
+        .endSpec().build();
+    assertThat(patched(withOwnSecrets, apiServer.review(creating(PLAIN, withOwnSecrets)).getResponse())
+        .getSpec().getImagePullSecrets()).as("a secret the pod names already is not added twice")
+        .extracting(LocalObjectReference::getName).containsExactly("own", "regcred");
   }
 
   @Test
