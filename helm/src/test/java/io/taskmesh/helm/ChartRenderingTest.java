@@ -44,7 +44,7 @@ class ChartRenderingTest {
         Arguments.of("service monitor", Map.of("metrics.serviceMonitor.enabled", true)),
         Arguments.of("no scrape annotations", Map.of("metrics.scrapeAnnotations", false)),
         Arguments.of("two replicas without election", Map.of("operator.replicas", 2, "operator.leaderElection.enabled", false)),
-        Arguments.of("watched namespaces", Map.of("operator.watchNamespaces", "{team-a,team-b}")),
+        Arguments.of("watched namespaces", Map.of("operator.watchNamespaces[0]", "team-a", "operator.watchNamespaces[1]", "team-b")),
         Arguments.of("gateway on", Map.of("gateway.enabled", true)),
         Arguments.of("gateway exposed", Map.of("gateway.enabled", true, "gateway.service.type", "LoadBalancer",
             "gateway.replicas", 2)),

@@ -12,8 +12,13 @@ public final class Permissions {
 
   /** Where the grant lives in the chart. */
   public enum Scope {
-    /** ClusterRole: TaskServices and what they own live in any namespace. */
+    /** ClusterRole: used in any namespace whatever the operator watches (discovery, the webhook). */
     CLUSTER,
+    /**
+     * Reconciling TaskServices: the ClusterRole when the operator watches every namespace, else a Role in
+     * each namespace of {@code operator.watchNamespaces}.
+     */
+    WATCHED_NAMESPACES,
     /** Role in the operator's own namespace. */
     OPERATOR_NAMESPACE,
     /** Granted to every authenticated user by Kubernetes' default RBAC (system:basic-user); not in the chart. */
@@ -33,30 +38,30 @@ public final class Permissions {
   public static final String WEBHOOK_CONFIGURATION = "<webhook configuration>";
 
   public static final List<Permission> ALL = List.of(
-      // TaskServiceReconciler: JOSDK's informer on the primary resource, in every namespace
-      cluster("taskmesh.io", "taskservices", "list"),
-      cluster("taskmesh.io", "taskservices", "watch"),
+      // TaskServiceReconciler: JOSDK's informer on the primary resource, in the watched namespaces
+      watched("taskmesh.io", "taskservices", "list"),
+      watched("taskmesh.io", "taskservices", "watch"),
       // TaskServiceReconciler: UpdateControl.patchStatus; a JSON merge patch, Operators turns SSA off
-      cluster("taskmesh.io", "taskservices/status", "patch"),
+      watched("taskmesh.io", "taskservices/status", "patch"),
       // reconciler/EventRecorder: a Warning Event on the TaskService for each new refusal or failure
-      cluster("", "events", "create"),
+      watched("", "events", "create"),
       // dependent/*Dependent: JOSDK's informer per dependent type, then create, and update (PUT, SSA off)
       // when desired() differs; owned objects are removed by the garbage collector (owner references)
-      cluster("", "configmaps", "list"), cluster("", "configmaps", "watch"),
-      cluster("", "configmaps", "create"), cluster("", "configmaps", "update"),
-      cluster("", "serviceaccounts", "list"), cluster("", "serviceaccounts", "watch"),
-      cluster("", "serviceaccounts", "create"), cluster("", "serviceaccounts", "update"),
-      cluster("", "services", "list"), cluster("", "services", "watch"),
-      cluster("", "services", "create"), cluster("", "services", "update"),
-      cluster("apps", "deployments", "list"), cluster("apps", "deployments", "watch"),
-      cluster("apps", "deployments", "create"), cluster("apps", "deployments", "update"),
+      watched("", "configmaps", "list"), watched("", "configmaps", "watch"),
+      watched("", "configmaps", "create"), watched("", "configmaps", "update"),
+      watched("", "serviceaccounts", "list"), watched("", "serviceaccounts", "watch"),
+      watched("", "serviceaccounts", "create"), watched("", "serviceaccounts", "update"),
+      watched("", "services", "list"), watched("", "services", "watch"),
+      watched("", "services", "create"), watched("", "services", "update"),
+      watched("apps", "deployments", "list"), watched("apps", "deployments", "watch"),
+      watched("apps", "deployments", "create"), watched("apps", "deployments", "update"),
       // dependent/DataVolumeClaimDependent: created once, never updated or deleted by the operator
-      cluster("", "persistentvolumeclaims", "list"), cluster("", "persistentvolumeclaims", "watch"),
-      cluster("", "persistentvolumeclaims", "create"),
-      cluster("policy", "poddisruptionbudgets", "list"), cluster("policy", "poddisruptionbudgets", "watch"),
-      cluster("policy", "poddisruptionbudgets", "create"), cluster("policy", "poddisruptionbudgets", "update"),
+      watched("", "persistentvolumeclaims", "list"), watched("", "persistentvolumeclaims", "watch"),
+      watched("", "persistentvolumeclaims", "create"),
+      watched("policy", "poddisruptionbudgets", "list"), watched("policy", "poddisruptionbudgets", "watch"),
+      watched("policy", "poddisruptionbudgets", "create"), watched("policy", "poddisruptionbudgets", "update"),
       // PodDisruptionBudgetDependent: deleted by JOSDK when replicas drop to 1 (its reconcilePrecondition)
-      cluster("policy", "poddisruptionbudgets", "delete"),
+      watched("policy", "poddisruptionbudgets", "delete"),
       // discovery/EndpointSliceWatcher: one informer on EndpointSlices in every namespace
       cluster("discovery.k8s.io", "endpointslices", "list"),
       cluster("discovery.k8s.io", "endpointslices", "watch"),
@@ -96,6 +101,10 @@ public final class Permissions {
 
   private static Permission cluster(String group, String resource, String verb) {
     return new Permission(group, resource, verb, Scope.CLUSTER, Needs.ALWAYS, null);
+  }
+
+  private static Permission watched(String group, String resource, String verb) {
+    return new Permission(group, resource, verb, Scope.WATCHED_NAMESPACES, Needs.ALWAYS, null);
   }
 
   private static Permission own(String group, String resource, String verb, Needs needs) {

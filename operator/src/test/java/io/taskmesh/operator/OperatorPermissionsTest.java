@@ -164,7 +164,9 @@ class OperatorPermissionsTest {
   private static boolean listed(Call call) {
     return Permissions.ALL.stream().anyMatch(p -> p.apiGroup().equals(call.apiGroup())
         && p.resource().equals(call.resource()) && p.verb().equals(call.verb())
-        && (p.scope() != Permissions.Scope.OPERATOR_NAMESPACE || OPERATOR_NAMESPACE.equals(call.namespace())));
+        && (p.scope() != Permissions.Scope.OPERATOR_NAMESPACE || OPERATOR_NAMESPACE.equals(call.namespace()))
+        && (p.scope() != Permissions.Scope.WATCHED_NAMESPACES || call.namespace() == null
+            || NAMESPACE.equals(call.namespace())));
   }
 
   private static KubernetesClient audited() {
