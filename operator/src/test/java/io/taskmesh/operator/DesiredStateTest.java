@@ -10,12 +10,15 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.taskmesh.config.ConfigException;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.operator.api.AppEnvVar;
 import io.taskmesh.operator.api.DatabaseSpec;
 import io.taskmesh.operator.api.MeshSpec;
 import io.taskmesh.operator.api.SidecarSpec;
@@ -151,13 +154,13 @@ class DesiredStateTest {
   @Test
   void meshValuesTheSidecarWouldRefuseAreNamedByTheirCrPath() {
     TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
-    service.getSpec().mesh.retries = new MeshSpec.Retries();
-    service.getSpec().mesh.retries.retryOn = java.util.List.of("UNAVAILABLE", "NOPE");
+    service.getSpec().mesh.tracing = new MeshSpec.Tracing();
+    service.getSpec().mesh.tracing.propagators = java.util.List.of("tracecontext", "jaeger");
 
     assertThatThrownBy(() -> ProxyConfigRenderer.render(service, SETTINGS))
         .isInstanceOfSatisfying(ConfigException.class,
-            e -> assertThat(e.key()).isEqualTo("spec.mesh.retries.retryOn"))
-        .hasMessageContaining("'NOPE' is not one of");
+            e -> assertThat(e.key()).isEqualTo("spec.mesh.tracing.propagators"))
+        .hasMessageContaining("'jaeger' is not one of");
     assertThat(SpecProblems.find(service, SETTINGS)).hasValueSatisfying(
         problem -> assertThat(problem.reason()).isEqualTo("InvalidMeshConfig"));
   }
@@ -219,6 +222,48 @@ class DesiredStateTest {
     service.getSpec().sidecar.image = "registry.example.com/proxy:pinned";
     assertThat(proxyImage(DeploymentDependent.build(service, upgraded, Optional.of(running))))
         .isEqualTo("registry.example.com/proxy:pinned");
+  }
+
+  @Test
+  void theSidecarGetsTheSpecsResourcesOrDefaultsAboveItsMeasuredFootprint() {
+    TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    Container sidecar = DeploymentDependent.build(service, SETTINGS).getSpec().getTemplate().getSpec()
+        .getInitContainers().get(0);
+    // the proxy's RSS was measured at ~153-156 MB under load: the limit must sit well above it
+    assertThat(Quantity.getAmountInBytes(sidecar.getResources().getLimits().get("memory")).longValue())
+        .isGreaterThan(200L * 1000 * 1000);
+    assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("160Mi");
+    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m").doesNotContain("MaxRAMPercentage");
+
+    service.getSpec().sidecar = new SidecarSpec();
+    service.getSpec().sidecar.resources = new ResourceRequirementsBuilder()
+        .addToLimits("memory", new Quantity("512Mi")).build();
+    Deployment running = DeploymentDependent.build(TestTaskServices.withTimeout("shop", "tasks", "2s"), SETTINGS);
+    assertThat(DeploymentDependent.build(service, SETTINGS, Optional.of(running)).getSpec().getTemplate().getSpec()
+        .getInitContainers().get(0).getResources().getLimits()).as("also while the proxy image is kept")
+        .containsEntry("memory", new Quantity("512Mi"));
+  }
+
+  @Test
+  void theAppsEnvIsAddedAfterTheOperatorsAndReservedNamesAreAProblem() {
+    TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    service.getSpec().env = java.util.List.of(new AppEnvVar("LOG_LEVEL", "debug"));
+    Container app = DeploymentDependent.build(service, SETTINGS).getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(env(app, "LOG_LEVEL")).isEqualTo("debug");
+    assertThat(SpecProblems.find(service, SETTINGS)).isEmpty();
+
+    // the CRD refuses these; a TaskService stored before the rule existed is refused by the operator
+    service.getSpec().env = java.util.List.of(new AppEnvVar("TASKMESH_OUTBOUND", "10.0.0.1:80"));
+    assertThat(SpecProblems.find(service, SETTINGS)).hasValueSatisfying(problem -> {
+      assertThat(problem.reason()).isEqualTo("ReservedEnv");
+      assertThat(problem.message()).contains("TASKMESH_OUTBOUND");
+    });
+    AppEnvVar secret = new AppEnvVar("TOKEN", null);
+    secret.valueFrom = new AppEnvVar.Source();
+    secret.valueFrom.secretKeyRef = new SecretKeySelector("token", "someone-elses", false);
+    service.getSpec().env = java.util.List.of(secret);
+    assertThat(SpecProblems.find(service, SETTINGS)).hasValueSatisfying(
+        problem -> assertThat(problem.reason()).isEqualTo("SecretInEnv"));
   }
 
   private static String proxyImage(Deployment deployment) {

@@ -3,6 +3,7 @@ package io.taskmesh.operator.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
 /** The taskmesh-proxy sidecar of a TaskService's pods. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,6 +25,10 @@ public class SidecarSpec {
   @JsonPropertyDescription("Manual (default): an operator upgrade leaves running pods on their proxy image, and "
       + "status.proxyImage shows the skew; Automatic: pods follow the operator's proxy image")
   public UpgradePolicy upgradePolicy;
+
+  @JsonPropertyDescription("Requests and limits of the proxy container; empty means the operator's defaults "
+      + "(requests 50m CPU, 160Mi memory; limit 256Mi memory)")
+  public ResourceRequirements resources;
 
   public UpgradePolicy upgradePolicyOrDefault() {
     return upgradePolicy == null ? UpgradePolicy.Manual : upgradePolicy;

@@ -6,9 +6,9 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.List;
 
 /**
@@ -24,9 +24,11 @@ import java.util.List;
 public class TaskServiceSpec {
 
   @JsonPropertyDescription("App image; empty means the task-service image of this operator's version")
+  @Size(max = 512)
   public String image;
 
   @JsonPropertyDescription("Pods to run; more than 1 needs database.postgresUrlSecret (the embedded store is per pod)")
+  @SpecReplicas
   @Min(0)
   @Max(100)
   public Integer replicas;
@@ -41,8 +43,9 @@ public class TaskServiceSpec {
   @Size(max = 16)
   public List<LocalObjectReference> imagePullSecrets;
 
-  @JsonPropertyDescription("Extra environment of the app container")
-  public List<EnvVar> env;
+  @JsonPropertyDescription("Extra environment of the app container (names the operator sets are refused)")
+  @Size(max = 64)
+  public List<AppEnvVar> env;
 
   @JsonPropertyDescription("Resources of the app container")
   public ResourceRequirements resources;

@@ -80,7 +80,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
               .endSecurityContext()
-              .withInitContainers(SidecarInjection.container(ProxyImage.chosen(service, current, settings)))
+              .withInitContainers(ProxyImage.container(service, current, settings))
               .withContainers(app(service, settings))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))
               .addToVolumes(volumes(service).toArray(Volume[]::new))
@@ -133,7 +133,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
     }
     env.add(SidecarInjection.outboundEnv());
     if (spec.env != null) {
-      env.addAll(spec.env);
+      spec.env.forEach(variable -> env.add(variable.toEnvVar()));
     }
     ContainerBuilder app = new ContainerBuilder()
         .withName("task-service")

@@ -7,8 +7,11 @@ import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -29,9 +32,33 @@ public final class SidecarInjection {
   /** Stamped on pods the webhook injected, next to {@code taskmesh.io/config-hash}. */
   public static final String INJECTED_ANNOTATION = "taskmesh.io/injected";
 
+  /**
+   * The proxy's requests and limits unless a TaskService or pod annotation says otherwise. Measured: the
+   * proxy's RSS reaches ~153-156 MB under unary load with the JVM flags below (heap 28 MB of it, ~52 MB class
+   * metadata, 16 MB code cache, ~28 MB C heap) and idles at 112-126 MB; the request is that footprint and the
+   * limit leaves ~70% above the loaded figure, so a burst is not an OOM kill (128Mi, the old limit, was below it).
+   */
+  public static ResourceRequirements defaultResources() {
+    return new ResourceRequirementsBuilder()
+        .withRequests(new HashMap<>(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("160Mi"))))
+        .withLimits(new HashMap<>(Map.of("memory", new Quantity("256Mi"))))
+        .build();
+  }
+  /**
+   * A fixed heap rather than a share of the limit, so a higher limit is headroom rather than a larger heap:
+   * 48 MiB keeps the measured throughput (32 MiB halved it), direct memory and code cache are capped.
+   */
+  static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xmx48m -XX:MaxDirectMemorySize=32m -Xss256k "
+      + "-XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError";
+
   private SidecarInjection() {}
 
-  public static Container container(String image) {
+  /** {@code resources}, or {@link #defaultResources()} when it is null. */
+  public static ResourceRequirements resourcesOr(ResourceRequirements resources) {
+    return resources == null ? defaultResources() : resources;
+  }
+
+  public static Container container(String image, ResourceRequirements resources) {
     return new ContainerBuilder()
         .withName(CONTAINER_NAME)
         .withImage(image)
@@ -41,8 +68,7 @@ public final class SidecarInjection {
         .addToEnv(new EnvVar("TASKMESH_CONFIG", CONFIG_FILE, null))
         .addToEnv(new EnvVarBuilder().withName("POD_NAME")
             .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build())
-        .addToEnv(new EnvVar("JAVA_TOOL_OPTIONS",
-            "-XX:+UseSerialGC -XX:MaxRAMPercentage=60 -Xss512k -XX:+ExitOnOutOfMemoryError", null))
+        .addToEnv(new EnvVar("JAVA_TOOL_OPTIONS", JAVA_OPTIONS, null))
         .addNewVolumeMount().withName(CONFIG_VOLUME).withMountPath(CONFIG_DIR).withReadOnly(true).endVolumeMount()
         .withNewStartupProbe()
           .withNewHttpGet().withPath("/ready").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
@@ -56,10 +82,7 @@ public final class SidecarInjection {
           .withNewHttpGet().withPath("/healthz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
           .withPeriodSeconds(10)
         .endLivenessProbe()
-        .withNewResources()
-          .withRequests(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("64Mi")))
-          .withLimits(Map.of("memory", new Quantity("128Mi")))
-        .endResources()
+        .withResources(resources)
         .withNewSecurityContext()
           .withRunAsNonRoot(true).withRunAsUser(65532L).withReadOnlyRootFilesystem(true)
           .withAllowPrivilegeEscalation(false)

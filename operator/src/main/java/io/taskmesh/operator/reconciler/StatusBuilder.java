@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.api.TaskServiceStatus;
+import io.taskmesh.operator.dependent.Labels;
 import io.taskmesh.operator.dependent.ProxyImage;
 import java.time.Clock;
 import java.time.Instant;
@@ -140,6 +141,7 @@ public final class StatusBuilder {
   private static TaskServiceStatus base(TaskService service) {
     TaskServiceStatus status = new TaskServiceStatus();
     status.observedGeneration = service.getMetadata().getGeneration();
+    status.selector = Labels.SERVICE_LABEL + "=" + service.getMetadata().getName();
     status.serviceAddress = service.getMetadata().getName() + "." + service.getMetadata().getNamespace()
         + ".svc:" + service.getSpec().portOrDefault();
     return status;

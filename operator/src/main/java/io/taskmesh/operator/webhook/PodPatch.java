@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
@@ -25,11 +26,11 @@ final class PodPatch {
   private PodPatch() {}
 
   /** @param pullSecrets the operator's image pull secrets; those the pod does not name already are added */
-  static ArrayNode inject(Pod pod, String proxyImage, String configMapName, String configHash,
-      List<String> pullSecrets) {
+  static ArrayNode inject(Pod pod, String proxyImage, ResourceRequirements resources, String configMapName,
+      String configHash, List<String> pullSecrets) {
     ArrayNode ops = JSON.createArrayNode();
     // first, so that the app's own init containers can already call through the mesh
-    insertFirst(ops, "/spec/initContainers", pod.getSpec().getInitContainers(), SidecarInjection.container(proxyImage));
+    insertFirst(ops, "/spec/initContainers", pod.getSpec().getInitContainers(), SidecarInjection.container(proxyImage, resources));
     append(ops, "/spec/volumes", pod.getSpec().getVolumes(), SidecarInjection.configVolume(configMapName));
     List<LocalObjectReference> pullSecretsOfPod = new ArrayList<>(pod.getSpec().getImagePullSecrets());
     for (String name : pullSecrets) {

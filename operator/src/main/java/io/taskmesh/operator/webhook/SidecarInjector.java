@@ -3,6 +3,7 @@ package io.taskmesh.operator.webhook;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
@@ -16,6 +17,7 @@ import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
+import io.taskmesh.operator.inject.SidecarResources;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -84,6 +86,12 @@ public final class SidecarInjector {
     }
     String service = annotations.get(SERVICE_ANNOTATION);
     int appPort = Integer.parseInt(annotations.get(APP_PORT_ANNOTATION).trim());
+    ResourceRequirements resources;
+    try {
+      resources = SidecarResources.fromAnnotations(annotations);
+    } catch (IllegalArgumentException e) {
+      return deny(response, e.getMessage());
+    }
 
     String configMapName = service + "-proxy";
     ConfigMap configMap = client.configMaps().inNamespace(namespace).withName(configMapName).get();
@@ -106,7 +114,7 @@ public final class SidecarInjector {
     }
     String hash = configMap.getMetadata().getAnnotations() == null ? null
         : configMap.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION);
-    String patch = PodPatch.inject(pod, settings.proxyImage(), configMapName,
+    String patch = PodPatch.inject(pod, settings.proxyImage(), resources, configMapName,
         hash != null ? hash : MeshConfigWriter.hash(config), settings.imagePullSecrets()).toString();
     return response.withPatchType("JSONPatch")
         .withPatch(Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)))

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -129,6 +130,27 @@ class InjectionWebhookTest {
     assertThat(patched(withOwnSecrets, apiServer.review(creating(PLAIN, withOwnSecrets)).getResponse())
         .getSpec().getImagePullSecrets()).as("a secret the pod names already is not added twice")
         .extracting(LocalObjectReference::getName).containsExactly("own", "regcred");
+  }
+
+  @Test
+  void proxyResourceAnnotationsOverrideTheDefaultsAndABadOneIsRefusedByName() throws Exception {
+    Map<String, String> annotations = new java.util.HashMap<>(OPTED_IN);
+    annotations.put("taskmesh.io/proxy-memory-limit", "512Mi");
+    annotations.put("taskmesh.io/proxy-cpu-limit", "1");
+    Pod pod = pod(annotations);
+
+    Container sidecar = patched(pod, apiServer.review(creating(ENABLED, pod)).getResponse())
+        .getSpec().getInitContainers().get(0);
+
+    assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("512Mi"))
+        .containsEntry("cpu", new Quantity("1"));
+    assertThat(sidecar.getResources().getRequests()).as("the rest keep their defaults")
+        .containsEntry("memory", new Quantity("160Mi")).containsEntry("cpu", new Quantity("50m"));
+
+    annotations.put("taskmesh.io/proxy-memory-limit", "a lot");
+    AdmissionResponse refused = apiServer.review(creating(ENABLED, pod(annotations))).getResponse();
+    assertThat(refused.getAllowed()).isFalse();
+    assertThat(refused.getStatus().getMessage()).contains("taskmesh.io/proxy-memory-limit: \"a lot\" is not a quantity");
   }
 
   @Test
