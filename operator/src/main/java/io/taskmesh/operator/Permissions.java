@@ -65,7 +65,10 @@ public final class Permissions {
       // discovery/EndpointSliceWatcher: one informer on EndpointSlices in every namespace
       cluster("discovery.k8s.io", "endpointslices", "list"),
       cluster("discovery.k8s.io", "endpointslices", "watch"),
-      // webhook/SidecarInjector: the pod's namespace label, and the ConfigMap <service>-proxy it mounts
+      // webhook/NamespaceLabels: an informer on namespaces for their injection label (get: one not cached yet),
+      // webhook/SidecarInjector: the ConfigMap <service>-proxy an injected pod mounts
+      new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.WEBHOOK, null),
+      new Permission("", "namespaces", "watch", Scope.CLUSTER, Needs.WEBHOOK, null),
       new Permission("", "namespaces", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
       new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
       // webhook/CaBundlePatcher: reads the configuration and patches caBundle (fabric8 edit = JSON patch)

@@ -108,7 +108,7 @@ class OperatorPermissionsTest {
     Set<String> made = calls.stream().map(call -> call.apiGroup() + "/" + call.resource() + " " + call.verb())
         .collect(Collectors.toSet());
     assertThat(made).as("the scenario exercises the webhook, certificate, lease and dependent calls").contains(
-        "/namespaces get", "/configmaps get", "admissionregistration.k8s.io/mutatingwebhookconfigurations patch",
+        "/namespaces list", "/namespaces watch", "/configmaps get", "admissionregistration.k8s.io/mutatingwebhookconfigurations patch",
         "/secrets create", "/secrets update", "/configmaps update", "coordination.k8s.io/leases patch", "policy/poddisruptionbudgets delete",
         "taskmesh.io/taskservices/status patch", "apps/deployments create", "discovery.k8s.io/endpointslices watch");
   }

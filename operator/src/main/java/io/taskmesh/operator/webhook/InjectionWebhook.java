@@ -29,6 +29,7 @@ public final class InjectionWebhook implements AutoCloseable {
   private final CaBundlePatcher caBundle;
   private final WebhookServer server;
   private final ScheduledExecutorService refresher;
+  private final NamespaceLabels namespaces;
 
   private InjectionWebhook(KubernetesClient client, OperatorSettings operatorSettings, WebhookSettings settings,
       Clock clock, WebhookMetrics metrics) throws IOException {
@@ -39,8 +40,9 @@ public final class InjectionWebhook implements AutoCloseable {
     this.keys = new ReloadableKeyManager(certificate);
     this.caBundle = new CaBundlePatcher(client, settings.configName());
     publish(certificate);
+    this.namespaces = NamespaceLabels.start(client);
     this.server = WebhookServer.start(settings.bindAddress(), settings.port(), keys.sslContext(),
-        new SidecarInjector(client, operatorSettings), metrics);
+        new SidecarInjector(client, operatorSettings, namespaces), metrics);
     this.refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "webhook-certificate");
       thread.setDaemon(true);
@@ -92,5 +94,6 @@ public final class InjectionWebhook implements AutoCloseable {
   public void close() {
     refresher.shutdownNow();
     server.close();
+    namespaces.close();
   }
 }

@@ -1,7 +1,6 @@
 package io.taskmesh.operator.webhook;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
@@ -54,10 +53,12 @@ public final class SidecarInjector {
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
+  private final NamespaceLabels namespaces;
 
-  public SidecarInjector(KubernetesClient client, OperatorSettings settings) {
+  public SidecarInjector(KubernetesClient client, OperatorSettings settings, NamespaceLabels namespaces) {
     this.client = client;
     this.settings = settings;
+    this.namespaces = namespaces;
   }
 
   public AdmissionResponse review(AdmissionRequest request) {
@@ -76,7 +77,7 @@ public final class SidecarInjector {
     if ("false".equals(podSays) || SidecarInjection.isInjected(pod.getSpec())) {
       return response.build();
     }
-    if (!"true".equals(podSays) && !"enabled".equals(namespaceLabel(namespace))) {
+    if (!"true".equals(podSays) && !"enabled".equals(namespaces.label(namespace, NAMESPACE_LABEL))) {
       return response.build();
     }
 
@@ -151,12 +152,6 @@ public final class SidecarInjector {
           + "(15000 admin, 15001 outbound, 15006 inbound)");
     }
     return Optional.empty();
-  }
-
-  private String namespaceLabel(String namespace) {
-    Namespace ns = client.namespaces().withName(namespace).get();
-    Map<String, String> labels = ns == null ? null : ns.getMetadata().getLabels();
-    return labels == null ? null : labels.get(NAMESPACE_LABEL);
   }
 
   private static AdmissionResponse deny(AdmissionResponseBuilder response, String message) {

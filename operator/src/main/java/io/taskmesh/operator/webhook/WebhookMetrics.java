@@ -7,7 +7,8 @@ import java.time.Duration;
 /**
  * {@code taskmesh_webhook_admissions_seconds{outcome}}: every admission the webhook answered, by what it
  * answered ({@code injected}, {@code allowed}, {@code denied}, {@code invalid} for a body that is not an
- * AdmissionReview, {@code failed}, {@code overloaded}), with buckets around the API server's timeout.
+ * AdmissionReview, {@code failed}, {@code overloaded} when the review queue is full, {@code timeout} for a
+ * connection that sent no complete request in time), with buckets around the API server's timeout.
  */
 public final class WebhookMetrics {
   private final MeterRegistry registry;
