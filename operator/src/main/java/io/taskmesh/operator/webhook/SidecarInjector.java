@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * Decides, for one pod admission, whether the sidecar goes in, and answers with the JSONPatch that adds it.
  *
  * <p>A pod is injected when its namespace is labelled {@code taskmesh.io/injection=enabled} or it is
- * annotated {@code taskmesh.io/inject: "true"}; {@code "false"} always wins. A pod that already runs
+ * labelled (or annotated) {@code taskmesh.io/inject: "true"}; {@code "false"} always wins. Outside opted-in
+ * namespaces the chart's webhook only sends pods with the label, so there the annotation alone is not seen. A pod that already runs
  * {@code taskmesh-proxy} (re-invocation, or the operator's own Deployments) is allowed unchanged.
  *
  * <p>An opted-in pod whose annotations cannot work is refused, naming the annotation: a pod admitted
@@ -37,10 +38,10 @@ import java.util.regex.Pattern;
  * The sidecar reads its ports from ConfigMap {@code <service>-proxy}, so {@code taskmesh.io/app-port} must
  * agree with that config's {@code inbound.appPort}.
  *
- * <p>Failure policy: the chart registers this webhook with {@code failurePolicy: Ignore} by default. If
- * the operator is down, pods start without a sidecar rather than every opted-in namespace (and every pod
- * relying on the annotation-only entry) being unable to create pods; {@code Fail} is the option for
- * clusters that prefer "no pod" to "a pod outside the mesh". Refusals made here apply under either policy.
+ * <p>Failure policy: the chart registers the entry for opted-in namespaces with {@code failurePolicy: Fail}
+ * by default (a pod that asked for the mesh is not started outside it; the webhook answers within a second
+ * even under slow clients, and the HA values run two replicas), and the entry for labelled pods elsewhere
+ * with {@code Ignore}. Refusals made here apply under either policy.
  */
 public final class SidecarInjector {
   public static final String NAMESPACE_LABEL = "taskmesh.io/injection";
@@ -70,10 +71,19 @@ public final class SidecarInjector {
     String namespace = request.getNamespace() != null ? request.getNamespace() : pod.getMetadata().getNamespace();
     Map<String, String> annotations = pod.getMetadata().getAnnotations() == null
         ? Map.of() : pod.getMetadata().getAnnotations();
-    String podSays = annotations.get(INJECT_ANNOTATION);
-    if (podSays != null && !podSays.equals("true") && !podSays.equals("false")) {
-      return deny(response, "annotation " + INJECT_ANNOTATION + ": \"" + podSays + "\" must be \"true\" or \"false\"");
+    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    String labelSays = labels.get(INJECT_ANNOTATION);
+    if (labelSays != null && !labelSays.equals("true") && !labelSays.equals("false")) {
+      return deny(response, "label " + INJECT_ANNOTATION + ": \"" + labelSays + "\" must be \"true\" or \"false\"");
     }
+    String annotationSays = annotations.get(INJECT_ANNOTATION);
+    if (annotationSays != null && !annotationSays.equals("true") && !annotationSays.equals("false")) {
+      return deny(response, "annotation " + INJECT_ANNOTATION + ": \"" + annotationSays
+          + "\" must be \"true\" or \"false\"");
+    }
+    // the label is what the chart's webhook selects pods outside opted-in namespaces by; "false" wins either way
+    String podSays = "false".equals(labelSays) || "false".equals(annotationSays) ? "false"
+        : "true".equals(labelSays) || "true".equals(annotationSays) ? "true" : null;
     if ("false".equals(podSays) || SidecarInjection.isInjected(pod.getSpec())) {
       return response.build();
     }

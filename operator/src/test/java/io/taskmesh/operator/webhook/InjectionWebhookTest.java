@@ -154,6 +154,18 @@ class InjectionWebhookTest {
   }
 
   @Test
+  void theLabelTheChartSelectsOnOptsAPodInAnywhereAndFalseStillWins() throws Exception {
+    Pod labelled = new PodBuilder(pod(OPTED_IN)).editMetadata().addToLabels("taskmesh.io/inject", "true").endMetadata()
+        .build();
+    assertThat(patched(labelled, apiServer.review(creating(PLAIN, labelled)).getResponse()).getSpec()
+        .getInitContainers()).extracting(Container::getName).containsExactly(SidecarInjection.CONTAINER_NAME);
+
+    Pod optedOut = new PodBuilder(pod(OPTED_IN)).editMetadata().addToLabels("taskmesh.io/inject", "false").endMetadata()
+        .build();
+    assertThat(apiServer.review(creating(ENABLED, optedOut)).getResponse().getPatch()).isNull();
+  }
+
+  @Test
   void falseOnThePodWinsOverAnEnabledNamespace() throws Exception {
     AdmissionResponse response = apiServer.review(creating(ENABLED,
         pod(Map.of("taskmesh.io/inject", "false", "taskmesh.io/app-port", "8080", "taskmesh.io/service", "orders"))))
