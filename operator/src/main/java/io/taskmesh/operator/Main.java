@@ -11,6 +11,8 @@ import io.taskmesh.operator.admin.AdminServer;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
+import io.taskmesh.operator.lifecycle.CrdInstaller;
+import io.taskmesh.operator.lifecycle.ReleaseCleanup;
 import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
@@ -36,8 +38,17 @@ public final class Main {
 
   private Main() {}
 
+  /**
+   * Without arguments: the operator. {@code apply-crds}: bring the CRD up to this version and exit (the
+   * chart's pre-upgrade hook). {@code uninstall}: delete the Secret and Lease the operator made and exit
+   * (the chart's pre-delete hook).
+   */
   public static void main(String[] args) throws IOException {
     Map<String, String> env = System.getenv();
+    if (args.length > 0) {
+      runCommand(args[0], env);
+      return;
+    }
     OperatorSettings settings = OperatorSettings.fromEnvironment(env);
     KubernetesClient client = new KubernetesClientBuilder().build();
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -85,5 +96,21 @@ public final class Main {
       operator.stop();
       admin.close();
     }, "operator-stop"));
+  }
+
+  private static void runCommand(String command, Map<String, String> env) {
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      switch (command) {
+        case "apply-crds" -> log.info("event=crd_applied result={}", CrdInstaller.apply(client));
+        case "uninstall" -> {
+          WebhookSettings webhook = WebhookSettings.fromEnvironment(env);
+          log.info("event=release_cleaned deleted={}", ReleaseCleanup.run(client, webhook.namespace(),
+              webhook.enabled() && webhook.certManaged() ? webhook.certSecret() : null,
+              Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"))));
+        }
+        default -> throw new IllegalArgumentException("unknown command \"" + command
+            + "\": expected none (run the operator), apply-crds or uninstall");
+      }
+    }
   }
 }

@@ -21,6 +21,10 @@ public final class Permissions {
     WATCHED_NAMESPACES,
     /** Role in the operator's own namespace. */
     OPERATOR_NAMESPACE,
+    /** The pre-upgrade hook's own ClusterRole (lifecycle/CrdInstaller), made and removed with the hook. */
+    CRD_UPGRADE_HOOK,
+    /** The post-delete hook's own Role in the operator's namespace (lifecycle/ReleaseCleanup). */
+    CLEANUP_HOOK,
     /** Granted to every authenticated user by Kubernetes' default RBAC (system:basic-user); not in the chart. */
     EVERY_USER
   }
@@ -36,6 +40,9 @@ public final class Permissions {
 
   /** The name the chart narrows the webhook configuration grant to (resourceNames). */
   public static final String WEBHOOK_CONFIGURATION = "<webhook configuration>";
+
+  /** The name the chart narrows the cleanup hook's Secret grant to. */
+  public static final String WEBHOOK_CERTIFICATE = "<webhook certificate secret>";
 
   public static final List<Permission> ALL = List.of(
       // TaskServiceReconciler: JOSDK's informer on the primary resource, in the watched namespaces
@@ -80,6 +87,17 @@ public final class Permissions {
       own("", "secrets", "get", Needs.MANAGED_CERTIFICATE),
       own("", "secrets", "create", Needs.MANAGED_CERTIFICATE),
       own("", "secrets", "update", Needs.MANAGED_CERTIFICATE),
+      // lifecycle/ReleaseCleanup (the chart's post-delete hook): the Secret and the Lease, each by its name
+      new Permission("", "secrets", "delete", Scope.CLEANUP_HOOK, Needs.MANAGED_CERTIFICATE, WEBHOOK_CERTIFICATE),
+      new Permission("coordination.k8s.io", "leases", "delete", Scope.CLEANUP_HOOK, Needs.LEADER_ELECTION,
+          Operators.LEASE_NAME),
+      // lifecycle/CrdInstaller (the chart's pre-upgrade hook): brings the CRD up to this version
+      new Permission("apiextensions.k8s.io", "customresourcedefinitions", "get", Scope.CRD_UPGRADE_HOOK, Needs.ALWAYS,
+          null),
+      new Permission("apiextensions.k8s.io", "customresourcedefinitions", "create", Scope.CRD_UPGRADE_HOOK,
+          Needs.ALWAYS, null),
+      new Permission("apiextensions.k8s.io", "customresourcedefinitions", "update", Scope.CRD_UPGRADE_HOOK,
+          Needs.ALWAYS, null),
       // Operators.leaderElection: fabric8's LeaseLock reads, creates, and renews by JSON merge patch
       // (ResourceLock.update); JOSDK's LeaderElectionManager refuses to start without get, create, update
       own("coordination.k8s.io", "leases", "get", Needs.LEADER_ELECTION),

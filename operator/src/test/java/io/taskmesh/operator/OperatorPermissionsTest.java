@@ -24,6 +24,8 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.operator.discovery.ServiceKey;
+import io.taskmesh.operator.lifecycle.CrdInstaller;
+import io.taskmesh.operator.lifecycle.ReleaseCleanup;
 import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.CertificateStore;
@@ -100,6 +102,15 @@ class OperatorPermissionsTest {
       webhookClient.close();
     }
 
+    // the chart's hooks, once the operator has stopped: pre-upgrade brings the CRD up to date (create, then
+    // update), post-delete removes the Secret and the Lease
+    try (KubernetesClient hookClient = audited()) {
+      CrdInstaller.apply(hookClient);
+      CrdInstaller.apply(hookClient);
+      assertThat(ReleaseCleanup.run(hookClient, OPERATOR_NAMESPACE, "audit-cert", true))
+          .containsExactly("secret/audit-cert", "lease/" + Operators.LEASE_NAME);
+    }
+
     List<Call> calls = RequestAudit.drain(server, AGENT);
     Set<String> unlisted = calls.stream().filter(call -> !listed(call))
         .map(call -> call.apiGroup() + "/" + call.resource() + " " + call.verb() + " (" + call.request() + ")")
@@ -110,7 +121,9 @@ class OperatorPermissionsTest {
     assertThat(made).as("the scenario exercises the webhook, certificate, lease and dependent calls").contains(
         "/namespaces list", "/namespaces watch", "/configmaps get", "admissionregistration.k8s.io/mutatingwebhookconfigurations patch",
         "/secrets create", "/secrets update", "/configmaps update", "coordination.k8s.io/leases patch", "policy/poddisruptionbudgets delete",
-        "taskmesh.io/taskservices/status patch", "apps/deployments create", "discovery.k8s.io/endpointslices watch");
+        "taskmesh.io/taskservices/status patch", "apps/deployments create", "discovery.k8s.io/endpointslices watch",
+        "apiextensions.k8s.io/customresourcedefinitions create", "apiextensions.k8s.io/customresourcedefinitions update",
+        "/secrets delete", "coordination.k8s.io/leases delete");
   }
 
   private void reconcileEveryDependentThroughItsLifecycle() {
@@ -165,6 +178,7 @@ class OperatorPermissionsTest {
     return Permissions.ALL.stream().anyMatch(p -> p.apiGroup().equals(call.apiGroup())
         && p.resource().equals(call.resource()) && p.verb().equals(call.verb())
         && (p.scope() != Permissions.Scope.OPERATOR_NAMESPACE || OPERATOR_NAMESPACE.equals(call.namespace()))
+        && (p.scope() != Permissions.Scope.CLEANUP_HOOK || OPERATOR_NAMESPACE.equals(call.namespace()))
         && (p.scope() != Permissions.Scope.WATCHED_NAMESPACES || call.namespace() == null
             || NAMESPACE.equals(call.namespace())));
   }
