@@ -205,15 +205,16 @@ class DesiredStateTest {
   void runningPodsKeepTheirProxyImageWhenTheOperatorShipsANewOne() {
     TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
     Deployment running = DeploymentDependent.build(service, SETTINGS);
-    OperatorSettings upgraded = new OperatorSettings("taskmesh/taskmesh-proxy:next", SETTINGS.taskServiceImage(),
-        SETTINGS.discoveryAddress(),
-        SETTINGS.imagePullSecrets());
+    OperatorSettings upgraded = new OperatorSettings("taskmesh/taskmesh-proxy:next", "taskmesh/task-service:next",
+        SETTINGS.discoveryAddress(), SETTINGS.imagePullSecrets());
 
     Deployment kept = DeploymentDependent.build(service, upgraded, Optional.of(running));
     assertThat(kept.getSpec().getTemplate()).as("an operator upgrade alone rolls nothing")
         .isEqualTo(running.getSpec().getTemplate());
     assertThat(proxyImage(DeploymentDependent.build(service, upgraded))).as("a new TaskService starts on it")
         .isEqualTo("taskmesh/taskmesh-proxy:next");
+    assertThat(DeploymentDependent.build(service, upgraded).getSpec().getTemplate().getSpec().getContainers().get(0)
+        .getImage()).isEqualTo("taskmesh/task-service:next");
 
     service.getSpec().sidecar = new SidecarSpec();
     service.getSpec().sidecar.upgradePolicy = SidecarSpec.UpgradePolicy.Automatic;

@@ -28,9 +28,8 @@ import org.junit.jupiter.api.Test;
 class ProxyUpgradeOnMockServerTest {
   private static final String NAMESPACE = "upgrade";
   private static final Duration BOUND = Duration.ofSeconds(60);
-  private static final OperatorSettings NEXT =
-      new OperatorSettings("taskmesh/taskmesh-proxy:next", SETTINGS.taskServiceImage(), SETTINGS.discoveryAddress(),
-        SETTINGS.imagePullSecrets());
+  private static final OperatorSettings NEXT = new OperatorSettings("taskmesh/taskmesh-proxy:next",
+      "taskmesh/task-service:next", SETTINGS.discoveryAddress(), SETTINGS.imagePullSecrets());
 
   static KubernetesClient client;
 
@@ -64,6 +63,8 @@ class ProxyUpgradeOnMockServerTest {
       });
 
       await().atMost(BOUND).until(() -> proxyImage(deployment()).equals(NEXT.proxyImage()));
+      assertThat(deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+          .as("the app keeps its image: spec.image is how it changes").isEqualTo(SETTINGS.taskServiceImage());
       await().atMost(BOUND).until(() -> "True".equals(condition(taskService(), "ProxyCurrent").getStatus()));
     } finally {
       upgraded.stop();

@@ -23,7 +23,8 @@ import java.util.List;
     fieldPath = ".database")
 public class TaskServiceSpec {
 
-  @JsonPropertyDescription("App image; empty means the task-service image of this operator's version")
+  @JsonPropertyDescription("App image; empty means the task-service image of the operator that first made the pods "
+      + "(an operator upgrade does not change it)")
   @Size(max = 512)
   public String image;
 

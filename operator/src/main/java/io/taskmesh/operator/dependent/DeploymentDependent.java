@@ -40,6 +40,7 @@ import java.util.Set;
 @KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, TaskService> {
   static final String DATA_VOLUME = "data";
+  static final String APP_CONTAINER = "task-service";
 
   public DeploymentDependent() {
     super(Deployment.class);
@@ -81,7 +82,7 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
               .endSecurityContext()
               .withInitContainers(ProxyImage.container(service, current, settings))
-              .withContainers(app(service, settings))
+              .withContainers(app(service, settings, current))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))
               .addToVolumes(volumes(service).toArray(Volume[]::new))
             .endSpec()
@@ -120,7 +121,20 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
     return volumes;
   }
 
-  private static Container app(TaskService service, OperatorSettings settings) {
+  /**
+   * {@code spec.image}, else the image the app runs now, else the operator's default: like the proxy, the
+   * default app image of a new operator version reaches only new TaskServices, so an upgrade rolls nothing.
+   */
+  private static String appImage(TaskServiceSpec spec, Optional<Deployment> current, OperatorSettings settings) {
+    if (spec.image != null && !spec.image.isBlank()) {
+      return spec.image;
+    }
+    return current.flatMap(d -> d.getSpec().getTemplate().getSpec().getContainers().stream()
+            .filter(c -> APP_CONTAINER.equals(c.getName())).findFirst())
+        .map(Container::getImage).orElse(settings.taskServiceImage());
+  }
+
+  private static Container app(TaskService service, OperatorSettings settings, Optional<Deployment> current) {
     TaskServiceSpec spec = service.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar("TASK_SERVICE_PORT", Integer.toString(spec.portOrDefault()), null));
@@ -136,8 +150,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
       spec.env.forEach(variable -> env.add(variable.toEnvVar()));
     }
     ContainerBuilder app = new ContainerBuilder()
-        .withName("task-service")
-        .withImage(spec.image == null || spec.image.isBlank() ? settings.taskServiceImage() : spec.image)
+        .withName(APP_CONTAINER)
+        .withImage(appImage(spec, current, settings))
         .withEnv(env)
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
         .withNewSecurityContext()
