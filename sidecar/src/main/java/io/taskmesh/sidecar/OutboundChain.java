@@ -15,7 +15,8 @@ public final class OutboundChain {
 
   public static ProxyChain assemble(ClusterManager clusters, List<StreamFilter> filters, ActivePolicies policies,
       Retries retries, MethodCatalog methods) {
-    return new ProxyChain("outbound", "client-sidecar", filters, new AuthorityRouter(clusters), policies.outbound(),
-        retries, methods);
+    return new ProxyChain("outbound", "client-sidecar", filters,
+        new AuthorityRouter(clusters, service -> policies.current().hasRoutes(service)), policies.outbound(), retries,
+        methods);
   }
 }

@@ -71,7 +71,6 @@ public final class Sidecar implements AutoCloseable {
   private Sidecar(MeshConfig config, String publicBindAddress, NettyResources netty) {
     this.config = config;
     this.netty = netty;
-    this.policies = new ActivePolicies(PolicyTable.of(config));
     UpstreamConnector connector = new UpstreamConnector(netty);
     tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
         config.tracing().samplingRatio());
@@ -79,6 +78,7 @@ public final class Sidecar implements AutoCloseable {
 
     outboundClusters = new ClusterManager(connector,
         service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
+    policies = new ActivePolicies(PolicyTable.of(config, outboundClusters));
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
@@ -143,13 +143,18 @@ public final class Sidecar implements AutoCloseable {
     return List.copyOf(filters);
   }
 
-  /** Subscribes to the services named in {@code outbound.upstreams} and {@code outbound.discovery.static}. */
+  /**
+   * Subscribes to the services named in {@code outbound.upstreams}, {@code outbound.discovery.static} and as
+   * backends of {@code outbound.routes}.
+   */
   private static EndpointSource controlPlane(MeshConfig config) {
     if (!config.outbound().discovery().hasControlPlane()) {
       return listener -> { };
     }
     java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
     services.addAll(config.outbound().discovery().staticEndpoints().keySet());
+    config.outbound().routes().forEach((service, rules) -> rules.forEach(rule ->
+        rule.backends().forEach(backend -> services.add(backend.service()))));
     if (config.isGateway()) {
       config.gateway().routes().forEach(route -> services.add(route.service())); // "svc.ns" reaches another namespace
     }
@@ -218,7 +223,7 @@ public final class Sidecar implements AutoCloseable {
    */
   public void apply(MeshConfig newConfig) {
     config = newConfig;
-    policies.use(PolicyTable.of(newConfig));
+    policies.use(PolicyTable.of(newConfig, outboundClusters));
     outboundClusters.usePolicies(newConfig.outbound()::policyFor);
     localApp.usePolicy(newConfig.outbound().defaults());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);

@@ -41,7 +41,8 @@ import org.junit.jupiter.api.Test;
 
 /** The logical layer on its own: routing, filters, the policy snapshot and its answers, with no upstream. */
 class LogicalCallTest {
-  private static final CallPolicy POLICY = PolicyTable.of(MeshConfig.defaults("caller")).outbound("billing");
+  private static final CallPolicy POLICY = PolicyTable.of(MeshConfig.defaults("caller"),
+      (service, then) -> then.accept(Optional.empty())).outbound("billing");
 
   private final DefaultEventLoop loop = new DefaultEventLoop();
   private final RecordingDownstream downstream = new RecordingDownstream(loop);
