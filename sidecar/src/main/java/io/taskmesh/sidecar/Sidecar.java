@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.config.BudgetsConfig;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.sidecar.admin.AdminServer;
@@ -28,7 +29,9 @@ import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.taskmesh.sidecar.listener.BudgetCounter;
 import io.taskmesh.sidecar.listener.ProxyChain;
+import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
@@ -61,6 +64,7 @@ public final class Sidecar implements AutoCloseable {
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
   private final MethodCatalog methods;
+  private final OverloadManager overload;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -68,6 +72,8 @@ public final class Sidecar implements AutoCloseable {
     this.config = config;
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
+    overload = new OverloadManager(config.overload(), netty.workers(), registry);
+    BudgetsConfig budgets = config.budgets();
     tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
         config.tracing().samplingRatio());
     List<StreamFilter> filters = sharedFilters(config);
@@ -82,16 +88,19 @@ public final class Sidecar implements AutoCloseable {
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters),
         new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
         service -> this.config.outbound().policyFor(service).timeout());
-    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, budgets.outbound(),
+        new BudgetCounter(registry, "outbound"), overload, config.drain().timeout());
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(filters)), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters)), budgets.inbound(),
+        new BudgetCounter(registry, "inbound"), overload, config.drain().timeout());
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
-    admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+    admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages(), budgets.admin(),
+        new BudgetCounter(registry, "admin"));
   }
 
   /** The gateway chain: transcoded calls enter through the outbound listener, gRPC ones pass the outbound filters. */
@@ -100,7 +109,8 @@ public final class Sidecar implements AutoCloseable {
         .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
     return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundChain,
         service -> breakers.state(service).map(Enum::name),
-        service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout());
+        service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout(),
+        config.budgets().gateway(), overload, config.tracing().samplingRatio());
   }
 
   /**
@@ -333,6 +343,7 @@ public final class Sidecar implements AutoCloseable {
     appHealth.close();
     discovery.close();
     methods.close();
+    overload.close();
     netty.close();
     tracing.close();
   }

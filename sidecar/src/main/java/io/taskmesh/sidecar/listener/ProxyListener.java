@@ -1,60 +1,44 @@
 package io.taskmesh.sidecar.listener;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.taskmesh.config.ListenerBudgets;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http1Rejection;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
-import java.net.InetSocketAddress;
+import io.taskmesh.sidecar.overload.OverloadManager;
 import java.time.Duration;
 
-/** A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream. */
+/**
+ * A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream, within the
+ * listener's budgets; while the proxy is overloaded new streams are refused.
+ */
 public final class ProxyListener implements AutoCloseable {
-  private final Channel serverChannel;
-  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final BudgetedServer server;
 
-  private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, Duration drainTimeout) {
+  private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, ListenerBudgets budgets,
+      BudgetCounter counter, OverloadManager overload, Duration drainTimeout) {
     ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
         stream.config().setAutoRead(false);
-        stream.pipeline().addLast(new StreamProxyHandler(chain));
+        stream.pipeline().addLast(new OverloadGate(overload, counter.listener(), chain.hop()), new StreamProxyHandler(chain));
       }
     };
-    this.serverChannel = new ServerBootstrap()
-        .group(netty.acceptors(), netty.workers())
-        .channel(netty.serverChannelType())
-        .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            connections.add(ch);
-            ch.pipeline().addLast(new ProtocolSniffer(
-                () -> new ChannelHandler[] {Http2Codecs.server(drainTimeout), new Http2MultiplexHandler(streams)},
-                () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Rejection(chain.hop())}));
-          }
-        })
-        .bind(host, port)
-        .syncUninterruptibly()
-        .channel();
+    this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline ->
+        pipeline.addLast(new ProtocolSniffer(
+            () -> new ChannelHandler[] {Http2Codecs.server(budgets, drainTimeout, counter::exceeded),
+                new Http2MultiplexHandler(streams)},
+            () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Activity(), new Http1Rejection(chain.hop())})));
   }
 
   public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
-      Duration drainTimeout) {
-    return new ProxyListener(netty, host, port, chain, drainTimeout);
+      ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Duration drainTimeout) {
+    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, drainTimeout);
   }
 
   /** The handler that proxies one HTTP/2 stream by {@code chain}, for listeners that choose per stream (the gateway). */
@@ -63,29 +47,28 @@ public final class ProxyListener implements AutoCloseable {
   }
 
   public int port() {
-    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    return server.port();
   }
 
   /** Stops accepting; open connections stay until {@link #closeConnections()}. */
   public void stopAccepting() {
-    serverChannel.close().syncUninterruptibly();
+    server.stopAccepting();
   }
 
   public int openConnections() {
-    return connections.size();
+    return server.openConnections();
   }
 
   /**
-   * Closes every connection gracefully: GOAWAY first, then the connection waits for its open streams up
-   * to the drain timeout. Returns when all are closed.
+   * Drains every connection: GOAWAY, then each waits for its open streams (an HTTP/1.1 one for its request) up to
+   * the drain timeout. Returns when all are closed.
    */
   public void closeConnections() {
-    connections.close().awaitUninterruptibly();
+    server.closeConnections();
   }
 
   @Override
   public void close() {
-    stopAccepting();
-    closeConnections();
+    server.close();
   }
 }
