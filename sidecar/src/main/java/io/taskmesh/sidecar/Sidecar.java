@@ -30,6 +30,7 @@ import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.taskmesh.sidecar.listener.BudgetCounter;
+import io.taskmesh.sidecar.listener.MeshPeers;
 import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.listener.ProxyListener;
@@ -89,14 +90,14 @@ public final class Sidecar implements AutoCloseable {
         new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
         service -> this.config.outbound().policyFor(service).timeout());
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, budgets.outbound(),
-        new BudgetCounter(registry, "outbound"), overload, config.drain().timeout());
+        new BudgetCounter(registry, "outbound"), overload, anyPeer -> true, config.drain().timeout()); // the local app
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
         InboundChain.assemble(config.service(), localApp, inboundFilters(filters)), budgets.inbound(),
-        new BudgetCounter(registry, "inbound"), overload, config.drain().timeout());
+        new BudgetCounter(registry, "inbound"), overload, new MeshPeers(outboundClusters), config.drain().timeout());
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages(), budgets.admin(),
@@ -203,6 +204,11 @@ public final class Sidecar implements AutoCloseable {
   /** The gateway, or null when this proxy runs none. */
   public Gateway gateway() {
     return gateway;
+  }
+
+  /** Connections open on the outbound listener now. */
+  int outboundOpenConnections() {
+    return outbound.openConnections();
   }
 
   public int adminPort() {

@@ -30,8 +30,13 @@ final class ClientAddresses {
     if (!(peer instanceof InetSocketAddress inet) || inet.getAddress() == null) {
       return String.valueOf(peer);
     }
-    byte[] client = forwardedFor == null ? null : fromForwardedFor(inet.getAddress().getAddress(), forwardedFor.split(","));
-    return key(client == null ? inet.getAddress().getAddress() : client);
+    return of(inet.getAddress(), forwardedFor);
+  }
+
+  /** The client's key for a connection from {@code peer} whose request says {@code forwardedFor} (or null). */
+  String of(InetAddress peer, String forwardedFor) {
+    byte[] client = forwardedFor == null ? null : fromForwardedFor(peer.getAddress(), forwardedFor.split(","));
+    return key(client == null ? peer.getAddress() : client);
   }
 
   /** The trusted entry's address, or null when the header says nothing the config lets it say. */

@@ -5,6 +5,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingDecision;
+import io.taskmesh.sidecar.listener.StreamGate;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -18,7 +19,6 @@ import java.util.regex.Pattern;
  * the mesh to record and export its requests.
  */
 final class EdgeHeaders {
-  static final List<String> INTERNAL = List.of("taskmesh-internal", "taskmesh-error");
   private static final Pattern TRACEPARENT = Pattern.compile("00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}");
   private static final Pattern B3_SINGLE = Pattern.compile("([0-9a-f]{16}|[0-9a-f]{32})-([0-9a-f]{16})(-[01d])?(-[0-9a-f]{16})?");
 
@@ -33,7 +33,7 @@ final class EdgeHeaders {
    * @param set sets a header, or removes it when the value is null
    */
   void sanitize(Function<String, String> get, BiConsumer<String, String> set) {
-    INTERNAL.forEach(name -> set.accept(name, null));
+    StreamGate.INTERNAL_HEADERS.forEach(name -> set.accept(name, null));
     String traceparent = get.apply("traceparent");
     if (traceparent != null) {
       var parsed = TRACEPARENT.matcher(traceparent.trim());

@@ -11,7 +11,7 @@ import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.taskmesh.sidecar.codec.ProxyError;
-import io.taskmesh.sidecar.listener.OverloadGate;
+import io.taskmesh.sidecar.listener.StreamGate;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -64,7 +64,7 @@ final class StreamDispatcher extends ChannelInboundHandlerAdapter {
     String overloaded = gateway.overload().cause();
     if (overloaded != null) {
       gateway.overload().refused("gateway");
-      refuse(ctx, OverloadGate.refusal("gateway", overloaded));
+      refuse(ctx, StreamGate.refusal("gateway", overloaded));
       return;
     }
     sanitize(headers);

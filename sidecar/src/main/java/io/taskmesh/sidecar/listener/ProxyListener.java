@@ -11,22 +11,25 @@ import io.taskmesh.sidecar.codec.Http1Rejection;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
 import io.taskmesh.sidecar.overload.OverloadManager;
+import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.function.Predicate;
 
 /**
  * A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream, within the
- * listener's budgets; while the proxy is overloaded new streams are refused.
+ * listener's budgets; each stream first passes the {@link StreamGate} (overload, internal headers).
  */
 public final class ProxyListener implements AutoCloseable {
   private final BudgetedServer server;
 
   private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, ListenerBudgets budgets,
-      BudgetCounter counter, OverloadManager overload, Duration drainTimeout) {
+      BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer, Duration drainTimeout) {
     ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
         stream.config().setAutoRead(false);
-        stream.pipeline().addLast(new OverloadGate(overload, counter.listener(), chain.hop()), new StreamProxyHandler(chain));
+        stream.pipeline().addLast(new StreamGate(overload, counter.listener(), chain.hop(), meshPeer),
+            new StreamProxyHandler(chain));
       }
     };
     this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline ->
@@ -37,8 +40,9 @@ public final class ProxyListener implements AutoCloseable {
   }
 
   public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
-      ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Duration drainTimeout) {
-    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, drainTimeout);
+      ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer,
+      Duration drainTimeout) {
+    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, meshPeer, drainTimeout);
   }
 
   /** The handler that proxies one HTTP/2 stream by {@code chain}, for listeners that choose per stream (the gateway). */

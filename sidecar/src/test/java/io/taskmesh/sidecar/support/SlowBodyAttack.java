@@ -61,16 +61,20 @@ public final class SlowBodyAttack implements AutoCloseable {
       try {
         stream = new Http2StreamChannelBootstrap(connection).handler(new Answers()).open().syncUninterruptibly().getNow();
       } catch (RuntimeException refusedLocally) {
-        return; // over the server's SETTINGS_MAX_CONCURRENT_STREAMS: a client's codec refuses to open more
+        return;
       }
-      opened.incrementAndGet();
       Http2Headers headers = new DefaultHttp2Headers().method("POST").scheme("http").authority("gateway").path(path);
       headers.set("content-type", "application/json");
-      stream.write(new DefaultHttp2HeadersFrame(headers, false));
+      stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false)).addListener(sent -> {
+        if (sent.isSuccess()) { // not when the client's codec refused it: over the server's concurrent streams
+          opened.incrementAndGet();
+        }
+      });
       stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(start), false));
     }
   }
 
+  /** Streams whose headers reached the server (a client's codec sends no more than the server's SETTINGS allow). */
   public int opened() {
     return opened.get();
   }
