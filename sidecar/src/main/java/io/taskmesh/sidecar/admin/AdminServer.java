@@ -36,12 +36,14 @@ import java.util.function.Supplier;
  * The admin port: a few read-only HTTP/1.1 pages, each a supplier of its current answer. The probes and
  * {@code /metrics} ({@link #PUBLIC_PAGES}) answer anyone who reaches the port, as the kubelet and Prometheus
  * must; every other page (config, endpoints, learnt methods) answers only connections from loopback, i.e.
- * from inside the pod. Pages are built on an admin thread of their own, never on the event loops that carry
- * traffic; when it is busy, the request is answered 503 at once.
+ * from inside the pod. Pages other than the probes are built on an admin thread of their own, never on the
+ * event loops that carry traffic; when it has too many queued, the request is answered 503 at once.
  */
 public final class AdminServer implements AutoCloseable {
   /** The pages served to every address: what the kubelet probes and Prometheus scrapes. */
   public static final Set<String> PUBLIC_PAGES = Set.of("/healthz", "/health", "/ready", "/metrics");
+  /** Probes answer from what is known already: on the event loop, never queued behind a big page. */
+  private static final Set<String> PROBES = Set.of("/healthz", "/health", "/ready");
   private static final int QUEUED_PAGES = 16;
 
   /** One admin answer. */
@@ -106,6 +108,10 @@ public final class AdminServer implements AutoCloseable {
       }
       if (supplier == null) {
         respond(ctx, Page.text(404, "no admin page " + path + "; try one of " + pages.keySet() + "\n"), keepAlive);
+        return;
+      }
+      if (PROBES.contains(path)) {
+        respond(ctx, supplier.get(), keepAlive);
         return;
       }
       ctx.channel().config().setAutoRead(false); // one page at a time per connection
