@@ -330,7 +330,7 @@ public final class MeshConfigParser {
     OverloadConfig overload = new OverloadConfig(
         node.integer("maxHeapPercent", defaults.maxHeapPercent(), 1, 100),
         node.integer("maxDirectMemoryPercent", defaults.maxDirectMemoryPercent(), 1, 100),
-        node.duration("maxEventLoopLag", defaults.maxEventLoopLag(), MILLI, Duration.ofMinutes(1)),
+        node.duration("maxEventLoopLag", defaults.maxEventLoopLag(), Duration.ZERO, Duration.ofMinutes(1)),
         node.duration("sampleInterval", defaults.sampleInterval(), MILLI, Duration.ofMinutes(1)));
     node.finish();
     return overload;

@@ -243,6 +243,7 @@ class MeshConfigParserTest {
     assertThat(config.budgets().outbound()).isEqualTo(ListenerBudgets.MESH);
     assertThat(config.budgets().upstream()).isEqualTo(new UpstreamConnectionBudgets(Duration.ofSeconds(1), Duration.ofMillis(500)));
     assertThat(config.overload()).isEqualTo(new OverloadConfig(70, 80, Duration.ofMillis(200), Duration.ofMillis(250)));
+    assertThat(MeshConfig.defaults("a").overload().maxEventLoopLag()).isZero();
     assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(config))).isEqualTo(config);
   }
 

@@ -85,7 +85,7 @@ public final class OverloadManager implements AutoCloseable {
       now = String.format("heap at %.0f%% after collection (threshold %d%%)", heapRatio * 100, config.maxHeapPercent());
     } else if (directRatio * 100 > config.maxDirectMemoryPercent()) {
       now = String.format("direct memory at %.0f%% (threshold %d%%)", directRatio * 100, config.maxDirectMemoryPercent());
-    } else if (lag > config.maxEventLoopLag().toNanos()) {
+    } else if (!config.maxEventLoopLag().isZero() && lag > config.maxEventLoopLag().toNanos()) {
       now = "event loop " + TimeUnit.NANOSECONDS.toMillis(lag) + " ms late (threshold "
           + config.maxEventLoopLag().toMillis() + " ms)";
     }
