@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The slow-body attack: one h2c connection opening many streams that each send the start of a JSON body and
  * never finish it, so a server that buffers bodies whole holds every one of them. Its own buffers are on the
  * heap, so direct-memory counters measure the server. Runs from a test, or by hand:
- * {@code java -cp <test classpath> io.taskmesh.sidecar.support.SlowBodyAttack <port> <streams> <bodyBytes> <seconds>}.
+ * {@code java -cp <test classpath> io.taskmesh.sidecar.support.SlowBodyAttack <port> <streams> <bodyBytes> <seconds>
+ * [connections]}.
  */
 public final class SlowBodyAttack implements AutoCloseable {
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -109,10 +110,18 @@ public final class SlowBodyAttack implements AutoCloseable {
 
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
-    try (SlowBodyAttack attack = new SlowBodyAttack(port)) {
+    int connections = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+    java.util.List<SlowBodyAttack> attacks = new java.util.ArrayList<>();
+    for (int i = 0; i < connections; i++) {
+      SlowBodyAttack attack = new SlowBodyAttack(port);
+      attacks.add(attack);
       attack.attack(Integer.parseInt(args[1]), "/api/tasks", Integer.parseInt(args[2]));
-      Thread.sleep(TimeUnit.SECONDS.toMillis(Long.parseLong(args[3])));
-      System.out.println("opened=" + attack.opened() + " answered=" + attack.answered() + " connected=" + attack.connected());
     }
+    Thread.sleep(TimeUnit.SECONDS.toMillis(Long.parseLong(args[3])));
+    System.out.println("connections=" + connections
+        + " opened=" + attacks.stream().mapToInt(SlowBodyAttack::opened).sum()
+        + " answered=" + attacks.stream().mapToInt(SlowBodyAttack::answered).sum()
+        + " connected=" + attacks.stream().filter(SlowBodyAttack::connected).count());
+    attacks.forEach(SlowBodyAttack::close);
   }
 }
