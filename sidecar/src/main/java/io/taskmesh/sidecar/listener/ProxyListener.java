@@ -10,6 +10,7 @@ import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http1Rejection;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import io.taskmesh.sidecar.overload.OverloadManager;
 import java.net.SocketAddress;
 import java.time.Duration;
