@@ -67,6 +67,8 @@ public final class Sidecar implements AutoCloseable {
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
   private final MethodCatalog methods;
+  /** The local app's methods, learnt by reflection: which inbound calls are streams, which paths are junk. */
+  private final MethodCatalog appMethods;
   private final OverloadManager overload;
   /** What each request reads its policy from: the table of the config in force. */
   private final ActivePolicies policies;
@@ -89,6 +91,10 @@ public final class Sidecar implements AutoCloseable {
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
+    appMethods = new MethodCatalog(service -> Optional.of(new InetSocketAddress("127.0.0.1", config.inbound().appPort())));
+    if (!config.isGateway()) {
+      appMethods.shape(config.service(), ""); // asks the app now, so its first watches are known as streams
+    }
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters), policies,
@@ -141,16 +147,17 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * The shared filters, metrics (the app's methods are not learnt here: only the label bound applies),
-   * then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}). Filters read a
+   * The shared filters, metrics (a path the app does not serve counts as {@code unknown}, once the app's methods
+   * are learnt), then the pod's rate limit and its bulkheads ({@code inbound.maxConcurrentRequests} for unary
+   * calls, {@code inbound.maxConcurrentStreamingRequests} for streams). Filters read a
    * request's policy from the request, so a reload applies from the next request on. A request the rate
    * limit refuses takes no bulkhead permit.
    */
   private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
-    filters.add(new MetricsFilter(registry, MethodCatalog.NONE));
+    filters.add(new MetricsFilter(registry, appMethods));
     filters.add(new RateLimitFilter(registry));
-    filters.add(new BulkheadFilter(registry));
+    filters.add(new BulkheadFilter(registry, appMethods));
     return List.copyOf(filters);
   }
 
@@ -354,6 +361,7 @@ public final class Sidecar implements AutoCloseable {
     appHealth.close();
     discovery.close();
     methods.close();
+    appMethods.close();
     overload.close();
     netty.close();
     tracing.close();

@@ -27,11 +27,12 @@ public final class PolicyTable {
     config.outbound().upstreams().forEach((service, policy) -> upstreams.put(service, outbound(policy, config)));
     return new PolicyTable(Map.copyOf(upstreams), outbound(config.outbound().defaults(), config),
         new CallPolicy(Duration.ZERO, CallPolicy.NO_RETRIES, null, config.inbound().rateLimit(),
-            config.inbound().maxConcurrentRequests(), config.accessLog()));
+            config.inbound().maxConcurrentRequests(), config.inbound().maxConcurrentStreamingRequests(),
+            config.accessLog()));
   }
 
   private static CallPolicy outbound(UpstreamPolicy policy, MeshConfig config) {
-    return new CallPolicy(policy.timeout(), policy.retries(), policy.circuitBreaker(), null, 0, config.accessLog());
+    return new CallPolicy(policy.timeout(), policy.retries(), policy.circuitBreaker(), null, 0, 0, config.accessLog());
   }
 
   /** A call to {@code service} from the local app (or the gateway). */
