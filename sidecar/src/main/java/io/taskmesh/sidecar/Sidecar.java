@@ -80,13 +80,16 @@ public final class Sidecar implements AutoCloseable {
     this.netty = netty;
     this.policies = new ActivePolicies(PolicyTable.of(config));
     UpstreamConnector connector = new UpstreamConnector(netty);
+    BudgetCounter upstreamBudgets = new BudgetCounter(registry, "upstream");
+    UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().upstream(),
+        () -> upstreamBudgets.exceeded("keepalive_timeout"));
     overload = new OverloadManager(config.overload(), netty.workers(), registry);
     BudgetsConfig budgets = config.budgets();
     tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
         config.tracing().samplingRatio());
     List<StreamFilter> filters = sharedFilters(config);
 
-    outboundClusters = new ClusterManager(connector,
+    outboundClusters = new ClusterManager(meshConnector,
         service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
@@ -103,7 +106,7 @@ public final class Sidecar implements AutoCloseable {
         new BudgetCounter(registry, "outbound"), overload, anyPeer -> true, config.drain().timeout()); // the local app
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
-    localApp = new Cluster(config.service(), connector, config.outbound().defaults());
+    localApp = new Cluster(config.service(), connector, config.outbound().defaults()); // loopback: no keepalive
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
         InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), budgets.inbound(),

@@ -178,6 +178,47 @@ class ListenerBudgetsTest {
     assertDirectMemoryBounded();
   }
 
+  @Test
+  void aCallToAnEndpointThatStopsAnsweringFailsAtTheUpstreamKeepaliveTimeoutInsteadOfHanging() throws Exception {
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> swallowEverything(silent), "silent-endpoint");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      Sidecar proxy = mesh.sidecar(MeshConfigParser.parse(MeshFixture.clientConfigYaml("ROUND_ROBIN", silent.getLocalPort())
+          + "budgets: {upstream: {keepaliveInterval: 300ms, keepaliveTimeout: 300ms}}\n"));
+      TaskClient client = mesh.clientThrough(proxy);
+
+      long started = System.nanoTime();
+      io.grpc.StatusRuntimeException failed = org.junit.jupiter.api.Assertions.assertThrows(
+          io.grpc.StatusRuntimeException.class, () -> client.get("x")); // the client's deadline is 10 s
+      assertThat(failed.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(9));
+      assertThat(new AdminClient(proxy.adminPort()).metricSum("taskmesh_listener_budget_exceeded_total",
+          "budget=\"keepalive_timeout\"", "listener=\"upstream\"")).isPositive();
+    }
+  }
+
+  /** An HTTP/2 endpoint that says SETTINGS once and then reads everything and answers nothing, PINGs included. */
+  private static void swallowEverything(java.net.ServerSocket server) {
+    while (!server.isClosed()) {
+      try {
+        Socket connection = server.accept();
+        Thread reader = new Thread(() -> {
+          try (connection; InputStream in = connection.getInputStream()) {
+            connection.getOutputStream().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // empty SETTINGS
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+          } catch (java.io.IOException closed) {
+            // the proxy closed it: what the test waits for
+          }
+        });
+        reader.setDaemon(true);
+        reader.start();
+      } catch (java.io.IOException closed) {
+        return;
+      }
+    }
+  }
+
   private Sidecar clientSidecar(String outboundBudgets) {
     return mesh.sidecar(MeshConfigParser.parse(MeshFixture.clientConfigYaml("ROUND_ROBIN", serverInbound)
         + "budgets: {outbound: " + outboundBudgets + "}\n"));

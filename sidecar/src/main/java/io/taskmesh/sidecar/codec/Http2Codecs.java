@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -41,6 +42,20 @@ public final class Http2Codecs {
         .decoderEnforceMaxRstFramesPerWindow(200, 30)
         .frameLogger(new RefusalCounter(exceeded))
         .build();
+  }
+
+  /**
+   * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), the
+   * codec, then {@code streams} (the multiplexer).
+   */
+  public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
+      Consumer<String> exceeded, ChannelHandler streams) {
+    Http2FrameCodec codec = server(budgets, drainTimeout, exceeded);
+    if (!Http2Keepalive.enabled(budgets.keepaliveInterval())) {
+      return new ChannelHandler[] {codec, streams};
+    }
+    return new ChannelHandler[] {new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(),
+        () -> exceeded.accept("keepalive_timeout")), codec, streams};
   }
 
   public static Http2FrameCodec client() {

@@ -35,9 +35,8 @@ final class GatewayListener implements AutoCloseable {
     };
     server = new BudgetedServer(netty, host, port, gateway.budgets(), gateway.budgetCounter(), drainTimeout,
         pipeline -> pipeline.addLast(new ProtocolSniffer(
-            () -> new ChannelHandler[] {
-              Http2Codecs.server(gateway.budgets(), drainTimeout, gateway.budgetCounter()::exceeded),
-              new Http2MultiplexHandler(streams)},
+            () -> Http2Codecs.serverHandlers(gateway.budgets(), drainTimeout, gateway.budgetCounter()::exceeded,
+                new Http2MultiplexHandler(streams)),
             () -> new ChannelHandler[] {
               new HttpServerCodec(MAX_INITIAL_LINE, Http2Codecs.MAX_HEADER_LIST_SIZE, 8192),
               new Http1Activity(),

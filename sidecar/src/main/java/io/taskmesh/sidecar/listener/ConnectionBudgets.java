@@ -2,7 +2,6 @@ package io.taskmesh.sidecar.listener;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -11,9 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The time budgets of one connection, checked by one coarse timer: first byte, first request headers, idle
- * (no stream or HTTP/1.1 request in progress), maximum age (then GOAWAY, and the connection ends once its
- * streams have), and keepalive (a PING after a silence; no answer, the connection is closed). Sits at the
- * head of the pipeline, so every byte read counts as a sign of life.
+ * (no stream or HTTP/1.1 request in progress) and maximum age (then GOAWAY, and the connection ends once its
+ * streams have). Keepalive is the {@link io.taskmesh.sidecar.codec.Http2Keepalive} in front of the HTTP/2 codec.
  */
 final class ConnectionBudgets extends ChannelDuplexHandler {
   private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -26,9 +24,7 @@ final class ConnectionBudgets extends ChannelDuplexHandler {
   private ScheduledFuture<?> tick;
   private long acceptedNanos;
   private long firstByteNanos;
-  private long lastReadNanos;
   private long idleSinceNanos;
-  private long pingSentNanos;
   private int http1Requests;
   private int http1Active;
   private boolean agedOut;
@@ -40,7 +36,7 @@ final class ConnectionBudgets extends ChannelDuplexHandler {
     this.counter = counter;
     long shortest = MAX_TICK_NANOS * 4;
     for (java.time.Duration timer : new java.time.Duration[] {budgets.firstByteTimeout(), budgets.headerTimeout(),
-        budgets.idleTimeout(), budgets.keepaliveInterval(), budgets.keepaliveTimeout()}) {
+        budgets.idleTimeout()}) {
       if (!timer.isZero()) {
         shortest = Math.min(shortest, timer.toNanos());
       }
@@ -53,15 +49,13 @@ final class ConnectionBudgets extends ChannelDuplexHandler {
     this.ctx = ctx;
     acceptedNanos = System.nanoTime();
     idleSinceNanos = acceptedNanos;
-    lastReadNanos = acceptedNanos;
     tick = ctx.executor().scheduleAtFixedRate(this::check, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    lastReadNanos = System.nanoTime();
     if (firstByteNanos == 0) {
-      firstByteNanos = lastReadNanos;
+      firstByteNanos = System.nanoTime();
     }
     ctx.fireChannelRead(msg);
   }
@@ -130,25 +124,6 @@ final class ConnectionBudgets extends ChannelDuplexHandler {
       agedOut = true;
       counter.exceeded("max_connection_age");
       drain();
-    }
-    keepalive(now);
-  }
-
-  /** HTTP/2 only: a PING after a silence of keepaliveInterval; nothing read keepaliveTimeout after it, closed. */
-  private void keepalive(long now) {
-    if (budgets.keepaliveInterval().isZero() || http2() == null) {
-      return;
-    }
-    if (pingSentNanos != 0 && lastReadNanos > pingSentNanos) {
-      pingSentNanos = 0;
-    }
-    if (pingSentNanos == 0) {
-      if (now - lastReadNanos > budgets.keepaliveInterval().toNanos()) {
-        pingSentNanos = now;
-        ctx.channel().writeAndFlush(new DefaultHttp2PingFrame(now));
-      }
-    } else if (now - pingSentNanos > budgets.keepaliveTimeout().toNanos()) {
-      closeNow("keepalive_timeout");
     }
   }
 

@@ -35,8 +35,7 @@ public final class ProxyListener implements AutoCloseable {
     };
     this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline ->
         pipeline.addLast(new ProtocolSniffer(
-            () -> new ChannelHandler[] {Http2Codecs.server(budgets, drainTimeout, counter::exceeded),
-                new Http2MultiplexHandler(streams)},
+            () -> Http2Codecs.serverHandlers(budgets, drainTimeout, counter::exceeded, new Http2MultiplexHandler(streams)),
             () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Activity(), new Http1Rejection(chain.hop())})));
   }
 
