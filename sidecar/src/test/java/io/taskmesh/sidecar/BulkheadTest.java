@@ -12,8 +12,8 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.BogusCalls;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * calls, {@code inbound.maxConcurrentStreamingRequests} for streams, so watches never starve unary calls.
  */
 class BulkheadTest {
+  private static final TaskSubscriptionRequest WATCH = TaskSubscriptionRequest.newBuilder().setUserId(8).build();
   private static final Metadata.Key<String> ERROR_HEADER =
       Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -31,7 +32,7 @@ class BulkheadTest {
   void openWatchesHoldStreamPermitsOnlySoUnaryCallsGoOnAndClosingOneLetsExactlyOneMoreWatchIn() throws Exception {
     try (MeshFixture mesh = new MeshFixture()) {
       TaskServer app = mesh.backend();
-      Task task = mesh.directClient(app).create("bulkhead", "", "", "bulk-user");
+      TaskResponse task = mesh.directClient(app).create("bulkhead", "", "", 8);
       Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
           service: %s
           inbound: {port: 0, appPort: %d, maxConcurrentRequests: 2, maxConcurrentStreamingRequests: 2}
@@ -42,9 +43,9 @@ class BulkheadTest {
       AdminClient admin = new AdminClient(server.adminPort());
       BogusCalls.awaitAppMethodsLearnt(server.inboundPort(), admin);
 
-      TaskClient.Subscription first = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { },
+      TaskClient.Subscription first = client.subscribe(WATCH, e -> { },
           s -> { });
-      TaskClient.Subscription second = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { },
+      TaskClient.Subscription second = client.subscribe(WATCH, e -> { },
           s -> { });
       await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
 
@@ -52,7 +53,7 @@ class BulkheadTest {
         assertThat(client.get(task.getId())).isEqualTo(task); // the watches took no unary permit
       }
       AtomicReference<Status> thirdWatchEnd = new AtomicReference<>();
-      client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, thirdWatchEnd::set);
+      client.subscribe(WATCH, e -> { }, thirdWatchEnd::set);
       await().atMost(Duration.ofSeconds(30)).until(() -> thirdWatchEnd.get() != null);
       assertThat(thirdWatchEnd.get().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(thirdWatchEnd.get().getDescription()).startsWith(
@@ -62,14 +63,14 @@ class BulkheadTest {
       first.cancel(); // a reset stream gives its permit back
       await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 1.0);
       AtomicReference<Status> replacementEnd = new AtomicReference<>();
-      TaskClient.Subscription replacement = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(),
+      TaskClient.Subscription replacement = client.subscribe(WATCH,
           e -> { }, replacementEnd::set);
       await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
       assertThat(replacementEnd.get()).isNull();
 
       // the permit came back once, not twice (and the refused watch gave back none it did not have)
       AtomicReference<Status> oneTooMany = new AtomicReference<>();
-      client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, oneTooMany::set);
+      client.subscribe(TaskSubscriptionRequest.newBuilder().setUserId(8).build(), e -> { }, oneTooMany::set);
       await().atMost(Duration.ofSeconds(30)).until(() -> oneTooMany.get() != null);
       assertThat(oneTooMany.get().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
 
@@ -107,7 +108,7 @@ class BulkheadTest {
         held.request(1);
         await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 1.0);
 
-        StatusRuntimeException refused = catchThrowableOfType(() -> client.get("x"), StatusRuntimeException.class);
+        StatusRuntimeException refused = catchThrowableOfType(() -> client.get(424242), StatusRuntimeException.class);
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(refused.getStatus().getDescription())
             .startsWith("server-sidecar: service 'task-service': too many concurrent requests: the limit is 1");

@@ -141,7 +141,7 @@ class ListenerBudgetsTest {
     TaskClient client = mesh.clientThrough(proxy);
     long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
     for (int i = 0; i < 200 && System.nanoTime() < until; i++) {
-      assertThat(client.create("call " + i, "", "low", "u").getTitle()).isEqualTo("call " + i);
+      assertThat(client.create("call " + i, "", "low", 4).getTitle()).isEqualTo("call " + i);
     }
     assertCounted(proxy, "max_connection_age");
   }
@@ -190,7 +190,7 @@ class ListenerBudgetsTest {
 
       long started = System.nanoTime();
       io.grpc.StatusRuntimeException failed = org.junit.jupiter.api.Assertions.assertThrows(
-          io.grpc.StatusRuntimeException.class, () -> client.get("x")); // the client's deadline is 10 s
+          io.grpc.StatusRuntimeException.class, () -> client.get(424242)); // the client's deadline is 10 s
       assertThat(failed.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(9));
       assertThat(new AdminClient(proxy.adminPort()).metricSum("taskmesh_listener_budget_exceeded_total",
@@ -234,7 +234,7 @@ class ListenerBudgetsTest {
 
   private void assertStillServing(Sidecar proxy) {
     TaskClient fresh = mesh.clientThrough(proxy);
-    assertThat(fresh.create("fresh", "", "low", "u").getTitle()).isEqualTo("fresh");
+    assertThat(fresh.create("fresh", "", "low", 4).getTitle()).isEqualTo("fresh");
   }
 
   private void assertDirectMemoryBounded() {

@@ -41,7 +41,7 @@ class OverloadTest {
       Sidecar gateway = mesh.sidecar(MeshConfigParser.parse(
           GatewayFixture.yaml(null, "{requestsPerMinute: 1000}", serverSide.inboundPort()) + overload));
       TaskClient client = mesh.clientThrough(clientSide);
-      assertThat(client.create("before", "", "low", "u").getTitle()).isEqualTo("before");
+      assertThat(client.create("before", "", "low", 4).getTitle()).isEqualTo("before");
 
       List<ByteBuf> pressure = new ArrayList<>();
       try {
@@ -50,7 +50,7 @@ class OverloadTest {
         }
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
           StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
-              () -> client.create("during", "", "low", "u"));
+              () -> client.create("during", "", "low", 4));
           assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
           assertThat(refused.getStatus().getDescription()).contains("client-sidecar").contains("direct memory");
           assertThat(refused.getTrailers().get(Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER)))
@@ -67,7 +67,7 @@ class OverloadTest {
         pressure.forEach(ByteBuf::release);
       }
       await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() ->
-          assertThat(client.create("after", "", "low", "u").getTitle()).isEqualTo("after"));
+          assertThat(client.create("after", "", "low", 4).getTitle()).isEqualTo("after"));
     }
   }
 }

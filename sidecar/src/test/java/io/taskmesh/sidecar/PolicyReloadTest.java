@@ -11,8 +11,8 @@ import io.taskmesh.sidecar.support.BogusCalls;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A reloaded config file changes the rate limit and circuit breakers that real calls meet. */
 class PolicyReloadTest {
+  private static final TaskSubscriptionRequest WATCH = TaskSubscriptionRequest.newBuilder().setUserId(9).build();
   private final MeshFixture mesh = new MeshFixture();
 
   @AfterEach
@@ -35,7 +36,7 @@ class PolicyReloadTest {
   @Test
   void aReloadChangesRemovesAndAddsTheInboundRateLimit(@TempDir Path dir) throws Exception {
     TaskServer app = mesh.backend();
-    Task task = mesh.directClient(app).create("limited", "", "", "reload-user");
+    TaskResponse task = mesh.directClient(app).create("limited", "", "", 9);
     Path file = dir.resolve("proxy.yaml");
     // buckets refill once every 1,000 s: only the burst decides what passes
     String burstOf2 = serverConfig(app, "rateLimit: {requestsPerSecond: 0.001, burst: 2}");
@@ -69,12 +70,12 @@ class PolicyReloadTest {
     TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
     AdminClient admin = new AdminClient(server.adminPort());
     BogusCalls.awaitAppMethodsLearnt(server.inboundPort(), admin);
-    TaskClient.Subscription first = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, s -> { });
+    TaskClient.Subscription first = client.subscribe(WATCH, e -> { }, s -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 1);
     assertThat(aNewWatchIsRefused(client, app)).isTrue();
 
     reload(file, serverConfig(app, "maxConcurrentStreamingRequests: 2"), admin, 1);
-    TaskClient.Subscription second = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, s -> { });
+    TaskClient.Subscription second = client.subscribe(WATCH, e -> { }, s -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
     assertThat(aNewWatchIsRefused(client, app)).as("the watch from before the reload counts").isTrue();
 
@@ -91,7 +92,7 @@ class PolicyReloadTest {
   private static boolean aNewWatchIsRefused(TaskClient client, TaskServer app) {
     int before = app.subscriberCount();
     AtomicReference<Status> end = new AtomicReference<>();
-    TaskClient.Subscription watch = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, end::set);
+    TaskClient.Subscription watch = client.subscribe(WATCH, e -> { }, end::set);
     await().atMost(Duration.ofSeconds(30)).until(() -> end.get() != null || app.subscriberCount() > before);
     if (end.get() == null) {
       watch.cancel();
@@ -118,7 +119,7 @@ class PolicyReloadTest {
       mesh.closeLater(caller.watchConfig(file, waitAnHour, Duration.ofMillis(100)));
       TaskClient client = mesh.clientThrough(caller);
       AdminClient admin = new AdminClient(caller.adminPort());
-      Task task = client.create("keep me", "", "", "breaker-user");
+      TaskResponse task = client.create("keep me", "", "", 10);
 
       app.close();
       for (int i = 0; i < 4; i++) {
@@ -165,7 +166,7 @@ class PolicyReloadTest {
         "result=\"accepted\"") == acceptedSoFar);
   }
 
-  private static int callsPassedOf(TaskClient client, Task task, int calls) {
+  private static int callsPassedOf(TaskClient client, TaskResponse task, int calls) {
     int passed = 0;
     for (int i = 0; i < calls; i++) {
       try {
@@ -183,7 +184,7 @@ class PolicyReloadTest {
     return admin.metricSum("taskmesh_circuit_breaker_state", "service=\"task-service\"");
   }
 
-  private static StatusRuntimeException failure(TaskClient client, Task task) {
+  private static StatusRuntimeException failure(TaskClient client, TaskResponse task) {
     try {
       client.get(task.getId());
     } catch (StatusRuntimeException e) {

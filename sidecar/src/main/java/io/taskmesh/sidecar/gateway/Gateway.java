@@ -12,10 +12,10 @@ import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
-import io.taskmesh.sidecar.cluster.Endpoint;
-import io.taskmesh.sidecar.logical.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -24,7 +24,8 @@ import java.util.function.Function;
  * The proxy as the mesh's ingress (the gateway chain): HTTP/JSON requests are transcoded to gRPC calls that
  * go through this proxy's own outbound listener, so they get its routing, discovery, circuit breaking and
  * deadlines; plain gRPC calls are proxied by the outbound filters straight to the routed cluster. In front
- * of both: a per-client rate limit and a correlation id.
+ * of both: a per-client rate limit and a correlation id. The port also answers {@code GET /health} and
+ * {@code GET /metrics} itself ({@link GatewayStatus}).
  */
 public final class Gateway implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -60,7 +61,7 @@ public final class Gateway implements AutoCloseable {
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, admission,
         new ClientAddresses(config.clientRateLimit().forwardedFor()), new EdgeHeaders(samplingRatio), config, budgets,
         new BudgetCounter(registry, "gateway"), overload, outboundChain.methods(), unaryTimeout,
-        new GatewayMetrics(registry));
+        new GatewayMetrics(registry), new GatewayStatus(routes, clusters, Clock.systemUTC()));
     ProxyChain grpcChain = outboundChain.routedBy("gateway", "gateway", new GrpcRouter(routes, clusters));
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
@@ -92,17 +93,11 @@ public final class Gateway implements AutoCloseable {
           .put("transcode", route.transcode());
       String clusterName = GatewayRoutes.clusterOf(route.service());
       Optional<Cluster> cluster = clusters.cluster(clusterName);
-      entry.put("healthyEndpoints", cluster.map(Gateway::healthy).orElse(0L));
+      entry.put("healthyEndpoints", cluster.map(GatewayStatus::healthyEndpoints).orElse(0L));
       entry.put("circuit", circuitStates.apply(clusterName).orElse("CLOSED"));
     }
     status.put("trackedClients", admission.trackedClients());
     return status.toString();
-  }
-
-  private static long healthy(Cluster cluster) {
-    return cluster.endpoints().stream()
-        .filter(endpoint -> endpoint.state() == Endpoint.State.ACTIVE && !cluster.isEjected(endpoint))
-        .count();
   }
 
   public void stopAccepting() {

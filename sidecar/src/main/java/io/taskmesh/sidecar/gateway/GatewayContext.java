@@ -10,7 +10,7 @@ import java.util.function.Function;
 
 /**
  * What every gateway connection shares: routes, descriptors, the upstream channel, the per-client gate, the
- * budgets and metrics.
+ * budgets, metrics and the gateway's own status answers.
  *
  * @param config the gateway's config as started (body limits, correlation header)
  * @param budgets the gateway listener's budgets (its per-connection buffer cap)
@@ -30,7 +30,8 @@ record GatewayContext(
     OverloadManager overload,
     MethodCatalog methods,
     Function<String, Duration> unaryTimeout,
-    GatewayMetrics metrics) {
+    GatewayMetrics metrics,
+    GatewayStatus status) {
 
   String correlationHeader() {
     return config.correlationHeader();

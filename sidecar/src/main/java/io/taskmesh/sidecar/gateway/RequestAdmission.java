@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
@@ -37,6 +38,7 @@ final class RequestAdmission extends ChannelDuplexHandler {
   private ScheduledFuture<?> bodyTimer;
   private long bodyBytes;
   private boolean dropping;
+  private boolean declaredTooLarge;
 
   RequestAdmission(GatewayContext gateway) {
     this.gateway = gateway;
@@ -51,6 +53,7 @@ final class RequestAdmission extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof HttpRequest headers) {
       dropping = false;
+      declaredTooLarge = false;
       request = headers;
       if (!admit(headers)) {
         dropping = true;
@@ -63,7 +66,7 @@ final class RequestAdmission extends ChannelDuplexHandler {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpContent content && !(msg instanceof HttpRequest) && !buffer(content)) {
+    if (msg instanceof HttpContent content && !(msg instanceof HttpRequest) && !declaredTooLarge && !buffer(content)) {
       return;
     }
     ctx.fireChannelRead(msg);
@@ -80,9 +83,15 @@ final class RequestAdmission extends ChannelDuplexHandler {
           Map.of("retry-after", "1"));
       return false;
     }
+    if (GatewayStatus.answers(headers.method().name(), new QueryStringDecoder(headers.uri()).path())) {
+      return true; // the gateway's own /health and /metrics: load balancers poll them, they cost next to nothing
+    }
     long declared = HttpUtil.getContentLength(headers, -1L);
     if (declared > gateway.config().maxRequestBodyBytes()) {
-      return tooLarge();
+      // the aggregator answers 413 at once and discards the body as HTTP/1.1 wants; nothing of it is held
+      gateway.budgetCounter().exceeded("request_body_size");
+      declaredTooLarge = true;
+      return true;
     }
     gateway.edgeHeaders().sanitize(headers.headers()::get, (name, value) -> {
       if (value == null) {
@@ -122,11 +131,10 @@ final class RequestAdmission extends ChannelDuplexHandler {
     return true;
   }
 
-  private boolean tooLarge() {
+  private void tooLarge() {
     gateway.budgetCounter().exceeded("request_body_size");
     refuse(413, "INVALID_ARGUMENT", "the request body is over " + gateway.config().maxRequestBodyBytes()
         + " bytes (gateway.maxRequestBodyBytes)", "request_too_large", Map.of());
-    return false;
   }
 
   private void bodyTimedOut() {
@@ -139,14 +147,22 @@ final class RequestAdmission extends ChannelDuplexHandler {
 
   private void refuseForClient(ClientAdmission.Refusal refusal, String client, String service) {
     gateway.metrics().rateLimited(service);
+    String message = "gateway: client " + client + ": " + refusal.detail();
+    if (refusal.retryAfterNanos() == 0) {
+      refuse(429, "RESOURCE_EXHAUSTED", message, refusal.reason(), Map.of());
+      return;
+    }
     long retryAfterSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(refusal.retryAfterNanos() + 999_999_999));
-    refuse(429, "RESOURCE_EXHAUSTED", "gateway: client " + client + ": " + refusal.detail()
-            + (refusal.retryAfterNanos() > 0 ? "; retry after " + retryAfterSeconds + " s" : ""),
-        refusal.reason(), refusal.retryAfterNanos() > 0 ? Map.of("retry-after", Long.toString(retryAfterSeconds)) : Map.of());
+    exchangeForRefusal().tooManyRequests(message + "; retry after " + retryAfterSeconds + " s", retryAfterSeconds);
   }
 
   /** Answers now and closes (the rest of the body is not read): one error, then nothing more of this request. */
   private void refuse(int status, String code, String message, String reason, Map<String, String> headers) {
+    exchangeForRefusal().error(status, code, message, reason, headers);
+  }
+
+  /** The exchange that answers a refused request, then closes its stream or connection. */
+  private Exchange exchangeForRefusal() {
     dropping = true;
     bodyEnded();
     String correlationId = CorrelationIds.pick(request.headers().get(gateway.correlationHeader()),
@@ -154,12 +170,11 @@ final class RequestAdmission extends ChannelDuplexHandler {
     Exchange exchange = new Exchange(ctx, request.method().name(), request.uri(), false,
         gateway.clients().of(ctx.channel(), null), gateway.correlationHeader(), correlationId, gateway.metrics());
     exchange.routedTo(route(request), "none");
-    exchange.error(status, code, message, reason, headers);
+    return exchange;
   }
 
   private String route(HttpRequest headers) {
-    return gateway.routes().match(headers.headers().get(HttpHeaderNames.HOST), new io.netty.handler.codec.http
-        .QueryStringDecoder(headers.uri()).path()).map(route -> route.service()).orElse("none");
+    return gateway.routes().match(headers.headers().get(HttpHeaderNames.HOST), new QueryStringDecoder(headers.uri()).path()).map(route -> route.service()).orElse("none");
   }
 
   /** The body is whole (or refused): the timer stops and the connection's count forgets this body. */

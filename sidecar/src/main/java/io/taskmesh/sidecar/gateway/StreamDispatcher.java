@@ -18,8 +18,9 @@ import java.util.function.Supplier;
 /**
  * Looks at the first HEADERS of an HTTP/2 stream on the gateway port and hands the stream on: gRPC
  * ({@code content-type: application/grpc...}) to the proxy's stream handler, once the overload check, the
- * edge's header rules and the client's gate (token and permit, charged now) let it through; anything else, as
- * HTTP objects, to the {@link RequestAdmission} and then the {@link TranscodingHandler}.
+ * edge's header rules and the client's gate (token and permit, charged now) let it through, and with a
+ * correlation id; anything else, as HTTP objects, to the {@link RequestAdmission} and then the
+ * {@link TranscodingHandler}.
  */
 final class StreamDispatcher extends ChannelInboundHandlerAdapter {
   private static final AsciiString GRPC = AsciiString.of("application/grpc");
@@ -87,6 +88,9 @@ final class StreamDispatcher extends ChannelInboundHandlerAdapter {
     }
     ClientAdmission.Permit permit = (ClientAdmission.Permit) decision;
     ctx.channel().closeFuture().addListener(closed -> permit.release());
+    // like a transcoded call, a plain gRPC call reaches the app with a correlation id: the caller's or a new one
+    headers.set(gateway.correlationHeader(), CorrelationIds.pick(
+        header(headers, gateway.correlationHeader()), header(headers, "x-request-id")));
     ctx.pipeline().addAfter(ctx.name(), "grpc-proxy", grpcProxy.get());
     // the proxy handler starts on channelActive; the stream is active already, so it is told here
     ctx.fireChannelActive();

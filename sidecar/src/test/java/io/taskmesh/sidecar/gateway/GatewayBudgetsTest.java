@@ -93,15 +93,15 @@ class GatewayBudgetsTest {
     HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
     List<CompletableFuture<HttpResponse<Stream<String>>>> watches = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      watches.add(http.stream(http.request("GET", "/api/tasks:watch", null).header("accept", "text/event-stream")));
+      watches.add(http.stream(http.request("GET", "/api/tasks:watch?user_id=4", null).header("accept", "text/event-stream")));
     }
     await().atMost(Duration.ofSeconds(30)).until(() ->
         metric(serverSide, "taskmesh_inbound_requests_active", "") >= 3); // the three watches reached the app
 
     for (int i = 0; i < 5; i++) {
-      assertThat(http.send("GET", "/api/tasks/none", null).statusCode()).isEqualTo(404); // answered, not 429
+      assertThat(http.send("GET", "/api/tasks/999999", null).statusCode()).isEqualTo(404); // answered, not 429
     }
-    HttpResponse<String> fourthWatch = http.send(http.request("GET", "/api/tasks:watch", null)
+    HttpResponse<String> fourthWatch = http.send(http.request("GET", "/api/tasks:watch?user_id=4", null)
         .header("accept", "text/event-stream"));
     assertThat(fourthWatch.statusCode()).isEqualTo(429);
     assertThat(fourthWatch.headers().firstValue("taskmesh-error")).hasValueSatisfying(
@@ -120,7 +120,7 @@ class GatewayBudgetsTest {
 
   private static void assertStillServing(Sidecar gateway) {
     HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
-    HttpResponse<String> created = http.send("POST", "/api/tasks", "{\"title\": \"fresh\", \"user_id\": \"u\"}");
+    HttpResponse<String> created = http.send("POST", "/api/tasks", "{\"title\": \"fresh\", \"user_id\": 4}");
     assertThat(created.statusCode()).isEqualTo(200);
   }
 }
