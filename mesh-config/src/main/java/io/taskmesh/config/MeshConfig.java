@@ -9,6 +9,7 @@ import java.util.Objects;
  *
  * @param gateway {@code null} unless the proxy runs as the ingress gateway
  * @param accessLog whether and how much the proxy logs one line per request
+ * @param identity the workload certificate and mTLS mode ({@link IdentityConfig#OFF}: plaintext)
  */
 public record MeshConfig(
     String service,
@@ -19,7 +20,8 @@ public record MeshConfig(
     AdminConfig admin,
     DrainConfig drain,
     GatewayConfig gateway,
-    AccessLogConfig accessLog) {
+    AccessLogConfig accessLog,
+    IdentityConfig identity) {
 
   public MeshConfig {
     Objects.requireNonNull(service, "service");
@@ -30,6 +32,13 @@ public record MeshConfig(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(drain, "drain");
     Objects.requireNonNull(accessLog, "accessLog");
+    Objects.requireNonNull(identity, "identity");
+  }
+
+  /** A config without an identity section: no certificate, plaintext. */
+  public MeshConfig(String service, String namespace, InboundConfig inbound, OutboundConfig outbound,
+      TracingConfig tracing, AdminConfig admin, DrainConfig drain, GatewayConfig gateway, AccessLogConfig accessLog) {
+    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, accessLog, IdentityConfig.OFF);
   }
 
   /** A config without an access log section: the access log is off. */

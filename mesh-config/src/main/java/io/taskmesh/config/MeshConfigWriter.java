@@ -9,14 +9,16 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Writes a config in its canonical form: every key present, in a fixed order, so that two equal configs
  * give the same text and the same {@link #hash}. {@code MeshConfigParser.parse(toYaml(c))} equals {@code c}.
- * Two sections are written only when they say something: {@code gateway} when present and {@code accessLog}
- * when it differs from the default (so configs written before it existed keep their hash).
+ * Three sections are written only when they say something: {@code gateway} when present, {@code accessLog}
+ * and {@code identity} when they differ from the default (so configs written before they existed keep their
+ * hash).
  */
 public final class MeshConfigWriter {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
@@ -62,7 +64,23 @@ public final class MeshConfigWriter {
       accessLog.put("sampleRatio", config.accessLog().sampleRatio());
       root.put("accessLog", accessLog);
     }
+    if (!config.identity().equals(IdentityConfig.OFF)) {
+      root.put("identity", identity(config.identity()));
+    }
     return root;
+  }
+
+  private static Map<String, Object> identity(IdentityConfig identity) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("mode", identity.mode().name().toLowerCase(Locale.ROOT));
+    node.put("trustDomain", identity.trustDomain());
+    if (identity.issuerAddress() != null) {
+      node.put("issuer", identity.issuerAddress());
+    }
+    node.put("tokenPath", identity.tokenPath());
+    node.put("trustBundlePath", identity.trustBundlePath());
+    node.put("certLifetime", Durations.format(identity.certLifetime()));
+    return node;
   }
 
   private static Map<String, Object> inbound(InboundConfig inbound) {
