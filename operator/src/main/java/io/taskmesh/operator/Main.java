@@ -7,6 +7,8 @@ import io.javaoperatorsdk.operator.Operator;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
+import io.taskmesh.operator.identity.IdentitySettings;
+import io.taskmesh.operator.identity.IssuerServer;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
@@ -24,9 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the operator, the discovery server (15010), the injection webhook (9443) and health endpoints on the
- * metrics port (8081). Only reconciliation is behind leader election; every replica serves discovery and
- * the webhook.
+ * Runs the operator, the discovery server (15010), the injection webhook (9443), the workload certificate
+ * issuer (15012, when identity is enabled) and health endpoints on the metrics port (8081). Only
+ * reconciliation is behind leader election; every replica serves discovery, the webhook and the issuer.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -62,6 +64,9 @@ public final class Main {
     WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
     InjectionWebhook webhook = webhookSettings.enabled()
         ? InjectionWebhook.start(client, OperatorSettings.CURRENT, webhookSettings, Clock.systemUTC()) : null;
+    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
+    IssuerServer issuer = identitySettings.enabled()
+        ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
     health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
@@ -70,11 +75,15 @@ public final class Main {
       answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
     });
     health.start();
-    log.info("event=operator_started health_port={} discovery_port={} webhook_port={} leader_election={}", port,
-        discoveryPort, webhook == null ? "off" : webhook.port(), leaderElection);
+    log.info("event=operator_started health_port={} discovery_port={} webhook_port={} issuer_port={} leader_election={}",
+        port, discoveryPort, webhook == null ? "off" : webhook.port(), issuer == null ? "off" : issuer.port(),
+        leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (webhook != null) {
         webhook.close();
+      }
+      if (issuer != null) {
+        issuer.close();
       }
       discovery.close();
       slices.close();
