@@ -6,6 +6,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.taskmesh.identity.PeerVerifier;
@@ -22,12 +23,17 @@ public record MeshTls(SslContext server, SslContext client, WorkloadCertificate 
   private static final ApplicationProtocolConfig H2_ONLY = new ApplicationProtocolConfig(
       ApplicationProtocolConfig.Protocol.ALPN,
       ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-      ApplicationProtocolConfig.SelectedListenerFailureBehavior.FATAL_ALERT,
+      ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
       ApplicationProtocolNames.HTTP_2);
 
   /** The engine that measured faster for our handshakes and bulk transfer: see bench/README.md (TLS engine). */
   public static SslProvider preferredProvider() {
     return SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK;
+  }
+
+  /** Whether a finished handshake agreed on h2; a mesh connection without it is closed. */
+  public static boolean negotiatedH2(SslHandler handler) {
+    return ApplicationProtocolNames.HTTP_2.equals(handler.applicationProtocol());
   }
 
   public static MeshTls of(WorkloadCertificate certificate, String trustDomain, Clock clock, SslProvider provider) {
