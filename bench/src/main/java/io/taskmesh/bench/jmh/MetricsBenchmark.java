@@ -2,10 +2,12 @@ package io.taskmesh.bench.jmh;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.config.MeshConfig;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.filter.Outcome;
 import io.taskmesh.sidecar.filter.RequestInfo;
+import io.taskmesh.sidecar.route.PolicyTable;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -32,8 +34,9 @@ public class MetricsBenchmark {
   public void setUp() {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics = new MetricsFilter(registry, MethodCatalog.NONE);
-    request = new RequestInfo("outbound", "task-service", "/taskservice.TaskService/GetTask", System.nanoTime(),
-        HotPathState.grpcRequestHeaders("task-service"));
+    request = new RequestInfo("outbound", "client-sidecar", "task-service", "/taskservice.TaskService/GetTask",
+        System.nanoTime(), HotPathState.grpcRequestHeaders("task-service"),
+        PolicyTable.of(MeshConfig.defaults("bench")).outbound("task-service"));
     outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false);
   }
 

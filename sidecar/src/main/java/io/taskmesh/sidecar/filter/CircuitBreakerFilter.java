@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * One resilience4j circuit breaker per upstream service. Open, it fails calls fast with UNAVAILABLE
@@ -25,31 +24,29 @@ import java.util.function.Function;
  * permittedInHalfOpen} trial calls; reset timeout → {@code waitInOpen}; call timeout → the deadline,
  * whose DEADLINE_EXCEEDED counts as a failure.
  *
- * <p>The policy is read from the config in force on every request: when a reload changed a service's
+ * <p>The policy is the one the request started with ({@link RequestInfo#policy()}): when a reload changed a service's
  * {@code circuitBreaker} policy, the service gets a new breaker, so its state starts over as CLOSED with
  * no recorded calls (an open circuit closes). Requests admitted by the old breaker report to it.
  */
 public final class CircuitBreakerFilter implements StreamFilter {
   static final Set<String> FAILURES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN");
 
-  private final Function<String, CircuitBreakerPolicy> policies;
   private final MeterRegistry registry;
   private final Map<String, PolicyBreaker> breakers = new ConcurrentHashMap<>();
 
   /** A breaker and the policy it was made from. */
   private record PolicyBreaker(CircuitBreakerPolicy policy, CircuitBreaker breaker) {}
 
-  public CircuitBreakerFilter(Function<String, CircuitBreakerPolicy> policies, MeterRegistry registry) {
-    this.policies = policies;
+  public CircuitBreakerFilter(MeterRegistry registry) {
     this.registry = registry;
   }
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    CircuitBreaker breaker = breakerFor(request.service());
+    CircuitBreaker breaker = breakerFor(request.service(), request.policy().circuitBreaker());
     if (!breaker.tryAcquirePermission()) {
-      return Optional.of(new ProxyError("client-sidecar", "service '" + request.service() + "'",
-          ProxyError.UNAVAILABLE, "circuit_open", "circuit open: too many recent failures; failing fast"));
+      return Optional.of(request.error(ProxyError.UNAVAILABLE, "circuit_open",
+          "circuit open: too many recent failures; failing fast"));
     }
     request.attach(CircuitBreaker.class, breaker); // only admitted requests report an outcome
     return Optional.empty();
@@ -76,8 +73,7 @@ public final class CircuitBreakerFilter implements StreamFilter {
     return Optional.ofNullable(breakers.get(service)).map(current -> current.breaker().getState());
   }
 
-  private CircuitBreaker breakerFor(String service) {
-    CircuitBreakerPolicy policy = policies.apply(service);
+  private CircuitBreaker breakerFor(String service, CircuitBreakerPolicy policy) {
     PolicyBreaker current = breakers.get(service);
     if (current != null && current.policy().equals(policy)) {
       return current.breaker();

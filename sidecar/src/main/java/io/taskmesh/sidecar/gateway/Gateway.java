@@ -10,7 +10,7 @@ import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.Endpoint;
-import io.taskmesh.sidecar.listener.ProxyChain;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,9 +53,7 @@ public final class Gateway implements AutoCloseable {
         : new FileDescriptorSource(Path.of(config.descriptors().file()));
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
         config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry));
-    ProxyChain grpcChain = new ProxyChain("gateway", "gateway", outboundChain.filters(),
-        new GrpcRouter(routes, clusters), outboundChain.retries(), outboundChain.methods(),
-        outboundChain.routeTimeouts());
+    ProxyChain grpcChain = outboundChain.routedBy("gateway", "gateway", new GrpcRouter(routes, clusters));
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
   }

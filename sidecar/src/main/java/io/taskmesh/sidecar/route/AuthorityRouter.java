@@ -2,7 +2,9 @@ package io.taskmesh.sidecar.route;
 
 import io.netty.handler.codec.http2.Http2Headers;
 import io.taskmesh.sidecar.cluster.ClusterManager;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Outbound routing by {@code :authority}: {@code svc}, {@code svc.ns}, {@code svc.ns.svc.cluster.local},
@@ -10,6 +12,8 @@ import java.util.Optional;
  */
 public final class AuthorityRouter implements Router {
   private final ClusterManager clusters;
+  /** One route per service that has a cluster, made on its first request (clusters are never removed). */
+  private final Map<String, Route> routes = new ConcurrentHashMap<>();
 
   public AuthorityRouter(ClusterManager clusters) {
     this.clusters = clusters;
@@ -18,7 +22,11 @@ public final class AuthorityRouter implements Router {
   @Override
   public Optional<Route> route(Http2Headers requestHeaders) {
     String service = serviceName(describeTarget(requestHeaders));
-    return clusters.cluster(service).map(cluster -> new Route(service, cluster));
+    Route known = routes.get(service);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    return clusters.cluster(service).map(cluster -> routes.computeIfAbsent(service, name -> new Route(name, cluster)));
   }
 
   @Override

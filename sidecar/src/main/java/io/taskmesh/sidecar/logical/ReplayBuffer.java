@@ -1,4 +1,4 @@
-package io.taskmesh.sidecar.listener;
+package io.taskmesh.sidecar.logical;
 
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
