@@ -59,9 +59,12 @@ public record IdentitySettings(boolean enabled, String trustDomain, String bindA
         parsedLifetime);
   }
 
-  /** The names sidecars may use to reach the issuer through its Service. */
+  /**
+   * The names sidecars may use to reach the issuer: through its Service, and {@code localhost} for a mesh
+   * run on one machine (the local mesh, tests).
+   */
   public List<String> servingNames() {
     return List.of(serviceName + "." + namespace + ".svc", serviceName + "." + namespace + ".svc.cluster.local",
-        serviceName + "." + namespace, serviceName);
+        serviceName + "." + namespace, serviceName, "localhost");
   }
 }

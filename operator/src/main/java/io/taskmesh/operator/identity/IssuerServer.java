@@ -42,7 +42,7 @@ public final class IssuerServer implements AutoCloseable {
     RootOfTrust root = settings.anchorManaged()
         ? TrustAnchorStore.managed(client, settings.namespace(), settings.anchorSecret(), clock)
         : TrustAnchorStore.provided(client, settings.namespace(), settings.anchorSecret());
-    return start(new TokenReviewer(client), root, settings, clock);
+    return start(new KubernetesTokenReviewer(client), root, settings, clock);
   }
 
   public static IssuerServer start(TokenReviewer reviewer, RootOfTrust root, IdentitySettings settings, Clock clock) {

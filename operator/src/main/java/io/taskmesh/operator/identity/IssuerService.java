@@ -1,7 +1,6 @@
 package io.taskmesh.operator.identity;
 
 import com.google.protobuf.ByteString;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.taskmesh.identity.SpiffeId;
@@ -18,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Certify: the token is reviewed first, and the CSR is signed only for the SPIFFE ID of the ServiceAccount
  * the token proves. UNAUTHENTICATED for a token that proves nothing, PERMISSION_DENIED for a CSR asking for
- * another identity, INVALID_ARGUMENT for a CSR that cannot be used, UNAVAILABLE when the API server cannot
- * review the token.
+ * another identity, INVALID_ARGUMENT for a CSR that cannot be used, UNAVAILABLE when the token cannot be
+ * reviewed now (the API server unreachable).
  */
 public final class IssuerService extends IssuerGrpc.IssuerImplBase {
   private static final Logger log = LoggerFactory.getLogger(IssuerService.class);
@@ -46,8 +45,8 @@ public final class IssuerService extends IssuerGrpc.IssuerImplBase {
       log.info("event=certificate_refused reason=unauthenticated detail=\"{}\"", e.getMessage());
       response.onError(Status.UNAUTHENTICATED.withDescription(e.getMessage()).asRuntimeException());
       return;
-    } catch (KubernetesClientException e) {
-      log.warn("event=token_review_failed code={} detail=\"{}\"", e.getCode(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("event=token_review_failed detail=\"{}\"", e.toString());
       response.onError(Status.UNAVAILABLE.withDescription("the token cannot be reviewed now: " + e.getMessage())
           .asRuntimeException());
       return;

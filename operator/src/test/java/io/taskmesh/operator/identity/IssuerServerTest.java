@@ -117,6 +117,25 @@ class IssuerServerTest {
   }
 
   @Test
+  void aTokenThatCannotBeReviewedNowIsUnavailableNotRefused() throws Exception {
+    TokenReviewer unreachable = token -> {
+      throw new io.fabric8.kubernetes.client.KubernetesClientException("connect timed out");
+    };
+    RootOfTrust root = TrustAnchorStore.managed(client, NAMESPACE, "issuer-anchor", Clock.systemUTC());
+    try (IssuerServer down = IssuerServer.start(unreachable, root, settings("issuer-anchor", true), Clock.systemUTC())) {
+      ManagedChannel toDown = IssuerClients.channelTrusting(down.trustAnchors(), down.port());
+      try {
+        assertThatThrownBy(() -> IssuerGrpc.newBlockingStub(toDown).withDeadlineAfter(20, TimeUnit.SECONDS)
+            .certify(IssuerClients.request(Csrs.askingFor(Certificates.newKeyPair(),
+                "spiffe://mesh.test/ns/shop/sa/billing"), BILLING_TOKEN)))
+            .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+      } finally {
+        toDown.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
   void aCsrThatIsNotOneOrIsSignedByAnotherKeyIsRefused() throws Exception {
     byte[] csr = Csrs.askingFor(Certificates.newKeyPair(), "spiffe://mesh.test/ns/shop/sa/billing");
     byte[] tampered = csr.clone();
