@@ -13,7 +13,6 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -26,7 +25,6 @@ import java.util.stream.Collectors;
  * in the mesh a peer is who its certificate says, not where it is.
  */
 public final class PeerVerifier {
-  private static final int SAN_URI = 6;
   private final Set<TrustAnchor> anchors;
   private final List<X509Certificate> anchorCertificates;
   private final String trustDomain;
@@ -75,13 +73,9 @@ public final class PeerVerifier {
 
   /** The SPIFFE ID a certificate names, whatever its trust domain. */
   public static SpiffeId spiffeId(X509Certificate leaf) throws CertificateException {
-    List<String> uris = new ArrayList<>();
+    List<String> uris;
     try {
-      Collection<List<?>> names = leaf.getSubjectAlternativeNames();
-      if (names != null) {
-        names.stream().filter(name -> Integer.valueOf(SAN_URI).equals(name.get(0)))
-            .forEach(name -> uris.add((String) name.get(1)));
-      }
+      uris = SubjectAltNames.of(leaf, SubjectAltNames.URI);
     } catch (CertificateParsingException e) {
       throw new CertificateException("the peer's subject alternative names cannot be read: " + e.getMessage(), e);
     }

@@ -125,20 +125,7 @@ public final class TlsEngineBench {
   private static double handshakes(NettyResources netty, MeshTls tls, InetSocketAddress address, int count) {
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
-      SslHandler[] handler = new SslHandler[1];
-      Channel channel = new Bootstrap().group(netty.workers()).channel(netty.channelType())
-          .handler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              handler[0] = tls.client().newHandler(ch.alloc(), address.getHostString(), address.getPort());
-              ch.pipeline().addLast(handler[0]);
-            }
-          })
-          .connect(address).syncUninterruptibly().channel();
-      if (!handler[0].handshakeFuture().awaitUninterruptibly(10, TimeUnit.SECONDS) || !handler[0].handshakeFuture().isSuccess()) {
-        throw new IllegalStateException("handshake failed", handler[0].handshakeFuture().cause());
-      }
-      channel.close().syncUninterruptibly();
+      dial(netty, tls, address, new ChannelInboundHandlerAdapter()).close().syncUninterruptibly();
     }
     return count / ((System.nanoTime() - start) / 1e9);
   }
@@ -149,27 +136,17 @@ public final class TlsEngineBench {
     long total = (long) megabytes * 1024 * 1024;
     AtomicLong received = new AtomicLong();
     CompletableFuture<Long> done = new CompletableFuture<>();
-    SslHandler[] handler = new SslHandler[1];
-    Channel channel = new Bootstrap().group(netty.workers()).channel(netty.channelType())
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            handler[0] = tls.client().newHandler(ch.alloc(), address.getHostString(), address.getPort());
-            ch.pipeline().addLast(handler[0], new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object message) {
-                ByteBuf bytes = (ByteBuf) message;
-                long now = received.addAndGet(bytes.readableBytes());
-                bytes.release();
-                if (now >= total) {
-                  done.complete(System.nanoTime());
-                }
-              }
-            });
-          }
-        })
-        .connect(address).syncUninterruptibly().channel();
-    handler[0].handshakeFuture().syncUninterruptibly();
+    Channel channel = dial(netty, tls, address, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object message) {
+        ByteBuf bytes = (ByteBuf) message;
+        long now = received.addAndGet(bytes.readableBytes());
+        bytes.release();
+        if (now >= total) {
+          done.complete(System.nanoTime());
+        }
+      }
+    });
     byte[] chunk = new byte[CHUNK];
     long start = System.nanoTime();
     long sent = 0;
@@ -185,6 +162,26 @@ public final class TlsEngineBench {
     long end = done.get(2, TimeUnit.MINUTES);
     channel.close().syncUninterruptibly();
     return total / 1e6 / ((end - start) / 1e9);
+  }
+
+  /** A client connection whose mutual handshake has succeeded. */
+  private static Channel dial(NettyResources netty, MeshTls tls, InetSocketAddress address,
+      ChannelInboundHandlerAdapter reader) {
+    SslHandler[] handler = new SslHandler[1];
+    Channel channel = new Bootstrap().group(netty.workers()).channel(netty.channelType())
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            handler[0] = tls.client().newHandler(ch.alloc(), address.getHostString(), address.getPort());
+            ch.pipeline().addLast(handler[0], reader);
+          }
+        })
+        .connect(address).syncUninterruptibly().channel();
+    if (!handler[0].handshakeFuture().awaitUninterruptibly(10, TimeUnit.SECONDS) || !handler[0].handshakeFuture().isSuccess()) {
+      channel.close();
+      throw new IllegalStateException("handshake failed", handler[0].handshakeFuture().cause());
+    }
+    return channel;
   }
 
   private static double median(List<Round> results, SslProvider provider, boolean handshakes) {

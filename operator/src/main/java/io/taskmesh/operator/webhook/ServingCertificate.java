@@ -1,5 +1,6 @@
 package io.taskmesh.operator.webhook;
 
+import io.taskmesh.identity.SubjectAltNames;
 import io.taskmesh.operator.identity.Authority;
 import io.taskmesh.operator.identity.Certificates;
 import io.taskmesh.operator.identity.Pem;
@@ -14,9 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.List;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
@@ -31,7 +30,6 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
   static final String CA_NAME = "taskmesh-webhook-ca";
   /** One alias whatever the source, so a swapped key store answers for the alias chosen before the swap. */
   static final String KEY_ALIAS = "webhook";
-  private static final int SAN_DNS_NAME = 2;
 
   public ServingCertificate {
     if (caPem == null || certPem == null || keyPem == null) {
@@ -71,13 +69,9 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
   /** Whether this certificate names every one of {@code dnsNames} and is still valid at {@code at + margin}. */
   public boolean serves(List<String> dnsNames, Instant at, Duration margin) {
     X509Certificate cert = certificate();
-    List<String> names = new ArrayList<>();
+    List<String> names;
     try {
-      Collection<List<?>> alternatives = cert.getSubjectAlternativeNames();
-      if (alternatives != null) {
-        alternatives.stream().filter(san -> Integer.valueOf(SAN_DNS_NAME).equals(san.get(0)))
-            .forEach(san -> names.add((String) san.get(1)));
-      }
+      names = SubjectAltNames.of(cert, SubjectAltNames.DNS);
     } catch (CertificateParsingException e) {
       return false;
     }
