@@ -5,7 +5,10 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -80,10 +83,31 @@ public final class TrustAnchorStore {
         ? Pem.readCertificates(decode(data.get("tls.crt")), where + " tls.crt").get(0)
         : anchors.get(0);
     try {
-      return RootOfTrust.of(new Authority(signing, Pem.readPrivateKey(decode(data.get("tls.key")), where + " tls.key")),
-          anchors);
+      PrivateKey key = Pem.readPrivateKey(decode(data.get("tls.key")), where + " tls.key");
+      if (!matches(key, signing)) {
+        throw new IllegalArgumentException("tls.key is not the key of " + signing.getSubjectX500Principal()
+            + " (" + (data.containsKey("tls.crt") ? "tls.crt" : "ca.crt") + ")");
+      }
+      return RootOfTrust.of(new Authority(signing, key), anchors);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether {@code key} signs what {@code certificate}'s public key verifies. */
+  private static boolean matches(PrivateKey key, X509Certificate certificate) {
+    String algorithm = key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+    byte[] probe = "taskmesh-trust-anchor-key-check".getBytes(StandardCharsets.US_ASCII);
+    try {
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(probe);
+      Signature verifier = Signature.getInstance(algorithm);
+      verifier.initVerify(certificate.getPublicKey());
+      verifier.update(probe);
+      return verifier.verify(signer.sign());
+    } catch (GeneralSecurityException e) {
+      return false;
     }
   }
 

@@ -209,6 +209,10 @@ class IssuerServerTest {
         .hasMessageContaining("taskmesh-system/no-key").hasMessageContaining("tls.key");
     assertThatThrownBy(() -> IssuerServer.start(client, settings("absent", false), Clock.systemUTC()))
         .hasMessageContaining("does not exist");
+    provide("other-key", Map.of("ca.crt", Pem.certificates(issuer.trustAnchors()),
+        "tls.key", Pem.privateKey(Certificates.newKeyPair().getPrivate())));
+    assertThatThrownBy(() -> IssuerServer.start(client, settings("other-key", false), Clock.systemUTC()))
+        .hasMessageContaining("taskmesh-system/other-key").hasMessageContaining("tls.key is not the key of");
   }
 
   private static void provide(String name, Map<String, String> data) {
