@@ -60,6 +60,10 @@ final class TlsPeers implements AutoCloseable {
         .bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
   }
 
+  InetSocketAddress address() {
+    return (InetSocketAddress) server.localAddress();
+  }
+
   /** A connection from the client side, its handshake finished (successfully or not). */
   final class Client implements AutoCloseable {
     final Channel channel;
