@@ -25,9 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -104,7 +102,7 @@ class InboundTlsTest {
   /** Sends a few bytes (over TLS when {@code tls} is given) and returns the answer, empty when the server closed. */
   private String call(Channel server, MeshTls tls) throws InterruptedException {
     InetSocketAddress address = (InetSocketAddress) server.localAddress();
-    BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    Answers answers = new Answers();
     Channel channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
@@ -112,18 +110,7 @@ class InboundTlsTest {
             if (tls != null) {
               ch.pipeline().addLast(tls.client().newHandler(ch.alloc(), address.getHostString(), address.getPort()));
             }
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object message) {
-                answers.add(((ByteBuf) message).toString(StandardCharsets.UTF_8));
-                ((ByteBuf) message).release();
-              }
-
-              @Override
-              public void channelInactive(ChannelHandlerContext ctx) {
-                answers.add("");
-              }
-            });
+            ch.pipeline().addLast(answers);
           }
         })
         .connect(address).syncUninterruptibly().channel();
@@ -131,7 +118,7 @@ class InboundTlsTest {
       channel.pipeline().get(SslHandler.class).handshakeFuture().awaitUninterruptibly(20, TimeUnit.SECONDS);
     }
     channel.writeAndFlush(Unpooled.copiedBuffer("PRI * HTTP/2.0", StandardCharsets.US_ASCII));
-    String answer = answers.poll(20, TimeUnit.SECONDS);
+    String answer = answers.next();
     channel.close().syncUninterruptibly();
     return answer;
   }

@@ -3,26 +3,20 @@ package io.taskmesh.sidecar.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.taskmesh.identity.SpiffeId;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -51,29 +45,18 @@ class UpstreamTlsTest {
 
   private static String send(EventLoopGroup group, MeshTls tls, InetSocketAddress address, SpiffeId expected)
       throws InterruptedException {
-    BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    Answers answers = new Answers();
     Channel channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object message) {
-                answers.add(((ByteBuf) message).toString(StandardCharsets.UTF_8));
-                ((ByteBuf) message).release();
-              }
-
-              @Override
-              public void channelInactive(ChannelHandlerContext ctx) {
-                answers.add("");
-              }
-            });
+            ch.pipeline().addLast(answers);
             UpstreamTls.install(ch, tls, address.getHostString(), address.getPort(), expected);
           }
         })
         .connect(address).syncUninterruptibly().channel();
     channel.writeAndFlush(Unpooled.copiedBuffer("to billing", StandardCharsets.UTF_8));  // before the handshake ends
-    String answer = answers.poll(20, TimeUnit.SECONDS);
+    String answer = answers.next();
     channel.close().syncUninterruptibly();
     return answer;
   }
