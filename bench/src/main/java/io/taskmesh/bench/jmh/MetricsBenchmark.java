@@ -36,8 +36,9 @@ public class MetricsBenchmark {
     metrics = new MetricsFilter(registry, MethodCatalog.NONE);
     request = new RequestInfo("outbound", "client-sidecar", "task-service", "/taskservice.TaskService/GetTask",
         System.nanoTime(), HotPathState.grpcRequestHeaders("task-service"),
-        PolicyTable.of(MeshConfig.defaults("bench")).outbound("task-service"));
-    outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false);
+        PolicyTable.of(MeshConfig.defaults("bench"), (service, then) -> then.accept(java.util.Optional.empty()))
+            .outbound("task-service"));
+    outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false, Outcome.Fault.NONE);
   }
 
   @Benchmark

@@ -15,15 +15,18 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.Endpoint;
 import io.taskmesh.sidecar.codec.ProxyError;
+import io.taskmesh.sidecar.concrete.Backends;
 import io.taskmesh.sidecar.endpoint.EndpointAttempt;
 import io.taskmesh.sidecar.endpoint.Frames;
 import io.taskmesh.sidecar.filter.Outcome;
+import io.taskmesh.sidecar.filter.Outcome.Fault;
 import io.taskmesh.sidecar.filter.RequestInfo;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.route.GrpcTimeout;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.Retries;
 import io.taskmesh.sidecar.route.Route;
+import io.taskmesh.sidecar.route.RouteRules;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -44,8 +47,6 @@ import java.util.function.IntUnaryOperator;
  * makes itself leaves through {@link #answer}. Runs on the caller's stream's event loop.
  */
 public final class LogicalCall implements EndpointAttempt.Listener {
-  /** A retry is not started when less than this is left of the caller's deadline. */
-  private static final long MIN_TIME_LEFT_FOR_RETRY_NANOS = 5_000_000;
   private static final IntUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
 
   private final ProxyChain chain;
@@ -62,16 +63,17 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private List<StreamFilter> filters = List.of();
   /** The proto says so (learnt by reflection); unknown methods are neither. */
   private boolean unary;
+  /** Safe to send twice: the proto marks it IDEMPOTENT or NO_SIDE_EFFECTS, or the retry policy lists it. */
   private boolean idempotent;
+  /** The route timeout of a unary call without deadline: the matched rule's, else the service's (zero: none). */
+  private Duration routeTimeout;
   private Deadline deadline;
   private ScheduledFuture<?> deadlineTimer;
   private Cluster cluster;
   private EndpointAttempt attempt;
   /** The current try's; cancelled when the request completes, so finished requests leave the timer queue. */
   private ScheduledFuture<?> perTryTimer;
-  /** The request body kept for a retry; null when the request will not be retried. */
-  private ReplayBuffer replay;
-  private int retriesDone;
+  private Retrying retrying;
   private boolean responseStarted;
   private boolean responseEnded;
   private String grpcStatus;
@@ -93,33 +95,34 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     request = new RequestInfo(chain.direction(), chain.hop(), service, method, startNanos, requestHeaders,
         chain.policies().forService(service));
     if (route.isEmpty()) {
-      answer(CallErrors.noRoute(request));
+      answer(CallErrors.noRoute(request), Fault.NONE);
       return;
+    }
+    RouteRules.Rule rule = request.policy().routes().match(method, requestHeaders);
+    Backends backends = rule == null ? route.get().backends() : rule.backends();
+    routeTimeout = rule == null || rule.timeout() == null ? request.policy().timeout() : rule.timeout();
+    if (rule != null) {
+      rule.modify(requestHeaders);
     }
     filters = MethodCatalog.isCatalogQuery(requestHeaders) ? List.of() : chain.filters();
     for (StreamFilter filter : filters) {
       Optional<ProxyError> refused = filter.onRequest(request);
       if (refused.isPresent()) {
-        answer(refused.get());
+        answer(refused.get(), Fault.CALLER);
         return;
       }
     }
     Optional<MethodCatalog.MethodShape> shape = chain.methods().shape(service, method);
     unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
-    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false);
-    deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, request.policy().timeout(), startNanos);
+    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false)
+        || request.policy().retries().idempotentMethods().contains(method);
+    deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, routeTimeout, startNanos);
     if (deadline != null) {
       deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
           Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
     }
-    if (request.policy().retries().attempts() > 1) {
-      replay = new ReplayBuffer();
-      if (requestEndsWithHeaders) {
-        replay.markEnded();
-      }
-      chain.retries().recordRequest(service, request.policy().retries());
-    }
-    route.get().backends().choose(RANDOM).resolve(found -> {
+    retrying = new Retrying(request.policy().retries(), chain.retries(), service, requestEndsWithHeaders);
+    backends.choose(RANDOM).resolve(found -> {
       if (downstream.eventLoop().inEventLoop()) {
         firstTry(found);
       } else {
@@ -132,9 +135,13 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (completed) {
       return;
     }
+    if (found.isEmpty()) {
+      answer(CallErrors.noRoute(request), Fault.NONE); // resolved later (on-demand discovery) to nothing
+      return;
+    }
     Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
     if (chosen.isEmpty()) {
-      answer(CallErrors.noEndpoints(request));
+      answer(CallErrors.noEndpoints(request), Fault.UPSTREAM);
       return;
     }
     cluster = found.get();
@@ -152,18 +159,11 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       ReferenceCountUtil.release(msg);
       return;
     }
-    keepForReplay(msg);
+    retrying.keep(msg);
     if (attempt != null && attempt.isOpen()) {
       forward(msg, true);
     } else {
       pending.add(msg);
-    }
-  }
-
-  /** Body frames are kept while the request may still be retried; anything else ends that possibility. */
-  private void keepForReplay(Object msg) {
-    if (replay != null && !(msg instanceof Http2DataFrame data && replay.add(data))) {
-      releaseReplay();
     }
   }
 
@@ -192,7 +192,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (attempt != null && !responseEnded) {
       attempt.cancel();
     }
-    complete(responseEnded ? grpcStatus : "CANCELLED", false);
+    if (!responseEnded) {
+      complete("CANCELLED", false, Fault.CALLER);
+    }
   }
 
   @Override
@@ -203,9 +205,10 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   @Override
   public void opened(EndpointAttempt opened) {
     opened.write(new DefaultHttp2HeadersFrame(headersForThisTry(), requestEndsWithHeaders));
-    if (retriesDone > 0 && replay != null) {
+    List<Http2DataFrame> replayed = retrying.retriesDone() > 0 ? retrying.replayFrames() : null;
+    if (replayed != null) {
       releasePending(); // all of it is in the replay buffer, which is sent whole
-      for (Http2DataFrame frame : replay.frames()) {
+      for (Http2DataFrame frame : replayed) {
         opened.write(frame);
       }
     }
@@ -220,9 +223,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   /** The caller's headers with the time left; a retry's are a copy that says how many tries came before. */
   private Http2Headers headersForThisTry() {
     Http2Headers headers = requestHeaders;
-    if (retriesDone > 0) {
+    if (retrying.retriesDone() > 0) {
       headers = new DefaultHttp2Headers().add(requestHeaders);
-      headers.set("grpc-previous-rpc-attempts", Integer.toString(retriesDone));
+      headers.set("grpc-previous-rpc-attempts", Integer.toString(retrying.retriesDone()));
     }
     if (deadline != null) { // the next hop gets only the time that is left, so the deadline stays absolute
       headers.set(GrpcTimeout.HEADER, GrpcTimeout.format(Duration.ofNanos(Math.max(1, deadline.remainingNanos()))));
@@ -232,7 +235,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
 
   /**
    * A unary try that has no answer within the per-try timeout is abandoned (the upstream sees it
-   * cancelled) and retried when attempts, budget and deadline allow, whatever its status would have been.
+   * cancelled). The upstream may have acted on it already, so only an idempotent method is tried again
+   * (when attempts, budget and deadline allow); any other fails with the reason, never sent twice.
    */
   private void schedulePerTryTimeout(EndpointAttempt thisTry) {
     Duration perTry = request.policy().retries().perTryTimeout();
@@ -244,18 +248,19 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         return;
       }
       thisTry.timedOut();
-      if (mayRetry("DEADLINE_EXCEEDED", true)) {
+      if (idempotent && mayRetry("DEADLINE_EXCEEDED", true)) {
         retry(thisTry);
         return;
       }
       thisTry.abandon();
-      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retriesDone + 1));
+      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retrying.retriesDone() + 1),
+          Fault.UPSTREAM);
     }, perTry.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
   public void connectFailed(EndpointAttempt failed, Throwable cause, int endpointsTried) {
-    answer(CallErrors.connectFailed(request, failed.endpoint(), cause, endpointsTried));
+    answer(CallErrors.connectFailed(request, failed.endpoint(), cause, endpointsTried), Fault.UPSTREAM);
   }
 
   /** A trailers-only answer: retried when the policy allows, passed on otherwise. */
@@ -289,9 +294,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     ChannelFuture written = downstream.send(frame);
     if (reset) {
-      complete("CANCELLED", false);
+      complete("CANCELLED", false, Fault.UPSTREAM); // the upstream reset a response it had begun
     } else if (endsStream) {
-      complete(grpcStatus, false);
+      complete(grpcStatus, false, faultOf(grpcStatus));
     }
     return written;
   }
@@ -304,25 +309,12 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       return;
     }
     answer(refused ? CallErrors.streamRefused(request, failed.endpoint())
-        : CallErrors.upstreamReset(request, failed.endpoint()));
+        : CallErrors.upstreamReset(request, failed.endpoint()), Fault.UPSTREAM);
   }
 
-  /**
-   * Nothing reached the caller yet, so the request (kept whole in the replay buffer) may go to another
-   * endpoint, within the policy's attempts and statuses, the service's retry budget and the deadline.
-   */
-  private boolean mayRetry(String status, boolean whateverTheStatus) {
-    if (replay == null || !replay.replayable() || completed || !downstream.isActive()) {
-      return false;
-    }
-    if (retriesDone + 1 >= request.policy().retries().attempts()
-        || !(whateverTheStatus || request.policy().retries().retryOn().contains(status))) {
-      return false;
-    }
-    if (deadline != null && deadline.remainingNanos() < MIN_TIME_LEFT_FOR_RETRY_NANOS) {
-      return false;
-    }
-    return chain.retries().tryAcquire(request.service(), request.policy().retries());
+  /** Nothing reached the caller yet and it is still there: the policy, budget and deadline decide. */
+  private boolean mayRetry(String status, boolean anyStatus) {
+    return !completed && downstream.isActive() && retrying.mayRetry(status, anyStatus, deadline);
   }
 
   /** Leaves the failed try's endpoint and, after a jittered backoff, sends the request to another one. */
@@ -331,18 +323,18 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     failed.finish();
     attempt = null;
     failed.abandon();
-    retriesDone++;
+    int retry = retrying.retried();
     downstream.eventLoop().schedule(() -> {
       if (completed || !downstream.isActive()) {
         return;
       }
       Optional<Endpoint> next = cluster.choose(tried).or(cluster::choose); // back to a tried one when it is all there is
       if (next.isEmpty()) {
-        answer(CallErrors.noEndpointsForRetry(request, retriesDone));
+        answer(CallErrors.noEndpointsForRetry(request, retry), Fault.UPSTREAM);
         return;
       }
       tryOn(next.get());
-    }, Retries.backoffNanos(retriesDone), TimeUnit.NANOSECONDS);
+    }, Retries.backoffNanos(retry), TimeUnit.NANOSECONDS);
   }
 
   /** The deadline passed before the response ended: cancel upstream and answer for it. */
@@ -355,11 +347,17 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.cancel(); // RST_STREAM(CANCEL): the backend sees the call cancelled
       last = attempt.endpoint();
     }
-    answer(CallErrors.deadlineExceeded(request, last, deadline));
+    answer(CallErrors.deadlineExceeded(request, last, deadline),
+        Faults.upstreamHadItsTime(deadline, unary, routeTimeout) ? Fault.UPSTREAM : Fault.CALLER);
+  }
+
+  private Fault faultOf(String status) {
+    return Faults.ofAnswer(status, Faults.upstreamHadItsTime(deadline, unary, routeTimeout),
+        () -> RequestBodies.isMalformedProtobuf(requestHeaders.get("content-type"), retrying.body()));
   }
 
   /** The one way the proxy answers a request itself: trailers-only, or a reset once the response has begun. */
-  private void answer(ProxyError error) {
+  private void answer(ProxyError error, Fault fault) {
     releasePending();
     if (!responseStarted) {
       responseStarted = true;
@@ -369,10 +367,10 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       downstream.send(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
     }
     grpcStatus = GrpcStatusNames.of(error.grpcStatus());
-    complete(grpcStatus, true);
+    complete(grpcStatus, true, fault);
   }
 
-  private void complete(String code, boolean proxyGenerated) {
+  private void complete(String code, boolean proxyGenerated, Fault fault) {
     if (request == null || completed) {
       return;
     }
@@ -389,9 +387,15 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     Outcome outcome = new Outcome(code == null ? "UNKNOWN" : code,
         attempt == null ? null : attempt.endpoint().address().toString(), System.nanoTime() - startNanos,
-        proxyGenerated);
+        proxyGenerated, fault);
     for (StreamFilter filter : filters) {
       filter.onComplete(request, outcome);
+    }
+  }
+
+  private void releaseReplay() {
+    if (retrying != null) {
+      retrying.release();
     }
   }
 
@@ -401,10 +405,4 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
   }
 
-  private void releaseReplay() {
-    if (replay != null) {
-      replay.release();
-      replay = null;
-    }
-  }
 }

@@ -52,6 +52,21 @@ final class ReplayBuffer {
     return copies;
   }
 
+  /** The whole request body as one copy, or null when it is not all here. */
+  byte[] bytes() {
+    if (!replayable()) {
+      return null;
+    }
+    byte[] body = new byte[bytes];
+    int at = 0;
+    for (Http2DataFrame frame : frames) {
+      int length = frame.content().readableBytes();
+      frame.content().getBytes(frame.content().readerIndex(), body, at, length);
+      at += length;
+    }
+    return body;
+  }
+
   void release() {
     for (Http2DataFrame frame : frames) {
       frame.release();

@@ -41,7 +41,8 @@ import org.junit.jupiter.api.Test;
 
 /** The logical layer on its own: routing, filters, the policy snapshot and its answers, with no upstream. */
 class LogicalCallTest {
-  private static final CallPolicy POLICY = PolicyTable.of(MeshConfig.defaults("caller")).outbound("billing");
+  private static final CallPolicy POLICY = PolicyTable.of(MeshConfig.defaults("caller"),
+      (service, then) -> then.accept(Optional.empty())).outbound("billing");
 
   private final DefaultEventLoop loop = new DefaultEventLoop();
   private final RecordingDownstream downstream = new RecordingDownstream(loop);
@@ -119,7 +120,7 @@ class LogicalCallTest {
     start(chain("outbound", List.of(), routeTo(later), service -> POLICY), request("/billing.Billing/Charge", "99999999H"));
 
     Http2Headers answer = downstream.onlyAnswer();
-    assertThat(answer.get(ProxyError.ERROR_HEADER).toString()).contains("reason=no_endpoints");
+    assertThat(answer.get(ProxyError.ERROR_HEADER).toString()).contains("reason=no_route");
     assertThat(downstream.sentOnLoop).as("every write on the caller's event loop").isTrue();
   }
 
