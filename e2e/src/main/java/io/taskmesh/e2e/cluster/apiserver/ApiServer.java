@@ -54,7 +54,7 @@ public final class ApiServer implements AutoCloseable {
 
   /**
    * @param addresses where to serve HTTPS; the first is where {@link #client()} and the kubeconfig point
-   * @param port the HTTPS port on each address (0 for any free one, only with a single address)
+   * @param port the HTTPS port on each address (0: any free one, the same on every address)
    * @param serviceCidr the range Service ClusterIPs come from
    */
   public static ApiServer start(List<InetAddress> addresses, int port, String serviceCidr) {
@@ -66,9 +66,11 @@ public final class ApiServer implements AutoCloseable {
     Map<List<String>, List<Admission>> admission = new HashMap<>();
     admission.put(List.of("", "namespaces"), List.of(new NamespaceDefaults()));
     admission.put(List.of("", "services"), List.of(serviceIps));
+    admission.put(List.of("apiextensions.k8s.io", "customresourcedefinitions"),
+        List.of(new CustomResourceDefinitions(Clock.systemUTC())));
     admission.put(List.of("", "pods"), List.of(new PodDefaults(), new MutatingWebhooks(store)));
     ApiServerDispatcher dispatcher = new ApiServerDispatcher(store, new Discovery(store),
-        new Tables(schemas, Clock.systemUTC()), schemas, admission, lifecycle);
+        new Tables(schemas, Clock.systemUTC()), schemas, admission, lifecycle, new Deletion(store, Clock.systemUTC()));
     KubernetesMockServer mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         dispatcher, false);
     mock.init(InetAddress.getLoopbackAddress(), 0);
@@ -77,7 +79,8 @@ public final class ApiServer implements AutoCloseable {
     List<TlsTerminator> listeners = new ArrayList<>();
     try {
       for (InetAddress address : addresses) {
-        listeners.add(new TlsTerminator(certificates.serverContext(), address, port,
+        int listenPort = listeners.isEmpty() ? port : listeners.get(0).port();
+        listeners.add(new TlsTerminator(certificates.serverContext(), address, listenPort,
             new InetSocketAddress(InetAddress.getLoopbackAddress(), mock.getPort())));
       }
     } catch (IOException e) {

@@ -33,10 +33,12 @@ final class ApiServerDispatcher extends Dispatcher {
   private final Map<List<String>, List<Admission>> admission;
   private final CustomResourceSchemas schemas;
   private final NamespaceLifecycle lifecycle;
+  private final Deletion deletion;
 
   ApiServerDispatcher(ObjectStore store, Discovery discovery, Tables tables, CustomResourceSchemas schemas,
-      Map<List<String>, List<Admission>> admission, NamespaceLifecycle lifecycle) {
+      Map<List<String>, List<Admission>> admission, NamespaceLifecycle lifecycle, Deletion deletion) {
     this.lifecycle = lifecycle;
+    this.deletion = deletion;
     this.store = store;
     this.discovery = discovery;
     this.tables = tables;
@@ -56,9 +58,10 @@ final class ApiServerDispatcher extends Dispatcher {
         return store.crud().dispatch(request);
       }
       return switch (api.method()) {
-        case "POST", "PUT" -> write(api, request, ObjectStore.parse(request.getUtf8Body()));
+        case "POST", "PUT" -> write(api, request, ObjectStore.parse(ObjectStore.text(request.getBody())));
         case "PATCH" -> patch(api, request);
         case "GET" -> tables.render(api, request, store.crud().dispatch(request));
+        case "DELETE" -> deletion.delete(api, request);
         default -> store.crud().dispatch(request);
       };
     } catch (ApiException e) {
@@ -80,14 +83,14 @@ final class ApiServerDispatcher extends Dispatcher {
     for (Admission step : steps(api)) {
       object = step.admit(api, object, old, warnings);
     }
-    MockResponse response = store.crud().dispatch(forward(request, api.method(), object));
+    MockResponse response = deletion.afterWrite(api, request, store.crud().dispatch(forward(request, api.method(), object)));
     warnings.headers().forEach(warning -> response.addHeader("Warning", warning));
     return response;
   }
 
   /** A patch is applied here to the stored object and stored as an update, retried if the object moved on. */
   private MockResponse patch(ApiRequest api, RecordedRequest request) {
-    JsonNode patch = ObjectStore.parse(request.getUtf8Body());
+    JsonNode patch = ObjectStore.parse(ObjectStore.text(request.getBody()));
     boolean customResource = schemas.definition(api.group(), api.resource()).isPresent();
     MockResponse response = null;
     for (int attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.MockResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,7 +31,7 @@ final class ObjectStore {
     if (response.code() != 200) {
       return Optional.empty();
     }
-    return Optional.of((ObjectNode) parse(response.getBody().readUtf8()));
+    return Optional.of((ObjectNode) parse(text(response.getBody())));
   }
 
   /** Every item of a list path, e.g. {@code /api/v1/services}; none when the type is unknown. */
@@ -37,6 +39,11 @@ final class ObjectStore {
     List<ObjectNode> items = new ArrayList<>();
     get(path).ifPresent(list -> list.path("items").forEach(item -> items.add((ObjectNode) item)));
     return items;
+  }
+
+  /** A body's text, without consuming it (the mock's Buffer reads are destructive). */
+  static String text(Buffer body) {
+    return body == null ? "" : new String(body.getBytes(), StandardCharsets.UTF_8);
   }
 
   static JsonNode parse(String body) {

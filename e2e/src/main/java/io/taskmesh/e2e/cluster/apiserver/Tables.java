@@ -34,7 +34,7 @@ final class Tables {
     if (accept == null || !accept.contains("as=Table") || api.isWatch() || stored.code() != 200) {
       return stored;
     }
-    JsonNode body = ObjectStore.parse(stored.getBody().readUtf8());
+    JsonNode body = ObjectStore.parse(ObjectStore.text(stored.getBody()));
     List<JsonNode> items = new ArrayList<>();
     if (body.has("items")) {
       body.get("items").forEach(items::add);
