@@ -10,7 +10,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.e2e.cluster.ClusterAccess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.HashSet;
+import java.util.Set;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +71,7 @@ public final class Kubelet implements AutoCloseable {
 
   /** Starts watching; pods that already exist start at once. */
   public synchronized void start() {
+    allowTraversal(workDir);
     node = new NodeContext(network.clusterName(), api, network, images, new ContainerEnvironment(api, access),
         new Prober(), probes, new ReadableClasspath(workDir.resolve("classpath")), this::knownServices,
         statusWriter::publish, workDir);
@@ -222,6 +229,19 @@ public final class Kubelet implements AutoCloseable {
         action.accept(object);
       }
     };
+  }
+
+  /** Containers running as another user open the classpath view under the work directory, so they may pass through it. */
+  private static void allowTraversal(Path directory) {
+    try {
+      Files.createDirectories(directory);
+      Set<PosixFilePermission> permissions = new HashSet<>(Files.getPosixFilePermissions(directory));
+      permissions.add(PosixFilePermission.OTHERS_EXECUTE);
+      permissions.add(PosixFilePermission.GROUP_EXECUTE);
+      Files.setPosixFilePermissions(directory, permissions);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare the kubelet's work directory " + directory, e);
+    }
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

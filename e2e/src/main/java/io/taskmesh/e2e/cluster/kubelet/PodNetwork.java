@@ -76,6 +76,7 @@ public final class PodNetwork implements AutoCloseable {
     HostCommand.run(List.of("ip", "netns", "add", node));
     try {
       HostCommand.run(List.of("ip", "link", "add", hostLink, "type", "veth", "peer", "name", NODE_UPLINK, "netns", node));
+      HostCommand.run(List.of("ip", "link", "set", hostLink, "up"));
       int slot = claimSlot(hostLink);
       PodNetwork network = new PodNetwork(clusterName, slot);
       network.wire();
@@ -161,7 +162,6 @@ public final class PodNetwork implements AutoCloseable {
     String hostLink = hostLinkName(clusterName);
     String node = nodeNamespace();
     HostCommand.run(List.of("ip", "addr", "add", hostAddress().getHostAddress() + "/30", "dev", hostLink));
-    HostCommand.run(List.of("ip", "link", "set", hostLink, "up"));
     String nodeUplinkAddress = address(4 * slot + 2, 2).getHostAddress();
     ipIn(node, "addr", "add", nodeUplinkAddress + "/30", "dev", NODE_UPLINK);
     ipIn(node, "link", "set", NODE_UPLINK, "up");
