@@ -35,6 +35,8 @@ public final class ApiServer implements AutoCloseable {
   /** The token this API server hands out; it authenticates nobody, like the mock behind it. */
   public static final String TOKEN = "local-cluster-admin";
 
+  /** Held so that the level set on it stays: the mock logs every request through java.util.logging. */
+  private final java.util.logging.Logger mockLog = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
   private final KubernetesMockServer mock;
   private final List<TlsTerminator> listeners;
   private final ClusterCertificates certificates;
@@ -45,6 +47,7 @@ public final class ApiServer implements AutoCloseable {
   private ApiServer(KubernetesMockServer mock, List<TlsTerminator> listeners, ClusterCertificates certificates,
       InetAddress clientAddress, int port) {
     this.mock = mock;
+    mockLog.setLevel(java.util.logging.Level.WARNING);
     this.listeners = listeners;
     this.certificates = certificates;
     this.clientAddress = clientAddress;
