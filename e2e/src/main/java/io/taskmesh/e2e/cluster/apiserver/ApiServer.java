@@ -71,7 +71,7 @@ public final class ApiServer implements AutoCloseable {
     admission.put(List.of("", "services"), List.of(serviceIps));
     admission.put(List.of("apiextensions.k8s.io", "customresourcedefinitions"),
         List.of(new CustomResourceDefinitions(Clock.systemUTC())));
-    admission.put(List.of("", "pods"), List.of(new PodDefaults(), new MutatingWebhooks(store)));
+    FrontAdmission podCreation = new FrontAdmission(List.of(lifecycle, new PodDefaults(), new MutatingWebhooks(store)));
     ApiServerDispatcher dispatcher = new ApiServerDispatcher(store, new Discovery(store),
         new Tables(schemas, Clock.systemUTC()), schemas, admission, lifecycle, new Deletion(store, Clock.systemUTC()));
     KubernetesMockServer mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
@@ -84,7 +84,7 @@ public final class ApiServer implements AutoCloseable {
       for (InetAddress address : addresses) {
         int listenPort = listeners.isEmpty() ? port : listeners.get(0).port();
         listeners.add(new TlsTerminator(certificates.serverContext(), address, listenPort,
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), mock.getPort())));
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), mock.getPort()), podCreation));
       }
     } catch (IOException e) {
       listeners.forEach(TlsTerminator::close);
