@@ -64,6 +64,32 @@ class ChartOnClusterTest {
   }
 
   @Test
+  void aKilledPodIsReplacedAndTheEndpointSliceFollows() {
+    await("a ready task-service pod").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() ->
+        taskServicePods().stream().anyMatch(ClusterFixture::ready));
+    Pod victim = taskServicePods().get(0);
+    fixture.api().pods().inNamespace("default").withName(victim.getMetadata().getName()).delete();
+    await("a replacement, ready, alone in the EndpointSlice").atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+          List<Pod> pods = taskServicePods();
+          assertThat(pods).as("task-service pods: %s", ClusterFixture.describe(pods)).hasSize(1)
+              .allSatisfy(pod -> assertThat(ClusterFixture.ready(pod)).isTrue())
+              .noneSatisfy(pod -> assertThat(pod.getMetadata().getUid()).isEqualTo(victim.getMetadata().getUid()));
+          List<String> addresses = fixture.api().discovery().v1().endpointSlices().inNamespace("default")
+              .withLabel("kubernetes.io/service-name", "task-service").list().getItems().stream()
+              .flatMap(slice -> slice.getEndpoints().stream())
+              .filter(endpoint -> Boolean.TRUE.equals(endpoint.getConditions().getReady()))
+              .flatMap(endpoint -> endpoint.getAddresses().stream()).toList();
+          assertThat(addresses).containsExactly(pods.get(0).getStatus().getPodIP());
+        });
+  }
+
+  private static List<Pod> taskServicePods() {
+    return fixture.api().pods().inNamespace("default").withLabel("app.kubernetes.io/name", "task-service").list()
+        .getItems().stream().filter(pod -> pod.getMetadata().getDeletionTimestamp() == null).toList();
+  }
+
+  @Test
   void aPodAskingForInjectionGetsTheSidecarFromTheWebhookOverHttps() {
     await("the example's proxy ConfigMap").atMost(Duration.ofMinutes(2)).until(() ->
         fixture.api().configMaps().inNamespace("default").withName("task-service-proxy").get() != null);
