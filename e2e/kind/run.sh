@@ -126,7 +126,7 @@ main() {
   run kubectl run task-cli --namespace "$APP_NS" --restart=Never \
     --image="taskmesh/task-service:$version" --image-pull-policy=Never \
     --command -- sh -c 'exec java -cp "$(cat /app/jib-classpath-file)" io.taskmesh.taskservice.cli.TaskCli \
-      --target 127.0.0.1:15001 --authority task-service create --title "hello from kind" --user-id e2e'
+      --target 127.0.0.1:15001 --authority task-service create --title "hello from kind" --user-id 1'
   wait_for "the CLI pod completed" \
     kubectl get pod task-cli --namespace "$APP_NS" -o jsonpath='{.status.containerStatuses[?(@.name=="task-cli")].state.terminated.reason}'
   run kubectl logs task-cli --namespace "$APP_NS" -c task-cli

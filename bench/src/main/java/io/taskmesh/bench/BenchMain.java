@@ -51,9 +51,9 @@ public final class BenchMain {
         List.of("--port", Integer.toString(appPort), "--bind", "127.0.0.1", "--database-url", "jdbc:h2:mem:bench"),
         Map.of(), workDir.resolve("task-service.log"))) {
       Readiness.await("the task service listens", Duration.ofSeconds(60), app, () -> Readiness.listening(appPort));
-      String taskId;
+      int taskId;
       try (TaskClient client = TaskClient.connect("127.0.0.1:" + appPort)) {
-        taskId = client.create("benchmark payload", "a small task read again and again", "medium", "bench").getId();
+        taskId = client.create("benchmark payload", "a small task read again and again", "medium", 1).getId();
       }
       System.out.println("configs and logs of the processes: " + workDir + " (each run overwrites the last one's logs)");
       Topologies topologies = new Topologies(workDir, classpath, appPort);
@@ -83,7 +83,7 @@ public final class BenchMain {
     }
   }
 
-  private static ScenarioResult measure(Topology topology, int run, String taskId, List<Integer> rates,
+  private static ScenarioResult measure(Topology topology, int run, int taskId, List<Integer> rates,
       Duration warmUp, Duration measured)
       throws InterruptedException {
     Thread.sleep(1_000); // let start-up work settle before reading the idle footprint

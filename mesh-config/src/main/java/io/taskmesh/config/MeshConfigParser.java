@@ -25,6 +25,11 @@ public final class MeshConfigParser {
   private static final Pattern QUALIFIED_SERVICE_NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?");
   private static final Duration MILLI = Duration.ofMillis(1);
+  private static final Pattern METHOD_PATH = Pattern.compile("/[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*");
+  private static final Pattern GRPC_SERVICE = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
+  private static final Pattern GRPC_METHOD = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  /** An HTTP/2 header name a route may match or set: lower-case token characters, no pseudo-header. */
+  private static final Pattern HEADER_NAME = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]+");
   /** A header the gateway can pass on as gRPC metadata: lower-case token characters, not reserved by gRPC. */
   private static final Pattern METADATA_HEADER = Pattern.compile("[a-z0-9][-a-z0-9_.]{0,63}");
 
@@ -108,8 +113,70 @@ public final class MeshConfigParser {
       checkName(node.path("upstreams") + "." + name, name, QUALIFIED_SERVICE_NAME);
       upstreams.put(name, policy(node.entry("upstreams", name, value), defaults));
     });
+    Map<String, List<RouteRule>> routes = new LinkedHashMap<>();
+    node.entries("routes").forEach((name, value) -> {
+      checkName(node.path("routes") + "." + name, name, SERVICE_NAME);
+      ConfigNode routeNode = node.entry("routes", name, value);
+      List<RouteRule> rules = new ArrayList<>();
+      routeNode.objects("rules").forEach(rule -> rules.add(routeRule(rule)));
+      if (rules.isEmpty()) {
+        throw new ConfigException(routeNode.path("rules"), "needs at least one rule");
+      }
+      routeNode.finish();
+      routes.put(name, rules);
+    });
     node.finish();
-    return new OutboundConfig(port, discovery, defaults, upstreams);
+    return new OutboundConfig(port, discovery, defaults, upstreams, routes);
+  }
+
+  private static RouteRule routeRule(ConfigNode node) {
+    List<RouteMatch> matches = new ArrayList<>();
+    for (ConfigNode match : node.objects("matches")) {
+      ConfigNode method = match.object("method");
+      String grpcService = method.optionalString("service");
+      String grpcMethod = method.optionalString("method");
+      checkPattern(method.path("service"), grpcService, GRPC_SERVICE, "a gRPC service like taskservice.TaskService");
+      checkPattern(method.path("method"), grpcMethod, GRPC_METHOD, "a gRPC method name like GetTask");
+      method.finish();
+      matches.add(new RouteMatch(grpcService, grpcMethod, headers(match, "headers")));
+      match.finish();
+    }
+    List<RouteBackend> backends = new ArrayList<>();
+    for (ConfigNode backend : node.objects("backends")) {
+      String service = backend.string("service", null);
+      checkName(backend.path("service"), service, SERVICE_NAME);
+      backends.add(new RouteBackend(service, backend.integer("weight", 1, 0, 1_000_000)));
+      backend.finish();
+    }
+    if (backends.stream().mapToInt(RouteBackend::weight).sum() == 0) {
+      throw new ConfigException(node.path("backends"), backends.isEmpty() ? "needs at least one backend"
+          : "the weights add up to 0: no backend would get a request");
+    }
+    ConfigNode modifier = node.object("requestHeaders");
+    HeaderModifier requestHeaders = new HeaderModifier(headers(modifier, "set"), headers(modifier, "add"),
+        modifier.strings("remove", List.of()));
+    requestHeaders.remove().forEach(name -> checkPattern(modifier.path("remove"), name, HEADER_NAME, "a lower-case header name"));
+    modifier.finish();
+    Duration timeout = node.duration("timeout", null, MILLI, Duration.ofHours(1));
+    node.finish();
+    return new RouteRule(matches, backends, requestHeaders, timeout);
+  }
+
+  private static List<Header> headers(ConfigNode node, String key) {
+    List<Header> headers = new ArrayList<>();
+    for (ConfigNode header : node.objects(key)) {
+      String name = header.string("name", null);
+      checkPattern(header.path("name"), name, HEADER_NAME, "a lower-case header name");
+      headers.add(new Header(name, header.string("value", null)));
+      header.finish();
+    }
+    return headers;
+  }
+
+  private static void checkPattern(String key, String value, Pattern pattern, String what) {
+    if (value != null && !pattern.matcher(value).matches()) {
+      throw new ConfigException(key, "'" + value + "' is not " + what);
+    }
   }
 
   private static DiscoveryConfig discovery(ConfigNode node) {
@@ -148,7 +215,9 @@ public final class MeshConfigParser {
         retriesNode.integer("attempts", retryBase.attempts(), 1, 10),
         retriesNode.duration("perTryTimeout", retryBase.perTryTimeout(), MILLI, Duration.ofHours(1)),
         retriesNode.choices("retryOn", retryBase.retryOn(), GRPC_STATUS_NAMES),
-        retriesNode.integer("budgetPercent", retryBase.budgetPercent(), 0, 100));
+        retriesNode.integer("budgetPercent", retryBase.budgetPercent(), 0, 100),
+        retriesNode.strings("idempotent", retryBase.idempotentMethods()));
+    retries.idempotentMethods().forEach(method -> checkMethodPath(retriesNode.path("idempotent"), method));
     retriesNode.finish();
 
     ConfigNode breakerNode = node.object("circuitBreaker");
@@ -264,6 +333,12 @@ public final class MeshConfigParser {
       throw new ConfigException(node.path(key), "must be an http:// or https:// URL, got '" + url + "'");
     }
     return url;
+  }
+
+  private static void checkMethodPath(String key, String path) {
+    if (!METHOD_PATH.matcher(path).matches()) {
+      throw new ConfigException(key, "'" + path + "' is not a gRPC method path like /package.Service/Method");
+    }
   }
 
   private static void checkName(String key, String name, Pattern pattern) {

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -92,7 +93,54 @@ public final class MeshConfigWriter {
     Map<String, Object> upstreams = new TreeMap<>();
     outbound.upstreams().forEach((name, policy) -> upstreams.put(name, policy(policy)));
     node.put("upstreams", upstreams);
+    if (!outbound.routes().isEmpty()) { // written only when there are routes, so older configs keep their hash
+      Map<String, Object> routes = new TreeMap<>();
+      outbound.routes().forEach((service, rules) ->
+          routes.put(service, Map.of("rules", rules.stream().map(MeshConfigWriter::routeRule).toList())));
+      node.put("routes", routes);
+    }
     return node;
+  }
+
+  private static Map<String, Object> routeRule(RouteRule rule) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("matches", rule.matches().stream().map(match -> {
+      Map<String, Object> method = new LinkedHashMap<>();
+      if (match.grpcService() != null) {
+        method.put("service", match.grpcService());
+      }
+      if (match.grpcMethod() != null) {
+        method.put("method", match.grpcMethod());
+      }
+      Map<String, Object> written = new LinkedHashMap<>();
+      written.put("method", method);
+      written.put("headers", headers(match.headers()));
+      return written;
+    }).toList());
+    node.put("backends", rule.backends().stream().map(backend -> {
+      Map<String, Object> written = new LinkedHashMap<>();
+      written.put("service", backend.service());
+      written.put("weight", backend.weight());
+      return written;
+    }).toList());
+    Map<String, Object> requestHeaders = new LinkedHashMap<>();
+    requestHeaders.put("set", headers(rule.requestHeaders().set()));
+    requestHeaders.put("add", headers(rule.requestHeaders().add()));
+    requestHeaders.put("remove", rule.requestHeaders().remove());
+    node.put("requestHeaders", requestHeaders);
+    if (rule.timeout() != null) {
+      node.put("timeout", Durations.format(rule.timeout()));
+    }
+    return node;
+  }
+
+  private static List<Map<String, Object>> headers(List<Header> headers) {
+    return headers.stream().map(header -> {
+      Map<String, Object> written = new LinkedHashMap<>();
+      written.put("name", header.name());
+      written.put("value", header.value());
+      return written;
+    }).toList();
   }
 
   private static Map<String, Object> policy(UpstreamPolicy policy) {
@@ -103,6 +151,9 @@ public final class MeshConfigWriter {
     retries.put("perTryTimeout", Durations.format(policy.retries().perTryTimeout()));
     retries.put("retryOn", policy.retries().retryOn());
     retries.put("budgetPercent", policy.retries().budgetPercent());
+    if (!policy.retries().idempotentMethods().isEmpty()) {
+      retries.put("idempotent", policy.retries().idempotentMethods());
+    }
     node.put("retries", retries);
     CircuitBreakerPolicy breaker = policy.circuitBreaker();
     Map<String, Object> circuitBreaker = new LinkedHashMap<>();

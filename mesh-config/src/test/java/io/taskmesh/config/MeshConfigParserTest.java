@@ -166,6 +166,61 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void aServicesRoutesAreReadAsRulesWithMatchesWeightedBackendsHeaderChangesAndTimeout() {
+    MeshConfig config = MeshConfigParser.parse("""
+        service: a
+        outbound:
+          routes:
+            task-service:
+              rules:
+                - matches: [{method: {service: taskservice.TaskService, method: GetTask},
+                             headers: [{name: x-api-version, value: v2}]}]
+                  backends: [{service: task-service-v2}]
+                  requestHeaders: {set: [{name: x-routed, value: v2}], remove: [x-debug]}
+                  timeout: 2s
+                - backends: [{service: task-service-v1, weight: 90}, {service: task-service-v2, weight: 10}]
+        """);
+
+    List<RouteRule> rules = config.outbound().routes().get("task-service");
+    assertThat(rules).hasSize(2);
+    assertThat(rules.get(0).matches()).containsExactly(new RouteMatch("taskservice.TaskService", "GetTask",
+        List.of(new Header("x-api-version", "v2"))));
+    assertThat(rules.get(0).backends()).containsExactly(new RouteBackend("task-service-v2", 1));
+    assertThat(rules.get(0).requestHeaders()).isEqualTo(
+        new HeaderModifier(List.of(new Header("x-routed", "v2")), List.of(), List.of("x-debug")));
+    assertThat(rules.get(0).timeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(rules.get(1).matches()).as("matches every request").isEmpty();
+    assertThat(rules.get(1).backends()).extracting(RouteBackend::weight).containsExactly(90, 10);
+    assertThat(rules.get(1).timeout()).as("the service's timeout applies").isNull();
+  }
+
+  @Test
+  void routesThatCouldSendNothingAnywhereAreRefusedNamingTheKey() {
+    assertConfigError("service: a\noutbound: {routes: {b: {rules: []}}}\n", "outbound.routes.b.rules", "at least one rule");
+    assertConfigError("service: a\noutbound: {routes: {b: {rules: [{matches: []}]}}}\n",
+        "outbound.routes.b.rules[0].backends", "at least one backend");
+    assertConfigError("service: a\noutbound: {routes: {b: {rules: [{backends: [{service: c, weight: 0}]}]}}}\n",
+        "outbound.routes.b.rules[0].backends", "add up to 0");
+    assertConfigError("service: a\noutbound: {routes: {b: {rules: [{backends: [{service: C_}]}]}}}\n",
+        "outbound.routes.b.rules[0].backends[0].service", "C_");
+    assertConfigError("service: a\noutbound: {routes: {b: {rules: [{matches: [{headers: [{name: X-Api, value: v2}]}],"
+        + " backends: [{service: c}]}]}}}\n", "outbound.routes.b.rules[0].matches[0].headers[0].name", "X-Api");
+  }
+
+  @Test
+  void idempotentMethodsAreGrpcMethodPaths() {
+    MeshConfig config = MeshConfigParser.parse(
+        "service: a\noutbound: {defaults: {retries: {idempotent: [/taskservice.TaskService/UpdateTask]}}}\n");
+
+    assertThat(config.outbound().defaults().retries().idempotentMethods())
+        .containsExactly("/taskservice.TaskService/UpdateTask");
+    assertThat(config.outbound().policyFor("billing").retries().idempotentMethods())
+        .as("every upstream inherits the defaults").containsExactly("/taskservice.TaskService/UpdateTask");
+    assertConfigError("service: a\noutbound: {defaults: {retries: {idempotent: [UpdateTask]}}}\n",
+        "outbound.defaults.retries.idempotent", "UpdateTask", "/package.Service/Method");
+  }
+
+  @Test
   void staticEndpointsMustBeHostAndPort() {
     assertConfigError("service: a\noutbound: {discovery: {static: {b: [\"127.0.0.1\"]}}}\n",
         "outbound.discovery.static.b", "host:port");

@@ -26,6 +26,35 @@ class MeshConfigWriterTest {
   }
 
   @Test
+  void routesAreWrittenOnlyWhenThereAreSomeAndReadBackTheSame() {
+    MeshConfig routed = MeshConfigParser.parse(CONFIG.replace("upstreams: {billing: {timeout: 1500ms}}", """
+        upstreams: {billing: {timeout: 1500ms}}
+          routes:
+            billing:
+              rules:
+                - matches: [{method: {method: Refund}, headers: [{name: x-canary, value: "yes"}]}]
+                  backends: [{service: billing-v2}]
+                  requestHeaders: {add: [{name: x-route, value: canary}]}
+                  timeout: 750ms
+                - backends: [{service: billing-v1, weight: 9}, {service: billing-v2, weight: 1}]
+        """.stripTrailing()));
+
+    assertThat(routed.outbound().routes()).containsKey("billing");
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(routed))).isEqualTo(routed);
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("routes:\n    billing");
+  }
+
+  @Test
+  void idempotentMethodsAreWrittenOnlyWhenListedSoOlderConfigsKeepTheirHash() {
+    MeshConfig listed = MeshConfigParser.parse(CONFIG.replace("{billing: {timeout: 1500ms}}",
+        "{billing: {timeout: 1500ms, retries: {idempotent: [/billing.Billing/Refund]}}}"));
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(listed))).isEqualTo(listed);
+    assertThat(MeshConfigWriter.toYaml(listed)).contains("/billing.Billing/Refund");
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("idempotent");
+  }
+
+  @Test
   void theHashDependsOnContentNotOnHowTheFileWasWritten() {
     MeshConfig compact = MeshConfigParser.parse(CONFIG);
     MeshConfig spelledOut = MeshConfigParser.parse(MeshConfigWriter.toYaml(compact));

@@ -28,9 +28,11 @@ import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.taskmesh.sidecar.listener.ProxyChain;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.route.ActivePolicies;
 import io.taskmesh.sidecar.route.MethodCatalog;
+import io.taskmesh.sidecar.route.PolicyTable;
 import io.taskmesh.sidecar.route.Retries;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -61,6 +63,8 @@ public final class Sidecar implements AutoCloseable {
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
   private final MethodCatalog methods;
+  /** What each request reads its policy from: the table of the config in force. */
+  private final ActivePolicies policies;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -74,21 +78,21 @@ public final class Sidecar implements AutoCloseable {
 
     outboundClusters = new ClusterManager(connector,
         service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
+    policies = new ActivePolicies(PolicyTable.of(config, outboundClusters));
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
     discovery = controlPlane(config);
     discovery.start(outboundClusters);
-    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters),
-        new Retries(service -> this.config.outbound().policyFor(service).retries(), registry), methods,
-        service -> this.config.outbound().policyFor(service).timeout());
+    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters), policies,
+        new Retries(registry), methods);
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(filters)), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), config.drain().timeout());
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
@@ -100,12 +104,12 @@ public final class Sidecar implements AutoCloseable {
         .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
     return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundChain,
         service -> breakers.state(service).map(Enum::name),
-        service -> this.config.outbound().policyFor(service).timeout(), registry, config.drain().timeout());
+        service -> policies.current().outbound(service).timeout(), registry, config.drain().timeout());
   }
 
   /**
    * Tracing first (so a request refused by a later filter still has its span), then the access log (off
-   * unless the config in force enables it); each chain then adds its metrics, which collapse method labels
+   * unless the request's policy enables it); each chain then adds its metrics, which collapse method labels
    * by what that chain knows of its upstream's methods.
    */
   private List<StreamFilter> sharedFilters(MeshConfig config) {
@@ -113,39 +117,44 @@ public final class Sidecar implements AutoCloseable {
     if (config.tracing().enabled()) {
       filters.add(new TracingFilter(tracing, config.tracing().propagators()));
     }
-    filters.add(new AccessLogFilter(() -> this.config.accessLog()));
+    filters.add(new AccessLogFilter());
     return List.copyOf(filters);
   }
 
-  /** The shared filters, metrics, then a circuit breaker per upstream service (its policy read from the config in force). */
+  /** The shared filters, metrics, then a circuit breaker per upstream service. */
   private List<StreamFilter> outboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
     filters.add(new MetricsFilter(registry, methods));
-    filters.add(new CircuitBreakerFilter(service -> this.config.outbound().policyFor(service).circuitBreaker(), registry));
+    filters.add(new CircuitBreakerFilter(registry));
     return List.copyOf(filters);
   }
 
   /**
    * The shared filters, metrics (the app's methods are not learnt here: only the label bound applies),
-   * then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}),
-   * both reading the config in force, so a reload applies to the next request. A request the rate limit
-   * refuses takes no bulkhead permit.
+   * then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}). Filters read a
+   * request's policy from the request, so a reload applies from the next request on. A request the rate
+   * limit refuses takes no bulkhead permit.
    */
   private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
     filters.add(new MetricsFilter(registry, MethodCatalog.NONE));
-    filters.add(new RateLimitFilter("server-sidecar", () -> this.config.inbound().rateLimit(), registry));
-    filters.add(new BulkheadFilter("server-sidecar", () -> this.config.inbound().maxConcurrentRequests(), registry));
+    filters.add(new RateLimitFilter(registry));
+    filters.add(new BulkheadFilter(registry));
     return List.copyOf(filters);
   }
 
-  /** Subscribes to the services named in {@code outbound.upstreams} and {@code outbound.discovery.static}. */
+  /**
+   * Subscribes to the services named in {@code outbound.upstreams}, {@code outbound.discovery.static} and as
+   * backends of {@code outbound.routes}.
+   */
   private static EndpointSource controlPlane(MeshConfig config) {
     if (!config.outbound().discovery().hasControlPlane()) {
       return listener -> { };
     }
     java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
     services.addAll(config.outbound().discovery().staticEndpoints().keySet());
+    config.outbound().routes().forEach((service, rules) -> rules.forEach(rule ->
+        rule.backends().forEach(backend -> services.add(backend.service()))));
     if (config.isGateway()) {
       config.gateway().routes().forEach(route -> services.add(route.service())); // "svc.ns" reaches another namespace
     }
@@ -210,10 +219,11 @@ public final class Sidecar implements AutoCloseable {
 
   /**
    * A new config accepted by hot reload: new static endpoints, balancer and outlier detection policies
-   * apply at once; filters read the config in force per request.
+   * apply at once; requests that start from now on get the new policy table, those in flight keep theirs.
    */
   public void apply(MeshConfig newConfig) {
     config = newConfig;
+    policies.use(PolicyTable.of(newConfig, outboundClusters));
     outboundClusters.usePolicies(newConfig.outbound()::policyFor);
     localApp.usePolicy(newConfig.outbound().defaults());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);

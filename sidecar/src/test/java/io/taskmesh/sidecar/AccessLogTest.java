@@ -13,7 +13,7 @@ import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.filter.AccessLogFilter;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.List;
@@ -47,7 +47,7 @@ class AccessLogTest {
     Sidecar caller = mesh.clientSidecar("ROUND_ROBIN", server.inboundPort());
     TaskClient client = mesh.clientThrough(caller);
 
-    Task task = client.create("quiet", "", "", "log-user");
+    TaskResponse task = client.create("quiet", "", "", 7);
     assertThat(client.get(task.getId())).isEqualTo(task);
 
     assertThat(lines.list).isEmpty();
@@ -66,7 +66,7 @@ class AccessLogTest {
         """.formatted(MeshFixture.SERVICE, app.port())));
     TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
 
-    Task task = client.create("logged", "", "", "log-user");
+    TaskResponse task = client.create("logged", "", "", 7);
     assertThat(client.get(task.getId())).isEqualTo(task);
     StatusRuntimeException limited = catchThrowableOfType(() -> client.get(task.getId()), StatusRuntimeException.class);
     assertThat(limited.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);

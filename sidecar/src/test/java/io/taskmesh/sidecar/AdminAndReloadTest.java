@@ -32,7 +32,7 @@ class AdminAndReloadTest {
     TaskServer backend = mesh.backend();
     Sidecar serverSide = mesh.serverSidecar(backend);
     Sidecar clientSide = mesh.clientSidecar("ROUND_ROBIN", backend.port());
-    mesh.clientThrough(clientSide).create("counted", "", "low", "u");
+    mesh.clientThrough(clientSide).create("counted", "", "low", 4);
     AdminClient admin = new AdminClient(clientSide.adminPort());
 
     assertThat(admin.get("/healthz").statusCode()).isEqualTo(200);
@@ -76,7 +76,7 @@ class AdminAndReloadTest {
     await().atMost(Duration.ofSeconds(30)).until(() ->
         admin.get("/metrics").body().contains("taskmesh_config_reloads_total{result=\"rejected\"} 1.0"));
     assertThat(MeshConfigWriter.hash(clientSide.config())).isEqualTo(goodHash);
-    assertThat(client.create("still served", "", "low", "u").getTitle()).isEqualTo("still served");
+    assertThat(client.create("still served", "", "low", 4).getTitle()).isEqualTo("still served");
 
     Files.writeString(file, MeshFixture.clientConfigYaml("ROUND_ROBIN", first.port(), second.port()));
     await().atMost(Duration.ofSeconds(30)).until(() ->

@@ -36,7 +36,7 @@ class BadInputTest {
     Sidecar serverSide = mesh.serverSidecar(mesh.backend());
     clientSide = mesh.clientSidecar("P2C_EWMA", serverSide.inboundPort());
     client = mesh.clientThrough(clientSide);
-    client.create("before", "", "low", "u"); // the healthy connection stays open through the bad input
+    client.create("before", "", "low", 4); // the healthy connection stays open through the bad input
   }
 
   @AfterEach
@@ -93,7 +93,7 @@ class BadInputTest {
     TaskClient stranger = mesh.closeLater(TaskClient.connect(
         "127.0.0.1:" + clientSide.outboundPort(), "billing.prod.svc.cluster.local:8080", Duration.ofSeconds(30)));
 
-    assertThatThrownBy(() -> stranger.get("x"))
+    assertThatThrownBy(() -> stranger.get(1))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
           assertThat(e.getStatus().getDescription()).contains("client-sidecar").contains("billing.prod.svc.cluster.local:8080")
@@ -112,7 +112,7 @@ class BadInputTest {
     }
     Sidecar toNowhere = mesh.clientSidecar("ROUND_ROBIN", closedPort);
 
-    assertThatThrownBy(() -> mesh.clientThrough(toNowhere).get("x"))
+    assertThatThrownBy(() -> mesh.clientThrough(toNowhere).get(1))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
           assertThat(e.getStatus().getDescription()).contains("client-sidecar")
@@ -124,9 +124,9 @@ class BadInputTest {
   }
 
   private void assertStillServing() {
-    assertThat(client.create("after", "", "low", "u").getTitle()).isEqualTo("after");
+    assertThat(client.create("after", "", "low", 4).getTitle()).isEqualTo("after");
     TaskClient fresh = mesh.clientThrough(clientSide);
-    assertThat(fresh.create("fresh connection", "", "low", "u").getTitle()).isEqualTo("fresh connection");
+    assertThat(fresh.create("fresh connection", "", "low", 4).getTitle()).isEqualTo("fresh connection");
   }
 
   private static String readUntilClosed(InputStream in) throws Exception {

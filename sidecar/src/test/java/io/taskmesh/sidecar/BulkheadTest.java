@@ -11,8 +11,8 @@ import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** The server sidecar's {@code inbound.maxConcurrentRequests}, watched with real open watches. */
 class BulkheadTest {
+  private static final TaskSubscriptionRequest WATCH = TaskSubscriptionRequest.newBuilder().setUserId(8).build();
   private static final Metadata.Key<String> ERROR_HEADER =
       Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -27,7 +28,7 @@ class BulkheadTest {
   void openWatchesHoldPermitsTheNextCallIsRefusedAndClosingOneLetsExactlyOneMoreIn() throws Exception {
     try (MeshFixture mesh = new MeshFixture()) {
       TaskServer app = mesh.backend();
-      Task task = mesh.directClient(app).create("bulkhead", "", "", "bulk-user");
+      TaskResponse task = mesh.directClient(app).create("bulkhead", "", "", 8);
       Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
           service: %s
           inbound: {port: 0, appPort: %d, maxConcurrentRequests: 2}
@@ -36,9 +37,9 @@ class BulkheadTest {
           """.formatted(MeshFixture.SERVICE, app.port())));
       TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
 
-      TaskClient.Subscription first = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { },
+      TaskClient.Subscription first = client.subscribe(WATCH, e -> { },
           s -> { });
-      TaskClient.Subscription second = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { },
+      TaskClient.Subscription second = client.subscribe(WATCH, e -> { },
           s -> { });
       await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
 
@@ -49,7 +50,7 @@ class BulkheadTest {
           .startsWith("server-sidecar: service 'task-service': too many concurrent requests: the limit is 2");
       assertThat(refused.getTrailers().get(ERROR_HEADER)).contains("reason=max_concurrent_requests");
       AtomicReference<Status> thirdWatchEnd = new AtomicReference<>();
-      client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, thirdWatchEnd::set);
+      client.subscribe(WATCH, e -> { }, thirdWatchEnd::set);
       await().atMost(Duration.ofSeconds(30)).until(() -> thirdWatchEnd.get() != null);
       assertThat(thirdWatchEnd.get().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
 
@@ -58,7 +59,7 @@ class BulkheadTest {
       first.cancel(); // a reset stream gives its permit back
       await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 1.0);
       AtomicReference<Status> replacementEnd = new AtomicReference<>();
-      TaskClient.Subscription replacement = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(),
+      TaskClient.Subscription replacement = client.subscribe(WATCH,
           e -> { }, replacementEnd::set);
       await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
       assertThat(replacementEnd.get()).isNull();

@@ -11,7 +11,7 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.UUID;
@@ -44,7 +44,7 @@ class CircuitBreakerTest {
           admin: {port: 0}
           """.formatted(MeshFixture.SERVICE, server.inboundPort())));
       TaskClient client = mesh.clientThrough(caller);
-      Task task = client.create("keep me", "", "", "breaker-user");
+      TaskResponse task = client.create("keep me", "", "", 10);
 
       app.close(); // the whole service is down: the server sidecar answers UNAVAILABLE (connect refused)
       for (int i = 0; i < 4; i++) {

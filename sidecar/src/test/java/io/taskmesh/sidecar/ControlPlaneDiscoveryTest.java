@@ -46,10 +46,10 @@ class ControlPlaneDiscoveryTest {
         .isEqualTo(MeshConfigWriter.hash(clientSide.config()));
     controlPlane.announce("task-service", 1, first.port());
     await().atMost(Duration.ofSeconds(30)).until(() -> clientSide.outboundClusters().cluster("task-service").isPresent());
-    assertThat(client.create("via discovery", "", "low", "u").getTitle()).isEqualTo("via discovery");
+    assertThat(client.create("via discovery", "", "low", 4).getTitle()).isEqualTo("via discovery");
 
     controlPlane.close();
-    assertThat(client.create("control plane gone", "", "low", "u").getTitle())
+    assertThat(client.create("control plane gone", "", "low", 4).getTitle())
         .as("last endpoints stay in force").isEqualTo("control plane gone");
 
     FakeControlPlane restarted = mesh.closeLater(new FakeControlPlane(controlPlanePort));
@@ -58,8 +58,8 @@ class ControlPlaneDiscoveryTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> clientSide.outboundClusters().cluster("task-service")
         .orElseThrow().endpoints().stream().anyMatch(e -> e.address().port() == second.port()
             && e.state() == io.taskmesh.sidecar.cluster.Endpoint.State.ACTIVE));
-    assertThat(client.create("after resubscribe", "", "low", "u").getTitle()).isEqualTo("after resubscribe");
-    assertThat(MeshFixture.tasksOn(second)).isEqualTo(1);
+    assertThat(client.create("after resubscribe", "", "low", 4).getTitle()).isEqualTo("after resubscribe");
+    assertThat(MeshFixture.tasksOn(second, 4)).isEqualTo(1);
   }
 
 }

@@ -70,6 +70,23 @@ class DeadlineTest {
     }
   }
 
+  @Test
+  void theLongestValidTimeoutIsAFarDeadlineNotAReset() throws Exception {
+    Server slow = startNeverAnsweringBackend(new CountDownLatch(1), new AtomicReference<>());
+    try (MeshFixture mesh = new MeshFixture();
+        RawHttp2Client caller = new RawHttp2Client(serverSidecar(mesh, slow.getPort()).inboundPort())) {
+      Http2StreamFrame answer = caller.send(new DefaultHttp2Headers()
+          .method("POST").scheme("http").path("/proxytest.Missing/Method").authority(MeshFixture.SERVICE)
+          .set("content-type", "application/grpc").set("te", "trailers")
+          .set(GrpcTimeout.HEADER, "99999999H"), new byte[0]); // some 11,000 years: valid, at most 8 digits
+
+      assertThat(answer).as("an answer, not a reset").isInstanceOf(Http2HeadersFrame.class);
+      assertThat(((Http2HeadersFrame) answer).headers().get("grpc-status")).as("the app's answer").hasToString("12");
+    } finally {
+      slow.shutdownNow();
+    }
+  }
+
   private static Sidecar serverSidecar(MeshFixture mesh, int appPort) {
     return mesh.sidecar(MeshConfigParser.parse("""
         service: %s

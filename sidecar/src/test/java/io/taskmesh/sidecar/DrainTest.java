@@ -8,7 +8,7 @@ import io.grpc.Status;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.net.ConnectException;
@@ -39,7 +39,7 @@ class DrainTest {
     List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
     AtomicReference<Status> end = new AtomicReference<>();
     TaskClient.Subscription subscription = client.subscribe(
-        StreamTaskUpdatesRequest.getDefaultInstance(), events::add, end::set);
+        TaskSubscriptionRequest.newBuilder().setUserId(4).build(), events::add, end::set);
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
 
     CompletableFuture<Void> drained = CompletableFuture.runAsync(clientSide::drain);
@@ -48,7 +48,7 @@ class DrainTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> admin.get("/ready").statusCode() == 503);
     assertThatThrownBy(() -> new Socket("127.0.0.1", clientSide.outboundPort()).close())
         .isInstanceOf(ConnectException.class);
-    mesh.directClient(backend).create("during drain", "", "low", "u");
+    mesh.directClient(backend).create("during drain", "", "low", 4);
     await().atMost(Duration.ofSeconds(30)).until(() -> events.size() == 1);
     assertThat(drained).isNotDone();
     assertThat(end.get()).isNull();

@@ -36,12 +36,12 @@ class LoadBalancingTest {
     TaskClient client = mesh.clientThrough(clientSide);
 
     for (int i = 0; i < 90; i++) {
-      client.create("task " + i, "", "low", "spread");
+      client.create("task " + i, "", "low", 5);
     }
 
     List<Integer> perBackend = new ArrayList<>();
     for (TaskServer backend : backends) {
-      perBackend.add(MeshFixture.tasksOn(backend));
+      perBackend.add(MeshFixture.tasksOn(backend, 5));
     }
     assertThat(perBackend.stream().mapToInt(Integer::intValue).sum()).isEqualTo(90);
     if (loadBalancer.equals("ROUND_ROBIN")) {
@@ -68,7 +68,7 @@ class LoadBalancingTest {
       Thread caller = new Thread(() -> {
         while (running.get()) {
           try {
-            client.create("under traffic", "", "low", "churn");
+            client.create("under traffic", "", "low", 6);
             succeeded.incrementAndGet();
           } catch (RuntimeException e) {
             failures.add(e);
@@ -81,13 +81,13 @@ class LoadBalancingTest {
     try {
       await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() > 50);
       clientSide.outboundClusters().onEndpoints(MeshFixture.SERVICE, addresses(first, second, third));
-      await().atMost(Duration.ofSeconds(30)).until(() -> MeshFixture.tasksOn(third) > 20);
+      await().atMost(Duration.ofSeconds(30)).until(() -> MeshFixture.tasksOn(third, 6) > 20);
 
       clientSide.outboundClusters().onEndpoints(MeshFixture.SERVICE, addresses(second, third));
-      int firstAfterRemoval = MeshFixture.tasksOn(first);
+      int firstAfterRemoval = MeshFixture.tasksOn(first, 6);
       int before = succeeded.get();
       await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() > before + 100);
-      assertThat(MeshFixture.tasksOn(first)).as("a removed backend gets no new requests").isLessThanOrEqualTo(firstAfterRemoval + 4);
+      assertThat(MeshFixture.tasksOn(first, 6)).as("a removed backend gets no new requests").isLessThanOrEqualTo(firstAfterRemoval + 4);
       first.close(); // drained: stopping it now fails nothing
       int afterStop = succeeded.get();
       await().atMost(Duration.ofSeconds(30)).until(() -> succeeded.get() > afterStop + 100);

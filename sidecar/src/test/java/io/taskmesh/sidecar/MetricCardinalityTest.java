@@ -16,7 +16,7 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.sidecar.support.RawBytesMarshaller;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.Set;
@@ -44,7 +44,7 @@ class MetricCardinalityTest {
     TaskServer backend = mesh.backend();
     Sidecar caller = mesh.clientSidecar("ROUND_ROBIN", backend.port());
     TaskClient client = mesh.clientThrough(caller);
-    Task task = client.create("known", "", "", "metrics-user");
+    TaskResponse task = client.create("known", "", "", 11);
     AdminClient admin = new AdminClient(caller.adminPort());
     await().atMost(Duration.ofSeconds(30)).until(() ->
         admin.get("/methods").body().contains("/taskservice.TaskService/GetTask"));

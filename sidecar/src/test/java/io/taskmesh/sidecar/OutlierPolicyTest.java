@@ -35,7 +35,7 @@ class OutlierPolicyTest {
       AdminClient admin = new AdminClient(caller.adminPort());
 
       for (int failure = 1; failure <= 3; failure++) {
-        StatusRuntimeException refused = catchThrowableOfType(() -> client.get("t-1"), StatusRuntimeException.class);
+        StatusRuntimeException refused = catchThrowableOfType(() -> client.get(1), StatusRuntimeException.class);
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(refused.getStatus().getDescription()).contains("cannot connect");
         assertThat(admin.get("/clusters").body()).as("after failure %d", failure)

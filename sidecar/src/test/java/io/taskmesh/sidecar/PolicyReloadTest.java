@@ -10,8 +10,8 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A reloaded config file changes the rate limit and circuit breakers that real calls meet. */
 class PolicyReloadTest {
+  private static final TaskSubscriptionRequest WATCH = TaskSubscriptionRequest.newBuilder().setUserId(9).build();
   private final MeshFixture mesh = new MeshFixture();
 
   @AfterEach
@@ -33,7 +34,7 @@ class PolicyReloadTest {
   @Test
   void aReloadChangesRemovesAndAddsTheInboundRateLimit(@TempDir Path dir) throws Exception {
     TaskServer app = mesh.backend();
-    Task task = mesh.directClient(app).create("limited", "", "", "reload-user");
+    TaskResponse task = mesh.directClient(app).create("limited", "", "", 9);
     Path file = dir.resolve("proxy.yaml");
     // buckets refill once every 1,000 s: only the burst decides what passes
     String burstOf2 = serverConfig(app, "rateLimit: {requestsPerSecond: 0.001, burst: 2}");
@@ -59,7 +60,7 @@ class PolicyReloadTest {
   @Test
   void aReloadedMaxConcurrentRequestsCountsTheRequestsAlreadyInFlight(@TempDir Path dir) throws Exception {
     TaskServer app = mesh.backend();
-    Task task = mesh.directClient(app).create("concurrent", "", "", "reload-user");
+    TaskResponse task = mesh.directClient(app).create("concurrent", "", "", 9);
     Path file = dir.resolve("proxy.yaml");
     String oneAtATime = serverConfig(app, "maxConcurrentRequests: 1");
     Files.writeString(file, oneAtATime);
@@ -67,12 +68,12 @@ class PolicyReloadTest {
     mesh.closeLater(server.watchConfig(file, oneAtATime, Duration.ofMillis(100)));
     TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
     AdminClient admin = new AdminClient(server.adminPort());
-    TaskClient.Subscription first = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, s -> { });
+    TaskClient.Subscription first = client.subscribe(WATCH, e -> { }, s -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 1);
     assertThat(callsPassedOf(client, task, 1)).isZero();
 
     reload(file, serverConfig(app, "maxConcurrentRequests: 2"), admin, 1);
-    TaskClient.Subscription second = client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), e -> { }, s -> { });
+    TaskClient.Subscription second = client.subscribe(WATCH, e -> { }, s -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
     assertThat(callsPassedOf(client, task, 1)).as("the watch from before the reload counts").isZero();
 
@@ -100,7 +101,7 @@ class PolicyReloadTest {
       mesh.closeLater(caller.watchConfig(file, waitAnHour, Duration.ofMillis(100)));
       TaskClient client = mesh.clientThrough(caller);
       AdminClient admin = new AdminClient(caller.adminPort());
-      Task task = client.create("keep me", "", "", "breaker-user");
+      TaskResponse task = client.create("keep me", "", "", 10);
 
       app.close();
       for (int i = 0; i < 4; i++) {
@@ -147,7 +148,7 @@ class PolicyReloadTest {
         "result=\"accepted\"") == acceptedSoFar);
   }
 
-  private static int callsPassedOf(TaskClient client, Task task, int calls) {
+  private static int callsPassedOf(TaskClient client, TaskResponse task, int calls) {
     int passed = 0;
     for (int i = 0; i < calls; i++) {
       try {
@@ -165,7 +166,7 @@ class PolicyReloadTest {
     return admin.metricSum("taskmesh_circuit_breaker_state", "service=\"task-service\"");
   }
 
-  private static StatusRuntimeException failure(TaskClient client, Task task) {
+  private static StatusRuntimeException failure(TaskClient client, TaskResponse task) {
     try {
       client.get(task.getId());
     } catch (StatusRuntimeException e) {

@@ -9,7 +9,7 @@ import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,7 @@ class RateLimitTest {
   void aBurstAboveTheBucketIsRefusedForTheExcessOnlyAndTheMetricsAgree() throws Exception {
     try (MeshFixture mesh = new MeshFixture()) {
       TaskServer app = mesh.backend();
-      Task task = mesh.directClient(app).create("limited", "", "", "rate-user");
+      TaskResponse task = mesh.directClient(app).create("limited", "", "", 12);
       // a bucket of 5 that refills once every 1,000 s: the burst decides everything in this test
       Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
           service: %s

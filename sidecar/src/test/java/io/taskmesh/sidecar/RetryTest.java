@@ -56,7 +56,7 @@ class RetryTest {
       workers.add(load.submit(() -> {
         for (int n = 0; running.get(); n++) {
           try {
-            client.create("task " + worker + "-" + n, "", "low", "load");
+            client.create("task " + worker + "-" + n, "", "low", 13);
             succeeded.incrementAndGet();
           } catch (StatusRuntimeException e) {
             failures.add(e);
@@ -107,7 +107,7 @@ class RetryTest {
     int requests = 300;
     for (int i = 0; i < requests; i++) {
       try {
-        client.get("missing-" + i);
+        client.get(1_000_000 + i);
       } catch (StatusRuntimeException expected) {
         // UNAVAILABLE: that is the point
       }

@@ -9,8 +9,8 @@ import io.grpc.StatusRuntimeException;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.api.ListTasksRequest;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
@@ -43,27 +43,27 @@ class SidecarPairForwardingTest {
 
   @Test
   void allSixTaskServiceRpcsWorkThroughTheSidecarPair() {
-    Task created = client.create("write report", "quarterly", "high", "ana");
-    assertThat(created.getId()).isNotBlank();
+    TaskResponse created = client.create("write report", "quarterly", "high", 1);
+    assertThat(created.getId()).isPositive();
     assertThat(client.get(created.getId()).getTitle()).isEqualTo("write report");
 
-    Task updated = client.update(UpdateTaskRequest.newBuilder().setId(created.getId()).setStatus("in_progress").build());
+    TaskResponse updated = client.update(UpdateTaskRequest.newBuilder().setId(created.getId()).setStatus("in_progress").build());
     assertThat(updated.getStatus()).isEqualTo("in_progress");
 
-    client.create("second", "", "low", "ana");
-    List<Task> listed = client.list(ListTasksRequest.newBuilder().setUserId("ana").build());
-    assertThat(listed).extracting(Task::getTitle).containsExactly("write report", "second");
+    client.create("second", "", "low", 1);
+    List<TaskResponse> listed = client.list(ListTasksRequest.newBuilder().setUserId(1).build());
+    assertThat(listed).extracting(TaskResponse::getTitle).containsExactly("write report", "second");
 
     List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
     AtomicReference<Status> end = new AtomicReference<>();
     TaskClient.Subscription subscription = client.subscribe(
-        StreamTaskUpdatesRequest.newBuilder().setUserId("ana").build(), events::add, end::set);
+        TaskSubscriptionRequest.newBuilder().setUserId(1).build(), events::add, end::set);
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
-    client.create("third", "", "low", "ana");
+    client.create("third", "", "low", 1);
     assertThat(client.delete(created.getId()).getSuccess()).isTrue();
     await().atMost(Duration.ofSeconds(30)).until(() -> events.size() == 2);
     assertThat(events).extracting(TaskUpdateEvent::getEventType)
-        .containsExactly(TaskUpdateEvent.EventType.CREATED, TaskUpdateEvent.EventType.DELETED);
+        .containsExactly("created", "deleted");
     subscription.cancel();
   }
 
@@ -72,24 +72,24 @@ class SidecarPairForwardingTest {
     AtomicReference<Status> end = new AtomicReference<>();
     List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
     TaskClient.Subscription subscription = client.subscribe(
-        StreamTaskUpdatesRequest.getDefaultInstance(), events::add, end::set);
+        TaskSubscriptionRequest.newBuilder().setUserId(2).build(), events::add, end::set);
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
-    client.create("one", "", "low", "bo");
+    client.create("one", "", "low", 2);
     await().atMost(Duration.ofSeconds(30)).until(() -> events.size() == 1);
 
     subscription.cancel();
 
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 0);
     assertThat(end.get().getCode()).isEqualTo(Status.Code.CANCELLED);
-    assertThat(client.create("after cancel", "", "low", "bo").getTitle()).isEqualTo("after cancel");
+    assertThat(client.create("after cancel", "", "low", 2).getTitle()).isEqualTo("after cancel");
   }
 
   @Test
   void appErrorsPassThroughWithTheirStatusAndMessage() {
-    assertThatThrownBy(() -> client.get("no-such-task"))
+    assertThatThrownBy(() -> client.get(999_999))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-          assertThat(e.getStatus().getDescription()).contains("no-such-task");
+          assertThat(e.getStatus().getDescription()).isEqualTo("task 999999 not found");
         });
   }
 
@@ -97,9 +97,9 @@ class SidecarPairForwardingTest {
   void aLargeListStreamsThroughIntact() {
     String description = "x".repeat(2_000);
     for (int i = 0; i < 200; i++) {
-      client.create("task " + i, description, "low", "bulk");
+      client.create("task " + i, description, "low", 3);
     }
-    List<Task> listed = client.list(ListTasksRequest.newBuilder().setUserId("bulk").setLimit(500).build());
+    List<TaskResponse> listed = client.list(ListTasksRequest.newBuilder().setUserId(3).setLimit(500).build());
     assertThat(listed).hasSize(200).allSatisfy(task -> assertThat(task.getDescription()).hasSize(2_000));
   }
 }

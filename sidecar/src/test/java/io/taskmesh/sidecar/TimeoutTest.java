@@ -25,10 +25,12 @@ import org.junit.jupiter.api.Test;
 /**
  * Timeouts need to know unary calls from streams: the client sidecar learns it from the upstream's server
  * reflection. A unary call without a deadline gets the route timeout; a watch without one is never cut;
- * a unary try that does not answer within the per-try timeout is retried on another endpoint.
+ * a unary try that does not answer within the per-try timeout is retried on another endpoint when the
+ * method is safe to send twice (the proto or the retry policy says so), and fails with the reason otherwise.
  */
 class TimeoutTest {
   private static final String SERVICE = "patience";
+  private static final String RETRIES = "{attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}";
   private final MeshFixture mesh = new MeshFixture();
   private ManagedChannel channel;
 
@@ -46,7 +48,7 @@ class TimeoutTest {
     Sidecar caller = callerOf(never);
 
     StatusRuntimeException failure = (StatusRuntimeException) org.assertj.core.api.Assertions.catchThrowable(
-        () -> stub().wait(WaitRequest.getDefaultInstance()));
+        () -> stub().look(WaitRequest.getDefaultInstance())); // idempotent: tried again at the per-try timeout
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     assertThat(failure.getStatus().getDescription()).contains("client-sidecar").contains("route timeout of 400 ms");
     await().atMost(Duration.ofSeconds(30)).until(() -> never.cancelled() == never.calls());
@@ -81,17 +83,54 @@ class TimeoutTest {
   }
 
   @Test
-  void aTryWithoutAnswerWithinThePerTryTimeoutIsRetriedOnAnotherEndpoint() {
+  void anIdempotentTryWithoutAnswerWithinThePerTryTimeoutIsRetriedOnAnotherEndpoint() {
     PatienceBackend never = mesh.closeLater(new PatienceBackend("never", -1));
     PatienceBackend quick = mesh.closeLater(new PatienceBackend("quick", 0));
-    Sidecar caller = callerOf(never, quick);
+    Sidecar caller = callerOf(RETRIES, never, quick);
+
+    assertRetriedOnTheQuickEndpoint(caller, never, () -> stub().withDeadlineAfter(20, TimeUnit.SECONDS)
+        .look(WaitRequest.getDefaultInstance()));
+  }
+
+  @Test
+  void aMethodTheRetryPolicyListsAsIdempotentIsRetriedPastThePerTryTimeoutToo() {
+    PatienceBackend never = mesh.closeLater(new PatienceBackend("never", -1));
+    PatienceBackend quick = mesh.closeLater(new PatienceBackend("quick", 0));
+    Sidecar caller = callerOf(RETRIES.replace("}", ", idempotent: [/taskmesh.proxytest.Patience/Wait]}"), never, quick);
+
+    assertRetriedOnTheQuickEndpoint(caller, never, () -> stub().withDeadlineAfter(20, TimeUnit.SECONDS)
+        .wait(WaitRequest.getDefaultInstance()));
+  }
+
+  @Test
+  void aTryOfAMethodNotSafeToSendTwiceFailsAtThePerTryTimeoutAndIsNeverSentAgain() {
+    PatienceBackend never = mesh.closeLater(new PatienceBackend("never", -1));
+    PatienceBackend alsoNever = mesh.closeLater(new PatienceBackend("also-never", -1));
+    Sidecar caller = callerOf(RETRIES, never, alsoNever);
+    int callsBefore = never.calls() + alsoNever.calls();
+
+    StatusRuntimeException failure = (StatusRuntimeException) org.assertj.core.api.Assertions.catchThrowable(
+        () -> stub().withDeadlineAfter(20, TimeUnit.SECONDS).wait(WaitRequest.getDefaultInstance()));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(failure.getStatus().getDescription()).contains("client-sidecar").contains("per-try timeout of 300 ms");
+    assertThat(failure.getTrailers().get(io.grpc.Metadata.Key.of("taskmesh-error", io.grpc.Metadata.ASCII_STRING_MARSHALLER)))
+        .contains("reason=per_try_timeout");
+    assertThat(never.calls() + alsoNever.calls() - callsBefore).as("tries that reached a backend").isEqualTo(1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> never.cancelled() + alsoNever.cancelled()
+        == never.calls() + alsoNever.calls());
+    assertThat(new AdminClient(caller.adminPort()).metricSum("taskmesh_retries_total", "service=\"patience\"")).isZero();
+  }
+
+  /** Ten calls all answered by the quick backend, each try on the silent one abandoned and retried. */
+  private void assertRetriedOnTheQuickEndpoint(Sidecar caller, PatienceBackend never,
+      java.util.function.Supplier<WaitReply> call) {
     AdminClient admin = new AdminClient(caller.adminPort());
     int neverCallsBefore = never.calls();
     double retriesBefore = admin.metricSum("taskmesh_retries_total");
 
     for (int i = 0; i < 10; i++) {
-      WaitReply reply = stub().withDeadlineAfter(20, TimeUnit.SECONDS).wait(WaitRequest.getDefaultInstance());
-      assertThat(reply.getServedBy()).isEqualTo("quick");
+      assertThat(call.get().getServedBy()).isEqualTo("quick");
     }
     int triesOnNever = never.calls() - neverCallsBefore;
     assertThat(triesOnNever).isPositive();
@@ -101,6 +140,10 @@ class TimeoutTest {
 
   /** A client sidecar over server sidecars in front of {@code backends}, once it knows the methods. */
   private Sidecar callerOf(PatienceBackend... backends) {
+    return callerOf(RETRIES, backends);
+  }
+
+  private Sidecar callerOf(String retries, PatienceBackend... backends) {
     StringBuilder endpoints = new StringBuilder();
     for (PatienceBackend backend : backends) {
       Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
@@ -120,9 +163,9 @@ class TimeoutTest {
           defaults:
             timeout: 400ms
             loadBalancer: ROUND_ROBIN
-            retries: {attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}
+            retries: %s
         admin: {port: 0}
-        """.formatted(SERVICE, endpoints)));
+        """.formatted(SERVICE, endpoints, retries)));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", caller.outboundPort()).overrideAuthority(SERVICE)
         .usePlaintext().build();
     AdminClient admin = new AdminClient(caller.adminPort());

@@ -1,8 +1,11 @@
 package io.taskmesh.taskservice;
 
+import io.taskmesh.taskservice.store.SchemaRefusedException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,6 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "task-service", mixinStandardHelpOptions = true,
     description = "The taskmesh task service (gRPC). Every option can also be set by the environment variable shown.")
 public final class Main implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   @Option(names = "--port", defaultValue = "${env:TASK_SERVICE_PORT:-50051}",
       description = "gRPC port (TASK_SERVICE_PORT, default ${DEFAULT-VALUE})")
@@ -48,7 +52,13 @@ public final class Main implements Callable<Integer> {
         .withDatabaseUrl(databaseUrl)
         .withDatabaseCredentials(databaseUser, databasePassword)
         .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds));
-    TaskServer server = TaskServer.start(options);
+    TaskServer server;
+    try {
+      server = TaskServer.start(options);
+    } catch (SchemaRefusedException e) {
+      log.error("event=start_refused reason=\"{}\"", e.getMessage());
+      return 2;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

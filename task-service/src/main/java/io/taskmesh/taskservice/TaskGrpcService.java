@@ -5,17 +5,17 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.taskmesh.taskservice.api.CreateTaskRequest;
+import io.taskmesh.taskservice.api.DeleteResponse;
 import io.taskmesh.taskservice.api.DeleteTaskRequest;
-import io.taskmesh.taskservice.api.DeleteTaskResponse;
 import io.taskmesh.taskservice.api.GetTaskRequest;
 import io.taskmesh.taskservice.api.ListTasksRequest;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.api.TaskServiceGrpc;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.events.UpdateBroker;
+import io.taskmesh.taskservice.store.NewTask;
 import io.taskmesh.taskservice.store.StoreException;
 import io.taskmesh.taskservice.store.TaskPatch;
 import io.taskmesh.taskservice.store.TaskStore;
@@ -39,50 +39,52 @@ final class TaskGrpcService extends TaskServiceGrpc.TaskServiceImplBase {
   @Override
   public void createTask(CreateTaskRequest request, StreamObserver<TaskResponse> response) {
     answer(response, () -> {
-      String title = TaskRules.title(request.getTitle());
-      String description = TaskRules.description(request.getDescription());
-      String priority = request.getPriority().isEmpty()
-          ? TaskRules.DEFAULT_PRIORITY : TaskRules.priority(request.getPriority());
-      String userId = TaskRules.userId(request.getUserId());
-      return respond(store.create(title, description, priority, userId));
+      NewTask task = new NewTask(
+          TaskRules.title(request.getTitle()),
+          TaskRules.description(request.getDescription()),
+          request.getPriority().isEmpty() ? TaskRules.DEFAULT_PRIORITY : TaskRules.priority(request.getPriority()),
+          request.getStatus().isEmpty() ? TaskRules.DEFAULT_STATUS : TaskRules.status(request.getStatus()),
+          TaskRules.required("user_id", request.getUserId()),
+          TaskRules.projectId(request.getProjectId()));
+      return store.create(task);
     });
   }
 
   @Override
   public void getTask(GetTaskRequest request, StreamObserver<TaskResponse> response) {
     answer(response, () -> {
-      String id = TaskRules.id(request.getId());
-      return respond(store.get(id).orElseThrow(() -> notFound(id)));
+      int id = TaskRules.required("id", request.getId());
+      return store.get(id).orElseThrow(() -> notFound(id));
     });
   }
 
   @Override
   public void updateTask(UpdateTaskRequest request, StreamObserver<TaskResponse> response) {
     answer(response, () -> {
-      String id = TaskRules.id(request.getId());
+      int id = TaskRules.required("id", request.getId());
       TaskPatch patch = new TaskPatch(
           request.hasTitle() ? TaskRules.title(request.getTitle()) : null,
           request.hasDescription() ? TaskRules.description(request.getDescription()) : null,
-          request.hasStatus() ? TaskRules.status(request.getStatus()) : null,
-          request.hasPriority() ? TaskRules.priority(request.getPriority()) : null);
-      return respond(store.update(id, patch).orElseThrow(() -> notFound(id)));
+          request.hasPriority() ? TaskRules.priority(request.getPriority()) : null,
+          request.hasStatus() ? TaskRules.status(request.getStatus()) : null);
+      return store.update(id, patch).orElseThrow(() -> notFound(id));
     });
   }
 
   @Override
-  public void deleteTask(DeleteTaskRequest request, StreamObserver<DeleteTaskResponse> response) {
+  public void deleteTask(DeleteTaskRequest request, StreamObserver<DeleteResponse> response) {
     answer(response, () -> {
-      String id = TaskRules.id(request.getId());
+      int id = TaskRules.required("id", request.getId());
       store.delete(id).orElseThrow(() -> notFound(id));
-      return DeleteTaskResponse.newBuilder().setSuccess(true).setMessage("task " + id + " deleted").build();
+      return DeleteResponse.newBuilder().setSuccess(true).setMessage("task " + id + " deleted").build();
     });
   }
 
   @Override
   public void listTasks(ListTasksRequest request, StreamObserver<TaskResponse> response) {
-    List<Task> tasks;
+    List<TaskResponse> tasks;
     try {
-      String userId = request.getUserId().isEmpty() ? null : request.getUserId();
+      int userId = TaskRules.required("user_id", request.getUserId());
       String status = request.getStatus().isEmpty() ? null : TaskRules.status(request.getStatus());
       tasks = store.list(userId, status, TaskRules.limit(request.getLimit()), TaskRules.offset(request.getOffset()));
     } catch (RuntimeException e) {
@@ -93,19 +95,26 @@ final class TaskGrpcService extends TaskServiceGrpc.TaskServiceImplBase {
   }
 
   @Override
-  public void streamTaskUpdates(StreamTaskUpdatesRequest request, StreamObserver<TaskUpdateEvent> response) {
+  public void streamTaskUpdates(TaskSubscriptionRequest request, StreamObserver<TaskUpdateEvent> response) {
+    try {
+      TaskRules.subscription(request.getUserId(), request.getTaskIdsList());
+    } catch (RuntimeException e) {
+      response.onError(toStatus(e));
+      return;
+    }
     broker.subscribe(request, (ServerCallStreamObserver<TaskUpdateEvent>) response);
   }
 
   /** Writes the next task only while the transport can take it, so a slow reader holds back the writer. */
-  private static void streamRespectingFlowControl(ServerCallStreamObserver<TaskResponse> call, Iterator<Task> tasks) {
+  private static void streamRespectingFlowControl(ServerCallStreamObserver<TaskResponse> call,
+      Iterator<TaskResponse> tasks) {
     Runnable drain = new Runnable() {
       private boolean completed;
 
       @Override
       public synchronized void run() {
         while (!completed && call.isReady() && tasks.hasNext()) {
-          call.onNext(respond(tasks.next()));
+          call.onNext(tasks.next());
         }
         if (!completed && !tasks.hasNext() && !call.isCancelled()) {
           completed = true;
@@ -117,11 +126,7 @@ final class TaskGrpcService extends TaskServiceGrpc.TaskServiceImplBase {
     drain.run();
   }
 
-  private static TaskResponse respond(Task task) {
-    return TaskResponse.newBuilder().setTask(task).build();
-  }
-
-  private static StatusRuntimeException notFound(String id) {
+  private static StatusRuntimeException notFound(int id) {
     return Status.NOT_FOUND.withDescription("task " + id + " not found").asRuntimeException();
   }
 
@@ -141,15 +146,21 @@ final class TaskGrpcService extends TaskServiceGrpc.TaskServiceImplBase {
     response.onCompleted();
   }
 
+  /** The status a caller can act on; the store's own error text stays in this service's log. */
   private static StatusRuntimeException toStatus(RuntimeException e) {
     if (e instanceof StatusRuntimeException status) {
       return status;
     }
+    if (e instanceof StoreException store && store.mayHaveApplied()) {
+      log.error("event=store_commit_failed error=\"{}\"", e.getMessage());
+      return Status.UNKNOWN.withDescription("task store failed while committing: the change may have been applied;"
+          + " read the task before writing again").asRuntimeException();
+    }
     if (e instanceof StoreException) {
       log.warn("event=store_unavailable error=\"{}\"", e.getMessage());
-      return Status.UNAVAILABLE.withDescription("task store unavailable: " + e.getMessage()).asRuntimeException();
+      return Status.UNAVAILABLE.withDescription("task store unavailable; nothing was written").asRuntimeException();
     }
     log.error("event=unexpected_error", e);
-    return Status.INTERNAL.withDescription("unexpected error: " + e).asRuntimeException();
+    return Status.INTERNAL.withDescription("internal error in the task service").asRuntimeException();
   }
 }

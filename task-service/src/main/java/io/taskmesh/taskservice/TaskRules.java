@@ -9,11 +9,14 @@ public final class TaskRules {
   public static final List<String> PRIORITIES = List.of("low", "medium", "high", "urgent");
   public static final List<String> STATUSES = List.of("todo", "in_progress", "done");
   public static final String DEFAULT_PRIORITY = "medium";
-  public static final String INITIAL_STATUS = "todo";
+  public static final String DEFAULT_STATUS = "todo";
+  /** TaskUpdateEvent.event_type values. */
+  public static final String CREATED = "created";
+  public static final String UPDATED = "updated";
+  public static final String DELETED = "deleted";
   public static final int MAX_TITLE = 200;
   public static final int MAX_DESCRIPTION = 2000;
-  public static final int MAX_USER_ID = 64;
-  public static final int DEFAULT_LIMIT = 50;
+  public static final int DEFAULT_LIMIT = 10;
   public static final int MAX_LIMIT = 500;
 
   private TaskRules() {}
@@ -29,11 +32,27 @@ public final class TaskRules {
     return maxLength("description", description, MAX_DESCRIPTION);
   }
 
-  static String userId(String userId) {
-    if (userId.isBlank()) {
-      throw invalid("user_id", "must not be empty");
+  /** A required id-like field (id, user_id): 0 is what a client sends when it leaves the field out. */
+  static int required(String field, int value) {
+    if (value == 0) {
+      throw invalid(field, "is required");
     }
-    return maxLength("user_id", userId.strip(), MAX_USER_ID);
+    return positive(field, value);
+  }
+
+  static int positive(String field, int value) {
+    if (value <= 0) {
+      throw invalid(field, "must be a positive integer, got " + value);
+    }
+    return value;
+  }
+
+  /** 0 means no project. */
+  static int projectId(int projectId) {
+    if (projectId < 0) {
+      throw invalid("project_id", "must be 0 (no project) or a positive integer, got " + projectId);
+    }
+    return projectId;
   }
 
   static String priority(String priority) {
@@ -44,11 +63,17 @@ public final class TaskRules {
     return oneOf("status", status, STATUSES);
   }
 
-  static String id(String id) {
-    if (id.isBlank()) {
-      throw invalid("id", "must not be empty");
+  /** A subscription names a user, or tasks, or both. */
+  static void subscription(int userId, List<Integer> taskIds) {
+    if (userId == 0 && taskIds.isEmpty()) {
+      throw invalid("user_id", "is required unless task_ids names the tasks to follow");
     }
-    return id.strip();
+    if (userId != 0) {
+      positive("user_id", userId);
+    }
+    for (int taskId : taskIds) {
+      positive("task_ids", taskId);
+    }
   }
 
   static int limit(int limit) {

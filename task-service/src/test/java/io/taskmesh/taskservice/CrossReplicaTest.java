@@ -3,10 +3,9 @@ package io.taskmesh.taskservice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
-import io.taskmesh.taskservice.api.TaskUpdateEvent.EventType;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -26,20 +25,20 @@ class CrossReplicaTest {
         TaskClient onFirst = TaskClient.connect("127.0.0.1:" + first.port());
         TaskClient onSecond = TaskClient.connect("127.0.0.1:" + second.port())) {
       List<TaskUpdateEvent> seenOnSecond = new CopyOnWriteArrayList<>();
-      onSecond.subscribe(StreamTaskUpdatesRequest.newBuilder().setUserId("ada").build(), seenOnSecond::add, s -> { });
+      onSecond.subscribe(TaskSubscriptionRequest.newBuilder().setUserId(7).build(), seenOnSecond::add, s -> { });
       await().atMost(Duration.ofSeconds(30)).until(() -> second.subscriberCount() == 1);
 
-      Task task = onFirst.create("written on the first replica", "", "", "ada");
+      TaskResponse task = onFirst.create("written on the first replica", "", "", 7);
       onSecond.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("in_progress").build());
       onFirst.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("done").build());
       onSecond.delete(task.getId());
 
       await().atMost(Duration.ofSeconds(30)).until(() -> seenOnSecond.size() == 4);
       assertThat(seenOnSecond).extracting(TaskUpdateEvent::getEventType)
-          .containsExactly(EventType.CREATED, EventType.UPDATED, EventType.UPDATED, EventType.DELETED);
+          .containsExactly("created", "updated", "updated", "deleted");
       assertThat(seenOnSecond).extracting(e -> e.getTask().getStatus())
           .containsExactly("todo", "in_progress", "done", "done");
-      assertThat(onSecond.list(io.taskmesh.taskservice.api.ListTasksRequest.newBuilder().setUserId("ada").build()))
+      assertThat(onSecond.list(io.taskmesh.taskservice.api.ListTasksRequest.newBuilder().setUserId(7).build()))
           .isEmpty();
     }
   }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.UUID;
@@ -19,7 +19,7 @@ class GracefulShutdownTest {
         .withDatabaseUrl("jdbc:h2:mem:shutdown-" + UUID.randomUUID()));
     try (TaskClient client = TaskClient.connect("127.0.0.1:" + server.port())) {
       AtomicReference<Status> ended = new AtomicReference<>();
-      client.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), event -> { }, ended::set);
+      client.subscribe(TaskSubscriptionRequest.newBuilder().setUserId(1).build(), event -> { }, ended::set);
       await().atMost(Duration.ofSeconds(30)).until(() -> server.subscriberCount() == 1);
 
       server.close();

@@ -3,7 +3,7 @@ package io.taskmesh.taskservice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -26,10 +26,10 @@ class SigtermTest {
     String url = "jdbc:h2:file:" + dir.resolve("tasks");
     Path log = dir.resolve("first.log");
     Process first = start(port, url, log);
-    Task created;
+    TaskResponse created;
     try (TaskClient client = TaskClient.connect("127.0.0.1:" + port)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> listening(port));
-      created = client.create("survive SIGTERM", "", "", "ops");
+      created = client.create("survive SIGTERM", "", "", 3);
     }
 
     first.toHandle().destroy(); // SIGTERM

@@ -8,8 +8,8 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
 import io.taskmesh.taskservice.api.TaskServiceGrpc;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class SlowSubscriberTest {
   private static final int BUFFER = 16;
   private static final int UPDATES = 400;
+  private static final TaskSubscriptionRequest LOAD_USER = TaskSubscriptionRequest.newBuilder().setUserId(5).build();
 
   @Test
   void aStalledSubscriberIsEndedWithResourceExhaustedWhileAReadingOneGetsEveryUpdate() throws Exception {
@@ -39,10 +40,10 @@ class SlowSubscriberTest {
           .usePlaintext().flowControlWindow(16 * 1024).build();
       AtomicReference<ClientCallStreamObserver<?>> stalledCall = new AtomicReference<>();
       AtomicReference<Status> stalledEnd = new AtomicReference<>();
-      TaskServiceGrpc.newStub(stalledChannel).streamTaskUpdates(StreamTaskUpdatesRequest.getDefaultInstance(),
-          new ClientResponseObserver<StreamTaskUpdatesRequest, TaskUpdateEvent>() {
+      TaskServiceGrpc.newStub(stalledChannel).streamTaskUpdates(LOAD_USER,
+          new ClientResponseObserver<TaskSubscriptionRequest, TaskUpdateEvent>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<StreamTaskUpdatesRequest> call) {
+            public void beforeStart(ClientCallStreamObserver<TaskSubscriptionRequest> call) {
               call.disableAutoRequestWithInitial(0);
               stalledCall.set(call);
             }
@@ -63,12 +64,12 @@ class SlowSubscriberTest {
             }
           });
       List<TaskUpdateEvent> readerEvents = new CopyOnWriteArrayList<>();
-      writer.subscribe(StreamTaskUpdatesRequest.getDefaultInstance(), readerEvents::add, status -> { });
+      writer.subscribe(LOAD_USER, readerEvents::add, status -> { });
       await().atMost(Duration.ofSeconds(30)).until(() -> server.subscriberCount() == 2);
 
       String description = "d".repeat(2000);
       for (int i = 0; i < UPDATES; i++) {
-        writer.create("update " + i, description, "", "load");
+        writer.create("update " + i, description, "", LOAD_USER.getUserId());
       }
 
       await().atMost(Duration.ofSeconds(60)).until(() -> readerEvents.size() == UPDATES);

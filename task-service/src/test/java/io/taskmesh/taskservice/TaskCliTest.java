@@ -26,22 +26,23 @@ class TaskCliTest {
 
   @Test
   void createGetUpdateListAndDeleteFromTheCommandLine() {
-    Run created = cli("create", "--title", "from the CLI", "--user-id", "cli-user", "--priority", "high");
+    Run created = cli("create", "--title", "from the CLI", "--user-id", "41", "--priority", "high", "--project-id", "9");
     assertThat(created.exitCode()).isZero();
-    String id = created.out().replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1");
+    String id = created.out().replaceAll("(?s).*\"id\":(\\d+).*", "$1");
 
-    assertThat(cli("get", id).out()).contains("\"title\":\"from the CLI\"").contains("\"priority\":\"high\"");
+    assertThat(cli("get", id).out()).contains("\"title\":\"from the CLI\"").contains("\"priority\":\"high\"")
+        .contains("\"user_id\":41").contains("\"project_id\":9");
     assertThat(cli("update", id, "--status", "done").out()).contains("\"status\":\"done\"").contains("from the CLI");
-    assertThat(cli("list", "--user-id", "cli-user").out().lines()).hasSize(1);
+    assertThat(cli("list", "--user-id", "41").out().lines()).hasSize(1);
     assertThat(cli("delete", id).out()).contains("\"success\":true");
   }
 
   @Test
   void aFailedCallPrintsItsStatusAndExitsWithOne() {
-    Run missing = cli("get", "no-such-id");
+    Run missing = cli("get", "999999");
 
     assertThat(missing.exitCode()).isEqualTo(1);
-    assertThat(missing.err()).contains("error: NOT_FOUND: task no-such-id not found");
+    assertThat(missing.err()).contains("error: NOT_FOUND: task 999999 not found");
   }
 
   private record Run(int exitCode, String out, String err) {}

@@ -17,22 +17,21 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
+import io.taskmesh.taskservice.api.CreateTaskRequest;
 import io.taskmesh.taskservice.api.ListTasksRequest;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.api.TaskServiceGrpc;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
-import io.taskmesh.taskservice.api.TaskUpdateEvent.EventType;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,6 +49,7 @@ abstract class TaskServiceContractTest {
   private TaskServer server;
   private TaskClient client;
   private ManagedChannel channel;
+  private final AtomicInteger lastUser = new AtomicInteger(1000);
 
   /** The JDBC URL of a fresh, empty store for this class. */
   abstract TaskServerOptions storeOptions();
@@ -69,29 +69,61 @@ abstract class TaskServiceContractTest {
 
   @Test
   void aCreatedTaskCanBeReadBackWithItsDefaults() {
-    String user = newUser();
-    Task created = client.create("Write the proposal", "two pages", "", user);
+    int user = newUser();
+    TaskResponse created = client.create("Write the proposal", "two pages", "", user);
 
-    assertThat(created.getId()).isNotBlank();
+    assertThat(created.getId()).isPositive();
+    assertThat(created.getUserId()).isEqualTo(user);
     assertThat(created.getStatus()).isEqualTo("todo");
     assertThat(created.getPriority()).isEqualTo("medium");
+    assertThat(created.getProjectId()).as("no project").isZero();
     assertThat(created.getCreatedAt()).matches(ISO_UTC_MILLIS).isEqualTo(created.getUpdatedAt());
     assertThat(client.get(created.getId())).isEqualTo(created);
   }
 
   @Test
+  void statusAndProjectGivenOnCreateAreKeptAndReturned() {
+    TaskResponse created = client.create(CreateTaskRequest.newBuilder().setTitle("already going").setStatus("in_progress")
+        .setPriority("urgent").setUserId(newUser()).setProjectId(77).build());
+
+    assertThat(created.getStatus()).isEqualTo("in_progress");
+    assertThat(created.getProjectId()).isEqualTo(77);
+    assertThat(client.get(created.getId())).isEqualTo(created);
+  }
+
+  @Test
+  void idsAreIssuedByTheStoreIncreasingAndNeverReused() {
+    int user = newUser();
+    TaskResponse first = client.create("first", "", "", user);
+    TaskResponse second = client.create("second", "", "", user);
+    client.delete(second.getId());
+
+    TaskResponse third = client.create("third", "", "", user);
+
+    assertThat(second.getId()).isGreaterThan(first.getId());
+    assertThat(third.getId()).as("the deleted task's id is not issued again").isGreaterThan(second.getId());
+  }
+
+  @Test
   void badInputIsInvalidArgumentNamingTheField() {
-    String user = newUser();
+    int user = newUser();
     assertStatus(() -> client.create("", "", "", user), Status.Code.INVALID_ARGUMENT, "title: must not be empty");
     assertStatus(() -> client.create("x".repeat(201), "", "", user), Status.Code.INVALID_ARGUMENT,
         "title: must be at most 200 characters, got 201");
     assertStatus(() -> client.create("t", "d".repeat(2001), "", user), Status.Code.INVALID_ARGUMENT, "description");
     assertStatus(() -> client.create("t", "", "asap", user), Status.Code.INVALID_ARGUMENT,
         "priority: must be one of [low, medium, high, urgent], got 'asap'");
-    assertStatus(() -> client.create("t", "", "", ""), Status.Code.INVALID_ARGUMENT, "user_id: must not be empty");
-    assertStatus(() -> client.get(""), Status.Code.INVALID_ARGUMENT, "id: must not be empty");
+    assertStatus(() -> client.create("t", "", "", 0), Status.Code.INVALID_ARGUMENT, "user_id: is required");
+    assertStatus(() -> client.create("t", "", "", -3), Status.Code.INVALID_ARGUMENT,
+        "user_id: must be a positive integer, got -3");
+    assertStatus(() -> client.create(CreateTaskRequest.newBuilder().setTitle("t").setUserId(user).setStatus("later").build()),
+        Status.Code.INVALID_ARGUMENT, "status: must be one of [todo, in_progress, done], got 'later'");
+    assertStatus(() -> client.create(CreateTaskRequest.newBuilder().setTitle("t").setUserId(user).setProjectId(-1).build()),
+        Status.Code.INVALID_ARGUMENT, "project_id");
+    assertStatus(() -> client.get(0), Status.Code.INVALID_ARGUMENT, "id: is required");
+    assertStatus(() -> client.delete(-5), Status.Code.INVALID_ARGUMENT, "id: must be a positive integer, got -5");
 
-    Task task = client.create("t", "", "low", user);
+    TaskResponse task = client.create("t", "", "low", user);
     assertStatus(() -> client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("finished").build()),
         Status.Code.INVALID_ARGUMENT, "status: must be one of [todo, in_progress, done], got 'finished'");
     assertStatus(() -> client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setTitle(" ").build()),
@@ -101,19 +133,19 @@ abstract class TaskServiceContractTest {
 
   @Test
   void missingTasksAreNotFoundForEveryRpc() {
-    String id = UUID.randomUUID().toString();
+    int id = Integer.MAX_VALUE;
     assertStatus(() -> client.get(id), Status.Code.NOT_FOUND, "task " + id + " not found");
     assertStatus(() -> client.update(UpdateTaskRequest.newBuilder().setId(id).setTitle("x").build()),
-        Status.Code.NOT_FOUND, id);
-    assertStatus(() -> client.delete(id), Status.Code.NOT_FOUND, id);
+        Status.Code.NOT_FOUND, "task " + id + " not found");
+    assertStatus(() -> client.delete(id), Status.Code.NOT_FOUND, "task " + id + " not found");
   }
 
   @Test
   void anUpdateChangesOnlyTheFieldsItCarries() throws InterruptedException {
-    Task task = client.create("Original title", "original description", "high", newUser());
+    TaskResponse task = client.create("Original title", "original description", "high", newUser());
     Thread.sleep(5);
 
-    Task updated = client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("in_progress").build());
+    TaskResponse updated = client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("in_progress").build());
 
     assertThat(updated.getStatus()).isEqualTo("in_progress");
     assertThat(updated.getTitle()).isEqualTo("Original title");
@@ -122,54 +154,91 @@ abstract class TaskServiceContractTest {
     assertThat(updated.getCreatedAt()).isEqualTo(task.getCreatedAt());
     assertThat(updated.getUpdatedAt()).matches(ISO_UTC_MILLIS).isGreaterThan(task.getUpdatedAt());
 
-    Task cleared = client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setDescription("").build());
+    TaskResponse cleared = client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setDescription("").build());
     assertThat(cleared.getDescription()).as("an explicit empty value is a change").isEmpty();
     assertThat(cleared.getStatus()).isEqualTo("in_progress");
   }
 
   @Test
   void deleteRemovesTheTaskOnce() {
-    Task task = client.create("short-lived", "", "", newUser());
+    TaskResponse task = client.create("short-lived", "", "", newUser());
 
     assertThat(client.delete(task.getId()).getSuccess()).isTrue();
 
-    assertStatus(() -> client.get(task.getId()), Status.Code.NOT_FOUND, task.getId());
-    assertStatus(() -> client.delete(task.getId()), Status.Code.NOT_FOUND, task.getId());
+    assertStatus(() -> client.get(task.getId()), Status.Code.NOT_FOUND, "task " + task.getId() + " not found");
+    assertStatus(() -> client.delete(task.getId()), Status.Code.NOT_FOUND, "task " + task.getId() + " not found");
   }
 
   @Test
   void listFiltersByUserAndStatusInCreationOrderAndPages() {
-    String user = newUser();
-    List<Task> created = new ArrayList<>();
-    for (int i = 0; i < 7; i++) {
+    int user = newUser();
+    List<TaskResponse> created = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
       created.add(client.create("task " + i, "", "", user));
     }
     client.create("someone else's", "", "", newUser());
     client.update(UpdateTaskRequest.newBuilder().setId(created.get(2).getId()).setStatus("done").build());
 
-    List<Task> all = client.list(ListTasksRequest.newBuilder().setUserId(user).build());
-    assertThat(all).extracting(Task::getId).containsExactlyElementsOf(created.stream().map(Task::getId).toList());
+    List<TaskResponse> all = client.list(ListTasksRequest.newBuilder().setUserId(user).setLimit(500).build());
+    assertThat(all).extracting(TaskResponse::getId)
+        .containsExactlyElementsOf(created.stream().map(TaskResponse::getId).toList());
 
-    List<Task> done = client.list(ListTasksRequest.newBuilder().setUserId(user).setStatus("done").build());
-    assertThat(done).extracting(Task::getId).containsExactly(created.get(2).getId());
+    List<TaskResponse> byDefault = client.list(ListTasksRequest.newBuilder().setUserId(user).build());
+    assertThat(byDefault).as("limit 0 means 10").extracting(TaskResponse::getId)
+        .containsExactlyElementsOf(created.subList(0, 10).stream().map(TaskResponse::getId).toList());
 
-    List<Task> page = client.list(ListTasksRequest.newBuilder().setUserId(user).setLimit(3).setOffset(3).build());
-    assertThat(page).extracting(Task::getTitle).containsExactly("task 3", "task 4", "task 5");
+    List<TaskResponse> done = client.list(ListTasksRequest.newBuilder().setUserId(user).setStatus("done").build());
+    assertThat(done).extracting(TaskResponse::getId).containsExactly(created.get(2).getId());
+
+    List<TaskResponse> page = client.list(ListTasksRequest.newBuilder().setUserId(user).setLimit(3).setOffset(3).build());
+    assertThat(page).extracting(TaskResponse::getTitle).containsExactly("task 3", "task 4", "task 5");
   }
 
   @Test
   void listRefusesLimitsAndFiltersOutsideTheRules() {
-    assertStatus(() -> client.list(ListTasksRequest.newBuilder().setLimit(501).build()), Status.Code.INVALID_ARGUMENT,
-        "limit: must be between 0 and 500");
-    assertStatus(() -> client.list(ListTasksRequest.newBuilder().setOffset(-1).build()), Status.Code.INVALID_ARGUMENT,
-        "offset: must not be negative");
-    assertStatus(() -> client.list(ListTasksRequest.newBuilder().setStatus("blocked").build()),
+    int user = newUser();
+    assertStatus(() -> client.list(ListTasksRequest.newBuilder().setUserId(user).setLimit(501).build()),
+        Status.Code.INVALID_ARGUMENT, "limit: must be between 0 and 500");
+    assertStatus(() -> client.list(ListTasksRequest.newBuilder().setUserId(user).setOffset(-1).build()),
+        Status.Code.INVALID_ARGUMENT, "offset: must not be negative");
+    assertStatus(() -> client.list(ListTasksRequest.newBuilder().setUserId(user).setStatus("blocked").build()),
         Status.Code.INVALID_ARGUMENT, "status");
   }
 
   @Test
+  void unscopedListsAndWatchesAreRefusedNamingTheField() {
+    client.create("anyone's", "", "", newUser());
+
+    assertStatus(() -> client.list(ListTasksRequest.getDefaultInstance()), Status.Code.INVALID_ARGUMENT,
+        "user_id: is required");
+    AtomicReference<Status> ended = new AtomicReference<>();
+    client.subscribe(TaskSubscriptionRequest.getDefaultInstance(), event -> { }, ended::set);
+    await().atMost(Duration.ofSeconds(30)).until(() -> ended.get() != null);
+    assertThat(ended.get().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(ended.get().getDescription()).contains("user_id").contains("task_ids");
+  }
+
+  @Test
+  void aDescriptionAtItsLimitOfCharactersThatJsonEscapesReachesSubscribers() {
+    int user = newUser();
+    List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
+    int before = server.subscriberCount();
+    TaskClient.Subscription subscription = client.subscribe(
+        TaskSubscriptionRequest.newBuilder().setUserId(user).build(), events::add, status -> { });
+    await().atMost(Duration.ofSeconds(30)).until(() -> server.subscriberCount() == before + 1);
+    String markup = "<".repeat(TaskRules.MAX_DESCRIPTION);
+
+    TaskResponse created = client.create("markup", markup, "", user);
+
+    assertThat(client.get(created.getId()).getDescription()).isEqualTo(markup);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !events.isEmpty());
+    assertThat(events.get(0).getTask()).isEqualTo(created);
+    subscription.cancel();
+  }
+
+  @Test
   void listDeliversEveryTaskToAReaderThatAsksForOneAtATime() throws Exception {
-    String user = newUser();
+    int user = newUser();
     for (int i = 0; i < 60; i++) {
       client.create("task " + i, "", "", user);
     }
@@ -187,7 +256,7 @@ abstract class TaskServiceContractTest {
 
           @Override
           public void onNext(TaskResponse value) {
-            received.add(value.getTask().getTitle());
+            received.add(value.getTitle());
             call.request(1);
           }
 
@@ -208,20 +277,20 @@ abstract class TaskServiceContractTest {
 
   @Test
   void aSubscriberSeesItsUsersChangesInOrderAndNothingElse() {
-    String user = newUser();
+    int user = newUser();
     List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
     TaskClient.Subscription subscription = client.subscribe(
-        StreamTaskUpdatesRequest.newBuilder().setUserId(user).build(), events::add, status -> { });
+        TaskSubscriptionRequest.newBuilder().setUserId(user).build(), events::add, status -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> server.subscriberCount() >= 1);
 
     client.create("not mine", "", "", newUser());
-    Task task = client.create("mine", "", "", user);
+    TaskResponse task = client.create("mine", "", "", user);
     client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("done").build());
     client.delete(task.getId());
 
     await().atMost(Duration.ofSeconds(30)).until(() -> events.size() >= 3);
     assertThat(events).extracting(TaskUpdateEvent::getEventType)
-        .containsExactly(EventType.CREATED, EventType.UPDATED, EventType.DELETED);
+        .containsExactly("created", "updated", "deleted");
     assertThat(events).allSatisfy(event -> {
       assertThat(event.getTask().getId()).isEqualTo(task.getId());
       assertThat(event.getTimestamp()).matches(ISO_UTC_MILLIS);
@@ -232,20 +301,20 @@ abstract class TaskServiceContractTest {
 
   @Test
   void aSubscriptionByTaskIdFollowsOnlyThatTaskAndCancelRemovesIt() {
-    Task watched = client.create("watched", "", "", newUser());
-    Task other = client.create("other", "", "", watched.getUserId());
+    TaskResponse watched = client.create("watched", "", "", newUser());
+    TaskResponse other = client.create("other", "", "", watched.getUserId());
     int before = server.subscriberCount();
     List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
     AtomicReference<Status> ended = new AtomicReference<>();
     TaskClient.Subscription subscription = client.subscribe(
-        StreamTaskUpdatesRequest.newBuilder().addTaskIds(watched.getId()).build(), events::add, ended::set);
+        TaskSubscriptionRequest.newBuilder().addTaskIds(watched.getId()).build(), events::add, ended::set);
     await().atMost(Duration.ofSeconds(30)).until(() -> server.subscriberCount() == before + 1);
 
     client.update(UpdateTaskRequest.newBuilder().setId(other.getId()).setTitle("other, renamed").build());
     client.update(UpdateTaskRequest.newBuilder().setId(watched.getId()).setTitle("watched, renamed").build());
     // on PostgreSQL the watched task's CREATED event may still be in flight when the subscription starts
     await().atMost(Duration.ofSeconds(30)).until(() -> events.stream().anyMatch(
-        e -> e.getEventType() == EventType.UPDATED && e.getTask().getTitle().equals("watched, renamed")));
+        e -> e.getEventType().equals("updated") && e.getTask().getTitle().equals("watched, renamed")));
     assertThat(events).allSatisfy(e -> assertThat(e.getTask().getId()).isEqualTo(watched.getId()));
 
     subscription.cancel();
@@ -286,8 +355,8 @@ abstract class TaskServiceContractTest {
     assertThat(services).contains("taskservice.TaskService", "grpc.health.v1.Health");
   }
 
-  private static String newUser() {
-    return "user-" + UUID.randomUUID().toString().substring(0, 8);
+  private int newUser() {
+    return lastUser.incrementAndGet();
   }
 
   static void assertStatus(Runnable call, Status.Code code, String messagePart) {

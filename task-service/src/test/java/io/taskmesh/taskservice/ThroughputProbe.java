@@ -1,6 +1,6 @@
 package io.taskmesh.taskservice;
 
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,22 +27,22 @@ public final class ThroughputProbe {
     ExecutorService pool = Executors.newFixedThreadPool(THREADS);
     try (TaskServer server = TaskServer.start(options);
         TaskClient client = TaskClient.connect("127.0.0.1:" + server.port())) {
-      List<String> ids = new ArrayList<>();
+      List<Integer> ids = new ArrayList<>();
       for (int round = 0; round < 2; round++) { // the first round warms up the JIT
         ids.clear();
         long start = System.nanoTime();
-        List<Future<List<String>>> created = new ArrayList<>();
+        List<Future<List<Integer>>> created = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
           created.add(pool.submit(() -> {
-            List<String> mine = new ArrayList<>();
+            List<Integer> mine = new ArrayList<>();
             for (int i = 0; i < CALLS_PER_THREAD; i++) {
-              Task task = client.create("probe " + i, "", "", "probe");
+              TaskResponse task = client.create("probe " + i, "", "", 1);
               mine.add(task.getId());
             }
             return mine;
           }));
         }
-        for (Future<List<String>> f : created) {
+        for (Future<List<Integer>> f : created) {
           ids.addAll(f.get());
         }
         double createSeconds = (System.nanoTime() - start) / 1e9;

@@ -2,10 +2,12 @@ package io.taskmesh.bench.jmh;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.config.MeshConfig;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.filter.Outcome;
 import io.taskmesh.sidecar.filter.RequestInfo;
+import io.taskmesh.sidecar.route.PolicyTable;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -32,9 +34,11 @@ public class MetricsBenchmark {
   public void setUp() {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics = new MetricsFilter(registry, MethodCatalog.NONE);
-    request = new RequestInfo("outbound", "task-service", "/taskservice.TaskService/GetTask", System.nanoTime(),
-        HotPathState.grpcRequestHeaders("task-service"));
-    outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false);
+    request = new RequestInfo("outbound", "client-sidecar", "task-service", "/taskservice.TaskService/GetTask",
+        System.nanoTime(), HotPathState.grpcRequestHeaders("task-service"),
+        PolicyTable.of(MeshConfig.defaults("bench"), (service, then) -> then.accept(java.util.Optional.empty()))
+            .outbound("task-service"));
+    outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false, Outcome.Fault.NONE);
   }
 
   @Benchmark

@@ -33,7 +33,7 @@ public class RouteBenchmark {
   @Setup
   public void setUp() {
     netty = new NettyResources(1);
-    router = new AuthorityRouter(HotPathState.clusters(netty, 3, LoadBalancerPolicy.P2C_EWMA));
+    router = new AuthorityRouter(HotPathState.clusters(netty, 3, LoadBalancerPolicy.P2C_EWMA), service -> false);
     headers = HotPathState.grpcRequestHeaders(authority);
   }
 

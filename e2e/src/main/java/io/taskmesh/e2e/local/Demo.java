@@ -6,8 +6,8 @@ import io.taskmesh.e2e.zipkin.Span;
 import io.taskmesh.e2e.zipkin.TraceTree;
 import io.taskmesh.e2e.zipkin.ZipkinQuery;
 import io.taskmesh.taskservice.api.ListTasksRequest;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** The scripted story of taskmesh on one machine, told through real calls with visible output. */
 public final class Demo {
-  private static final String USER = "demo-user";
+  private static final int USER = 1;
 
   private final LocalMesh mesh;
   private final PrintStream out;
@@ -68,24 +68,26 @@ public final class Demo {
 
   private void createAndList() {
     for (String title : List.of("Write the proposal", "Review the budget", "Book the venue")) {
-      Task task = client.create(title, "", "high", USER);
-      out.printf("  created %s  %-20s status=%s%n", task.getId().substring(0, 8), task.getTitle(), task.getStatus());
+      TaskResponse task = client.create(title, "", "high", USER);
+      out.printf("  created id=%-4d %-20s status=%s user_id=%d%n", task.getId(), task.getTitle(), task.getStatus(),
+          task.getUserId());
     }
-    List<Task> tasks = client.list(ListTasksRequest.newBuilder().setUserId(USER).build());
+    List<TaskResponse> tasks = client.list(ListTasksRequest.newBuilder().setUserId(USER).build());
     out.printf("  ListTasks through 127.0.0.1:%s -> %d tasks%n", mesh.outboundTarget().split(":")[1], tasks.size());
   }
 
   private void watchUpdates() {
     List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
     TaskClient.Subscription subscription = client.subscribe(
-        StreamTaskUpdatesRequest.newBuilder().setUserId(USER).build(), events::add, status -> { });
+        TaskSubscriptionRequest.newBuilder().setUserId(USER).build(), events::add, status -> { });
     pause(500);
-    Task task = client.create("Watched task", "", "low", USER);
+    TaskResponse task = client.create("Watched task", "", "low", USER);
     client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("in_progress").build());
     client.update(UpdateTaskRequest.newBuilder().setId(task.getId()).setStatus("done").build());
     waitFor(() -> events.size() >= 3, Duration.ofSeconds(10));
     for (TaskUpdateEvent event : events) {
-      out.printf("  %-8s %s status=%s at %s%n", event.getEventType(), event.getTask().getTitle(),
+      out.printf("  %-8s id=%d %s status=%s at %s%n", event.getEventType(), event.getTask().getId(),
+          event.getTask().getTitle(),
           event.getTask().getStatus(), event.getTimestamp());
     }
     subscription.cancel();
@@ -93,7 +95,7 @@ public final class Demo {
 
   private void spread() {
     List<Double> before = inboundCounts();
-    Task task = client.create("Read me often", "", "", USER);
+    TaskResponse task = client.create("Read me often", "", "", USER);
     for (int i = 0; i < 300; i++) {
       client.get(task.getId());
     }
@@ -104,7 +106,7 @@ public final class Demo {
   }
 
   private void killReplica() {
-    Task task = client.create("Survive a crash", "", "", USER);
+    TaskResponse task = client.create("Survive a crash", "", "", USER);
     AtomicInteger ok = new AtomicInteger();
     List<String> failures = new CopyOnWriteArrayList<>();
     long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
@@ -166,7 +168,7 @@ public final class Demo {
   }
 
   private void rateLimit() {
-    Task task = client.create("Hot task", "", "", USER);
+    TaskResponse task = client.create("Hot task", "", "", USER);
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger limited = new AtomicInteger();
     List<String> hints = new CopyOnWriteArrayList<>();

@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  * command), made with the JDK's HTTP client against the local mesh's gateway.
  */
 final class GatewayTour {
-  private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
-  private static final String USER = "demo-http";
+  private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*(\\d+)");
+  private static final int USER = 2;
 
   private final URI gateway;
   private final PrintStream out;
@@ -33,7 +33,12 @@ final class GatewayTour {
   }
 
   void run() {
-    String body = "{\"title\":\"Sent as JSON\",\"userId\":\"" + USER + "\"}";
+    show("curl -s " + gateway + "/health");
+    answer(send(HttpRequest.newBuilder(gateway.resolve("/health")).GET()));
+    show("curl -s " + gateway + "/metrics");
+    answer(send(HttpRequest.newBuilder(gateway.resolve("/metrics")).GET()));
+
+    String body = "{\"title\":\"Sent as JSON\",\"priority\":\"high\",\"user_id\":" + USER + ",\"project_id\":7}";
     show("curl -s -X POST " + gateway + "/api/tasks -H 'Content-Type: application/json' -d '" + body + "'");
     HttpResponse<String> created = send(HttpRequest.newBuilder(gateway.resolve("/api/tasks"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));

@@ -64,9 +64,9 @@ public final class LocalMeshMain {
       System.out.println("postgresql               " + mesh.databaseUrl());
       System.out.println();
       System.out.println("Try:  java -cp \"$(cat e2e/target/classpath.txt)\" io.taskmesh.taskservice.cli.TaskCli \\");
-      System.out.println("        --target " + mesh.outboundTarget() + " --authority task-service create --title hello --user-id me");
-      System.out.println("      curl -s -X POST " + mesh.gatewayUri() + "/api/tasks -d '{\"title\":\"hello\",\"userId\":\"me\"}'");
-      System.out.println("      curl -sN -H 'Accept: text/event-stream' '" + mesh.gatewayUri() + "/api/tasks:watch?user_id=me'");
+      System.out.println("        --target " + mesh.outboundTarget() + " --authority task-service create --title hello --user-id 1");
+      System.out.println("      curl -s -X POST " + mesh.gatewayUri() + "/api/tasks -d '{\"title\":\"hello\",\"user_id\":1}'");
+      System.out.println("      curl -sN -H 'Accept: text/event-stream' '" + mesh.gatewayUri() + "/api/tasks:watch?user_id=1'");
       System.out.println("Ctrl-C stops everything.");
       new CountDownLatch(1).await();
       return 0;

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /** All clusters of one side of the proxy, fed by discovery. */
-public final class ClusterManager implements EndpointListener {
+public final class ClusterManager implements EndpointListener, ClusterResolver {
   private final UpstreamConnector connector;
   private volatile Function<String, UpstreamPolicy> policies;
   private final Map<String, Cluster> clusters = new ConcurrentHashMap<>();
@@ -27,6 +27,12 @@ public final class ClusterManager implements EndpointListener {
 
   public Optional<Cluster> cluster(String service) {
     return Optional.ofNullable(clusters.get(service));
+  }
+
+  /** The clusters discovery has fed so far, at once: a service discovery never named has none. */
+  @Override
+  public void resolve(String service, Consumer<Optional<Cluster>> then) {
+    then.accept(cluster(service));
   }
 
   public Map<String, Cluster> clusters() {

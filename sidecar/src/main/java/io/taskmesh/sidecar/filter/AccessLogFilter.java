@@ -5,12 +5,11 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.taskmesh.config.AccessLogConfig;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One key=value line per request on the logger {@value #LOGGER}, when the config in force enables it
+ * One key=value line per request on the logger {@value #LOGGER}, when the request's config enables it
  * ({@code accessLog.enabled}), for a {@code sampleRatio} share of requests. Fields: direction, service,
  * method, code, duration_ms, endpoint ({@code -} when none was reached), proxy_generated, and trace_id
  * when the request has a span. Byte counts are not logged: the proxy does not count bodies.
@@ -19,15 +18,9 @@ public final class AccessLogFilter implements StreamFilter {
   public static final String LOGGER = "taskmesh.access";
   private static final Logger log = LoggerFactory.getLogger(LOGGER);
 
-  private final Supplier<AccessLogConfig> settings;
-
-  public AccessLogFilter(Supplier<AccessLogConfig> settings) {
-    this.settings = settings;
-  }
-
   @Override
   public void onComplete(RequestInfo request, Outcome outcome) {
-    AccessLogConfig config = settings.get();
+    AccessLogConfig config = request.policy().accessLog();
     if (!config.enabled() || !log.isInfoEnabled()
         || (config.sampleRatio() < 1.0 && ThreadLocalRandom.current().nextDouble() >= config.sampleRatio())) {
       return;

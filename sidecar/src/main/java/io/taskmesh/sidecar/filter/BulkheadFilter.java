@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.IntSupplier;
 
 /**
  * The pod's inbound bulkhead ({@code inbound.maxConcurrentRequests}): a request that would exceed the
@@ -22,14 +21,12 @@ import java.util.function.IntSupplier;
  * {@code taskmesh_concurrency_limited_total{service}}. A stream holds its permit for as long as it is open,
  * so watches count too; {@code taskmesh_inbound_requests_active} shows how many hold one.
  *
- * <p>The limit is read from the config in force. A reloaded limit gets a new bulkhead (resilience4j's
+ * <p>The limit is the one the request started with ({@link RequestInfo#policy()}). A reloaded limit gets a new bulkhead (resilience4j's
  * {@code changeConfig} blocks until permits in use come back when the limit shrinks: not on an event loop)
  * that starts with the requests in flight counted against it, up to its limit, so the new limit covers them
  * too: lowered below the in-flight count, no new request is admitted until enough of them have ended.
  */
 public final class BulkheadFilter implements StreamFilter {
-  private final String hop;
-  private final IntSupplier limit;
   private final MeterRegistry registry;
   private final Map<String, Counter> refused = new ConcurrentHashMap<>();
   private final AtomicInteger active = new AtomicInteger();
@@ -71,9 +68,7 @@ public final class BulkheadFilter implements StreamFilter {
     }
   }
 
-  public BulkheadFilter(String hop, IntSupplier limit, MeterRegistry registry) {
-    this.hop = hop;
-    this.limit = limit;
+  public BulkheadFilter(MeterRegistry registry) {
     this.registry = registry;
     Gauge.builder("taskmesh.inbound.requests.active", active, AtomicInteger::get)
         .description("inbound requests holding a permit of inbound.maxConcurrentRequests").register(registry);
@@ -81,7 +76,7 @@ public final class BulkheadFilter implements StreamFilter {
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    useLimit(limit.getAsInt());
+    useLimit(request.policy().maxConcurrentRequests());
     Generation held;
     generations.readLock().lock();
     try {
@@ -96,9 +91,8 @@ public final class BulkheadFilter implements StreamFilter {
     }
     refused.computeIfAbsent(request.service(), service ->
         Counter.builder("taskmesh.concurrency.limited").tag("service", service).register(registry)).increment();
-    return Optional.of(new ProxyError(hop, "service '" + request.service() + "'", ProxyError.RESOURCE_EXHAUSTED,
-        "max_concurrent_requests", "too many concurrent requests: the limit is " + held.limit
-            + " (inbound.maxConcurrentRequests)"));
+    return Optional.of(request.error(ProxyError.RESOURCE_EXHAUSTED, "max_concurrent_requests",
+        "too many concurrent requests: the limit is " + held.limit + " (inbound.maxConcurrentRequests)"));
   }
 
   @Override

@@ -9,47 +9,43 @@ import io.taskmesh.sidecar.codec.ProxyError;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * One resilience4j circuit breaker per upstream service. Open, it fails calls fast with UNAVAILABLE
  * ("circuit open"); after {@code waitInOpen} it lets {@code permittedInHalfOpen} trial calls through and
- * closes again if they succeed. Failures are the statuses that say the service is unwell, not the app's
- * ordinary answers (NOT_FOUND, INVALID_ARGUMENT... are successes here).
+ * closes again if they succeed. Only failures the upstream caused count ({@link Outcome.Fault#UPSTREAM}); the
+ * app's ordinary answers (NOT_FOUND, INVALID_ARGUMENT...) are successes, and what the caller caused (a
+ * cancel, its own short deadline, a malformed body) is not counted at all, so no caller can open the
+ * circuit for everyone.
  *
  * <p>The seed's semantics map as: failure threshold → {@code failureRateThreshold} over at least
  * {@code minimumCalls} of the last {@code slidingWindow} calls; success threshold → {@code
- * permittedInHalfOpen} trial calls; reset timeout → {@code waitInOpen}; call timeout → the deadline,
+ * permittedInHalfOpen} trial calls; reset timeout → {@code waitInOpen}; call timeout → the route timeout,
  * whose DEADLINE_EXCEEDED counts as a failure.
  *
- * <p>The policy is read from the config in force on every request: when a reload changed a service's
+ * <p>The policy is the one the request started with ({@link RequestInfo#policy()}): when a reload changed a service's
  * {@code circuitBreaker} policy, the service gets a new breaker, so its state starts over as CLOSED with
  * no recorded calls (an open circuit closes). Requests admitted by the old breaker report to it.
  */
 public final class CircuitBreakerFilter implements StreamFilter {
-  static final Set<String> FAILURES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN");
-
-  private final Function<String, CircuitBreakerPolicy> policies;
   private final MeterRegistry registry;
   private final Map<String, PolicyBreaker> breakers = new ConcurrentHashMap<>();
 
   /** A breaker and the policy it was made from. */
   private record PolicyBreaker(CircuitBreakerPolicy policy, CircuitBreaker breaker) {}
 
-  public CircuitBreakerFilter(Function<String, CircuitBreakerPolicy> policies, MeterRegistry registry) {
-    this.policies = policies;
+  public CircuitBreakerFilter(MeterRegistry registry) {
     this.registry = registry;
   }
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    CircuitBreaker breaker = breakerFor(request.service());
+    CircuitBreaker breaker = breakerFor(request.service(), request.policy().circuitBreaker());
     if (!breaker.tryAcquirePermission()) {
-      return Optional.of(new ProxyError("client-sidecar", "service '" + request.service() + "'",
-          ProxyError.UNAVAILABLE, "circuit_open", "circuit open: too many recent failures; failing fast"));
+      return Optional.of(request.error(ProxyError.UNAVAILABLE, "circuit_open",
+          "circuit open: too many recent failures; failing fast"));
     }
     request.attach(CircuitBreaker.class, breaker); // only admitted requests report an outcome
     return Optional.empty();
@@ -61,13 +57,11 @@ public final class CircuitBreakerFilter implements StreamFilter {
     if (breaker == null) {
       return;
     }
-    if (FAILURES.contains(outcome.code())) {
-      breaker.onError(outcome.durationNanos(), TimeUnit.NANOSECONDS,
+    switch (outcome.fault()) {
+      case UPSTREAM -> breaker.onError(outcome.durationNanos(), TimeUnit.NANOSECONDS,
           new IllegalStateException(outcome.code()));
-    } else if (outcome.code().equals("CANCELLED")) {
-      breaker.releasePermission(); // the caller went away: says nothing about the service
-    } else {
-      breaker.onSuccess(outcome.durationNanos(), TimeUnit.NANOSECONDS);
+      case CALLER -> breaker.releasePermission(); // says nothing about the service
+      case NONE -> breaker.onSuccess(outcome.durationNanos(), TimeUnit.NANOSECONDS);
     }
   }
 
@@ -76,8 +70,7 @@ public final class CircuitBreakerFilter implements StreamFilter {
     return Optional.ofNullable(breakers.get(service)).map(current -> current.breaker().getState());
   }
 
-  private CircuitBreaker breakerFor(String service) {
-    CircuitBreakerPolicy policy = policies.apply(service);
+  private CircuitBreaker breakerFor(String service, CircuitBreakerPolicy policy) {
     PolicyBreaker current = breakers.get(service);
     if (current != null && current.policy().equals(policy)) {
       return current.breaker();

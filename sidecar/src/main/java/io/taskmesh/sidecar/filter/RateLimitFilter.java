@@ -7,17 +7,14 @@ import io.taskmesh.sidecar.codec.ProxyError;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * The pod's inbound token bucket: a request over the limit is answered RESOURCE_EXHAUSTED by this hop,
  * with a retry hint ({@code grpc-retry-pushback-ms}), and counted in {@code taskmesh_rate_limited_total}.
- * The limit is read from the config in force on every request: a reload that changes it swaps in a new,
+ * The limit is the one the request started with ({@link RequestInfo#policy()}): a reload that changes it swaps in a new,
  * full bucket; one that removes it turns the filter off, one that adds it turns it on.
  */
 public final class RateLimitFilter implements StreamFilter {
-  private final String hop;
-  private final Supplier<RateLimitConfig> limits;
   private final MeterRegistry registry;
   private final Map<String, Counter> limited = new ConcurrentHashMap<>();
   private volatile LimitBucket current;
@@ -25,16 +22,13 @@ public final class RateLimitFilter implements StreamFilter {
   /** A bucket and the limit it was made for. */
   private record LimitBucket(RateLimitConfig limit, TokenBucket bucket) {}
 
-  /** @param limits the limit in force, {@code null} when there is none */
-  public RateLimitFilter(String hop, Supplier<RateLimitConfig> limits, MeterRegistry registry) {
-    this.hop = hop;
-    this.limits = limits;
+  public RateLimitFilter(MeterRegistry registry) {
     this.registry = registry;
   }
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    RateLimitConfig limit = limits.get();
+    RateLimitConfig limit = request.policy().rateLimit();
     if (limit == null) {
       return Optional.empty();
     }
@@ -45,7 +39,7 @@ public final class RateLimitFilter implements StreamFilter {
     limited.computeIfAbsent(request.service(), service ->
         Counter.builder("taskmesh.rate.limited").tag("service", service).register(registry)).increment();
     long retryAfterMillis = Math.max(1, waitNanos / 1_000_000);
-    return Optional.of(new ProxyError(hop, "service '" + request.service() + "'", ProxyError.RESOURCE_EXHAUSTED,
+    return Optional.of(new ProxyError(request.hop(), "service '" + request.service() + "'", ProxyError.RESOURCE_EXHAUSTED,
         "rate_limited", "rate limited: over " + limit.requestsPerSecond() + " requests/s (burst " + limit.burst()
             + "); retry in " + retryAfterMillis + " ms", retryAfterMillis));
   }

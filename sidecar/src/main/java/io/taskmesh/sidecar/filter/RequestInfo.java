@@ -1,6 +1,8 @@
 package io.taskmesh.sidecar.filter;
 
 import io.netty.handler.codec.http2.Http2Headers;
+import io.taskmesh.sidecar.codec.ProxyError;
+import io.taskmesh.sidecar.route.CallPolicy;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -11,27 +13,54 @@ import java.util.Map;
  */
 public final class RequestInfo {
   private final String direction;
+  private final String hop;
   private final String service;
   private final String method;
   private final long startNanos;
   private final Http2Headers headers;
+  private final CallPolicy policy;
   private Map<Class<?>, Object> attachments;
 
   /**
    * @param direction {@code inbound}, {@code outbound} or {@code gateway}
+   * @param hop the name the proxy gives itself in errors on this chain: {@code client-sidecar},
+   *     {@code server-sidecar} or {@code gateway}
    * @param service the routed service, or the requested target when nothing matched
    * @param method the gRPC method path, e.g. {@code /taskservice.TaskService/GetTask}
+   * @param policy the policy the request got when it started, from the config in force then
    */
-  public RequestInfo(String direction, String service, String method, long startNanos, Http2Headers headers) {
+  public RequestInfo(String direction, String hop, String service, String method, long startNanos,
+      Http2Headers headers, CallPolicy policy) {
     this.direction = direction;
+    this.hop = hop;
     this.service = service;
     this.method = method;
     this.startNanos = startNanos;
     this.headers = headers;
+    this.policy = policy;
   }
 
   public String direction() {
     return direction;
+  }
+
+  public String hop() {
+    return hop;
+  }
+
+  /** One policy for the whole request: its filters, tries and timers all read this one. */
+  public CallPolicy policy() {
+    return policy;
+  }
+
+  /** An answer this hop makes itself about the request's service. */
+  public ProxyError error(int grpcStatus, String reason, String detail) {
+    return new ProxyError(hop, "service '" + service + "'", grpcStatus, reason, detail);
+  }
+
+  /** An answer this hop makes itself about one endpoint of the request's service. */
+  public ProxyError error(Object endpoint, int grpcStatus, String reason, String detail) {
+    return new ProxyError(hop, "service '" + service + "' endpoint " + endpoint, grpcStatus, reason, detail);
   }
 
   public String service() {

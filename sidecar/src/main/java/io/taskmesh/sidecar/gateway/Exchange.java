@@ -105,15 +105,32 @@ final class Exchange {
     if (reason != null) {
       headers.put(ProxyError.ERROR_HEADER, "hop=gateway; target=" + service + "; reason=" + reason);
     }
-    respond(status, "application/json", errorJson(code, message), headers);
+    respond(status, "application/json", errorBody(code, message).toString(), headers);
+  }
+
+  /**
+   * The 429 of the per-client limit: besides our {@code code}, {@code message} and {@code correlationId},
+   * {@code error} and {@code retryAfter} (seconds), which clients written for a plain express-style gateway
+   * read, and the {@code retry-after} header.
+   */
+  void tooManyRequests(String message, long retryAfterSeconds) {
+    ObjectNode body = errorBody("RESOURCE_EXHAUSTED", message)
+        .put("error", "too many requests")
+        .put("retryAfter", retryAfterSeconds);
+    respond(429, "application/json", body.toString(), Map.of(
+        "retry-after", Long.toString(retryAfterSeconds),
+        ProxyError.ERROR_HEADER, "hop=gateway; target=" + service + "; reason=rate_limited"));
   }
 
   String errorJson(String code, String message) {
-    ObjectNode body = MAPPER.createObjectNode()
+    return errorBody(code, message).toString();
+  }
+
+  private ObjectNode errorBody(String code, String message) {
+    return MAPPER.createObjectNode()
         .put("code", code)
         .put("message", message)
         .put("correlationId", correlationId);
-    return body.toString();
   }
 
   void startStream(int status, String contentType) {

@@ -9,10 +9,10 @@ import io.taskmesh.config.GatewayRoute;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
-import io.taskmesh.sidecar.cluster.Endpoint;
-import io.taskmesh.sidecar.listener.ProxyChain;
 import io.taskmesh.sidecar.listener.ProxyListener;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -21,7 +21,8 @@ import java.util.function.Function;
  * The proxy as the mesh's ingress (the gateway chain): HTTP/JSON requests are transcoded to gRPC calls that
  * go through this proxy's own outbound listener, so they get its routing, discovery, circuit breaking and
  * deadlines; plain gRPC calls are proxied by the outbound filters straight to the routed cluster. In front
- * of both: a per-client rate limit and a correlation id.
+ * of both: a per-client rate limit and a correlation id. The port also answers {@code GET /health} and
+ * {@code GET /metrics} itself ({@link GatewayStatus}).
  */
 public final class Gateway implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -52,10 +53,9 @@ public final class Gateway implements AutoCloseable {
         ? new ReflectionDescriptorSource(upstream.channel(), Duration.ofSeconds(10))
         : new FileDescriptorSource(Path.of(config.descriptors().file()));
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
-        config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry));
-    ProxyChain grpcChain = new ProxyChain("gateway", "gateway", outboundChain.filters(),
-        new GrpcRouter(routes, clusters), outboundChain.retries(), outboundChain.methods(),
-        outboundChain.routeTimeouts());
+        config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry),
+        new GatewayStatus(routes, clusters, Clock.systemUTC()));
+    ProxyChain grpcChain = outboundChain.routedBy("gateway", "gateway", new GrpcRouter(routes, clusters));
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
   }
@@ -86,17 +86,11 @@ public final class Gateway implements AutoCloseable {
           .put("transcode", route.transcode());
       String clusterName = GatewayRoutes.clusterOf(route.service());
       Optional<Cluster> cluster = clusters.cluster(clusterName);
-      entry.put("healthyEndpoints", cluster.map(Gateway::healthy).orElse(0L));
+      entry.put("healthyEndpoints", cluster.map(GatewayStatus::healthyEndpoints).orElse(0L));
       entry.put("circuit", circuitStates.apply(clusterName).orElse("CLOSED"));
     }
     status.put("trackedClients", rateLimiter.trackedClients());
     return status.toString();
-  }
-
-  private static long healthy(Cluster cluster) {
-    return cluster.endpoints().stream()
-        .filter(endpoint -> endpoint.state() == Endpoint.State.ACTIVE && !cluster.isEjected(endpoint))
-        .count();
   }
 
   public void stopAccepting() {

@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.function.Function;
 
 /**
- * What every gateway connection shares: routes, descriptors, the upstream channel, the client limits, metrics.
+ * What every gateway connection shares: routes, descriptors, the upstream channel, the client limits, metrics,
+ * the gateway's own status answers.
  *
  * @param unaryTimeout a service's timeout for unary calls (server streams get none: a watch may last)
  */
@@ -17,4 +18,5 @@ record GatewayContext(
     ClientRateLimitConfig rateLimit,
     String correlationHeader,
     Function<String, Duration> unaryTimeout,
-    GatewayMetrics metrics) {}
+    GatewayMetrics metrics,
+    GatewayStatus status) {}

@@ -15,8 +15,8 @@ import java.util.function.Supplier;
 
 /**
  * Looks at the first HEADERS of an HTTP/2 stream on the gateway port and hands the stream on: gRPC
- * ({@code content-type: application/grpc...}) to the proxy's stream handler, after the per-client limit;
- * anything else, as HTTP objects, to the {@link TranscodingHandler}.
+ * ({@code content-type: application/grpc...}) to the proxy's stream handler, after the per-client limit and
+ * with a correlation id; anything else, as HTTP objects, to the {@link TranscodingHandler}.
  */
 final class StreamDispatcher extends ChannelInboundHandlerAdapter {
   private static final AsciiString GRPC = AsciiString.of("application/grpc");
@@ -71,6 +71,9 @@ final class StreamDispatcher extends ChannelInboundHandlerAdapter {
       ctx.channel().config().setAutoRead(true); // drains and releases the rest of the request
       return;
     }
+    // like a transcoded call, a plain gRPC call reaches the app with a correlation id: the caller's or a new one
+    headers.headers().set(gateway.correlationHeader(), CorrelationIds.pick(
+        header(headers, gateway.correlationHeader()), header(headers, "x-request-id")));
     ctx.pipeline().addAfter(ctx.name(), "grpc-proxy", grpcProxy.get());
     // the proxy handler starts on channelActive; the stream is active already, so it is told here
     ctx.fireChannelActive();

@@ -23,9 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One HTTP/JSON request, top to bottom: correlation id, route, per-client limit, the RPC its path binds,
- * the request message, the call through the mesh, and the answer (JSON, NDJSON or SSE). Serves HTTP/1.1
- * connections and HTTP/2 streams alike; a connection reads its next request only once this one is answered.
+ * One HTTP/JSON request, top to bottom: correlation id, the gateway's own {@code /health} and {@code /metrics},
+ * route, per-client limit, the RPC its path binds, the request message, the call through the mesh, and the
+ * answer (JSON, NDJSON or SSE). Serves HTTP/1.1 connections and HTTP/2 streams alike; a connection reads its
+ * next request only once this one is answered.
  */
 final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(TranscodingHandler.class);
@@ -64,6 +65,12 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       return;
     }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    if (GatewayStatus.answers(request.method().name(), uri.path())) {
+      // not rate limited: load balancers and probes poll it, and it costs next to nothing
+      exchange.routedTo("gateway", uri.path());
+      exchange.respond(200, "application/json", gateway.status().json(uri.path()), Map.of());
+      return;
+    }
     Optional<GatewayRoute> route = gateway.routes().match(request.headers().get(HttpHeaderNames.HOST), uri.path());
     route.ifPresent(matched -> exchange.routedTo(matched.service(), matched.pathPrefix()));
     if (overLimit(exchange, route.map(GatewayRoute::service).orElse("none"))) {
@@ -112,9 +119,9 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
     gateway.metrics().rateLimited(service);
     long retryAfterSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999));
-    exchange.error(429, "RESOURCE_EXHAUSTED", "gateway: client " + exchange.client() + " is over its limit of "
-            + gateway.rateLimit().requestsPerMinute() + " requests per minute; retry after " + retryAfterSeconds + " s",
-        "rate_limited", Map.of("retry-after", Long.toString(retryAfterSeconds)));
+    exchange.tooManyRequests("gateway: client " + exchange.client() + " is over its limit of "
+        + gateway.rateLimit().requestsPerMinute() + " requests per minute; retry after " + retryAfterSeconds + " s",
+        retryAfterSeconds);
     return true;
   }
 

@@ -17,6 +17,7 @@ import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http1Rejection;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
+import io.taskmesh.sidecar.logical.ProxyChain;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 

@@ -5,7 +5,7 @@ import io.taskmesh.sidecar.support.GatewayFixture;
 import io.taskmesh.sidecar.support.HttpJsonClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ public final class GatewayLatencyBench {
       Sidecar gateway = GatewayFixture.gateway(mesh, GatewayFixture.writeTaskDescriptorSet(directory),
           "{requestsPerMinute: 10000000}", serverSide.inboundPort());
       TaskClient direct = mesh.directClient(backend);
-      Task task = direct.create("bench", "latency probe", "low", "bench");
+      TaskResponse task = direct.create("bench", "latency probe", "low", 16);
       List<HttpJsonClient> httpClients = new ArrayList<>();
       for (int c = 0; c < callers; c++) {
         httpClients.add(new HttpJsonClient(gateway.gatewayPort()));

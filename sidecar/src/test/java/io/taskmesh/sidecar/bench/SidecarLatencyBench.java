@@ -3,7 +3,7 @@ package io.taskmesh.sidecar.bench;
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +29,7 @@ public final class SidecarLatencyBench {
       Sidecar clientSide = mesh.clientSidecar("P2C_EWMA", serverSide.inboundPort());
       TaskClient direct = mesh.directClient(backend);
       TaskClient proxied = mesh.clientThrough(clientSide);
-      Task task = direct.create("bench", "latency probe", "low", "bench");
+      TaskResponse task = direct.create("bench", "latency probe", "low", 16);
 
       run(direct, task.getId(), calls / 2, callers); // warm-up both paths (JIT, connections, pools)
       run(proxied, task.getId(), calls / 2, callers);
@@ -48,7 +48,7 @@ public final class SidecarLatencyBench {
     }
   }
 
-  private static Histogram run(TaskClient client, String id, int calls, int callers) {
+  private static Histogram run(TaskClient client, int id, int calls, int callers) {
     List<CompletableFuture<Histogram>> runs = new ArrayList<>();
     for (int c = 0; c < callers; c++) {
       runs.add(CompletableFuture.supplyAsync(() -> {

@@ -48,7 +48,7 @@ class GatewayBadInputTest {
 
   @Test
   void headersOverTheLimitAre431() {
-    HttpResponse<String> response = http.send(http.request("GET", "/api/tasks/x", null)
+    HttpResponse<String> response = http.send(http.request("GET", "/api/tasks/1", null)
         .header("x-padding", "p".repeat(20_000)));
     assertThat(response.statusCode()).isEqualTo(431);
     assertThat(response.body()).contains("INVALID_ARGUMENT");
@@ -56,7 +56,7 @@ class GatewayBadInputTest {
 
   @Test
   void aBodyOnARequestWhoseRpcTakesNoneIs400() {
-    HttpResponse<String> response = http.send("DELETE", "/api/tasks/x", "{\"id\": \"y\"}");
+    HttpResponse<String> response = http.send("DELETE", "/api/tasks/1", "{\"id\": 2}");
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(response.body()).contains("takes no request body");
   }
@@ -84,11 +84,11 @@ class GatewayBadInputTest {
     try (Socket socket = new Socket("127.0.0.1", gateway.gatewayPort())) {
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("GET /api/tasks/first-id HTTP/1.1\r\nHost: gw\r\n\r\n"
+      out.write(("GET /api/tasks/424242 HTTP/1.1\r\nHost: gw\r\n\r\n"
           + "GET /elsewhere HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
       String answers = new String(readAll(socket.getInputStream()), StandardCharsets.UTF_8);
-      int first = answers.indexOf("first-id");
+      int first = answers.indexOf("task 424242 not found");
       int second = answers.indexOf("no gateway route for /elsewhere");
       assertThat(first).isNotNegative();
       assertThat(second).isGreaterThan(first);

@@ -37,9 +37,9 @@ class GatewayRateLimitTest {
 
       List<HttpResponse<String>> fromA = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        fromA.add(http.send(http.request("GET", "/api/tasks/none", null).header("x-forwarded-for", "203.0.113.7")));
+        fromA.add(http.send(http.request("GET", "/api/tasks/999999", null).header("x-forwarded-for", "203.0.113.7")));
       }
-      HttpResponse<String> fromB = http.send(http.request("GET", "/api/tasks/none", null)
+      HttpResponse<String> fromB = http.send(http.request("GET", "/api/tasks/999999", null)
           .header("x-forwarded-for", "10.0.0.1, 198.51.100.2"));
 
       assertThat(fromA.subList(0, 2)).allSatisfy(response -> assertThat(response.statusCode()).isEqualTo(404));
@@ -50,6 +50,10 @@ class GatewayRateLimitTest {
         JsonNode body = readTree(response.body());
         assertThat(body.get("code").asText()).isEqualTo("RESOURCE_EXHAUSTED");
         assertThat(body.get("message").asText()).contains("203.0.113.7");
+        assertThat(body.get("error").asText()).isEqualTo("too many requests");
+        assertThat(body.get("retryAfter").isIntegralNumber()).as("retryAfter is a number of seconds").isTrue();
+        assertThat(body.get("retryAfter").asLong())
+            .isEqualTo(Long.parseLong(response.headers().firstValue("retry-after").orElseThrow()));
       });
       assertThat(fromB.statusCode()).isEqualTo(404);
       assertThat(new AdminClient(gateway.adminPort()).metricSum("taskmesh_rate_limited_total",
@@ -64,8 +68,8 @@ class GatewayRateLimitTest {
       Sidecar gateway = GatewayFixture.gateway(mesh, null, "{requestsPerMinute: 1}", serverSide.inboundPort());
       TaskClient grpc = mesh.closeLater(TaskClient.connect("127.0.0.1:" + gateway.gatewayPort(), "gw",
           Duration.ofSeconds(10)));
-      assertThat(grpc.create("allowed", "", "low", "gus").getTitle()).isEqualTo("allowed");
-      assertThatThrownBy(() -> grpc.create("refused", "", "low", "gus"))
+      assertThat(grpc.create("allowed", "", "low", 14).getTitle()).isEqualTo("allowed");
+      assertThatThrownBy(() -> grpc.create("refused", "", "low", 14))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(e.getStatus().getDescription()).startsWith("gateway: client 127.0.0.1: rate limited");
@@ -81,7 +85,7 @@ class GatewayRateLimitTest {
           "{requestsPerMinute: 10, maxTrackedClients: 20, trustForwardedFor: true}", serverSide.inboundPort());
       HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
       for (int i = 0; i < 100; i++) {
-        http.send(http.request("GET", "/api/tasks/none", null).header("x-forwarded-for", "192.0.2." + i));
+        http.send(http.request("GET", "/api/tasks/999999", null).header("x-forwarded-for", "192.0.2." + i));
         assertThat(gateway.gateway().trackedClients()).isLessThanOrEqualTo(20);
       }
       assertThat(gateway.gateway().trackedClients()).isEqualTo(20);

@@ -21,11 +21,11 @@ class GatewayReflectionTest {
       Sidecar gateway = GatewayFixture.gateway(mesh, null, "{requestsPerMinute: 100000}", serverSide.inboundPort());
       HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
 
-      HttpResponse<String> created = http.send("POST", "/api/tasks", "{\"title\": \"reflected\", \"user_id\": \"fay\"}");
+      HttpResponse<String> created = http.send("POST", "/api/tasks", "{\"title\": \"reflected\", \"user_id\": 6}");
       assertThat(created.statusCode()).isEqualTo(200);
-      String id = JSON.readTree(created.body()).at("/task/id").asText();
+      String id = JSON.readTree(created.body()).at("/id").asText();
       HttpResponse<String> got = http.send("GET", "/api/tasks/" + id, null);
-      assertThat(JSON.readTree(got.body()).at("/task/title").asText()).isEqualTo("reflected");
+      assertThat(JSON.readTree(got.body()).at("/title").asText()).isEqualTo("reflected");
       HttpResponse<String> unknown = http.send("POST", "/api/tasks", "{\"colour\": \"red\"}");
       assertThat(unknown.statusCode()).isEqualTo(400);
       assertThat(unknown.body()).contains("'colour'");
@@ -39,14 +39,14 @@ class GatewayReflectionTest {
       // the gateway knows an endpoint nobody listens on first; reflection fails and is not cached
       Sidecar gateway = GatewayFixture.gateway(mesh, null, "{requestsPerMinute: 100000}", 1);
       HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
-      HttpResponse<String> unavailable = http.send("GET", "/api/tasks/any", null);
+      HttpResponse<String> unavailable = http.send("GET", "/api/tasks/999999", null);
       assertThat(unavailable.statusCode()).isEqualTo(503);
       assertThat(JSON.readTree(unavailable.body()).get("code").asText()).isEqualTo("UNAVAILABLE");
       assertThat(JSON.readTree(unavailable.body()).get("message").asText()).contains("task-service");
 
       gateway.outboundClusters().onEndpoints(MeshFixture.SERVICE,
           java.util.List.of(new io.taskmesh.sidecar.discovery.EndpointAddress("127.0.0.1", serverSide.inboundPort())));
-      assertThat(http.send("GET", "/api/tasks/any", null).statusCode()).isEqualTo(404);
+      assertThat(http.send("GET", "/api/tasks/999999", null).statusCode()).isEqualTo(404);
     }
   }
 }

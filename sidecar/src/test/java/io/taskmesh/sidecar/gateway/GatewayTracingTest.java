@@ -42,7 +42,7 @@ class GatewayTracingTest {
           + tracing));
       HttpJsonClient http = new HttpJsonClient(gateway.gatewayPort());
 
-      int status = http.send(http.request("POST", "/api/tasks", "{\"title\": \"traced\", \"user_id\": \"ana\"}")
+      int status = http.send(http.request("POST", "/api/tasks", "{\"title\": \"traced\", \"user_id\": 1}")
           .header("traceparent", "00-" + TRACE_ID + "-" + CALLER_SPAN + "-01")).statusCode();
 
       assertThat(status).isEqualTo(200);

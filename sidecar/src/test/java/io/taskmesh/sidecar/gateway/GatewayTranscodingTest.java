@@ -17,8 +17,8 @@ import io.taskmesh.sidecar.support.RawHttp2Client;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.taskmesh.taskservice.TaskServer;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.net.http.HttpResponse;
@@ -64,35 +64,39 @@ class GatewayTranscodingTest {
   @Test
   void everyUnaryRpcAndTheListWorkAsHttpJson() throws Exception {
     HttpResponse<String> created = http.send("POST", "/api/tasks",
-        "{\"title\": \"write report\", \"description\": \"quarterly\", \"priority\": \"high\", \"user_id\": \"ana\"}");
+        "{\"title\": \"write report\", \"description\": \"quarterly\", \"priority\": \"high\", \"user_id\": 1,"
+            + " \"project_id\": 3}");
     assertThat(created.statusCode()).isEqualTo(200);
     assertThat(created.headers().firstValue("content-type")).hasValue("application/json");
-    JsonNode task = JSON.readTree(created.body()).get("task");
+    JsonNode task = JSON.readTree(created.body());
+    assertThat(task.get("id").isInt()).as("ids are JSON numbers").isTrue();
     String id = task.get("id").asText();
     assertThat(task.get("status").asText()).isEqualTo("todo");
-    assertThat(task.get("user_id").asText()).isEqualTo("ana");
+    assertThat(task.get("user_id").asInt()).isEqualTo(1);
+    assertThat(task.get("project_id").asInt()).isEqualTo(3);
+    assertThat(task.get("created_at").asText()).isEqualTo(task.get("updated_at").asText()).isNotEmpty();
 
     HttpResponse<String> got = http.send("GET", "/api/tasks/" + id, null);
     assertThat(got.statusCode()).isEqualTo(200);
-    assertThat(JSON.readTree(got.body()).at("/task/title").asText()).isEqualTo("write report");
+    assertThat(JSON.readTree(got.body()).at("/title").asText()).isEqualTo("write report");
 
     HttpResponse<String> patched = http.send("PATCH", "/api/tasks/" + id, "{\"status\": \"in_progress\"}");
     assertThat(patched.statusCode()).isEqualTo(200);
-    assertThat(JSON.readTree(patched.body()).at("/task/status").asText()).isEqualTo("in_progress");
-    assertThat(JSON.readTree(patched.body()).at("/task/title").asText()).isEqualTo("write report");
+    assertThat(JSON.readTree(patched.body()).at("/status").asText()).isEqualTo("in_progress");
+    assertThat(JSON.readTree(patched.body()).at("/title").asText()).isEqualTo("write report");
 
     HttpResponse<String> put = http.send("PUT", "/api/tasks/" + id, "{\"title\": \"write the report\"}");
-    assertThat(JSON.readTree(put.body()).at("/task/title").asText()).isEqualTo("write the report");
+    assertThat(JSON.readTree(put.body()).at("/title").asText()).isEqualTo("write the report");
 
-    http.send("POST", "/api/tasks", "{\"title\": \"second\", \"userId\": \"ana\"}");
-    http.send("POST", "/api/tasks", "{\"title\": \"someone else's\", \"user_id\": \"bo\"}");
-    HttpResponse<String> listed = http.send("GET", "/api/tasks?user_id=ana&status=todo&limit=10", null);
+    http.send("POST", "/api/tasks", "{\"title\": \"second\", \"userId\": \"1\"}");
+    http.send("POST", "/api/tasks", "{\"title\": \"someone else's\", \"user_id\": 2}");
+    HttpResponse<String> listed = http.send("GET", "/api/tasks?user_id=1&status=todo&limit=10", null);
     assertThat(listed.statusCode()).isEqualTo(200);
     assertThat(listed.headers().firstValue("content-type")).hasValue("application/x-ndjson");
-    assertThat(listed.body().lines().map(line -> readTree(line).at("/task/title").asText()))
+    assertThat(listed.body().lines().map(line -> readTree(line).at("/title").asText()))
         .containsExactly("second");
-    assertThat(http.send("GET", "/api/tasks?user_id=ana&limit=1&offset=1", null).body().lines()
-        .map(line -> readTree(line).at("/task/title").asText())).containsExactly("second");
+    assertThat(http.send("GET", "/api/tasks?user_id=1&limit=1&offset=1", null).body().lines()
+        .map(line -> readTree(line).at("/title").asText())).containsExactly("second");
 
     HttpResponse<String> deleted = http.send("DELETE", "/api/tasks/" + id, null);
     assertThat(deleted.statusCode()).isEqualTo(200);
@@ -103,16 +107,16 @@ class GatewayTranscodingTest {
   @Test
   void aServerStreamIsReadAsNdjson() throws Exception {
     CompletableFuture<HttpResponse<Stream<String>>> watch =
-        http.stream(http.request("GET", "/api/tasks:watch?user_id=ana", null));
+        http.stream(http.request("GET", "/api/tasks:watch?user_id=1", null));
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
-    http.send("POST", "/api/tasks", "{\"title\": \"watched\", \"user_id\": \"ana\"}");
+    http.send("POST", "/api/tasks", "{\"title\": \"watched\", \"user_id\": 1}");
 
     HttpResponse<Stream<String>> response = watch.get(30, TimeUnit.SECONDS);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("content-type")).hasValue("application/x-ndjson");
     Iterator<String> lines = response.body().iterator();
     JsonNode event = readTree(lines.next());
-    assertThat(event.get("event_type").asText()).isEqualTo("CREATED");
+    assertThat(event.get("event_type").asText()).isEqualTo("created");
     assertThat(event.at("/task/title").asText()).isEqualTo("watched");
     response.body().close();
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 0);
@@ -121,10 +125,10 @@ class GatewayTranscodingTest {
   @Test
   void aServerStreamIsReadAsServerSentEventsWhenAsked() throws Exception {
     CompletableFuture<HttpResponse<Stream<String>>> watch = http.stream(
-        http.request("GET", "/api/tasks:watch", null).header("accept", "text/event-stream"));
+        http.request("GET", "/api/tasks:watch?user_id=3", null).header("accept", "text/event-stream"));
     await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
-    http.send("POST", "/api/tasks", "{\"title\": \"first\", \"user_id\": \"cy\"}");
-    http.send("POST", "/api/tasks", "{\"title\": \"second\", \"user_id\": \"cy\"}");
+    http.send("POST", "/api/tasks", "{\"title\": \"first\", \"user_id\": 3}");
+    http.send("POST", "/api/tasks", "{\"title\": \"second\", \"user_id\": 3}");
 
     HttpResponse<Stream<String>> response = watch.get(30, TimeUnit.SECONDS);
     assertThat(response.headers().firstValue("content-type")).hasValue("text/event-stream");
@@ -139,7 +143,7 @@ class GatewayTranscodingTest {
   void aPlainGrpcCallPassesThroughTheGatewayPort() {
     try (TaskClient grpc = TaskClient.connect("127.0.0.1:" + gateway.gatewayPort(), "gateway.example.com",
         Duration.ofSeconds(10))) {
-      Task created = grpc.create("by grpc", "", "low", "dee");
+      TaskResponse created = grpc.create("by grpc", "", "low", 15);
       assertThat(grpc.get(created.getId()).getTitle()).isEqualTo("by grpc");
     }
     assertThat(new AdminClient(gateway.adminPort()).metricSum("taskmesh_requests_total",
@@ -148,8 +152,8 @@ class GatewayTranscodingTest {
 
   @Test
   void httpJsonOverHttp2PriorKnowledgeIsTranscodedToo() throws Exception {
-    String id = JSON.readTree(http.send("POST", "/api/tasks", "{\"title\": \"h2\", \"user_id\": \"ed\"}").body())
-        .at("/task/id").asText();
+    String id = JSON.readTree(http.send("POST", "/api/tasks", "{\"title\": \"h2\", \"user_id\": 4}").body())
+        .at("/id").asText();
     try (RawHttp2Client h2 = new RawHttp2Client(gateway.gatewayPort())) {
       Http2HeadersFrame found = (Http2HeadersFrame) h2.send(new DefaultHttp2Headers().method("GET").scheme("http")
           .authority("gateway.example.com").path("/api/tasks/" + id).set("x-correlation-id", "h2-call"));
@@ -158,7 +162,7 @@ class GatewayTranscodingTest {
       assertThat(found.headers().get("x-correlation-id").toString()).isEqualTo("h2-call");
 
       Http2HeadersFrame missing = (Http2HeadersFrame) h2.send(new DefaultHttp2Headers().method("GET").scheme("http")
-          .authority("gateway.example.com").path("/api/tasks/nope"));
+          .authority("gateway.example.com").path("/api/tasks/999999"));
       assertThat(missing.headers().status().toString()).isEqualTo("404");
     }
   }
@@ -169,9 +173,9 @@ class GatewayTranscodingTest {
         Duration.ofSeconds(10))) {
       List<TaskUpdateEvent> events = new CopyOnWriteArrayList<>();
       TaskClient.Subscription subscription = grpc.subscribe(
-          StreamTaskUpdatesRequest.newBuilder().setUserId("gil").build(), events::add, status -> { });
+          TaskSubscriptionRequest.newBuilder().setUserId(5).build(), events::add, status -> { });
       await().atMost(Duration.ofSeconds(30)).until(() -> backend.subscriberCount() == 1);
-      http.send("POST", "/api/tasks", "{\"title\": \"seen by grpc\", \"user_id\": \"gil\"}");
+      http.send("POST", "/api/tasks", "{\"title\": \"seen by grpc\", \"user_id\": 5}");
       await().atMost(Duration.ofSeconds(30)).until(() -> events.size() == 1);
       assertThat(events.get(0).getTask().getTitle()).isEqualTo("seen by grpc");
 
@@ -199,7 +203,7 @@ class GatewayTranscodingTest {
     assertThat(wrongQueryType.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(wrongQueryType.body()).get("message").asText()).contains("'limit'");
 
-    HttpResponse<String> unknownQuery = http.send("GET", "/api/tasks?owner=ana", null);
+    HttpResponse<String> unknownQuery = http.send("GET", "/api/tasks?owner=1", null);
     assertThat(unknownQuery.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(unknownQuery.body()).get("message").asText()).contains("'owner'");
 
@@ -211,19 +215,19 @@ class GatewayTranscodingTest {
 
   @Test
   void appStatusesBecomeHttpStatusesWithAJsonBody() throws Exception {
-    HttpResponse<String> missing = http.send("GET", "/api/tasks/no-such-task", null);
+    HttpResponse<String> missing = http.send("GET", "/api/tasks/999999", null);
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(missing.headers().firstValue("content-type")).hasValue("application/json");
     JsonNode body = JSON.readTree(missing.body());
     assertThat(body.get("code").asText()).isEqualTo("NOT_FOUND");
-    assertThat(body.get("message").asText()).contains("no-such-task");
+    assertThat(body.get("message").asText()).isEqualTo("task 999999 not found");
 
-    HttpResponse<String> invalid = http.send("POST", "/api/tasks", "{\"title\": \"\", \"user_id\": \"ana\"}");
+    HttpResponse<String> invalid = http.send("POST", "/api/tasks", "{\"title\": \"\", \"user_id\": 1}");
     assertThat(invalid.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(invalid.body()).get("code").asText()).isEqualTo("INVALID_ARGUMENT");
     assertThat(JSON.readTree(invalid.body()).get("message").asText()).contains("title");
 
-    HttpResponse<String> wrongMethod = http.send("POST", "/api/tasks/some-id", "{}");
+    HttpResponse<String> wrongMethod = http.send("POST", "/api/tasks/7", "{}");
     assertThat(wrongMethod.statusCode()).isEqualTo(405);
     assertThat(wrongMethod.headers().firstValue("allow")).hasValue("DELETE, GET, PATCH, PUT");
 
@@ -232,18 +236,18 @@ class GatewayTranscodingTest {
 
   @Test
   void theCorrelationIdIsKeptWhenSentAndGeneratedWhenMissing() throws Exception {
-    HttpResponse<String> sent = http.send(http.request("GET", "/api/tasks/nope", null)
+    HttpResponse<String> sent = http.send(http.request("GET", "/api/tasks/999999", null)
         .header("x-correlation-id", "support-ticket-4711"));
     assertThat(sent.headers().firstValue("x-correlation-id")).hasValue("support-ticket-4711");
     assertThat(JSON.readTree(sent.body()).get("correlationId").asText()).isEqualTo("support-ticket-4711");
 
-    HttpResponse<String> requestId = http.send(http.request("GET", "/api/tasks?limit=1", null)
+    HttpResponse<String> requestId = http.send(http.request("GET", "/api/tasks?user_id=1&limit=1", null)
         .header("x-request-id", "req-1"));
     assertThat(requestId.headers().firstValue("x-correlation-id")).hasValue("req-1");
 
-    HttpResponse<String> malformed = http.send(http.request("GET", "/api/tasks?limit=1", null)
+    HttpResponse<String> malformed = http.send(http.request("GET", "/api/tasks?user_id=1&limit=1", null)
         .header("x-correlation-id", "has spaces and {braces}"));
-    HttpResponse<String> missing = http.send("GET", "/api/tasks?limit=1", null);
+    HttpResponse<String> missing = http.send("GET", "/api/tasks?user_id=1&limit=1", null);
     for (HttpResponse<String> generated : List.of(malformed, missing)) {
       assertThat(generated.headers().firstValue("x-correlation-id")).hasValueSatisfying(
           id -> assertThat(id).matches("[0-9a-f-]{36}"));
@@ -252,8 +256,8 @@ class GatewayTranscodingTest {
 
   @Test
   void metricsCountGatewayRequestsByServiceMethodAndHttpStatusAndTheStatusPageListsRoutes() throws Exception {
-    http.send("GET", "/api/tasks/absent", null);
-    http.send("GET", "/api/tasks?limit=1", null);
+    http.send("GET", "/api/tasks/999999", null);
+    http.send("GET", "/api/tasks?user_id=1&limit=1", null);
     http.send("GET", "/random-1", null);
     http.send("GET", "/random-2", null);
     AdminClient admin = new AdminClient(gateway.adminPort());
@@ -276,7 +280,7 @@ class GatewayTranscodingTest {
 
   @Test
   void reloadedRoutesApplyToTheNextRequest() throws Exception {
-    assertThat(http.send("GET", "/api/tasks/x", null).statusCode()).isEqualTo(404);
+    assertThat(http.send("GET", "/api/tasks/999999", null).statusCode()).isEqualTo(404);
     MeshConfig old = gateway.config();
     GatewayConfig rerouted = new GatewayConfig(old.gateway().port(),
         List.of(new GatewayRoute("/v2/tasks", null, MeshFixture.SERVICE, true)), old.gateway().descriptors(),

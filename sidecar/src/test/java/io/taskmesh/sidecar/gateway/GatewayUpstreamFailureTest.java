@@ -37,7 +37,7 @@ class GatewayUpstreamFailureTest {
       Sidecar gateway = GatewayFixture.gateway(mesh, GatewayFixture.writeTaskDescriptorSet(directory),
           "{requestsPerMinute: 1000}", closedPort);
 
-      HttpResponse<String> response = new HttpJsonClient(gateway.gatewayPort()).send("GET", "/api/tasks/x", null);
+      HttpResponse<String> response = new HttpJsonClient(gateway.gatewayPort()).send("GET", "/api/tasks/1", null);
 
       assertThat(response.statusCode()).isEqualTo(503);
       JsonNode body = JSON.readTree(response.body());
@@ -65,7 +65,7 @@ class GatewayUpstreamFailureTest {
           GatewayFixture.writeTaskDescriptorSet(directory), "{requestsPerMinute: 1000}", "{timeout: 300ms}",
           silentApp.getPort())));
 
-      HttpResponse<String> response = new HttpJsonClient(gateway.gatewayPort()).send("GET", "/api/tasks/x", null);
+      HttpResponse<String> response = new HttpJsonClient(gateway.gatewayPort()).send("GET", "/api/tasks/1", null);
 
       assertThat(response.statusCode()).isEqualTo(504);
       assertThat(JSON.readTree(response.body()).get("code").asText()).isEqualTo("DEADLINE_EXCEEDED");

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.DynamicMessage;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
 import io.taskmesh.taskservice.api.TaskProto;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import java.util.List;
 import java.util.Map;
@@ -24,9 +24,9 @@ class RequestTranscoderTest {
 
   @Test
   void thePathVariableWinsOverTheBodyAndOptionalFieldsKeepPresence() throws Exception {
-    DynamicMessage request = build("PATCH", "/api/tasks/t-1", "{\"id\": \"other\", \"status\": \"done\"}", Map.of());
+    DynamicMessage request = build("PATCH", "/api/tasks/41", "{\"id\": 7, \"status\": \"done\"}", Map.of());
     UpdateTaskRequest update = UpdateTaskRequest.parseFrom(request.toByteString());
-    assertThat(update.getId()).isEqualTo("t-1");
+    assertThat(update.getId()).isEqualTo(41);
     assertThat(update.hasStatus()).isTrue();
     assertThat(update.hasTitle()).isFalse();
   }
@@ -34,16 +34,18 @@ class RequestTranscoderTest {
   @Test
   void repeatedQueryParametersFillARepeatedField() throws Exception {
     DynamicMessage request = build("GET", "/api/tasks:watch", "",
-        Map.of("task_ids", List.of("a", "b"), "userId", List.of("ana")));
-    StreamTaskUpdatesRequest watch = StreamTaskUpdatesRequest.parseFrom(request.toByteString());
-    assertThat(watch.getTaskIdsList()).containsExactly("a", "b");
-    assertThat(watch.getUserId()).isEqualTo("ana");
+        Map.of("task_ids", List.of("3", "5"), "userId", List.of("12")));
+    TaskSubscriptionRequest watch = TaskSubscriptionRequest.parseFrom(request.toByteString());
+    assertThat(watch.getTaskIdsList()).containsExactly(3, 5);
+    assertThat(watch.getUserId()).isEqualTo(12);
   }
 
   @Test
   void wrongValuesNameTheirField() {
     assertThatThrownBy(() -> build("GET", "/api/tasks", "", Map.of("limit", List.of("1.5"))))
         .isInstanceOf(BadRequest.class).hasMessage("query parameter 'limit': '1.5' is not a valid int32");
+    assertThatThrownBy(() -> build("GET", "/api/tasks/abc", "", Map.of()))
+        .isInstanceOf(BadRequest.class).hasMessageContaining("'id'").hasMessageContaining("int32");
     assertThatThrownBy(() -> build("POST", "/api/tasks", "{\"title\": [\"a\", \"b\"]}", Map.of()))
         .isInstanceOf(BadRequest.class).hasMessageStartingWith("field 'title': ");
     assertThatThrownBy(() -> build("POST", "/api/tasks", "{\"title\": \"a\", \"title\": \"b\"}", Map.of()))

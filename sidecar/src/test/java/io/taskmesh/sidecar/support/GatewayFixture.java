@@ -10,7 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A gateway in front of the mesh of a {@link MeshFixture}: a proxy with a {@code gateway:} section whose
@@ -34,6 +36,12 @@ public final class GatewayFixture {
 
   /** @param outboundDefaults the {@code outbound.defaults} mapping, e.g. {@code {timeout: 300ms}} */
   public static String yaml(Path descriptors, String rateLimit, String outboundDefaults, int... upstreamPorts) {
+    return yaml(descriptors, rateLimit, outboundDefaults, List.of(), upstreamPorts);
+  }
+
+  /** @param extraRoutes more {@code gateway.routes} entries, e.g. {@code {pathPrefix: /api/billing, service: billing}} */
+  public static String yaml(Path descriptors, String rateLimit, String outboundDefaults, List<String> extraRoutes,
+      int... upstreamPorts) {
     StringBuilder endpoints = new StringBuilder();
     for (int port : upstreamPorts) {
       endpoints.append(endpoints.isEmpty() ? "" : ", ").append("\"127.0.0.1:").append(port).append('"');
@@ -53,8 +61,9 @@ public final class GatewayFixture {
           routes:
             - {pathPrefix: /api/tasks, service: %s, transcode: true}
             - {pathPrefix: /taskservice.TaskService/, service: %s}
-          clientRateLimit: %s
-        %s""".formatted(MeshFixture.SERVICE, endpoints, outboundDefaults, MeshFixture.SERVICE, MeshFixture.SERVICE, rateLimit,
+        %s  clientRateLimit: %s
+        %s""".formatted(MeshFixture.SERVICE, endpoints, outboundDefaults, MeshFixture.SERVICE, MeshFixture.SERVICE,
+        extraRoutes.stream().map(route -> "    - " + route + "\n").collect(Collectors.joining()), rateLimit,
         descriptorsLine);
   }
 

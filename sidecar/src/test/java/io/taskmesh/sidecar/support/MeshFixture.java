@@ -79,13 +79,13 @@ public final class MeshFixture implements AutoCloseable {
     return client;
   }
 
-  /** How many tasks one backend stores, read directly (no proxy): who served how many creates. */
-  public static int tasksOn(TaskServer backend) {
+  /** How many tasks of a user one backend stores, read directly (no proxy): who served how many creates. */
+  public static int tasksOn(TaskServer backend, int userId) {
     try (TaskClient direct = TaskClient.connect("127.0.0.1:" + backend.port())) {
       int total = 0;
       int page;
       do {
-        page = direct.list(ListTasksRequest.newBuilder().setLimit(500).setOffset(total).build()).size();
+        page = direct.list(ListTasksRequest.newBuilder().setUserId(userId).setLimit(500).setOffset(total).build()).size();
         total += page;
       } while (page == 500);
       return total;

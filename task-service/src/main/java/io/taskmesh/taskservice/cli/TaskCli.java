@@ -5,14 +5,16 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.taskmesh.taskservice.api.CreateTaskRequest;
 import io.taskmesh.taskservice.api.ListTasksRequest;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +24,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * Try the task service (or the mesh) by hand. Prints one JSON object per line; a failed call prints
+ * Try the task service (or the mesh) by hand. Prints one JSON object per line (proto field names, as the gateway does); a failed call prints
  * its gRPC status and message to stderr and exits 1.
  */
 @Command(name = "task-cli", mixinStandardHelpOptions = true,
@@ -69,7 +71,8 @@ public final class TaskCli {
 
   void print(MessageOrBuilder message) {
     try {
-      spec.commandLine().getOut().println(JsonFormat.printer().omittingInsignificantWhitespace().print(message));
+      spec.commandLine().getOut().println(
+          JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace().print(message));
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException(e);
     }
@@ -81,12 +84,15 @@ public final class TaskCli {
     @Option(names = "--title", required = true) String title;
     @Option(names = "--description", defaultValue = "") String description;
     @Option(names = "--priority", defaultValue = "", description = "low, medium (default), high or urgent") String priority;
-    @Option(names = "--user-id", required = true) String userId;
+    @Option(names = "--status", defaultValue = "", description = "todo (default), in_progress or done") String status;
+    @Option(names = "--user-id", required = true) int userId;
+    @Option(names = "--project-id", defaultValue = "0", description = "0 (default) means no project") int projectId;
 
     @Override
     public void run() {
       try (TaskClient client = cli.client()) {
-        cli.print(client.create(title, description, priority, userId));
+        cli.print(client.create(CreateTaskRequest.newBuilder().setTitle(title).setDescription(description)
+            .setPriority(priority).setStatus(status).setUserId(userId).setProjectId(projectId).build()));
       }
     }
   }
@@ -94,7 +100,7 @@ public final class TaskCli {
   @Command(name = "get", description = "Show one task.")
   static final class Get implements Runnable {
     @ParentCommand TaskCli cli;
-    @Parameters(paramLabel = "ID") String id;
+    @Parameters(paramLabel = "ID") int id;
 
     @Override
     public void run() {
@@ -107,7 +113,7 @@ public final class TaskCli {
   @Command(name = "update", description = "Change the fields given; the others stay as they are.")
   static final class Update implements Runnable {
     @ParentCommand TaskCli cli;
-    @Parameters(paramLabel = "ID") String id;
+    @Parameters(paramLabel = "ID") int id;
     @Option(names = "--title") String title;
     @Option(names = "--description") String description;
     @Option(names = "--status", description = "todo, in_progress or done") String status;
@@ -137,7 +143,7 @@ public final class TaskCli {
   @Command(name = "delete", description = "Delete a task.")
   static final class Delete implements Runnable {
     @ParentCommand TaskCli cli;
-    @Parameters(paramLabel = "ID") String id;
+    @Parameters(paramLabel = "ID") int id;
 
     @Override
     public void run() {
@@ -150,9 +156,9 @@ public final class TaskCli {
   @Command(name = "list", description = "List tasks, oldest first.")
   static final class ListTasks implements Runnable {
     @ParentCommand TaskCli cli;
-    @Option(names = "--user-id", defaultValue = "") String userId;
+    @Option(names = "--user-id", required = true) int userId;
     @Option(names = "--status", defaultValue = "") String status;
-    @Option(names = "--limit", defaultValue = "0", description = "1 to 500; 0 means 50") int limit;
+    @Option(names = "--limit", defaultValue = "0", description = "1 to 500; 0 means 10") int limit;
     @Option(names = "--offset", defaultValue = "0") int offset;
 
     @Override
@@ -167,18 +173,18 @@ public final class TaskCli {
   @Command(name = "watch", description = "Print task changes as they happen, until interrupted or --count are seen.")
   static final class Watch implements Runnable {
     @ParentCommand TaskCli cli;
-    @Option(names = "--user-id", defaultValue = "") String userId;
-    @Option(names = "--task-id") List<String> taskIds = List.of();
+    @Option(names = "--user-id", defaultValue = "0", description = "a user's tasks (this, --task-id or both)") int userId;
+    @Option(names = "--task-id") List<Integer> taskIds = List.of();
     @Option(names = "--count", defaultValue = "0", description = "stop after this many events (0: never)") int count;
 
     @Override
     public void run() {
       CountDownLatch done = new CountDownLatch(1);
       AtomicReference<Status> end = new AtomicReference<>(Status.OK);
-      java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+      AtomicInteger seen = new AtomicInteger();
       try (TaskClient client = cli.client()) {
         TaskClient.Subscription subscription = client.subscribe(
-            StreamTaskUpdatesRequest.newBuilder().setUserId(userId).addAllTaskIds(taskIds).build(),
+            TaskSubscriptionRequest.newBuilder().setUserId(userId).addAllTaskIds(taskIds).build(),
             event -> {
               cli.print(event);
               if (count > 0 && seen.incrementAndGet() >= count) {

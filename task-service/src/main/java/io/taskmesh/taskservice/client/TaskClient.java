@@ -6,19 +6,17 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.taskmesh.taskservice.api.CreateTaskRequest;
+import io.taskmesh.taskservice.api.DeleteResponse;
 import io.taskmesh.taskservice.api.DeleteTaskRequest;
-import io.taskmesh.taskservice.api.DeleteTaskResponse;
 import io.taskmesh.taskservice.api.GetTaskRequest;
 import io.taskmesh.taskservice.api.ListTasksRequest;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
 import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.api.TaskServiceGrpc;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.api.UpdateTaskRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -61,28 +59,32 @@ public final class TaskClient implements AutoCloseable {
     return new TaskClient(builder.build(), true, deadline);
   }
 
-  public Task create(String title, String description, String priority, String userId) {
-    return blocking().createTask(CreateTaskRequest.newBuilder()
-        .setTitle(title).setDescription(description).setPriority(priority).setUserId(userId).build()).getTask();
+  public TaskResponse create(CreateTaskRequest request) {
+    return blocking().createTask(request);
   }
 
-  public Task get(String id) {
-    return blocking().getTask(GetTaskRequest.newBuilder().setId(id).build()).getTask();
+  /** A task with the given fields; empty priority means "medium", and it starts as "todo" with no project. */
+  public TaskResponse create(String title, String description, String priority, int userId) {
+    return create(CreateTaskRequest.newBuilder()
+        .setTitle(title).setDescription(description).setPriority(priority).setUserId(userId).build());
+  }
+
+  public TaskResponse get(int id) {
+    return blocking().getTask(GetTaskRequest.newBuilder().setId(id).build());
   }
 
   /** Changes only the fields set in {@code request} besides its id. */
-  public Task update(UpdateTaskRequest request) {
-    return blocking().updateTask(request).getTask();
+  public TaskResponse update(UpdateTaskRequest request) {
+    return blocking().updateTask(request);
   }
 
-  public DeleteTaskResponse delete(String id) {
+  public DeleteResponse delete(int id) {
     return blocking().deleteTask(DeleteTaskRequest.newBuilder().setId(id).build());
   }
 
-  public List<Task> list(ListTasksRequest request) {
-    List<Task> tasks = new ArrayList<>();
-    Iterator<TaskResponse> responses = blocking().listTasks(request);
-    responses.forEachRemaining(response -> tasks.add(response.getTask()));
+  public List<TaskResponse> list(ListTasksRequest request) {
+    List<TaskResponse> tasks = new ArrayList<>();
+    blocking().listTasks(request).forEachRemaining(tasks::add);
     return tasks;
   }
 
@@ -90,12 +92,12 @@ public final class TaskClient implements AutoCloseable {
    * Streams matching task changes to {@code onEvent} until cancelled or ended by the server; {@code onEnd}
    * receives the final status (OK only if the server completed the stream).
    */
-  public Subscription subscribe(StreamTaskUpdatesRequest request, Consumer<TaskUpdateEvent> onEvent,
+  public Subscription subscribe(TaskSubscriptionRequest request, Consumer<TaskUpdateEvent> onEvent,
       Consumer<Status> onEnd) {
     Subscription subscription = new Subscription();
-    TaskServiceGrpc.newStub(channel).streamTaskUpdates(request, new ClientResponseObserver<StreamTaskUpdatesRequest, TaskUpdateEvent>() {
+    TaskServiceGrpc.newStub(channel).streamTaskUpdates(request, new ClientResponseObserver<TaskSubscriptionRequest, TaskUpdateEvent>() {
       @Override
-      public void beforeStart(ClientCallStreamObserver<StreamTaskUpdatesRequest> call) {
+      public void beforeStart(ClientCallStreamObserver<TaskSubscriptionRequest> call) {
         subscription.call = call;
       }
 

@@ -2,8 +2,8 @@ package io.taskmesh.taskservice.events;
 
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.taskmesh.taskservice.api.StreamTaskUpdatesRequest;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
+import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import java.util.ArrayDeque;
 import java.util.Set;
@@ -14,15 +14,15 @@ import java.util.function.Consumer;
  * the transport can take them ({@code isReady}); a full buffer ends the call with RESOURCE_EXHAUSTED.
  */
 final class Subscriber {
-  private final String userId;
-  private final Set<String> taskIds;
+  private final int userId;
+  private final Set<Integer> taskIds;
   private final ServerCallStreamObserver<TaskUpdateEvent> call;
   private final int capacity;
   private final Consumer<Subscriber> onEnd;
   private final ArrayDeque<TaskUpdateEvent> buffer = new ArrayDeque<>();
   private boolean ended;
 
-  Subscriber(StreamTaskUpdatesRequest request, ServerCallStreamObserver<TaskUpdateEvent> call, int capacity,
+  Subscriber(TaskSubscriptionRequest request, ServerCallStreamObserver<TaskUpdateEvent> call, int capacity,
       Consumer<Subscriber> onEnd) {
     this.userId = request.getUserId();
     this.taskIds = Set.copyOf(request.getTaskIdsList());
@@ -31,12 +31,9 @@ final class Subscriber {
     this.onEnd = onEnd;
   }
 
-  /** No filter means every task; otherwise a task of the user, or one of the named tasks. */
-  boolean wants(Task task) {
-    if (userId.isEmpty() && taskIds.isEmpty()) {
-      return true;
-    }
-    return (!userId.isEmpty() && userId.equals(task.getUserId())) || taskIds.contains(task.getId());
+  /** A task of the user, or one of the named tasks. */
+  boolean wants(TaskResponse task) {
+    return (userId != 0 && userId == task.getUserId()) || taskIds.contains(task.getId());
   }
 
   synchronized void offer(TaskUpdateEvent event) {

@@ -3,13 +3,14 @@ package io.taskmesh.taskservice.store;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.taskmesh.taskservice.TaskRules;
-import io.taskmesh.taskservice.api.Task;
+import io.taskmesh.taskservice.api.TaskResponse;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
-import io.taskmesh.taskservice.api.TaskUpdateEvent.EventType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -17,37 +18,41 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Tasks in a JDBC database: H2 (embedded, one replica) or PostgreSQL (shared by several replicas). The
- * schema is migrated by Flyway at open. Changes are announced in commit order: on H2 by committing and
- * announcing under one lock, on PostgreSQL by a NOTIFY inside the transaction, which every replica's
- * {@link PostgresChangeFeed} receives in commit order.
+ * schema is migrated by Flyway at open; ids come from the table's identity column, so every replica
+ * draws from one sequence. Changes are announced in commit order: on H2 by committing and announcing
+ * under one lock, on PostgreSQL through the {@link PostgresChangeFeed}.
  */
 public final class JdbcTaskStore implements TaskStore {
   private static final Logger log = LoggerFactory.getLogger(JdbcTaskStore.class);
   private static final DateTimeFormatter ISO_UTC_MILLIS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-  private static final String COLUMNS = "id, title, description, status, priority, user_id, created_at, updated_at";
+  private static final String COLUMNS =
+      "id, title, description, priority, status, user_id, project_id, created_at, updated_at";
 
   private final HikariDataSource dataSource;
   private final Clock clock;
   private final PostgresChangeFeed feed;
   private final Object commitOrder = new Object();
-  private volatile Consumer<TaskUpdateEvent> listener = event -> { };
+  private final ForwardingListener listener = new ForwardingListener();
 
   private JdbcTaskStore(HikariDataSource dataSource, Clock clock, DatabaseUrl url) {
     this.dataSource = dataSource;
     this.clock = clock;
-    this.feed = url.isPostgres() ? PostgresChangeFeed.start(url, event -> listener.accept(event)) : null;
+    this.feed = url.isPostgres() ? PostgresChangeFeed.start(url, clock, listener) : null;
   }
 
-  /** Connects, migrates the schema, and (on PostgreSQL) starts listening for every replica's changes. */
+  /**
+   * Connects, migrates the schema, and (on PostgreSQL) starts listening for every replica's changes.
+   *
+   * @throws SchemaRefusedException when the data cannot be migrated faithfully; the message says what to do
+   */
   public static JdbcTaskStore open(DatabaseUrl url, Clock clock) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url.jdbcUrl());
@@ -59,7 +64,7 @@ public final class JdbcTaskStore implements TaskStore {
     config.setInitializationFailTimeout(30_000);
     HikariDataSource dataSource = new HikariDataSource(config);
     try {
-      Flyway.configure().dataSource(dataSource).load().migrate();
+      migrate(dataSource);
       log.info("event=store_opened url={} engine={}", url.redacted(), url.isPostgres() ? "postgresql" : "h2");
       return new JdbcTaskStore(dataSource, clock, url);
     } catch (RuntimeException e) {
@@ -68,68 +73,91 @@ public final class JdbcTaskStore implements TaskStore {
     }
   }
 
+  private static void migrate(HikariDataSource dataSource) {
+    try {
+      Flyway.configure().dataSource(dataSource).javaMigrations(new V3IntegerIds()).load().migrate();
+    } catch (FlywayException e) {
+      for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+        if (cause instanceof SchemaRefusedException refused) {
+          throw refused;
+        }
+      }
+      throw e;
+    }
+  }
+
   @Override
-  public Task create(String title, String description, String priority, String userId) {
+  public TaskResponse create(NewTask task) {
     long now = clock.millis();
-    Task task = Task.newBuilder()
-        .setId(UUID.randomUUID().toString())
-        .setTitle(title)
-        .setDescription(description)
-        .setStatus(TaskRules.INITIAL_STATUS)
-        .setPriority(priority)
-        .setUserId(userId)
-        .setCreatedAt(format(now))
-        .setUpdatedAt(format(now))
-        .build();
-    return write(EventType.CREATED, connection -> {
+    return write(TaskRules.CREATED, connection -> {
       try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO tasks (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-        insert.setString(1, task.getId());
-        insert.setString(2, title);
-        insert.setString(3, description);
-        insert.setString(4, task.getStatus());
-        insert.setString(5, priority);
-        insert.setString(6, userId);
+          "INSERT INTO tasks (title, description, priority, status, user_id, project_id, created_at, updated_at)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        insert.setString(1, task.title());
+        insert.setString(2, task.description());
+        insert.setString(3, task.priority());
+        insert.setString(4, task.status());
+        insert.setInt(5, task.userId());
+        if (task.projectId() == 0) {
+          insert.setNull(6, Types.INTEGER);
+        } else {
+          insert.setInt(6, task.projectId());
+        }
         insert.setLong(7, now);
         insert.setLong(8, now);
         insert.executeUpdate();
+        try (ResultSet keys = insert.getGeneratedKeys()) {
+          if (!keys.next()) {
+            throw new SQLException("the database issued no id for the new task");
+          }
+          return Optional.of(TaskResponse.newBuilder()
+              .setId(keys.getInt("id"))
+              .setTitle(task.title())
+              .setDescription(task.description())
+              .setPriority(task.priority())
+              .setStatus(task.status())
+              .setUserId(task.userId())
+              .setProjectId(task.projectId())
+              .setCreatedAt(format(now))
+              .setUpdatedAt(format(now))
+              .build());
+        }
       }
-      return Optional.of(task);
     }).orElseThrow();
   }
 
   @Override
-  public Optional<Task> get(String id) {
+  public Optional<TaskResponse> get(int id) {
     return read(connection -> find(connection, id, false));
   }
 
   @Override
-  public Optional<Task> update(String id, TaskPatch patch) {
+  public Optional<TaskResponse> update(int id, TaskPatch patch) {
     if (patch.isEmpty()) {
       return get(id);
     }
-    return write(EventType.UPDATED, connection -> {
-      Optional<Task> current = find(connection, id, true);
+    return write(TaskRules.UPDATED, connection -> {
+      Optional<TaskResponse> current = find(connection, id, true);
       if (current.isEmpty()) {
         return current;
       }
-      Task before = current.get();
+      TaskResponse before = current.get();
       long now = clock.millis();
-      Task after = before.toBuilder()
+      TaskResponse after = before.toBuilder()
           .setTitle(patch.title() != null ? patch.title() : before.getTitle())
           .setDescription(patch.description() != null ? patch.description() : before.getDescription())
-          .setStatus(patch.status() != null ? patch.status() : before.getStatus())
           .setPriority(patch.priority() != null ? patch.priority() : before.getPriority())
+          .setStatus(patch.status() != null ? patch.status() : before.getStatus())
           .setUpdatedAt(format(now))
           .build();
       try (PreparedStatement update = connection.prepareStatement(
-          "UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, updated_at = ? WHERE id = ?")) {
+          "UPDATE tasks SET title = ?, description = ?, priority = ?, status = ?, updated_at = ? WHERE id = ?")) {
         update.setString(1, after.getTitle());
         update.setString(2, after.getDescription());
-        update.setString(3, after.getStatus());
-        update.setString(4, after.getPriority());
+        update.setString(3, after.getPriority());
+        update.setString(4, after.getStatus());
         update.setLong(5, now);
-        update.setString(6, id);
+        update.setInt(6, id);
         update.executeUpdate();
       }
       return Optional.of(after);
@@ -137,12 +165,12 @@ public final class JdbcTaskStore implements TaskStore {
   }
 
   @Override
-  public Optional<Task> delete(String id) {
-    return write(EventType.DELETED, connection -> {
-      Optional<Task> current = find(connection, id, true);
+  public Optional<TaskResponse> delete(int id) {
+    return write(TaskRules.DELETED, connection -> {
+      Optional<TaskResponse> current = find(connection, id, true);
       if (current.isPresent()) {
         try (PreparedStatement delete = connection.prepareStatement("DELETE FROM tasks WHERE id = ?")) {
-          delete.setString(1, id);
+          delete.setInt(1, id);
           delete.executeUpdate();
         }
       }
@@ -151,27 +179,19 @@ public final class JdbcTaskStore implements TaskStore {
   }
 
   @Override
-  public List<Task> list(String userId, String status, int limit, int offset) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM tasks WHERE 1 = 1");
-    List<String> parameters = new ArrayList<>();
-    if (userId != null) {
-      sql.append(" AND user_id = ?");
-      parameters.add(userId);
-    }
-    if (status != null) {
-      sql.append(" AND status = ?");
-      parameters.add(status);
-    }
-    sql.append(" ORDER BY seq LIMIT ? OFFSET ?");
+  public List<TaskResponse> list(int userId, String status, int limit, int offset) {
+    String sql = "SELECT " + COLUMNS + " FROM tasks WHERE user_id = ?" + (status != null ? " AND status = ?" : "")
+        + " ORDER BY id LIMIT ? OFFSET ?";
     return read(connection -> {
-      try (PreparedStatement query = connection.prepareStatement(sql.toString())) {
+      try (PreparedStatement query = connection.prepareStatement(sql)) {
         int index = 1;
-        for (String parameter : parameters) {
-          query.setString(index++, parameter);
+        query.setInt(index++, userId);
+        if (status != null) {
+          query.setString(index++, status);
         }
         query.setInt(index++, limit);
         query.setInt(index, offset);
-        List<Task> tasks = new ArrayList<>();
+        List<TaskResponse> tasks = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
           while (rows.next()) {
             tasks.add(task(rows));
@@ -194,8 +214,8 @@ public final class JdbcTaskStore implements TaskStore {
   }
 
   @Override
-  public void onChange(Consumer<TaskUpdateEvent> listener) {
-    this.listener = listener;
+  public void onChange(ChangeListener listener) {
+    this.listener.target = listener;
   }
 
   @Override
@@ -214,72 +234,104 @@ public final class JdbcTaskStore implements TaskStore {
     try (Connection connection = dataSource.getConnection()) {
       return work.run(connection);
     } catch (SQLException e) {
-      throw new StoreException("task store query failed: " + e.getMessage(), e);
+      throw StoreException.nothingWritten("task store query failed: " + e.getMessage(), e);
     }
   }
 
-  /** Runs {@code work} in one transaction and announces its result as a change of {@code type}. */
-  private Optional<Task> write(EventType type, Work<Optional<Task>> work) {
+  /** Runs {@code work} in one transaction and announces its result as a change of {@code eventType}. */
+  private Optional<TaskResponse> write(String eventType, Work<Optional<TaskResponse>> work) {
     if (feed != null) {
       return inTransaction(connection -> {
-        Optional<Task> changed = work.run(connection);
+        Optional<TaskResponse> changed = work.run(connection);
         if (changed.isPresent()) {
-          feed.notifyInTransaction(connection, event(type, changed.get()));
+          feed.recordInTransaction(connection, event(eventType, changed.get()));
         }
         return changed;
       });
     }
     synchronized (commitOrder) {
-      Optional<Task> changed = inTransaction(work);
-      changed.ifPresent(task -> listener.accept(event(type, task)));
+      Optional<TaskResponse> changed = inTransaction(work);
+      changed.ifPresent(task -> listener.changed(event(eventType, task)));
       return changed;
     }
   }
 
+  /**
+   * Runs {@code work} in one transaction. A failure before the commit rolls back: nothing was written. A
+   * failure of the commit itself leaves the outcome unknown, and says so.
+   */
   private <T> T inTransaction(Work<T> work) {
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(false);
-      try {
-        T result = work.run(connection);
-        connection.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        connection.rollback();
-        throw e;
-      } finally {
-        connection.setAutoCommit(true);
-      }
+    Connection connection;
+    try {
+      connection = dataSource.getConnection();
     } catch (SQLException e) {
-      throw new StoreException("task store write failed: " + e.getMessage(), e);
+      throw StoreException.nothingWritten("task store unreachable: " + e.getMessage(), e);
+    }
+    try {
+      T result;
+      try {
+        connection.setAutoCommit(false);
+        result = work.run(connection);
+      } catch (SQLException | RuntimeException e) {
+        rollback(connection);
+        throw e instanceof SQLException ? StoreException.nothingWritten("task store write failed: " + e.getMessage(), e)
+            : (RuntimeException) e;
+      }
+      try {
+        connection.commit();
+      } catch (SQLException e) {
+        throw StoreException.outcomeUnknown("task store commit failed: " + e.getMessage(), e);
+      }
+      return result;
+    } finally {
+      release(connection);
     }
   }
 
-  private TaskUpdateEvent event(EventType type, Task task) {
+  private static void rollback(Connection connection) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      // the transaction never committed; the database discards it with the broken connection
+      log.warn("event=store_rollback_failed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  private static void release(Connection connection) {
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      log.warn("event=store_connection_close_failed error=\"{}\"", e.getMessage());
+    }
+  }
+
+  private TaskUpdateEvent event(String eventType, TaskResponse task) {
     return TaskUpdateEvent.newBuilder()
-        .setEventType(type)
+        .setEventType(eventType)
         .setTask(task)
-        .setTimestamp(type == EventType.DELETED ? format(clock.millis()) : task.getUpdatedAt())
+        .setTimestamp(eventType.equals(TaskRules.DELETED) ? format(clock.millis()) : task.getUpdatedAt())
         .build();
   }
 
-  private static Optional<Task> find(Connection connection, String id, boolean forUpdate) throws SQLException {
+  private static Optional<TaskResponse> find(Connection connection, int id, boolean forUpdate) throws SQLException {
     try (PreparedStatement query = connection.prepareStatement(
         "SELECT " + COLUMNS + " FROM tasks WHERE id = ?" + (forUpdate ? " FOR UPDATE" : ""))) {
-      query.setString(1, id);
+      query.setInt(1, id);
       try (ResultSet rows = query.executeQuery()) {
         return rows.next() ? Optional.of(task(rows)) : Optional.empty();
       }
     }
   }
 
-  private static Task task(ResultSet row) throws SQLException {
-    return Task.newBuilder()
-        .setId(row.getString("id"))
+  private static TaskResponse task(ResultSet row) throws SQLException {
+    return TaskResponse.newBuilder()
+        .setId(row.getInt("id"))
         .setTitle(row.getString("title"))
         .setDescription(row.getString("description"))
-        .setStatus(row.getString("status"))
         .setPriority(row.getString("priority"))
-        .setUserId(row.getString("user_id"))
+        .setStatus(row.getString("status"))
+        .setUserId(row.getInt("user_id"))
+        .setProjectId(row.getInt("project_id")) // NULL (no project) reads as 0
         .setCreatedAt(format(row.getLong("created_at")))
         .setUpdatedAt(format(row.getLong("updated_at")))
         .build();
@@ -287,5 +339,34 @@ public final class JdbcTaskStore implements TaskStore {
 
   static String format(long epochMillis) {
     return ISO_UTC_MILLIS.format(Instant.ofEpochMilli(epochMillis));
+  }
+
+  /** Lets the feed start before the server has set the real listener. */
+  private static final class ForwardingListener implements ChangeListener {
+    private volatile ChangeListener target;
+
+    @Override
+    public void changed(TaskUpdateEvent event) {
+      ChangeListener current = target;
+      if (current != null) {
+        current.changed(event);
+      }
+    }
+
+    @Override
+    public void interrupted(String reason) {
+      ChangeListener current = target;
+      if (current != null) {
+        current.interrupted(reason);
+      }
+    }
+
+    @Override
+    public void resumed() {
+      ChangeListener current = target;
+      if (current != null) {
+        current.resumed();
+      }
+    }
   }
 }

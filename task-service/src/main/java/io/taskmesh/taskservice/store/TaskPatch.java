@@ -1,9 +1,9 @@
 package io.taskmesh.taskservice.store;
 
 /** The fields an update changes; {@code null} leaves a field as it is. */
-public record TaskPatch(String title, String description, String status, String priority) {
+public record TaskPatch(String title, String description, String priority, String status) {
 
   public boolean isEmpty() {
-    return title == null && description == null && status == null && priority == null;
+    return title == null && description == null && priority == null && status == null;
   }
 }

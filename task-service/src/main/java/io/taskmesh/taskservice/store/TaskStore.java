@@ -1,26 +1,27 @@
 package io.taskmesh.taskservice.store;
 
-import io.taskmesh.taskservice.api.Task;
-import io.taskmesh.taskservice.api.TaskUpdateEvent;
+import io.taskmesh.taskservice.api.TaskResponse;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
 
-/** Where tasks live. Every change is announced to the change listener once committed, in commit order. */
+/**
+ * Where tasks live. Ids are issued by the store: positive, increasing, never reused. Every change is
+ * announced to the change listener once committed, in commit order.
+ */
 public interface TaskStore extends AutoCloseable {
 
-  Task create(String title, String description, String priority, String userId);
+  TaskResponse create(NewTask task);
 
-  Optional<Task> get(String id);
+  Optional<TaskResponse> get(int id);
 
   /** Applies {@code patch} to the task with {@code id}; empty when there is none. */
-  Optional<Task> update(String id, TaskPatch patch);
+  Optional<TaskResponse> update(int id, TaskPatch patch);
 
   /** Removes the task; empty when there was none. */
-  Optional<Task> delete(String id);
+  Optional<TaskResponse> delete(int id);
 
-  /** Tasks in creation order (then id), filtered by user and status when those are non-null. */
-  List<Task> list(String userId, String status, int limit, int offset);
+  /** The user's tasks in creation order, filtered by status when it is non-null. */
+  List<TaskResponse> list(int userId, String status, int limit, int offset);
 
   /** Fails when the store cannot answer a trivial query. */
   void checkHealth();
@@ -29,7 +30,7 @@ public interface TaskStore extends AutoCloseable {
    * Sets the one listener of committed changes. A store shared by several replicas (PostgreSQL) announces
    * every replica's changes to every replica.
    */
-  void onChange(Consumer<TaskUpdateEvent> listener);
+  void onChange(ChangeListener listener);
 
   @Override
   void close();

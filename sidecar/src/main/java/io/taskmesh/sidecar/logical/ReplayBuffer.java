@@ -1,4 +1,4 @@
-package io.taskmesh.sidecar.listener;
+package io.taskmesh.sidecar.logical;
 
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -50,6 +50,21 @@ final class ReplayBuffer {
       copies.add(new DefaultHttp2DataFrame(frame.content().retainedDuplicate(), frame.isEndStream(), frame.padding()));
     }
     return copies;
+  }
+
+  /** The whole request body as one copy, or null when it is not all here. */
+  byte[] bytes() {
+    if (!replayable()) {
+      return null;
+    }
+    byte[] body = new byte[bytes];
+    int at = 0;
+    for (Http2DataFrame frame : frames) {
+      int length = frame.content().readableBytes();
+      frame.content().getBytes(frame.content().readerIndex(), body, at, length);
+      at += length;
+    }
+    return body;
   }
 
   void release() {

@@ -1,0 +1,270 @@
+package io.taskmesh.sidecar.endpoint;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.taskmesh.sidecar.cluster.Cluster;
+import io.taskmesh.sidecar.cluster.Endpoint;
+import io.taskmesh.sidecar.codec.ProxyError;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One try of a request on one endpoint: opens the upstream stream (on another endpoint of the cluster when
+ * connecting fails — safe for every request, nothing was sent yet), tells the cluster's outlier detection
+ * how the endpoint did, samples its latency, and hands the response to the {@link Listener}, the logical
+ * call, which decides what a failure means for the request. Runs on the event loop of the caller's stream,
+ * which also runs the upstream connection. Each frame read is passed on or released.
+ */
+public final class EndpointAttempt {
+  /** Endpoints one try connects to at most before it gives up. */
+  public static final int MAX_CONNECT_ATTEMPTS = 3;
+
+  /** What the logical call hears from its current try. */
+  public interface Listener {
+    /** The request is over (answered, or its caller went away): a late event of this try changes nothing. */
+    boolean isOver();
+
+    /** The stream is open: send the request on it. */
+    void opened(EndpointAttempt attempt);
+
+    /** No endpoint could be reached ({@code endpointsTried} of them). */
+    void connectFailed(EndpointAttempt attempt, Throwable cause, int endpointsTried);
+
+    /** A trailers-only answer before anything was passed on: {@link #pass} it, or try again. */
+    void trailersOnly(EndpointAttempt attempt, Http2HeadersFrame trailers);
+
+    /** A response frame for the caller (already made for the caller's stream); the write, once done, reads the next. */
+    ChannelFuture respond(Object frame, boolean endsStream);
+
+    /** The stream closed before its answer was complete; {@code refused}: the upstream said it never processed it. */
+    void reset(EndpointAttempt attempt, boolean refused);
+  }
+
+  private final Cluster cluster;
+  private final Set<Endpoint> tried;
+  private final EventLoop loop;
+  private final Listener call;
+  private Endpoint endpoint;
+  private Http2StreamChannel stream;
+  private int connectFailures;
+  private boolean abandoned;
+  private boolean finished;
+  private boolean passing;
+  /** The answer arrived whole (trailers-only); the stream closing after it is no reset. */
+  private boolean answered;
+  /** The upstream said it never processed this stream (GOAWAY, REFUSED_STREAM): safe to send elsewhere. */
+  private boolean refused;
+  private long openedNanos;
+  private long responseHeadersNanos;
+  private int responseDataFrames;
+
+  /** @param tried endpoints the request failed on so far; this try adds the ones it cannot reach */
+  public EndpointAttempt(Cluster cluster, Set<Endpoint> tried, EventLoop loop, Listener call) {
+    this.cluster = cluster;
+    this.tried = tried;
+    this.loop = loop;
+    this.call = call;
+  }
+
+  /** Opens a stream to {@code target}, counted outstanding there until {@link #finish()}. */
+  public void connect(Endpoint target) {
+    endpoint = target;
+    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(), loop);
+    opening.addListener(done -> loop.execute(() -> opened(opening)));
+  }
+
+  private void opened(Future<Http2StreamChannel> opening) {
+    if (!opening.isSuccess()) {
+      cluster.onFailure(endpoint);
+      tried.add(endpoint);
+      connectFailures++;
+      if (abandoned || call.isOver()) {
+        return;
+      }
+      Optional<Endpoint> next = connectFailures < MAX_CONNECT_ATTEMPTS ? cluster.choose(tried) : Optional.empty();
+      if (next.isPresent()) {
+        endpoint.requestFinished();
+        connect(next.get());
+        return;
+      }
+      call.connectFailed(this, opening.cause(), connectFailures);
+      return;
+    }
+    Http2StreamChannel up = opening.getNow();
+    if (abandoned || call.isOver()) {
+      up.close();
+      return;
+    }
+    stream = up;
+    openedNanos = System.nanoTime();
+    call.opened(this);
+  }
+
+  /** The endpoint this try is on (or connecting to). */
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  /** True once the stream is open and until the try is abandoned. */
+  public boolean isOpen() {
+    return stream != null && !abandoned;
+  }
+
+  /** True once response headers went to the caller: the try can no longer be replaced by another. */
+  public boolean isPassing() {
+    return passing;
+  }
+
+  public ChannelFuture write(Object frame) {
+    return stream.write(frame);
+  }
+
+  public ChannelFuture writeAndFlush(Object frame) {
+    return stream.writeAndFlush(frame);
+  }
+
+  public void flush() {
+    stream.flush();
+  }
+
+  /** Closes the stream; an open one closes with RST_STREAM(CANCEL), so the upstream sees the call cancelled. */
+  public void cancel() {
+    if (stream != null) {
+      stream.close();
+    }
+  }
+
+  /** The call gave up on this try: its later events are ignored and its stream is cancelled. */
+  public void abandon() {
+    abandoned = true;
+    cancel();
+  }
+
+  /** The try took too long: the endpoint is counted as failing. */
+  public void timedOut() {
+    cluster.onFailure(endpoint);
+  }
+
+  /** The endpoint no longer counts this try outstanding; once, however often it is called. */
+  public void finish() {
+    if (!finished && endpoint != null) {
+      finished = true;
+      endpoint.requestFinished();
+    }
+  }
+
+  /** Passes a response frame to the caller, with the endpoint's success and latency sample on the way. */
+  public void pass(Object msg) {
+    if (msg instanceof Http2HeadersFrame && !passing) {
+      passing = true;
+      responseHeadersNanos = System.nanoTime();
+      cluster.onSuccess(endpoint);
+    }
+    if (msg instanceof Http2DataFrame) {
+      responseDataFrames++;
+    }
+    boolean ends = Frames.isEndStream(msg);
+    if (ends && responseDataFrames <= 1) {
+      // a unary exchange: time to its response headers is a fair latency sample. A stream's headers
+      // may wait for its first message (grpc-java sends them lazily), which says nothing of the endpoint.
+      endpoint.recordLatency(responseHeadersNanos - openedNanos); // connect time is not the endpoint's latency
+    }
+    Object copy = Frames.restamp(msg);
+    Http2StreamChannel up = stream;
+    if (copy == null) {
+      up.read();
+      return;
+    }
+    call.respond(copy, ends).addListener((ChannelFutureListener) written -> {
+      if (written.isSuccess()) {
+        up.read();
+      } else {
+        up.close();
+      }
+    });
+  }
+
+  /** The upstream side of this try's stream. */
+  private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      ctx.channel().config().setAutoRead(false);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (abandoned) {
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+        return;
+      }
+      if (!passing && msg instanceof Http2ResetFrame reset) {
+        // reset before any answer: REFUSED_STREAM (e.g. the app was already going away) means never processed
+        refused |= reset.errorCode() == Http2Error.REFUSED_STREAM.code();
+        ctx.close(); // handled as a reset by channelInactive
+        return;
+      }
+      if (!passing && msg instanceof Http2HeadersFrame headers && headers.isEndStream()) {
+        answered = true;
+        loop.execute(() -> trailersOnly(headers));
+        return;
+      }
+      pass(msg);
+    }
+
+    private void trailersOnly(Http2HeadersFrame trailers) {
+      if (abandoned || call.isOver()) {
+        stream.close();
+        return;
+      }
+      if (trailers.headers().get(ProxyError.ERROR_HEADER) != null) {
+        cluster.onFailure(endpoint); // the next hop could not reach its app: this endpoint is unwell
+      }
+      call.trailersOnly(EndpointAttempt.this, trailers);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (abandoned || answered || call.isOver()) {
+        return;
+      }
+      cluster.onFailure(endpoint);
+      loop.execute(() -> {
+        if (!abandoned && !call.isOver()) {
+          call.reset(EndpointAttempt.this, refused);
+        }
+      });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof Http2GoAwayFrame goAway) {
+        refused = true; // Netty tells only the streams above the GOAWAY's last stream id
+        goAway.release();
+        return;
+      }
+      ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package io.taskmesh.sidecar.logical;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+
+/** The caller's side of a request, as the listener relays it: the logical call reads and writes through it. */
+public interface Downstream {
+  /** The caller's stream's event loop; the call's timers and writes run there. */
+  EventLoop eventLoop();
+
+  boolean isActive();
+
+  /** Reads the caller's next frame: called once the last one was taken upstream (flow control). */
+  void readNext();
+
+  /** Sends a frame to the caller. */
+  ChannelFuture send(Object frame);
+
+  /** Closes the caller's stream: a write upstream failed. */
+  void close();
+}

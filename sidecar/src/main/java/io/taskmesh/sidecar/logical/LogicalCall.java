@@ -1,0 +1,404 @@
+package io.taskmesh.sidecar.logical;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.taskmesh.sidecar.cluster.Cluster;
+import io.taskmesh.sidecar.cluster.Endpoint;
+import io.taskmesh.sidecar.codec.ProxyError;
+import io.taskmesh.sidecar.concrete.Backends;
+import io.taskmesh.sidecar.endpoint.EndpointAttempt;
+import io.taskmesh.sidecar.endpoint.Frames;
+import io.taskmesh.sidecar.filter.Outcome;
+import io.taskmesh.sidecar.filter.Outcome.Fault;
+import io.taskmesh.sidecar.filter.RequestInfo;
+import io.taskmesh.sidecar.filter.StreamFilter;
+import io.taskmesh.sidecar.route.GrpcTimeout;
+import io.taskmesh.sidecar.route.MethodCatalog;
+import io.taskmesh.sidecar.route.Retries;
+import io.taskmesh.sidecar.route.Route;
+import io.taskmesh.sidecar.route.RouteRules;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * One request, as the service its caller named (linkerd's logical layer): routed once, its policy taken
+ * once from the config in force, passed through the chain's filters, held to its deadline (or the route
+ * timeout), and sent to a backend the route chooses, one {@link EndpointAttempt} per try. A try that
+ * fails before anything reached the caller is tried again when the policy, the retry budget and the
+ * deadline allow; the request body is kept for that in a {@link ReplayBuffer}. Every answer the proxy
+ * makes itself leaves through {@link #answer}. Runs on the caller's stream's event loop.
+ */
+public final class LogicalCall implements EndpointAttempt.Listener {
+  private static final IntUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
+
+  private final ProxyChain chain;
+  private final Downstream downstream;
+  private final long startNanos;
+  private final Http2Headers requestHeaders;
+  private final boolean requestEndsWithHeaders;
+  /** Request frames that arrived while no try had its stream open. */
+  private final Queue<Object> pending = new ArrayDeque<>();
+  /** Endpoints this request failed on (could not connect, or a try failed): later tries avoid them. */
+  private final Set<Endpoint> tried = new HashSet<>();
+  private RequestInfo request;
+  /** The chain's filters; none for another sidecar asking the app's methods (it is not the app's traffic). */
+  private List<StreamFilter> filters = List.of();
+  /** The proto says so (learnt by reflection); unknown methods are neither. */
+  private boolean unary;
+  /** Safe to send twice: the proto marks it IDEMPOTENT or NO_SIDE_EFFECTS, or the retry policy lists it. */
+  private boolean idempotent;
+  /** The route timeout of a unary call without deadline: the matched rule's, else the service's (zero: none). */
+  private Duration routeTimeout;
+  private Deadline deadline;
+  private ScheduledFuture<?> deadlineTimer;
+  private Cluster cluster;
+  private EndpointAttempt attempt;
+  /** The current try's; cancelled when the request completes, so finished requests leave the timer queue. */
+  private ScheduledFuture<?> perTryTimer;
+  private Retrying retrying;
+  private boolean responseStarted;
+  private boolean responseEnded;
+  private String grpcStatus;
+  private boolean completed;
+
+  public LogicalCall(ProxyChain chain, Downstream downstream, Http2HeadersFrame first) {
+    this.chain = chain;
+    this.downstream = downstream;
+    this.startNanos = System.nanoTime();
+    this.requestHeaders = first.headers();
+    this.requestEndsWithHeaders = first.isEndStream();
+  }
+
+  /** Routes the request, runs the filters, starts its timers and its first try. */
+  public void start() {
+    String method = requestHeaders.path() == null ? "" : requestHeaders.path().toString();
+    Optional<Route> route = chain.router().route(requestHeaders);
+    String service = route.map(Route::service).orElseGet(() -> chain.router().describeTarget(requestHeaders));
+    request = new RequestInfo(chain.direction(), chain.hop(), service, method, startNanos, requestHeaders,
+        chain.policies().forService(service));
+    if (route.isEmpty()) {
+      answer(CallErrors.noRoute(request), Fault.NONE);
+      return;
+    }
+    RouteRules.Rule rule = request.policy().routes().match(method, requestHeaders);
+    Backends backends = rule == null ? route.get().backends() : rule.backends();
+    routeTimeout = rule == null || rule.timeout() == null ? request.policy().timeout() : rule.timeout();
+    if (rule != null) {
+      rule.modify(requestHeaders);
+    }
+    filters = MethodCatalog.isCatalogQuery(requestHeaders) ? List.of() : chain.filters();
+    for (StreamFilter filter : filters) {
+      Optional<ProxyError> refused = filter.onRequest(request);
+      if (refused.isPresent()) {
+        answer(refused.get(), Fault.CALLER);
+        return;
+      }
+    }
+    Optional<MethodCatalog.MethodShape> shape = chain.methods().shape(service, method);
+    unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
+    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false)
+        || request.policy().retries().idempotentMethods().contains(method);
+    deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, routeTimeout, startNanos);
+    if (deadline != null) {
+      deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
+          Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    }
+    retrying = new Retrying(request.policy().retries(), chain.retries(), service, requestEndsWithHeaders);
+    backends.choose(RANDOM).resolve(found -> {
+      if (downstream.eventLoop().inEventLoop()) {
+        firstTry(found);
+      } else {
+        downstream.eventLoop().execute(() -> firstTry(found));
+      }
+    });
+  }
+
+  private void firstTry(Optional<Cluster> found) {
+    if (completed) {
+      return;
+    }
+    Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
+    if (chosen.isEmpty()) {
+      answer(CallErrors.noEndpoints(request), Fault.UPSTREAM);
+      return;
+    }
+    cluster = found.get();
+    tryOn(chosen.get());
+  }
+
+  private void tryOn(Endpoint endpoint) {
+    attempt = new EndpointAttempt(cluster, tried, downstream.eventLoop(), this);
+    attempt.connect(endpoint);
+  }
+
+  /** A frame of the request after its headers, from the caller. */
+  public void onRequestFrame(Object msg) {
+    if (completed) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    retrying.keep(msg);
+    if (attempt != null && attempt.isOpen()) {
+      forward(msg, true);
+    } else {
+      pending.add(msg);
+    }
+  }
+
+  private void forward(Object msg, boolean flush) {
+    Object copy = Frames.restamp(msg);
+    if (copy == null) {
+      return;
+    }
+    if (copy instanceof Http2ResetFrame) {
+      attempt.cancel();
+      return;
+    }
+    (flush ? attempt.writeAndFlush(copy) : attempt.write(copy)).addListener((ChannelFutureListener) written -> {
+      if (written.isSuccess()) {
+        downstream.readNext();
+      } else {
+        downstream.close();
+      }
+    });
+  }
+
+  /** The caller's stream closed: an unfinished try is cancelled upstream. */
+  public void onCallerGone() {
+    releasePending();
+    releaseReplay();
+    if (attempt != null && !responseEnded) {
+      attempt.cancel();
+    }
+    if (!responseEnded) {
+      complete("CANCELLED", false, Fault.CALLER);
+    }
+  }
+
+  @Override
+  public boolean isOver() {
+    return completed || !downstream.isActive();
+  }
+
+  @Override
+  public void opened(EndpointAttempt opened) {
+    opened.write(new DefaultHttp2HeadersFrame(headersForThisTry(), requestEndsWithHeaders));
+    List<Http2DataFrame> replayed = retrying.retriesDone() > 0 ? retrying.replayFrames() : null;
+    if (replayed != null) {
+      releasePending(); // all of it is in the replay buffer, which is sent whole
+      for (Http2DataFrame frame : replayed) {
+        opened.write(frame);
+      }
+    }
+    while (!pending.isEmpty()) {
+      forward(pending.poll(), false);
+    }
+    opened.flush();
+    downstream.readNext();
+    schedulePerTryTimeout(opened);
+  }
+
+  /** The caller's headers with the time left; a retry's are a copy that says how many tries came before. */
+  private Http2Headers headersForThisTry() {
+    Http2Headers headers = requestHeaders;
+    if (retrying.retriesDone() > 0) {
+      headers = new DefaultHttp2Headers().add(requestHeaders);
+      headers.set("grpc-previous-rpc-attempts", Integer.toString(retrying.retriesDone()));
+    }
+    if (deadline != null) { // the next hop gets only the time that is left, so the deadline stays absolute
+      headers.set(GrpcTimeout.HEADER, GrpcTimeout.format(Duration.ofNanos(Math.max(1, deadline.remainingNanos()))));
+    }
+    return headers;
+  }
+
+  /**
+   * A unary try that has no answer within the per-try timeout is abandoned (the upstream sees it
+   * cancelled). The upstream may have acted on it already, so only an idempotent method is tried again
+   * (when attempts, budget and deadline allow); any other fails with the reason, never sent twice.
+   */
+  private void schedulePerTryTimeout(EndpointAttempt thisTry) {
+    Duration perTry = request.policy().retries().perTryTimeout();
+    if (!unary || request.policy().retries().attempts() < 2 || perTry.isZero()) {
+      return;
+    }
+    perTryTimer = downstream.eventLoop().schedule(() -> {
+      if (thisTry != attempt || thisTry.isPassing() || completed) {
+        return;
+      }
+      thisTry.timedOut();
+      if (idempotent && mayRetry("DEADLINE_EXCEEDED", true)) {
+        retry(thisTry);
+        return;
+      }
+      thisTry.abandon();
+      answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retrying.retriesDone() + 1),
+          Fault.UPSTREAM);
+    }, perTry.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void connectFailed(EndpointAttempt failed, Throwable cause, int endpointsTried) {
+    answer(CallErrors.connectFailed(request, failed.endpoint(), cause, endpointsTried), Fault.UPSTREAM);
+  }
+
+  /** A trailers-only answer: retried when the policy allows, passed on otherwise. */
+  @Override
+  public void trailersOnly(EndpointAttempt answered, Http2HeadersFrame trailers) {
+    String status = GrpcStatusNames.of(String.valueOf(trailers.headers().get("grpc-status")));
+    CharSequence proxyError = trailers.headers().get(ProxyError.ERROR_HEADER);
+    // the next hop's app may have acted on a request it reset: like a reset here, only idempotent ones go again
+    boolean mayHaveActed = proxyError != null && proxyError.toString().contains("reason=upstream_reset");
+    if ((!mayHaveActed || idempotent) && mayRetry(status, false)) {
+      retry(answered);
+      return;
+    }
+    answered.pass(trailers);
+  }
+
+  @Override
+  public ChannelFuture respond(Object frame, boolean endsStream) {
+    if (frame instanceof Http2HeadersFrame headers) {
+      responseStarted = true;
+      CharSequence status = headers.headers().get("grpc-status");
+      if (status != null) {
+        grpcStatus = GrpcStatusNames.of(status);
+      } else if (headers.isEndStream()) {
+        grpcStatus = "UNKNOWN";
+      }
+    }
+    boolean reset = frame instanceof Http2ResetFrame;
+    if (endsStream || reset) {
+      responseEnded = !reset;
+    }
+    ChannelFuture written = downstream.send(frame);
+    if (reset) {
+      complete("CANCELLED", false, Fault.UPSTREAM); // the upstream reset a response it had begun
+    } else if (endsStream) {
+      complete(grpcStatus, false, faultOf(grpcStatus));
+    }
+    return written;
+  }
+
+  /** The upstream may have acted on a reset request: only one it refused unprocessed, or an idempotent method, goes again. */
+  @Override
+  public void reset(EndpointAttempt failed, boolean refused) {
+    if (!responseStarted && (refused || idempotent) && mayRetry("UNAVAILABLE", false)) {
+      retry(failed);
+      return;
+    }
+    answer(refused ? CallErrors.streamRefused(request, failed.endpoint())
+        : CallErrors.upstreamReset(request, failed.endpoint()), Fault.UPSTREAM);
+  }
+
+  /** Nothing reached the caller yet and it is still there: the policy, budget and deadline decide. */
+  private boolean mayRetry(String status, boolean anyStatus) {
+    return !completed && downstream.isActive() && retrying.mayRetry(status, anyStatus, deadline);
+  }
+
+  /** Leaves the failed try's endpoint and, after a jittered backoff, sends the request to another one. */
+  private void retry(EndpointAttempt failed) {
+    tried.add(failed.endpoint());
+    failed.finish();
+    attempt = null;
+    failed.abandon();
+    int retry = retrying.retried();
+    downstream.eventLoop().schedule(() -> {
+      if (completed || !downstream.isActive()) {
+        return;
+      }
+      Optional<Endpoint> next = cluster.choose(tried).or(cluster::choose); // back to a tried one when it is all there is
+      if (next.isEmpty()) {
+        answer(CallErrors.noEndpointsForRetry(request, retry), Fault.UPSTREAM);
+        return;
+      }
+      tryOn(next.get());
+    }, Retries.backoffNanos(retry), TimeUnit.NANOSECONDS);
+  }
+
+  /** The deadline passed before the response ended: cancel upstream and answer for it. */
+  private void deadlineExceeded() {
+    if (completed || responseEnded) {
+      return;
+    }
+    Endpoint last = null;
+    if (attempt != null) {
+      attempt.cancel(); // RST_STREAM(CANCEL): the backend sees the call cancelled
+      last = attempt.endpoint();
+    }
+    answer(CallErrors.deadlineExceeded(request, last, deadline),
+        Faults.upstreamHadItsTime(deadline, unary, routeTimeout) ? Fault.UPSTREAM : Fault.CALLER);
+  }
+
+  private Fault faultOf(String status) {
+    return Faults.ofAnswer(status, Faults.upstreamHadItsTime(deadline, unary, routeTimeout),
+        () -> RequestBodies.isMalformedProtobuf(requestHeaders.get("content-type"), retrying.body()));
+  }
+
+  /** The one way the proxy answers a request itself: trailers-only, or a reset once the response has begun. */
+  private void answer(ProxyError error, Fault fault) {
+    releasePending();
+    if (!responseStarted) {
+      responseStarted = true;
+      responseEnded = true;
+      downstream.send(new DefaultHttp2HeadersFrame(error.toTrailersOnly(), true));
+    } else {
+      downstream.send(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+    }
+    grpcStatus = GrpcStatusNames.of(error.grpcStatus());
+    complete(grpcStatus, true, fault);
+  }
+
+  private void complete(String code, boolean proxyGenerated, Fault fault) {
+    if (request == null || completed) {
+      return;
+    }
+    completed = true;
+    releaseReplay();
+    if (deadlineTimer != null) {
+      deadlineTimer.cancel(false);
+    }
+    if (perTryTimer != null) {
+      perTryTimer.cancel(false);
+    }
+    if (attempt != null) {
+      attempt.finish();
+    }
+    Outcome outcome = new Outcome(code == null ? "UNKNOWN" : code,
+        attempt == null ? null : attempt.endpoint().address().toString(), System.nanoTime() - startNanos,
+        proxyGenerated, fault);
+    for (StreamFilter filter : filters) {
+      filter.onComplete(request, outcome);
+    }
+  }
+
+  private void releaseReplay() {
+    if (retrying != null) {
+      retrying.release();
+    }
+  }
+
+  private void releasePending() {
+    while (!pending.isEmpty()) {
+      ReferenceCountUtil.release(pending.poll());
+    }
+  }
+
+}

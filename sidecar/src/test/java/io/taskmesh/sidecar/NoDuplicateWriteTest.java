@@ -1,0 +1,88 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.sidecar.support.AdminClient;
+import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.SlowCreateFront;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.api.CreateTaskRequest;
+import io.taskmesh.taskservice.api.GetTaskRequest;
+import io.taskmesh.taskservice.api.TaskServiceGrpc;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A try abandoned at its per-try timeout may have been acted on already: a method that is not safe to
+ * send twice fails with the reason instead of being sent again.
+ */
+class NoDuplicateWriteTest {
+  private static final int USER = 7;
+  private final MeshFixture mesh = new MeshFixture();
+  private ManagedChannel channel;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    mesh.close();
+  }
+
+  @Test
+  void aCreateTaskSlowerThanThePerTryTimeoutFailsWithTheReasonAndCreatesExactlyOneTask() {
+    TaskServer store = mesh.backend();
+    SlowCreateFront slow = mesh.closeLater(new SlowCreateFront(store.port(), Duration.ofMillis(900)));
+    Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
+        service: %s
+        inbound: {port: 0, appPort: %d}
+        outbound: {port: 0}
+        admin: {port: 0}
+        """.formatted(MeshFixture.SERVICE, slow.port())));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
+        service: caller
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {static: {%s: ["127.0.0.1:%d"]}}
+          defaults:
+            retries: {attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}
+        admin: {port: 0}
+        """.formatted(MeshFixture.SERVICE, server.inboundPort())));
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", caller.outboundPort()).overrideAuthority(MeshFixture.SERVICE)
+        .usePlaintext().build();
+    TaskServiceGrpc.TaskServiceBlockingStub tasks = TaskServiceGrpc.newBlockingStub(channel);
+    AdminClient admin = new AdminClient(caller.adminPort());
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      try { // any call makes the sidecar ask the service's reflection; the front has no GetTask
+        tasks.withDeadlineAfter(5, TimeUnit.SECONDS).getTask(GetTaskRequest.newBuilder().setId(1).build());
+      } catch (StatusRuntimeException expected) {
+        // UNIMPLEMENTED
+      }
+      return admin.get("/methods").body().contains("TaskService/CreateTask\":{\"unary\":true,\"idempotent\":false");
+    });
+
+    StatusRuntimeException failure = catchThrowableOfType(StatusRuntimeException.class,
+        () -> tasks.withDeadlineAfter(20, TimeUnit.SECONDS)
+            .createTask(CreateTaskRequest.newBuilder().setTitle("exactly once").setPriority("low").setUserId(USER).build()));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(failure.getStatus().getDescription()).contains("client-sidecar").contains("per-try timeout of 300 ms");
+    assertThat(failure.getTrailers().get(Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER)))
+        .contains("reason=per_try_timeout");
+    assertThat(slow.calls()).as("CreateTask calls that reached the service").isEqualTo(1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> slow.stored() == 1);
+    assertThat(MeshFixture.tasksOn(store, USER)).as("tasks in the store").isEqualTo(1);
+    assertThat(admin.metricSum("taskmesh_retries_total")).isZero();
+  }
+}

@@ -1,0 +1,36 @@
+package io.taskmesh.sidecar.logical;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.taskmesh.sidecar.route.GrpcTimeout;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class DeadlineTest {
+  private final long now = System.nanoTime();
+
+  @Test
+  void theCallersTimeoutWinsOverTheRouteTimeout() {
+    Deadline deadline = Deadline.of("250m", true, Duration.ofSeconds(5), now);
+
+    assertThat(deadline.isRouteTimeout()).isFalse();
+    assertThat(deadline.allowedMillis()).isEqualTo(250);
+  }
+
+  @Test
+  void aUnaryCallWithoutTimeoutGetsTheRouteTimeoutAndAStreamGetsNone() {
+    assertThat(Deadline.of(null, true, Duration.ofMillis(400), now).isRouteTimeout()).isTrue();
+    assertThat(Deadline.of(null, false, Duration.ofMillis(400), now)).isNull();
+    assertThat(Deadline.of(null, true, Duration.ZERO, now)).as("no route timeout configured").isNull();
+  }
+
+  @Test
+  void theLongestValidTimeoutDoesNotOverflowAndIsForwardedAsAFarDeadline() {
+    Deadline deadline = Deadline.of("99999999H", true, Duration.ZERO, now);
+
+    assertThat(deadline.remainingNanos()).isPositive();
+    String forwarded = GrpcTimeout.format(Duration.ofNanos(deadline.remainingNanos()));
+    assertThat(GrpcTimeout.parse(forwarded)).hasValueSatisfying(
+        timeout -> assertThat(timeout).isGreaterThan(Duration.ofDays(365 * 70)));
+  }
+}
