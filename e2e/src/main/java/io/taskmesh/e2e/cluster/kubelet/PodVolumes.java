@@ -29,6 +29,8 @@ final class PodVolumes {
   static final String SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
   private static final String SERVICE_ACCOUNT_VOLUME = "kube-api-access-taskmesh";
   private static final int DEFAULT_MODE = 0644;
+  /** The ConfigMap Kubernetes publishes the cluster's CA in, in every namespace; the kubelet falls back to its own copy. */
+  private static final String ROOT_CA_CONFIG_MAP = "kube-root-ca.crt";
 
   private final KubernetesClient api;
   private final ClusterAccess access;
@@ -144,7 +146,10 @@ final class PodVolumes {
 
   private void addConfigMap(Map<String, byte[]> files, String namespace, String name, List<KeyToPath> items,
       boolean optional) {
-    ConfigMap map = "kube-root-ca.crt".equals(name) ? rootCa() : api.configMaps().inNamespace(namespace).withName(name).get();
+    ConfigMap map = api.configMaps().inNamespace(namespace).withName(name).get();
+    if (map == null && ROOT_CA_CONFIG_MAP.equals(name)) {
+      map = rootCa();
+    }
     if (map == null) {
       if (optional) {
         return;

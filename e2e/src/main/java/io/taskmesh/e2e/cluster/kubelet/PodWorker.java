@@ -336,10 +336,13 @@ final class PodWorker {
       String podIp = podIp();
       String hostIp = node.network().hostAddress().getHostAddress();
       Map<String, String> env = node.environment().of(pod, container, podIp, hostIp, identity.uid() == 0);
-      List<String> argv = node.images().argv(container, env,
-          identity.uid() == 0 ? classpath -> classpath : node.classpath()::of);
-      return new ContainerCommand(sandbox.netns(), volumes.mounts(container), identity, container.getWorkingDir(),
-          argv, env);
+      boolean readableView = javaImage && identity.uid() != 0;
+      List<String> argv = node.images().argv(container, env, readableView ? node.classpath()::of : classpath -> classpath);
+      List<ContainerCommand.Mount> mounts = new ArrayList<>(volumes.mounts(container));
+      if (readableView) {
+        mounts.add(new ContainerCommand.Mount(node.classpath().directory(), ReadableClasspath.MOUNT_PATH, true));
+      }
+      return new ContainerCommand(sandbox.netns(), mounts, identity, container.getWorkingDir(), argv, env);
     };
   }
 
@@ -367,8 +370,10 @@ final class PodWorker {
       }
     }
     List<String> capabilities = own != null && own.getCapabilities() != null ? own.getCapabilities().getAdd() : List.of();
+    boolean dropsAll = own != null && own.getCapabilities() != null
+        && own.getCapabilities().getDrop().stream().anyMatch("ALL"::equalsIgnoreCase);
     boolean noNewPrivileges = own != null && Boolean.FALSE.equals(own.getAllowPrivilegeEscalation());
-    return new ContainerCommand.Identity(uid, gid, groups, capabilities, noNewPrivileges);
+    return new ContainerCommand.Identity(uid, gid, groups, capabilities, dropsAll, noNewPrivileges);
   }
 
   /** The pod's status as the kubelet reports it. */

@@ -283,10 +283,11 @@ class KubeletTest {
         .editSpec()
           .addToInitContainers(new ContainerBuilder()
               .withName("capture").withImage("registry.test/some/iptables-init:1")
-              .withCommand("iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", redirected, "--dport", "9999",
-                  "-j", "REDIRECT", "--to-ports", "8080")
-              .withNewSecurityContext().withRunAsUser(0L).withNewCapabilities().addToAdd("NET_ADMIN", "NET_RAW")
-                .endCapabilities().endSecurityContext()
+              .withCommand("/bin/sh", "-c", "iptables -w -t nat -A OUTPUT -p tcp -d " + redirected
+                  + " --dport 9999 -j REDIRECT --to-ports 8080 && grep -E '^Cap(Eff|Bnd)' /proc/self/status")
+              .withNewSecurityContext().withRunAsUser(0L).withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().addToAdd("NET_ADMIN", "NET_RAW").addToDrop("ALL").endCapabilities()
+              .endSecurityContext()
               .build())
         .endSpec().build()).create();
     String podIp = awaitReady(ns, "captured").getStatus().getPodIP();
@@ -294,17 +295,70 @@ class KubeletTest {
     // inside the pod, a call to redirected:9999 lands on the pod's own listener
     assertThat(get("http://" + podIp + ":8080/fetch?url=" + encode("http://" + redirected + ":9999/")))
         .isEqualTo("captured");
+    // the init container held NET_ADMIN and NET_RAW (bits 12, 13) and nothing else
+    assertThat(kubelet.logTail(ns, "captured", "capture").orElseThrow())
+        .contains("CapEff:\t0000000000003000").contains("CapBnd:\t0000000000003000");
     // the rule lives in the pod's namespace only, not in the node's
     String nodeRules = HostCommand.run(List.of("ip", "netns", "exec", network.nodeNamespace(), "iptables", "-t", "nat", "-S"));
     assertThat(nodeRules).doesNotContain("9999");
   }
 
+  @Test
+  void theTaskServiceImageRunsFromTheBuiltJarsAsItsJibEntrypointAndPassesItsGrpcProbe() throws Exception {
+    String ns = namespace("project");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("tasks").withNamespace(ns).endMetadata()
+        .withNewSpec()
+          .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L).endSecurityContext()
+          .addNewVolume().withName("data").withNewEmptyDir().endEmptyDir().endVolume()
+          .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+          .addNewContainer().withName("task-service").withImage("example.registry/taskmesh/task-service:0.1.0")
+            .addNewEnv().withName("TASK_SERVICE_DATABASE_URL").withValue("jdbc:h2:file:/data/tasks").endEnv()
+            .addNewPort().withName("grpc").withContainerPort(50051).endPort()
+            .addNewVolumeMount().withName("data").withMountPath("/data").endVolumeMount()
+            .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+            .withNewResources().addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endResources()
+            .withNewStartupProbe().withNewTcpSocket().withPort(new IntOrString("grpc")).endTcpSocket()
+              .withPeriodSeconds(1).withFailureThreshold(100).endStartupProbe()
+            .withNewReadinessProbe().withNewGrpc().withPort(50051).endGrpc().withPeriodSeconds(1).endReadinessProbe()
+            .withNewLivenessProbe().withNewTcpSocket().withPort(new IntOrString("grpc")).endTcpSocket()
+              .withPeriodSeconds(2).endLivenessProbe()
+          .endContainer()
+        .endSpec().build()).create();
+
+    awaitReady(ns, "tasks");
+
+    long pid = kubelet.pid(ns, "tasks", "task-service").orElseThrow();
+    String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+    assertThat(cmdline).contains("-XX:MaxRAM=268435456 -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError")
+        .endsWith("io.taskmesh.taskservice.Main ");
+    assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/status")))
+        .anyMatch(line -> line.matches("Groups:\\s+65532\\s*"));
+    try (var files = Files.walk(workDir.resolve("pods"))) {
+      assertThat(files.map(Path::toString)).anyMatch(path -> path.contains(ns + "_tasks_")
+          && path.endsWith("/volumes/data/tasks.mv.db"));
+    }
+  }
+
   private Pod awaitReady(String ns, String name) {
-    await().atMost(START_BOUND).pollInterval(Duration.ofMillis(250)).until(() -> {
+    try {
+      await().atMost(START_BOUND).pollInterval(Duration.ofMillis(250)).until(() -> {
+        Pod pod = api.pods().inNamespace(ns).withName(name).get();
+        return pod != null && pod.getStatus() != null && pod.getStatus().getConditions().stream()
+            .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
       Pod pod = api.pods().inNamespace(ns).withName(name).get();
-      return pod != null && pod.getStatus() != null && pod.getStatus().getConditions().stream()
-          .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
-    });
+      StringBuilder report = new StringBuilder("pod " + ns + "/" + name + " not Ready; status: "
+          + (pod == null ? "(gone)" : pod.getStatus()));
+      if (pod != null) {
+        pod.getSpec().getInitContainers().forEach(c -> report.append("\n--- ").append(c.getName()).append(":\n")
+            .append(kubelet.logTail(ns, name, c.getName()).orElse("(no log)")));
+        pod.getSpec().getContainers().forEach(c -> report.append("\n--- ").append(c.getName()).append(":\n")
+            .append(kubelet.logTail(ns, name, c.getName()).orElse("(no log)")));
+      }
+      throw new AssertionError(report.toString(), e);
+    }
     return api.pods().inNamespace(ns).withName(name).get();
   }
 
