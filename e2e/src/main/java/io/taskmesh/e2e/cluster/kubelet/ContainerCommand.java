@@ -164,12 +164,8 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
 
   /** A host tool by absolute path, so the container's own PATH cannot change which one runs. */
   private static String tool(String name) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, name))) {
-        return Path.of(dir, name).toString();
-      }
-    }
-    throw new IllegalStateException(name + " is not on this host's PATH");
+    return HostCommand.find(name).map(Path::toString)
+        .orElseThrow(() -> new IllegalStateException(name + " is not on this host's PATH"));
   }
 
   private Process launch(List<String> command, Path log) {

@@ -54,7 +54,7 @@ public final class PodNetwork implements AutoCloseable {
           + uid());
     }
     for (String tool : List.of("ip", "iptables", "iptables-restore", "setpriv", "unshare", "nsenter")) {
-      if (!onPath(tool)) {
+      if (HostCommand.find(tool).isEmpty()) {
         return Optional.of("pod networking needs `" + tool + "` on PATH (Debian packages iproute2, iptables, util-linux)");
       }
     }
@@ -274,8 +274,4 @@ public final class PodNetwork implements AutoCloseable {
     }
   }
 
-  private static boolean onPath(String tool) {
-    return Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
-  }
 }

@@ -211,7 +211,7 @@ final class PodVolumes {
       (values == null ? Map.<String, String>of() : values).forEach((k, v) -> out.append(k).append("=\"").append(v).append("\"\n"));
       return out.toString().getBytes(StandardCharsets.UTF_8);
     }
-    return ContainerEnvironment.field(pod, fieldPath, "", "").getBytes(StandardCharsets.UTF_8);
+    return ContainerEnvironment.field(pod, fieldPath, "", "", "").getBytes(StandardCharsets.UTF_8);
   }
 
   /** A ConfigMap, Secret or key a pod needs is not there (yet): the kubelet retries, as Kubernetes does. */

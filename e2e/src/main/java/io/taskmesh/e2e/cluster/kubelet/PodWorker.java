@@ -42,7 +42,6 @@ final class PodWorker {
   /** The image user of the project's Jib images (parent pom, {@code container.user}). */
   static final long IMAGE_USER = 65532;
   private static final Duration MINIMUM_GRACE = Duration.ofSeconds(2);
-  private static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
   private final Pod pod;
   private final NodeContext node;

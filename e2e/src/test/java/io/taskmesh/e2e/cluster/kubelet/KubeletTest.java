@@ -127,6 +127,8 @@ class KubeletTest {
         .anyMatch(line -> line.matches("Uid:\\s+65532\\s+65532\\s+65532\\s+65532"));
     assertThat(pod.getStatus().getContainerStatuses()).singleElement()
         .satisfies(status -> assertThat(status.getReady()).isTrue());
+    assertThat(api.nodes().withName("kubelettest").get().getStatus().getConditions())
+        .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
   }
 
   @Test
@@ -159,6 +161,15 @@ class KubeletTest {
     assertThat(get("http://" + serverIp + ":8080/fetch?url=" + encode("http://echo/"))).isEqualTo("server");
     // and the host reaches the ClusterIP, through the node
     assertThat(get("http://" + clusterIp + "/")).isEqualTo("server");
+    // a Service created while the pods run: their /etc/hosts learns it in place
+    api.services().inNamespace(ns).resource(new ServiceBuilder()
+        .withNewMetadata().withName("late").withNamespace(ns).endMetadata()
+        .withNewSpec().withClusterIP(serviceAddress(11)).addNewPort().withName("http").withPort(80)
+            .withTargetPort(new IntOrString(8080)).endPort().endSpec()
+        .build()).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(get(client + "/file?path=" + encode("/etc/hosts")))
+            .contains(serviceAddress(11) + "\tlate." + ns + ".svc.cluster.local late." + ns + ".svc late." + ns + " late\n"));
     // the host's address is reachable from every pod: the API server, databases and Zipkin listen there
     com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(
         new java.net.InetSocketAddress(network.hostAddress(), 18099), 4);
@@ -267,12 +278,53 @@ class KubeletTest {
         .withNewMetadata().withName("crasher").withNamespace(ns).endMetadata()
         .withNewSpec().addToContainers(shell("app", "echo crashing; exit 3")).endSpec().build()).create();
 
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
       var status = api.pods().inNamespace(ns).withName("crasher").get().getStatus().getContainerStatuses().get(0);
       assertThat(status.getRestartCount()).isGreaterThanOrEqualTo(2);
       assertThat(status.getLastState().getTerminated().getExitCode()).isEqualTo(3);
     });
     assertThat(kubelet.logTail(ns, "crasher", "app").orElseThrow()).contains("crashing");
+  }
+
+  @Test
+  void aFailingLivenessProbeRestartsTheContainer() throws Exception {
+    String ns = namespace("liveness");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("sickly").withNamespace(ns).endMetadata()
+        .withNewSpec()
+          .addNewVolume().withName("shared").withNewEmptyDir().endEmptyDir().endVolume()
+          .addToContainers(new ContainerBuilder(sharing(shell("app",
+                  "if [ -f /shared/ran ]; then touch /shared/alive; fi; touch /shared/ran; echo up;"
+                      + " while :; do sleep 0.1; done")))
+              .withNewLivenessProbe().withNewExec().withCommand("test", "-f", "/shared/alive").endExec()
+                .withPeriodSeconds(1).withFailureThreshold(2).endLivenessProbe()
+              .build())
+        .endSpec().build()).create();
+
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+      var status = api.pods().inNamespace(ns).withName("sickly").get().getStatus().getContainerStatuses().get(0);
+      assertThat(status.getRestartCount()).isEqualTo(1);
+      assertThat(status.getState().getRunning()).isNotNull();
+    });
+    assertThat(kubelet.logTail(ns, "sickly", "app").orElseThrow()).contains("liveness probe failed");
+    long pid = kubelet.pid(ns, "sickly", "app").orElseThrow();
+    // alive now: a few probe periods later it is the same process
+    Thread.sleep(3000);
+    assertThat(kubelet.pid(ns, "sickly", "app")).contains(pid);
+  }
+
+  @Test
+  void aPodThatMayNotRestartSucceedsWhenItsContainersExitZero() {
+    String ns = namespace("batch");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("job").withNamespace(ns).endMetadata()
+        .withNewSpec().withRestartPolicy("Never").addToContainers(shell("app", "echo done")).endSpec().build()).create();
+
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+      Pod pod = api.pods().inNamespace(ns).withName("job").get();
+      assertThat(pod.getStatus().getPhase()).isEqualTo("Succeeded");
+      assertThat(pod.getStatus().getContainerStatuses().get(0).getState().getTerminated().getExitCode()).isZero();
+    });
   }
 
   @Test
