@@ -146,6 +146,7 @@ final class PodWorker {
   private void run() {
     try {
       sandbox = node.network().createSandbox();
+      sandbox.writeResolver();
       refreshHosts();
       volumes = new PodVolumes(node.api(), nodeAccess(), pod, directory.resolve("volumes"));
       createRunners();

@@ -272,6 +272,27 @@ class KubeletTest {
   }
 
   @Test
+  void aPodMarkedForDeletionIsStoppedAndThenRemovedByTheKubelet() {
+    String ns = namespace("finalize");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("marked").withNamespace(ns).addToFinalizers("test.taskmesh.io/hold").endMetadata()
+        .withNewSpec().withTerminationGracePeriodSeconds(5L)
+          .addToContainers(shell("app", "trap 'echo bye; exit 0' TERM; while :; do sleep 0.1; done"))
+        .endSpec().build()).create();
+    awaitReady(ns, "marked");
+    long pid = kubelet.pid(ns, "marked", "app").orElseThrow();
+
+    api.pods().inNamespace(ns).withName("marked").delete();
+
+    // the API server only marks a pod that has a finalizer: the kubelet stops it while the object stays
+    await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(Path.of("/proc/" + pid)));
+    assertThat(api.pods().inNamespace(ns).withName("marked").get().getMetadata().getDeletionTimestamp()).isNotNull();
+    api.pods().inNamespace(ns).withName("marked").edit(pod -> new PodBuilder(pod).editMetadata()
+        .withFinalizers().endMetadata().build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> api.pods().inNamespace(ns).withName("marked").get() == null);
+  }
+
+  @Test
   void aCrashedContainerIsRestartedAndCounted() {
     String ns = namespace("crash");
     api.pods().inNamespace(ns).resource(new PodBuilder()
