@@ -184,8 +184,9 @@ final class PodWorker {
 
   private ContainerRunner runner(Container container) {
     Path logFile = directory.resolve("logs").resolve(container.getName() + ".log");
+    Long grace = pod.getSpec().getTerminationGracePeriodSeconds();
     return new ContainerRunner(container, commandFor(container), logFile, sandbox.ip(), node.prober(),
-        node.probes(), this::changed);
+        node.probes(), Duration.ofSeconds(grace == null ? 30 : grace), this::changed);
   }
 
   /** Waits for the ConfigMaps and Secrets the volumes need, as a pod stays in ContainerCreating until they exist. */
@@ -221,7 +222,7 @@ final class PodWorker {
       while (true) {
         int code;
         try {
-          code = runner.runOnce();
+          code = runner.runOnce(termination::isDone);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return false;

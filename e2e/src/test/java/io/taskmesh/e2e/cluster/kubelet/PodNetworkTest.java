@@ -87,6 +87,15 @@ class PodNetworkTest {
     }
 
     @Test
+    void aNameInUseByARunningClusterIsRefusedAndItsNetworkLeftAlone() {
+      try (PodNetwork running = PodNetwork.create("nettestd")) {
+        assertThatThrownBy(() -> PodNetwork.create("nettestd")).hasMessageContaining("in use");
+        assertThat(PodNetwork.namespaces()).contains(running.nodeNamespace());
+      }
+      PodNetwork.create("nettestd").close();
+    }
+
+    @Test
     void aCrashedRunsLeftoversAreRemovedOnCreate() {
       HostCommand.run(List.of("ip", "netns", "add", "tmk-nettestc-p41"));
       HostCommand.run(List.of("ip", "link", "add", "tmk-nettestc", "type", "veth", "peer", "name", "eth0", "netns",
