@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -230,6 +231,9 @@ public final class Kubelet implements AutoCloseable {
         onAdd(pod);
       } else if (pod.getMetadata().getDeletionTimestamp() != null) {
         worker.terminate(new PodWorker.Termination(grace(pod), true));
+      } else if (!Objects.equals(before.getMetadata().getLabels(), pod.getMetadata().getLabels())
+          || !Objects.equals(before.getMetadata().getAnnotations(), pod.getMetadata().getAnnotations())) {
+        sync.execute(() -> worker.podChanged(pod));
       }
     }
 

@@ -34,7 +34,7 @@ final class PodVolumes {
 
   private final KubernetesClient api;
   private final ClusterAccess access;
-  private final Pod pod;
+  private volatile Pod pod;
   private final Path directory;
 
   PodVolumes(KubernetesClient api, ClusterAccess access, Pod pod, Path directory) {
@@ -42,6 +42,12 @@ final class PodVolumes {
     this.access = access;
     this.pod = pod;
     this.directory = directory;
+  }
+
+  /** The pod's labels and annotations changed: downward API volumes follow them. */
+  void podChanged(Pod newer) {
+    pod = newer;
+    refresh();
   }
 
   /** Writes every volume; throws {@link MissingSourceException} while a ConfigMap or Secret it needs is missing. */

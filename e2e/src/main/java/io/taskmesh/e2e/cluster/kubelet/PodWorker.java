@@ -131,6 +131,18 @@ final class PodWorker {
     }
   }
 
+  /** The pod object changed (labels, annotations): its downward API volumes are rewritten. */
+  void podChanged(Pod newer) {
+    PodVolumes current = volumes;
+    if (current != null) {
+      try {
+        current.podChanged(newer);
+      } catch (RuntimeException e) {
+        log.warn("event=volume_refresh_failed pod={}/{} error={}", namespace(), name(), e.getMessage());
+      }
+    }
+  }
+
   /** Re-projects ConfigMap/Secret volumes after a change to one of them. */
   void refreshVolumes() {
     PodVolumes current = volumes;

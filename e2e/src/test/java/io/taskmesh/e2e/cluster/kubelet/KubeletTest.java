@@ -214,6 +214,28 @@ class KubeletTest {
   }
 
   @Test
+  void aDownwardApiVolumeFollowsThePodsAnnotation() throws Exception {
+    String ns = namespace("downward");
+    api.pods().inNamespace(ns).resource(echoPod(ns, "annotated")
+        .editMetadata().addToAnnotations("example.io/config", "first").endMetadata()
+        .editSpec()
+          .addNewVolume().withName("config").withNewDownwardAPI().addNewItem().withPath("config.yaml")
+            .withNewFieldRef().withFieldPath("metadata.annotations['example.io/config']").endFieldRef().endItem()
+          .endDownwardAPI().endVolume()
+          .editFirstContainer().addNewVolumeMount().withName("config").withMountPath("/etc/example").endVolumeMount()
+          .endContainer()
+        .endSpec().build()).create();
+    String file = "http://" + awaitReady(ns, "annotated").getStatus().getPodIP() + ":8080/file?path="
+        + encode("/etc/example/config.yaml");
+    assertThat(get(file)).isEqualTo("first");
+
+    api.pods().inNamespace(ns).withName("annotated").edit(pod -> new PodBuilder(pod).editMetadata()
+        .addToAnnotations("example.io/config", "second").endMetadata().build());
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(file)).isEqualTo("second"));
+  }
+
+  @Test
   void initContainersRunInOrderAndTheNativeSidecarStartsBeforeTheAppAndStopsAfterIt() throws Exception {
     String ns = namespace("init");
     String loop = "trap 'echo stop $(date +%s%N); exit 0' TERM; echo start $(date +%s%N); while :; do sleep 0.1; done";
