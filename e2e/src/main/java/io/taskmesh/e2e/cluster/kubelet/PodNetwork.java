@@ -57,8 +57,8 @@ public final class PodNetwork implements AutoCloseable {
   /** Why pod networking cannot run here, or empty when it can (root, with iproute2 and iptables). */
   public static Optional<String> unavailableReason() {
     if (!isRoot()) {
-      return Optional.of("pod networking needs root (network namespaces, veth pairs, iptables); running as uid "
-          + uid());
+      return Optional.of("pod networking needs root (network namespaces, veth pairs, iptables) and the Debian packages"
+          + " iproute2, iptables and util-linux; running as uid " + uid());
     }
     for (String tool : List.of("ip", "iptables", "iptables-restore", "setpriv", "unshare", "nsenter")) {
       if (HostCommand.find(tool).isEmpty()) {

@@ -236,6 +236,30 @@ class KubeletTest {
   }
 
   @Test
+  void theProjectedServiceAccountVolumeTheApiServerAddsHoldsTokenCaAndNamespace() throws Exception {
+    String ns = namespace("projected");
+    api.pods().inNamespace(ns).resource(echoPod(ns, "inside")
+        .editSpec()
+          .addNewVolume().withName("kube-api-access-x1").withNewProjected()
+            .addNewSource().withNewServiceAccountToken().withPath("token").withExpirationSeconds(3607L)
+              .endServiceAccountToken().endSource()
+            .addNewSource().withNewConfigMap().withName("kube-root-ca.crt").addNewItem().withKey("ca.crt")
+              .withPath("ca.crt").endItem().endConfigMap().endSource()
+            .addNewSource().withNewDownwardAPI().addNewItem().withPath("namespace").withNewFieldRef()
+              .withFieldPath("metadata.namespace").endFieldRef().endItem().endDownwardAPI().endSource()
+          .endProjected().endVolume()
+          .editFirstContainer().addNewVolumeMount().withName("kube-api-access-x1").withReadOnly(true)
+            .withMountPath("/var/run/secrets/kubernetes.io/serviceaccount").endVolumeMount().endContainer()
+        .endSpec().build()).create();
+    String base = "http://" + awaitReady(ns, "inside").getStatus().getPodIP() + ":8080/file?path="
+        + encode("/var/run/secrets/kubernetes.io/serviceaccount/");
+
+    assertThat(get(base + "token")).isEqualTo("test-token");
+    assertThat(get(base + "ca.crt")).startsWith("-----BEGIN CERTIFICATE-----");
+    assertThat(get(base + "namespace")).isEqualTo(ns);
+  }
+
+  @Test
   void initContainersRunInOrderAndTheNativeSidecarStartsBeforeTheAppAndStopsAfterIt() throws Exception {
     String ns = namespace("init");
     String loop = "trap 'echo stop $(date +%s%N); exit 0' TERM; echo start $(date +%s%N); while :; do sleep 0.1; done";
