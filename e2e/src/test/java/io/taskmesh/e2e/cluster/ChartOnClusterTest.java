@@ -32,9 +32,11 @@ class ChartOnClusterTest {
 
   @Test
   void theExampleTaskServiceBecomesReadyWithEverySidecarOnTheCurrentConfig() {
-    await("operator pod ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
-        assertThat(fixture.api().pods().inNamespace(TaskmeshInstall.NAMESPACE).list().getItems())
-            .anySatisfy(pod -> assertThat(ready(pod)).isTrue()));
+    await("operator pod ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      List<Pod> pods = fixture.api().pods().inNamespace(TaskmeshInstall.NAMESPACE).list().getItems();
+      assertThat(pods.stream().anyMatch(ClusterFixture::ready)).as("operator pods: %s", ClusterFixture.describe(pods))
+          .isTrue();
+    });
     TaskmeshInstall.applyExample(fixture.api(), ClusterFixture.REPO);
     await("TaskService ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
       GenericKubernetesResource taskService = fixture.taskService("default", "task-service");
@@ -49,10 +51,5 @@ class ChartOnClusterTest {
     assertThat(pods).hasSize(1);
     assertThat(pods.get(0).getStatus().getPodIP()).startsWith("10.213.");
     assertThat(pods.get(0).getMetadata().getLabels()).containsKey("pod-template-hash");
-  }
-
-  static boolean ready(Pod pod) {
-    return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
-        .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
   }
 }

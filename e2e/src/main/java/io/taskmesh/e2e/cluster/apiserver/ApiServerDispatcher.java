@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 final class ApiServerDispatcher extends Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(ApiServerDispatcher.class);
   private static final int PATCH_ATTEMPTS = 5;
+  private static final String NAME_LETTERS = "bcdfghjklmnpqrstvwxz2456789";
+
+  private final java.security.SecureRandom random = new java.security.SecureRandom();
 
   private final ObjectStore store;
   private final Discovery discovery;
@@ -34,11 +37,13 @@ final class ApiServerDispatcher extends Dispatcher {
   private final CustomResourceSchemas schemas;
   private final NamespaceLifecycle lifecycle;
   private final Deletion deletion;
+  private final RulesReviews rulesReviews;
 
   ApiServerDispatcher(ObjectStore store, Discovery discovery, Tables tables, CustomResourceSchemas schemas,
       Map<List<String>, List<Admission>> admission, NamespaceLifecycle lifecycle, Deletion deletion) {
     this.lifecycle = lifecycle;
     this.deletion = deletion;
+    this.rulesReviews = new RulesReviews(store);
     this.store = store;
     this.discovery = discovery;
     this.tables = tables;
@@ -56,6 +61,12 @@ final class ApiServerDispatcher extends Dispatcher {
       }
       if (!api.isResource()) {
         return store.crud().dispatch(request);
+      }
+      if (api.method().equals("POST")) {
+        Optional<MockResponse> review = rulesReviews.answer(api, ObjectStore.parse(ObjectStore.text(request.getBody())));
+        if (review.isPresent()) {
+          return review.get();
+        }
       }
       return switch (api.method()) {
         case "POST", "PUT" -> write(api, request, ObjectStore.parse(ObjectStore.text(request.getBody())));
@@ -83,7 +94,13 @@ final class ApiServerDispatcher extends Dispatcher {
     for (Admission step : steps(api)) {
       object = step.admit(api, object, old, warnings);
     }
-    MockResponse response = deletion.afterWrite(api, request, store.crud().dispatch(forward(request, api.method(), object)));
+    MockResponse response;
+    if (api.method().equals("POST") && !object.path("metadata").hasNonNull("name")
+        && object.path("metadata").hasNonNull("generateName")) {
+      response = createWithGeneratedName(request, object);
+    } else {
+      response = deletion.afterWrite(api, request, store.crud().dispatch(forward(request, api.method(), object)));
+    }
     warnings.headers().forEach(warning -> response.addHeader("Warning", warning));
     return response;
   }
@@ -101,6 +118,23 @@ final class ApiServerDispatcher extends Dispatcher {
           api.resource(), api.name(), api.subresource()), request, patched);
       boolean patchNamesVersion = !patch.at("/metadata/resourceVersion").isMissingNode();
       if (response.code() != 409 || patchNamesVersion) {
+        return response;
+      }
+    }
+    return response;
+  }
+
+  /** generateName plus five random letters, as the API server names it; a taken name is drawn again. */
+  private MockResponse createWithGeneratedName(RecordedRequest request, ObjectNode object) {
+    MockResponse response = null;
+    for (int attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
+      StringBuilder name = new StringBuilder(object.at("/metadata/generateName").asText());
+      for (int i = 0; i < 5; i++) {
+        name.append(NAME_LETTERS.charAt(random.nextInt(NAME_LETTERS.length())));
+      }
+      object.withObjectProperty("metadata").put("name", name.toString());
+      response = store.crud().dispatch(forward(request, "POST", object));
+      if (response.code() != 409) {
         return response;
       }
     }

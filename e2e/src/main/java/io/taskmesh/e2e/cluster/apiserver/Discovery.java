@@ -59,6 +59,8 @@ final class Discovery {
           "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, List.of(), List.of()),
       new ResourceType("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
           "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, List.of(), List.of()),
+      new ResourceType("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "", "SelfSubjectRulesReview", false,
+          List.of(), List.of()),
       new ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
           "CustomResourceDefinition", false, List.of("crd", "crds"), List.of("status")));
 

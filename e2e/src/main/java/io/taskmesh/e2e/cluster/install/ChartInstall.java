@@ -1,16 +1,21 @@
 package io.taskmesh.e2e.cluster.install;
 
 import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * {@code helm install <release> <chart> -n <namespace> --create-namespace} as far as the cluster sees it: the
@@ -37,19 +42,20 @@ public final class ChartInstall {
       Map<String, Object> values) {
     var template = new Helm(chart).template().withName(release).withNamespace(namespace).withKubeVersion(KUBE_VERSION);
     values.forEach(template::set);
-    List<HasMetadata> objects = new ArrayList<>(parse(template.call()));
-    objects.sort(Comparator.comparingInt(ChartInstall::installRank));
+    // as `helm install` does: the chart's crds/ directory first, as it is (not templated, not managed), then the templates
+    List<HasMetadata> objects = new ArrayList<>(crds(chart));
+    List<HasMetadata> rendered = new ArrayList<>(parse(template.call()));
+    rendered.sort(Comparator.comparingInt(ChartInstall::installRank));
+    objects.addAll(rendered);
     if (api.namespaces().withName(namespace).get() == null) {
       api.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
           .create();
     }
+    for (HasMetadata object : rendered) {
+      managedByHelm(object, release, namespace);
+    }
     for (HasMetadata object : objects) {
-      if (!object.getKind().equals("CustomResourceDefinition")) {
-        managedByHelm(object, release, namespace);
-      }
-      var resource = object.getMetadata().getNamespace() == null && isNamespaced(object)
-          ? api.resource(object).inNamespace(namespace) : api.resource(object);
-      resource.create();
+      create(api, object, isNamespaced(object) ? namespace : null);
     }
     return objects;
   }
@@ -58,9 +64,36 @@ public final class ChartInstall {
   public static List<HasMetadata> apply(KubernetesClient api, String manifest, String namespace) {
     List<HasMetadata> objects = parse(manifest);
     for (HasMetadata object : objects) {
-      api.resource(object).inNamespace(namespace).create();
+      create(api, object, namespace);
     }
     return objects;
+  }
+
+  /** Creates {@code object} in its own namespace, else in {@code namespace} (null: cluster-scoped). */
+  private static void create(KubernetesClient api, HasMetadata object, String namespace) {
+    String target = object.getMetadata().getNamespace() != null ? object.getMetadata().getNamespace() : namespace;
+    if (object instanceof GenericKubernetesResource custom) {
+      var resources = api.genericKubernetesResources(custom.getApiVersion(), custom.getKind());
+      (target == null ? resources.resource(custom) : resources.inNamespace(target).resource(custom)).create();
+    } else {
+      (target == null ? api.resource(object) : api.resource(object).inNamespace(target)).create();
+    }
+  }
+
+  private static List<HasMetadata> crds(Path chart) {
+    Path directory = chart.resolve("crds");
+    if (!Files.isDirectory(directory)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(directory)) {
+      List<HasMetadata> crds = new ArrayList<>();
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().toList()) {
+        crds.addAll(parse(Files.readString(file)));
+      }
+      return crds;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the chart's CRDs in " + directory, e);
+    }
   }
 
   static List<HasMetadata> parse(String manifest) {
