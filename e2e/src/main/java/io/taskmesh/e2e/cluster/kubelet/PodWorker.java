@@ -393,15 +393,16 @@ final class PodWorker {
   synchronized PodStatus status() {
     List<ContainerStatus> inits = initRunners.values().stream().map(ContainerRunner::status).toList();
     List<ContainerStatus> apps = appRunners.values().stream().map(ContainerRunner::status).toList();
-    boolean sidecarsStarted = pod.getSpec().getInitContainers().stream()
+    // a native sidecar's readiness counts toward the pod's, as it does in Kubernetes
+    boolean sidecarsReady = pod.getSpec().getInitContainers().stream()
         .filter(c -> "Always".equals(c.getRestartPolicy()))
-        .allMatch(c -> initRunners.get(c.getName()) != null && initRunners.get(c.getName()).started());
-    boolean containersReady = initialized && !appRunners.isEmpty()
+        .allMatch(c -> initRunners.get(c.getName()) != null && initRunners.get(c.getName()).ready());
+    boolean containersReady = initialized && sidecarsReady && !appRunners.isEmpty()
         && appRunners.values().stream().allMatch(ContainerRunner::ready);
     condition("PodScheduled", true, null);
     condition("Initialized", initialized, initialized ? null : "ContainersNotInitialized");
     condition("ContainersReady", containersReady, containersReady ? null : "ContainersNotReady");
-    condition("Ready", containersReady && sidecarsStarted, containersReady ? null : "ContainersNotReady");
+    condition("Ready", containersReady, containersReady ? null : "ContainersNotReady");
     String ip = podIp();
     PodStatusBuilder status = new PodStatusBuilder()
         .withPhase(phase())
