@@ -157,6 +157,9 @@ class KubeletTest {
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThat(get(client + "/fetch?url=" + encode("http://" + name + "/"))).isEqualTo("server"));
     }
+    // service links, as enableServiceLinks gives every pod of the namespace
+    assertThat(get(client + "/env?name=ECHO_SERVICE_HOST")).isEqualTo(clusterIp);
+    assertThat(get(client + "/env?name=ECHO_PORT_80_TCP")).isEqualTo("tcp://" + clusterIp + ":80");
     // hairpin: the server reaches itself through its own Service
     assertThat(get("http://" + serverIp + ":8080/fetch?url=" + encode("http://echo/"))).isEqualTo("server");
     // and the host reaches the ClusterIP, through the node
@@ -211,6 +214,29 @@ class KubeletTest {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(file)).isEqualTo("bye"));
     assertThat(kubelet.pid(ns, "reader", "app")).contains(pid);
     assertThat(get("http://" + podIp + ":8080/file?path=" + encode("/etc/greeting/..data/text"))).isEqualTo("bye");
+  }
+
+  @Test
+  void aSecretReachesTheContainerAsAFileAndAnEnvVariable() throws Exception {
+    String ns = namespace("secret");
+    api.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("db").withNamespace(ns).endMetadata()
+        .addToData("url", java.util.Base64.getEncoder().encodeToString("jdbc:postgresql://db/tasks".getBytes()))
+        .build()).create();
+    api.pods().inNamespace(ns).resource(echoPod(ns, "consumer")
+        .editSpec()
+          .addNewVolume().withName("db").withNewSecret().withSecretName("db").withDefaultMode(0400).endSecret().endVolume()
+          .editFirstContainer()
+            .addNewVolumeMount().withName("db").withMountPath("/etc/db").withReadOnly(true).endVolumeMount()
+            .addNewEnv().withName("DB_URL").withNewValueFrom().withNewSecretKeyRef().withName("db").withKey("url")
+              .endSecretKeyRef().endValueFrom().endEnv()
+            .withNewSecurityContext().withRunAsUser(0L).endSecurityContext()
+          .endContainer()
+        .endSpec().build()).create();
+    String podIp = awaitReady(ns, "consumer").getStatus().getPodIP();
+
+    assertThat(get("http://" + podIp + ":8080/file?path=" + encode("/etc/db/url"))).isEqualTo("jdbc:postgresql://db/tasks");
+    assertThat(get("http://" + podIp + ":8080/env?name=DB_URL")).isEqualTo("jdbc:postgresql://db/tasks");
   }
 
   @Test
