@@ -35,6 +35,8 @@ public final class ApiServer implements AutoCloseable {
   /** The token this API server hands out; it authenticates nobody, like the mock behind it. */
   public static final String TOKEN = "local-cluster-admin";
 
+  /** Held so that the level set on it stays: the mock logs every request through java.util.logging. */
+  private final java.util.logging.Logger mockLog = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
   private final KubernetesMockServer mock;
   private final List<TlsTerminator> listeners;
   private final ClusterCertificates certificates;
@@ -45,6 +47,7 @@ public final class ApiServer implements AutoCloseable {
   private ApiServer(KubernetesMockServer mock, List<TlsTerminator> listeners, ClusterCertificates certificates,
       InetAddress clientAddress, int port) {
     this.mock = mock;
+    mockLog.setLevel(java.util.logging.Level.WARNING);
     this.listeners = listeners;
     this.certificates = certificates;
     this.clientAddress = clientAddress;
@@ -68,7 +71,7 @@ public final class ApiServer implements AutoCloseable {
     admission.put(List.of("", "services"), List.of(serviceIps));
     admission.put(List.of("apiextensions.k8s.io", "customresourcedefinitions"),
         List.of(new CustomResourceDefinitions(Clock.systemUTC())));
-    admission.put(List.of("", "pods"), List.of(new PodDefaults(), new MutatingWebhooks(store)));
+    FrontAdmission podCreation = new FrontAdmission(List.of(lifecycle, new PodDefaults(), new MutatingWebhooks(store)));
     ApiServerDispatcher dispatcher = new ApiServerDispatcher(store, new Discovery(store),
         new Tables(schemas, Clock.systemUTC()), schemas, admission, lifecycle, new Deletion(store, Clock.systemUTC()));
     KubernetesMockServer mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
@@ -81,7 +84,7 @@ public final class ApiServer implements AutoCloseable {
       for (InetAddress address : addresses) {
         int listenPort = listeners.isEmpty() ? port : listeners.get(0).port();
         listeners.add(new TlsTerminator(certificates.serverContext(), address, listenPort,
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), mock.getPort())));
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), mock.getPort()), podCreation));
       }
     } catch (IOException e) {
       listeners.forEach(TlsTerminator::close);

@@ -107,6 +107,10 @@ final class Discovery {
       document.putArray("serverAddressByClientCIDRs");
     } else if (path.equals("/apis")) {
       document = groups();
+    } else if (path.startsWith("/openapi/")) {
+      // the OpenAPI documents are not served (kubectl then relies on server-side field validation)
+      return Optional.of(new ApiException(404, "NotFound", "the server could not find the requested resource")
+          .toResponse());
     } else if (path.equals("/version")) {
       document = ObjectStore.JSON.createObjectNode().put("major", "1").put("minor", "31").put("gitVersion", "v1.31.0")
           .put("platform", "linux/amd64");

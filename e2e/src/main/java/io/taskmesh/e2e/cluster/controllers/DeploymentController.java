@@ -104,16 +104,25 @@ final class DeploymentController implements Controller {
     } else if (replicas(current) > desired) {
       scale(current, desired);
     }
-    // old replicas that are not ready cost no availability and go first; ready ones only above the floor
-    int available = status(current, "availableReplicas")
-        + old.stream().mapToInt(rs -> status(rs, "availableReplicas")).sum();
-    int canRemove = available - (desired - maxUnavailable);
-    for (ReplicaSet rs : old.stream().sorted(Comparator.comparing(DeploymentController::revision)).toList()) {
-      int unready = Math.max(0, replicas(rs) - status(rs, "availableReplicas"));
-      int remove = Math.min(replicas(rs), unready + Math.max(0, canRemove));
+    // as the deployment controller counts it: from the ReplicaSets' specs (which lead their pods), less the
+    // floor, less what the new ReplicaSet still lacks, so a status that lags the spec never frees a pod twice
+    int allPods = replicas(current) + old.stream().mapToInt(DeploymentController::replicas).sum();
+    int newUnavailable = Math.max(0, replicas(current) - status(current, "availableReplicas"));
+    int maxScaledDown = allPods - (desired - maxUnavailable) - newUnavailable;
+    List<ReplicaSet> oldestFirst = old.stream().sorted(Comparator.comparing(DeploymentController::revision)).toList();
+    for (ReplicaSet rs : oldestFirst) {
+      // old replicas that are not available cost no availability and go first
+      int unhealthy = Math.min(Math.max(0, replicas(rs) - status(rs, "availableReplicas")), Math.max(0, maxScaledDown));
+      if (unhealthy > 0) {
+        scale(rs, replicas(rs) - unhealthy);
+        maxScaledDown -= unhealthy;
+      }
+    }
+    for (ReplicaSet rs : oldestFirst) {
+      int remove = Math.min(replicas(rs), Math.max(0, maxScaledDown));
       if (remove > 0) {
-        canRemove -= Math.max(0, remove - unready);
         scale(rs, replicas(rs) - remove);
+        maxScaledDown -= remove;
       }
     }
   }
