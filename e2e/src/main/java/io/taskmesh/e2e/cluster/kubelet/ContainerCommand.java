@@ -25,9 +25,7 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
 
   /** Who the process runs as; {@code uid} 0 keeps root and its capabilities. */
   record Identity(long uid, long gid, List<Long> supplementalGroups, List<String> addedCapabilities,
-      boolean noNewPrivileges) {
-    static final Identity ROOT = new Identity(0, 0, List.of(), List.of(), false);
-  }
+      boolean dropsAllCapabilities, boolean noNewPrivileges) {}
 
   // positional arguments: workdir, then (source, target, ro|rw) triples, then "--" and the command
   private static final String MOUNT_SCRIPT = """
@@ -43,7 +41,7 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
       """;
 
   ContainerCommand {
-    mounts = List.copyOf(mounts);
+    mounts = mountOrder(mounts);
     argv = List.copyOf(argv);
     env = Map.copyOf(env);
   }
@@ -84,7 +82,8 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
   }
 
   private List<String> asUser() {
-    if (identity.uid() == 0 && identity.gid() == 0 && identity.supplementalGroups().isEmpty()) {
+    if (identity.uid() == 0 && identity.gid() == 0 && identity.supplementalGroups().isEmpty()
+        && !identity.dropsAllCapabilities()) {
       return List.of();
     }
     List<String> setpriv = new ArrayList<>(List.of(tool("setpriv"), "--reuid=" + identity.uid(), "--regid=" + identity.gid()));
@@ -93,8 +92,13 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
     } else {
       setpriv.add("--groups=" + String.join(",", identity.supplementalGroups().stream().map(String::valueOf).toList()));
     }
-    if (!identity.addedCapabilities().isEmpty() && identity.uid() != 0) {
-      String caps = String.join(",", identity.addedCapabilities().stream().map(cap -> "+" + cap.toLowerCase(java.util.Locale.ROOT).replaceFirst("^cap_", "")).toList());
+    String caps = String.join(",", identity.addedCapabilities().stream()
+        .map(cap -> "+" + cap.toLowerCase(java.util.Locale.ROOT).replaceFirst("^cap_", "")).toList());
+    if (identity.dropsAllCapabilities()) {
+      // root keeps only what the container adds back, as a runtime's capability set would leave it
+      setpriv.add("--bounding-set=-all" + (caps.isEmpty() ? "" : "," + caps));
+    }
+    if (!caps.isEmpty() && identity.uid() != 0) {
       setpriv.addAll(List.of("--inh-caps=" + caps, "--ambient-caps=" + caps));
     }
     if (identity.noNewPrivileges()) {
@@ -102,6 +106,37 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
     }
     setpriv.add("--");
     return setpriv;
+  }
+
+  /**
+   * The order to mount in: a parent directory before what is mounted inside it, and a target that would
+   * hide the kubelet's own volume directories (a container mounting {@code /tmp} while the work directory
+   * is under {@code /tmp}) after the mounts whose sources it hides.
+   */
+  static List<Mount> mountOrder(List<Mount> mounts) {
+    List<Mount> remaining = new ArrayList<>(mounts);
+    remaining.sort(java.util.Comparator.comparingInt(m -> Path.of(m.path()).getNameCount()));
+    List<Mount> ordered = new ArrayList<>();
+    while (!remaining.isEmpty()) {
+      Mount next = remaining.stream()
+          .filter(candidate -> remaining.stream().noneMatch(other -> other != candidate
+              && (hides(candidate, other.source()) || isStrictlyUnder(candidate.path(), other.path()))))
+          .findFirst()
+          .orElse(remaining.get(0));
+      remaining.remove(next);
+      ordered.add(next);
+    }
+    return List.copyOf(ordered);
+  }
+
+  private static boolean hides(Mount mount, Path source) {
+    return source.toAbsolutePath().normalize().startsWith(Path.of(mount.path()).normalize());
+  }
+
+  private static boolean isStrictlyUnder(String path, String ancestor) {
+    Path child = Path.of(path).normalize();
+    Path parent = Path.of(ancestor).normalize();
+    return !child.equals(parent) && child.startsWith(parent);
   }
 
   /**
@@ -129,12 +164,8 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
 
   /** A host tool by absolute path, so the container's own PATH cannot change which one runs. */
   private static String tool(String name) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, name))) {
-        return Path.of(dir, name).toString();
-      }
-    }
-    throw new IllegalStateException(name + " is not on this host's PATH");
+    return HostCommand.find(name).map(Path::toString)
+        .orElseThrow(() -> new IllegalStateException(name + " is not on this host's PATH"));
   }
 
   private Process launch(List<String> command, Path log) {

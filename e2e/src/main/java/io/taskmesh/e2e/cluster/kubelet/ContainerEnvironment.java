@@ -32,10 +32,12 @@ final class ContainerEnvironment {
 
   private final KubernetesClient api;
   private final ClusterAccess access;
+  private final String nodeName;
 
-  ContainerEnvironment(KubernetesClient api, ClusterAccess access) {
+  ContainerEnvironment(KubernetesClient api, ClusterAccess access, String nodeName) {
     this.api = api;
     this.access = access;
+    this.nodeName = nodeName;
   }
 
   ClusterAccess access() {
@@ -94,7 +96,7 @@ final class ContainerEnvironment {
       String hostIp) {
     String namespace = pod.getMetadata().getNamespace();
     if (source.getFieldRef() != null) {
-      return field(pod, source.getFieldRef().getFieldPath(), podIp, hostIp);
+      return field(pod, source.getFieldRef().getFieldPath(), podIp, hostIp, nodeName);
     }
     if (source.getResourceFieldRef() != null) {
       return resource(pod, container, source.getResourceFieldRef());
@@ -123,7 +125,7 @@ final class ContainerEnvironment {
   }
 
   /** The downward API's fieldRef paths. */
-  static String field(Pod pod, String path, String podIp, String hostIp) {
+  static String field(Pod pod, String path, String podIp, String hostIp, String nodeName) {
     var metadata = pod.getMetadata();
     if (path.startsWith("metadata.labels['") && path.endsWith("']")) {
       return metadata.getLabels() == null ? "" : metadata.getLabels().getOrDefault(path.substring(17, path.length() - 2), "");
@@ -136,7 +138,7 @@ final class ContainerEnvironment {
       case "metadata.name" -> metadata.getName();
       case "metadata.namespace" -> metadata.getNamespace();
       case "metadata.uid" -> metadata.getUid();
-      case "spec.nodeName" -> pod.getSpec().getNodeName() == null ? "" : pod.getSpec().getNodeName();
+      case "spec.nodeName" -> pod.getSpec().getNodeName() == null ? nodeName : pod.getSpec().getNodeName();
       case "spec.serviceAccountName" -> pod.getSpec().getServiceAccountName() == null ? "default"
           : pod.getSpec().getServiceAccountName();
       case "status.podIP", "status.podIPs" -> podIp;

@@ -3,7 +3,6 @@ package io.taskmesh.e2e.cluster.kubelet;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.taskmesh.e2e.local.Classpath;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 
 /**
  * What runs for an image. The project's images run {@code java} from the e2e runtime classpath with the
@@ -77,7 +75,7 @@ public final class ContainerImages {
     List<String> argv = new ArrayList<>();
     var java = javaImage(container.getImage());
     if (!command.isEmpty()) {
-      if (java.isEmpty() && !existsOnHost(command.get(0))) {
+      if (java.isEmpty() && HostCommand.find(command.get(0)).isEmpty()) {
         throw new IllegalArgumentException("container " + container.getName() + ": image " + container.getImage()
             + " is not a project image and its command " + command.get(0) + " does not exist on this host");
       }
@@ -129,11 +127,4 @@ public final class ContainerImages {
     return expanded;
   }
 
-  private static boolean existsOnHost(String command) {
-    if (command.contains("/")) {
-      return Files.isExecutable(Path.of(command));
-    }
-    return Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, command)));
-  }
 }

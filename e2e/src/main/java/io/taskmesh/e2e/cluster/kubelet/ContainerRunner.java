@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -38,6 +39,7 @@ final class ContainerRunner {
   private final Prober prober;
   private final ScheduledExecutorService probes;
   private final Runnable onChange;
+  private final Duration killGrace;
   private final List<ScheduledFuture<?>> probeTasks = new ArrayList<>();
 
   private volatile Process process;
@@ -54,7 +56,7 @@ final class ContainerRunner {
   private Thread supervisor;
 
   ContainerRunner(Container container, Supplier<ContainerCommand> commands, Path log, InetAddress podIp, Prober prober,
-      ScheduledExecutorService probes, Runnable onChange) {
+      ScheduledExecutorService probes, Duration killGrace, Runnable onChange) {
     this.container = container;
     this.commands = commands;
     this.log = log;
@@ -62,6 +64,7 @@ final class ContainerRunner {
     this.prober = prober;
     this.probes = probes;
     this.onChange = onChange;
+    this.killGrace = killGrace;
   }
 
   String name() {
@@ -90,11 +93,14 @@ final class ContainerRunner {
     return current == null ? -1 : current.pid();
   }
 
-  /** Runs an init container once and waits for it; its exit code, or -1 when stopped first. */
-  int runOnce() throws InterruptedException {
-    Process running = launch();
+  /** Runs an init container once and waits for it; its exit code, or -1 when the pod stops first (then {@link #stop} ends it). */
+  int runOnce(BooleanSupplier podStopping) throws InterruptedException {
+    Process running = launchUnlessStopping();
+    if (running == null) {
+      return -1;
+    }
     while (!running.waitFor(200, TimeUnit.MILLISECONDS)) {
-      if (stopping) {
+      if (stopping || podStopping.getAsBoolean()) {
         return -1;
       }
     }
@@ -119,7 +125,10 @@ final class ContainerRunner {
         Instant start = Instant.now();
         int code;
         try {
-          Process running = launch();
+          Process running = launchUnlessStopping();
+          if (running == null) {
+            return;
+          }
           scheduleProbes();
           code = running.waitFor();
         } catch (RuntimeException e) {
@@ -158,9 +167,12 @@ final class ContainerRunner {
 
   /** SIGTERM, then SIGKILL once {@code grace} has passed; waits for the process and its supervisor. */
   void stop(Duration grace) {
-    stopping = true;
+    Process running;
+    synchronized (this) {
+      stopping = true;
+      running = process;
+    }
     cancelProbes();
-    Process running = process;
     if (running != null && running.isAlive()) {
       running.destroy();
       try {
@@ -222,6 +234,11 @@ final class ContainerRunner {
         .withState(state)
         .withLastState(lastTerminated == null ? new ContainerState() : lastTerminated)
         .build();
+  }
+
+  /** Starts the process unless {@link #stop} came first: stop and start never cross, so no process outlives its pod. */
+  private synchronized Process launchUnlessStopping() {
+    return stopping ? null : launch();
   }
 
   private Process launch() {
@@ -330,7 +347,7 @@ final class ContainerRunner {
         // the kill matters more than its log line
       }
       running.destroy();
-      probes.schedule(running::destroyForcibly, 30, TimeUnit.SECONDS);
+      probes.schedule(running::destroyForcibly, killGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

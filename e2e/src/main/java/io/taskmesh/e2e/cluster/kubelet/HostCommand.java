@@ -3,8 +3,12 @@ package io.taskmesh.e2e.cluster.kubelet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** A short-lived host command (ip, iptables-restore, ...): its output, or an exception that quotes it. */
 final class HostCommand {
@@ -49,6 +53,17 @@ final class HostCommand {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while running " + String.join(" ", command), e);
     }
+  }
+
+  /** {@code tool} as found on this host's PATH, or on the given path when it has a slash. */
+  static Optional<Path> find(String tool) {
+    if (tool.contains("/")) {
+      return Files.isExecutable(Path.of(tool)) ? Optional.of(Path.of(tool)) : Optional.empty();
+    }
+    return Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
+        .map(dir -> Path.of(dir, tool))
+        .filter(Files::isExecutable)
+        .findFirst();
   }
 
   record Result(int exitCode, String output) {}

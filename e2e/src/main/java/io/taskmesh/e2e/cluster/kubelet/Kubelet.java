@@ -2,11 +2,16 @@ package io.taskmesh.e2e.cluster.kubelet;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.e2e.cluster.ClusterAccess;
@@ -21,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -72,10 +78,11 @@ public final class Kubelet implements AutoCloseable {
   /** Starts watching; pods that already exist start at once. */
   public synchronized void start() {
     allowTraversal(workDir);
-    node = new NodeContext(network.clusterName(), api, network, images, new ContainerEnvironment(api, access),
+    node = new NodeContext(api, network, images, new ContainerEnvironment(api, access, network.clusterName()),
         new Prober(), probes, new ReadableClasspath(workDir.resolve("classpath")), this::knownServices,
         statusWriter::publish, workDir);
     kubeProxy.install();
+    registerNode();
     services = api.services().inAnyNamespace().inform(onAnyChange(ignored -> servicesChanged()), RESYNC_MILLIS);
     slices = api.discovery().v1().endpointSlices().inAnyNamespace()
         .inform(onAnyChange(ignored -> servicesChanged()), RESYNC_MILLIS);
@@ -139,6 +146,31 @@ public final class Kubelet implements AutoCloseable {
     kubeProxy.close();
   }
 
+  /** The Node object, so {@code kubectl get nodes} shows the one node pods run on. */
+  private void registerNode() {
+    Node self = new NodeBuilder()
+        .withNewMetadata().withName(network.clusterName())
+          .addToLabels("kubernetes.io/hostname", network.clusterName()).addToLabels("kubernetes.io/os", "linux")
+        .endMetadata()
+        .withNewSpec().withPodCIDR(network.podCidr()).withPodCIDRs(network.podCidr()).endSpec()
+        .build();
+    try {
+      Node registered = api.nodes().resource(self).createOr(NonDeletingOperation::update);
+      registered.setStatus(new NodeStatusBuilder()
+          .addNewCondition().withType("Ready").withStatus("True").withReason("KubeletReady")
+            .withLastTransitionTime(java.time.Instant.now().toString()).endCondition()
+          .addNewAddress().withType("InternalIP").withAddress(network.hostAddress().getHostAddress()).endAddress()
+          .addNewAddress().withType("Hostname").withAddress(network.clusterName()).endAddress()
+          .withNewNodeInfo().withKubeletVersion("taskmesh-local").withOperatingSystem("linux")
+            .withArchitecture(System.getProperty("os.arch")).withContainerRuntimeVersion("taskmesh://processes")
+          .endNodeInfo()
+          .build());
+      api.nodes().resource(registered).updateStatus();
+    } catch (KubernetesClientException e) {
+      log.warn("event=node_register_failed node={} code={} error={}", network.clusterName(), e.getCode(), e.getMessage());
+    }
+  }
+
   private List<Service> knownServices() {
     return services == null ? List.of() : services.getStore().list();
   }
@@ -199,6 +231,9 @@ public final class Kubelet implements AutoCloseable {
         onAdd(pod);
       } else if (pod.getMetadata().getDeletionTimestamp() != null) {
         worker.terminate(new PodWorker.Termination(grace(pod), true));
+      } else if (!Objects.equals(before.getMetadata().getLabels(), pod.getMetadata().getLabels())
+          || !Objects.equals(before.getMetadata().getAnnotations(), pod.getMetadata().getAnnotations())) {
+        sync.execute(() -> worker.podChanged(pod));
       }
     }
 

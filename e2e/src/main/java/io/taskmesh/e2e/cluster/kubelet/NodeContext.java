@@ -10,7 +10,6 @@ import java.util.function.Supplier;
 
 /** What every pod worker of one kubelet shares. */
 record NodeContext(
-    String nodeName,
     KubernetesClient api,
     PodNetwork network,
     ContainerImages images,

@@ -3,9 +3,13 @@ package io.taskmesh.e2e.cluster.kubelet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -33,16 +37,19 @@ public final class PodNetwork implements AutoCloseable {
   private static final String BRIDGE = "br0";
   private static final String NODE_UPLINK = "uplink";
   private static final Path NETNS_ETC = Path.of("/etc/netns");
+  private static final Path LOCKS = Path.of("/run/taskmesh-cluster");
 
   private final String clusterName;
   private final int slot;
   private final BitSet podAddresses = new BitSet(256);
   private final AtomicInteger sandboxes = new AtomicInteger();
+  private final FileLock owner;
   private boolean closed;
 
-  private PodNetwork(String clusterName, int slot) {
+  private PodNetwork(String clusterName, int slot, FileLock owner) {
     this.clusterName = clusterName;
     this.slot = slot;
+    this.owner = owner;
     podAddresses.set(0, 2);
     podAddresses.set(255);
   }
@@ -50,11 +57,11 @@ public final class PodNetwork implements AutoCloseable {
   /** Why pod networking cannot run here, or empty when it can (root, with iproute2 and iptables). */
   public static Optional<String> unavailableReason() {
     if (!isRoot()) {
-      return Optional.of("pod networking needs root (network namespaces, veth pairs, iptables); running as uid "
-          + uid());
+      return Optional.of("pod networking needs root (network namespaces, veth pairs, iptables) and the Debian packages"
+          + " iproute2, iptables and util-linux; running as uid " + uid());
     }
     for (String tool : List.of("ip", "iptables", "iptables-restore", "setpriv", "unshare", "nsenter")) {
-      if (!onPath(tool)) {
+      if (HostCommand.find(tool).isEmpty()) {
         return Optional.of("pod networking needs `" + tool + "` on PATH (Debian packages iproute2, iptables, util-linux)");
       }
     }
@@ -70,6 +77,16 @@ public final class PodNetwork implements AutoCloseable {
     unavailableReason().ifPresent(reason -> {
       throw new IllegalStateException(reason);
     });
+    FileLock owner = claimName(clusterName);
+    try {
+      return create(clusterName, owner);
+    } catch (RuntimeException e) {
+      release(owner);
+      throw e;
+    }
+  }
+
+  private static PodNetwork create(String clusterName, FileLock owner) {
     removeLeftovers(clusterName);
     String hostLink = hostLinkName(clusterName);
     String node = nodeNamespace(clusterName);
@@ -78,7 +95,7 @@ public final class PodNetwork implements AutoCloseable {
       HostCommand.run(List.of("ip", "link", "add", hostLink, "type", "veth", "peer", "name", NODE_UPLINK, "netns", node));
       HostCommand.run(List.of("ip", "link", "set", hostLink, "up"));
       int slot = claimSlot(hostLink);
-      PodNetwork network = new PodNetwork(clusterName, slot);
+      PodNetwork network = new PodNetwork(clusterName, slot, owner);
       network.wire();
       return network;
     } catch (RuntimeException e) {
@@ -154,8 +171,49 @@ public final class PodNetwork implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
-    removeLeftovers(clusterName);
+    try {
+      removeLeftovers(clusterName);
+    } finally {
+      release(owner);
+    }
+  }
+
+  /**
+   * Holds the cluster name for this process: a lock file only a live owner holds, so a second cluster
+   * of the same name is refused instead of having its network removed as a crashed run's leftovers.
+   */
+  private static FileLock claimName(String clusterName) {
+    Path lockFile = LOCKS.resolve(clusterName + ".lock");
+    try {
+      Files.createDirectories(LOCKS);
+      FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        channel.close();
+        throw new IllegalStateException("cluster name " + clusterName + " is in use by a running cluster on this"
+            + " machine (" + lockFile + " is locked); pick another name");
+      }
+      return lock;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lock " + lockFile, e);
+    }
+  }
+
+  private static void release(FileLock owner) {
+    try {
+      owner.channel().close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot release the cluster name lock", e);
+    }
   }
 
   private void wire() {
@@ -274,8 +332,4 @@ public final class PodNetwork implements AutoCloseable {
     }
   }
 
-  private static boolean onPath(String tool) {
-    return Stream.of(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, tool)));
-  }
 }

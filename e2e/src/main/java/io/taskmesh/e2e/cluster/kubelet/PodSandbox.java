@@ -9,7 +9,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A pod's network: its own namespace with one address on the node's bridge, and the {@code /etc/hosts}
- * that {@code ip netns exec} bind-mounts into every process started in it.
+ * and {@code /etc/resolv.conf} that {@code ip netns exec} bind-mounts into every process started in it.
  */
 final class PodSandbox implements AutoCloseable {
   private final PodNetwork network;
@@ -33,17 +33,30 @@ final class PodSandbox implements AutoCloseable {
   }
 
   /**
+   * The pod's resolver: names come from its hosts file only. A name it does not hold fails at once on the
+   * pod's own loopback, instead of a query that waits for an answer that cannot come (nothing routes out).
+   */
+  void writeResolver() {
+    write("resolv.conf", "# taskmesh local kubelet: Service names are in /etc/hosts\n"
+        + "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  }
+
+  /**
    * Rewrites the pod's hosts file in place (same inode): processes already running see it through the
    * bind mount, which a rename would break.
    */
   void writeHosts(String content) {
-    Path hosts = Path.of("/etc/netns", netns, "hosts");
+    write("hosts", content);
+  }
+
+  private void write(String name, String content) {
+    Path file = Path.of("/etc/netns", netns, name);
     try {
-      Files.createDirectories(hosts.getParent());
-      Files.writeString(hosts, content, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, content, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + hosts, e);
+      throw new UncheckedIOException("cannot write " + file, e);
     }
   }
 

@@ -29,10 +29,12 @@ final class PodVolumes {
   static final String SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
   private static final String SERVICE_ACCOUNT_VOLUME = "kube-api-access-taskmesh";
   private static final int DEFAULT_MODE = 0644;
+  /** The ConfigMap Kubernetes publishes the cluster's CA in, in every namespace; the kubelet falls back to its own copy. */
+  private static final String ROOT_CA_CONFIG_MAP = "kube-root-ca.crt";
 
   private final KubernetesClient api;
   private final ClusterAccess access;
-  private final Pod pod;
+  private volatile Pod pod;
   private final Path directory;
 
   PodVolumes(KubernetesClient api, ClusterAccess access, Pod pod, Path directory) {
@@ -40,6 +42,12 @@ final class PodVolumes {
     this.access = access;
     this.pod = pod;
     this.directory = directory;
+  }
+
+  /** The pod's labels and annotations changed: downward API volumes follow them. */
+  void podChanged(Pod newer) {
+    pod = newer;
+    refresh();
   }
 
   /** Writes every volume; throws {@link MissingSourceException} while a ConfigMap or Secret it needs is missing. */
@@ -144,7 +152,10 @@ final class PodVolumes {
 
   private void addConfigMap(Map<String, byte[]> files, String namespace, String name, List<KeyToPath> items,
       boolean optional) {
-    ConfigMap map = "kube-root-ca.crt".equals(name) ? rootCa() : api.configMaps().inNamespace(namespace).withName(name).get();
+    ConfigMap map = api.configMaps().inNamespace(namespace).withName(name).get();
+    if (map == null && ROOT_CA_CONFIG_MAP.equals(name)) {
+      map = rootCa();
+    }
     if (map == null) {
       if (optional) {
         return;
@@ -206,7 +217,7 @@ final class PodVolumes {
       (values == null ? Map.<String, String>of() : values).forEach((k, v) -> out.append(k).append("=\"").append(v).append("\"\n"));
       return out.toString().getBytes(StandardCharsets.UTF_8);
     }
-    return ContainerEnvironment.field(pod, fieldPath, "", "").getBytes(StandardCharsets.UTF_8);
+    return ContainerEnvironment.field(pod, fieldPath, "", "", "").getBytes(StandardCharsets.UTF_8);
   }
 
   /** A ConfigMap, Secret or key a pod needs is not there (yet): the kubelet retries, as Kubernetes does. */

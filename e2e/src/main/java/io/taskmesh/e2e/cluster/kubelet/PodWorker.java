@@ -42,7 +42,6 @@ final class PodWorker {
   /** The image user of the project's Jib images (parent pom, {@code container.user}). */
   static final long IMAGE_USER = 65532;
   private static final Duration MINIMUM_GRACE = Duration.ofSeconds(2);
-  private static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
   private final Pod pod;
   private final NodeContext node;
@@ -132,6 +131,18 @@ final class PodWorker {
     }
   }
 
+  /** The pod object changed (labels, annotations): its downward API volumes are rewritten. */
+  void podChanged(Pod newer) {
+    PodVolumes current = volumes;
+    if (current != null) {
+      try {
+        current.podChanged(newer);
+      } catch (RuntimeException e) {
+        log.warn("event=volume_refresh_failed pod={}/{} error={}", namespace(), name(), e.getMessage());
+      }
+    }
+  }
+
   /** Re-projects ConfigMap/Secret volumes after a change to one of them. */
   void refreshVolumes() {
     PodVolumes current = volumes;
@@ -147,6 +158,7 @@ final class PodWorker {
   private void run() {
     try {
       sandbox = node.network().createSandbox();
+      sandbox.writeResolver();
       refreshHosts();
       volumes = new PodVolumes(node.api(), nodeAccess(), pod, directory.resolve("volumes"));
       createRunners();
@@ -184,8 +196,9 @@ final class PodWorker {
 
   private ContainerRunner runner(Container container) {
     Path logFile = directory.resolve("logs").resolve(container.getName() + ".log");
+    Long grace = pod.getSpec().getTerminationGracePeriodSeconds();
     return new ContainerRunner(container, commandFor(container), logFile, sandbox.ip(), node.prober(),
-        node.probes(), this::changed);
+        node.probes(), Duration.ofSeconds(grace == null ? 30 : grace), this::changed);
   }
 
   /** Waits for the ConfigMaps and Secrets the volumes need, as a pod stays in ContainerCreating until they exist. */
@@ -221,7 +234,7 @@ final class PodWorker {
       while (true) {
         int code;
         try {
-          code = runner.runOnce();
+          code = runner.runOnce(termination::isDone);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return false;
@@ -336,10 +349,13 @@ final class PodWorker {
       String podIp = podIp();
       String hostIp = node.network().hostAddress().getHostAddress();
       Map<String, String> env = node.environment().of(pod, container, podIp, hostIp, identity.uid() == 0);
-      List<String> argv = node.images().argv(container, env,
-          identity.uid() == 0 ? classpath -> classpath : node.classpath()::of);
-      return new ContainerCommand(sandbox.netns(), volumes.mounts(container), identity, container.getWorkingDir(),
-          argv, env);
+      boolean readableView = javaImage && identity.uid() != 0;
+      List<String> argv = node.images().argv(container, env, readableView ? node.classpath()::of : classpath -> classpath);
+      List<ContainerCommand.Mount> mounts = new ArrayList<>(volumes.mounts(container));
+      if (readableView) {
+        mounts.add(new ContainerCommand.Mount(node.classpath().directory(), ReadableClasspath.MOUNT_PATH, true));
+      }
+      return new ContainerCommand(sandbox.netns(), mounts, identity, container.getWorkingDir(), argv, env);
     };
   }
 
@@ -367,23 +383,26 @@ final class PodWorker {
       }
     }
     List<String> capabilities = own != null && own.getCapabilities() != null ? own.getCapabilities().getAdd() : List.of();
+    boolean dropsAll = own != null && own.getCapabilities() != null
+        && own.getCapabilities().getDrop().stream().anyMatch("ALL"::equalsIgnoreCase);
     boolean noNewPrivileges = own != null && Boolean.FALSE.equals(own.getAllowPrivilegeEscalation());
-    return new ContainerCommand.Identity(uid, gid, groups, capabilities, noNewPrivileges);
+    return new ContainerCommand.Identity(uid, gid, groups, capabilities, dropsAll, noNewPrivileges);
   }
 
   /** The pod's status as the kubelet reports it. */
   synchronized PodStatus status() {
     List<ContainerStatus> inits = initRunners.values().stream().map(ContainerRunner::status).toList();
     List<ContainerStatus> apps = appRunners.values().stream().map(ContainerRunner::status).toList();
-    boolean sidecarsStarted = pod.getSpec().getInitContainers().stream()
+    // a native sidecar's readiness counts toward the pod's, as it does in Kubernetes
+    boolean sidecarsReady = pod.getSpec().getInitContainers().stream()
         .filter(c -> "Always".equals(c.getRestartPolicy()))
-        .allMatch(c -> initRunners.get(c.getName()) != null && initRunners.get(c.getName()).started());
-    boolean containersReady = initialized && !appRunners.isEmpty()
+        .allMatch(c -> initRunners.get(c.getName()) != null && initRunners.get(c.getName()).ready());
+    boolean containersReady = initialized && sidecarsReady && !appRunners.isEmpty()
         && appRunners.values().stream().allMatch(ContainerRunner::ready);
     condition("PodScheduled", true, null);
     condition("Initialized", initialized, initialized ? null : "ContainersNotInitialized");
     condition("ContainersReady", containersReady, containersReady ? null : "ContainersNotReady");
-    condition("Ready", containersReady && sidecarsStarted, containersReady ? null : "ContainersNotReady");
+    condition("Ready", containersReady, containersReady ? null : "ContainersNotReady");
     String ip = podIp();
     PodStatusBuilder status = new PodStatusBuilder()
         .withPhase(phase())

@@ -17,9 +17,12 @@ import java.util.stream.Stream;
 /**
  * A classpath every user can read. Jars under a private home ({@code /root/.m2}) cannot be opened by a
  * container running as its image's user (65532), so those entries are hard-linked (or copied, across
- * file systems) into a directory of the kubelet's own; readable entries are used where they are.
+ * file systems) into a directory of the kubelet's own, which containers see at {@link #MOUNT_PATH} — where
+ * a Jib image keeps its libraries — so no mount of theirs (an emptyDir over {@code /tmp}) can hide it.
+ * Readable entries are used where they are.
  */
 final class ReadableClasspath {
+  static final String MOUNT_PATH = "/app/libs";
   private final Path directory;
   private final Map<String, String> views = new ConcurrentHashMap<>();
 
@@ -27,30 +30,40 @@ final class ReadableClasspath {
     this.directory = directory;
   }
 
+  /** {@code classpath} as a container sees it with {@link #directory()} mounted at {@link #MOUNT_PATH}. */
   String of(String classpath) {
     return views.computeIfAbsent(classpath, this::build);
   }
 
+  Path directory() {
+    return directory;
+  }
+
   private synchronized String build(String classpath) {
+    try {
+      Files.createDirectories(directory);
+      Files.setPosixFilePermissions(directory, AtomicWriter.permissions(0755));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + directory, e);
+    }
     List<String> entries = new ArrayList<>();
-    int index = 0;
     for (String entry : classpath.split(File.pathSeparator)) {
       Path path = Path.of(entry).toAbsolutePath();
       if (!Files.exists(path) || readableByAll(path)) {
         entries.add(entry);
         continue;
       }
-      Path copy = directory.resolve(index++ + "-" + path.getFileName());
+      // one name per source path, so views of several classpaths share the directory
+      String name = Integer.toHexString(path.toString().hashCode()) + "-" + path.getFileName();
+      Path copy = directory.resolve(name);
       try {
-        Files.createDirectories(directory);
-        Files.setPosixFilePermissions(directory, AtomicWriter.permissions(0755));
         if (!Files.exists(copy)) {
           share(path, copy);
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot make " + path + " readable for containers at " + copy, e);
       }
-      entries.add(copy.toString());
+      entries.add(MOUNT_PATH + "/" + name);
     }
     return String.join(File.pathSeparator, entries);
   }

@@ -127,6 +127,8 @@ class KubeletTest {
         .anyMatch(line -> line.matches("Uid:\\s+65532\\s+65532\\s+65532\\s+65532"));
     assertThat(pod.getStatus().getContainerStatuses()).singleElement()
         .satisfies(status -> assertThat(status.getReady()).isTrue());
+    assertThat(api.nodes().withName("kubelettest").get().getStatus().getConditions())
+        .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
   }
 
   @Test
@@ -155,10 +157,22 @@ class KubeletTest {
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThat(get(client + "/fetch?url=" + encode("http://" + name + "/"))).isEqualTo("server"));
     }
+    // service links, as enableServiceLinks gives every pod of the namespace
+    assertThat(get(client + "/env?name=ECHO_SERVICE_HOST")).isEqualTo(clusterIp);
+    assertThat(get(client + "/env?name=ECHO_PORT_80_TCP")).isEqualTo("tcp://" + clusterIp + ":80");
     // hairpin: the server reaches itself through its own Service
     assertThat(get("http://" + serverIp + ":8080/fetch?url=" + encode("http://echo/"))).isEqualTo("server");
     // and the host reaches the ClusterIP, through the node
     assertThat(get("http://" + clusterIp + "/")).isEqualTo("server");
+    // a Service created while the pods run: their /etc/hosts learns it in place
+    api.services().inNamespace(ns).resource(new ServiceBuilder()
+        .withNewMetadata().withName("late").withNamespace(ns).endMetadata()
+        .withNewSpec().withClusterIP(serviceAddress(11)).addNewPort().withName("http").withPort(80)
+            .withTargetPort(new IntOrString(8080)).endPort().endSpec()
+        .build()).create();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(get(client + "/file?path=" + encode("/etc/hosts")))
+            .contains(serviceAddress(11) + "\tlate." + ns + ".svc.cluster.local late." + ns + ".svc late." + ns + " late\n"));
     // the host's address is reachable from every pod: the API server, databases and Zipkin listen there
     com.sun.net.httpserver.HttpServer host = com.sun.net.httpserver.HttpServer.create(
         new java.net.InetSocketAddress(network.hostAddress(), 18099), 4);
@@ -200,6 +214,75 @@ class KubeletTest {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(file)).isEqualTo("bye"));
     assertThat(kubelet.pid(ns, "reader", "app")).contains(pid);
     assertThat(get("http://" + podIp + ":8080/file?path=" + encode("/etc/greeting/..data/text"))).isEqualTo("bye");
+  }
+
+  @Test
+  void aSecretReachesTheContainerAsAFileAndAnEnvVariable() throws Exception {
+    String ns = namespace("secret");
+    api.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("db").withNamespace(ns).endMetadata()
+        .addToData("url", java.util.Base64.getEncoder().encodeToString("jdbc:postgresql://db/tasks".getBytes()))
+        .build()).create();
+    api.pods().inNamespace(ns).resource(echoPod(ns, "consumer")
+        .editSpec()
+          .addNewVolume().withName("db").withNewSecret().withSecretName("db").withDefaultMode(0400).endSecret().endVolume()
+          .editFirstContainer()
+            .addNewVolumeMount().withName("db").withMountPath("/etc/db").withReadOnly(true).endVolumeMount()
+            .addNewEnv().withName("DB_URL").withNewValueFrom().withNewSecretKeyRef().withName("db").withKey("url")
+              .endSecretKeyRef().endValueFrom().endEnv()
+            .withNewSecurityContext().withRunAsUser(0L).endSecurityContext()
+          .endContainer()
+        .endSpec().build()).create();
+    String podIp = awaitReady(ns, "consumer").getStatus().getPodIP();
+
+    assertThat(get("http://" + podIp + ":8080/file?path=" + encode("/etc/db/url"))).isEqualTo("jdbc:postgresql://db/tasks");
+    assertThat(get("http://" + podIp + ":8080/env?name=DB_URL")).isEqualTo("jdbc:postgresql://db/tasks");
+  }
+
+  @Test
+  void aDownwardApiVolumeFollowsThePodsAnnotation() throws Exception {
+    String ns = namespace("downward");
+    api.pods().inNamespace(ns).resource(echoPod(ns, "annotated")
+        .editMetadata().addToAnnotations("example.io/config", "first").endMetadata()
+        .editSpec()
+          .addNewVolume().withName("config").withNewDownwardAPI().addNewItem().withPath("config.yaml")
+            .withNewFieldRef().withFieldPath("metadata.annotations['example.io/config']").endFieldRef().endItem()
+          .endDownwardAPI().endVolume()
+          .editFirstContainer().addNewVolumeMount().withName("config").withMountPath("/etc/example").endVolumeMount()
+          .endContainer()
+        .endSpec().build()).create();
+    String file = "http://" + awaitReady(ns, "annotated").getStatus().getPodIP() + ":8080/file?path="
+        + encode("/etc/example/config.yaml");
+    assertThat(get(file)).isEqualTo("first");
+
+    api.pods().inNamespace(ns).withName("annotated").edit(pod -> new PodBuilder(pod).editMetadata()
+        .addToAnnotations("example.io/config", "second").endMetadata().build());
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(file)).isEqualTo("second"));
+  }
+
+  @Test
+  void theProjectedServiceAccountVolumeTheApiServerAddsHoldsTokenCaAndNamespace() throws Exception {
+    String ns = namespace("projected");
+    api.pods().inNamespace(ns).resource(echoPod(ns, "inside")
+        .editSpec()
+          .addNewVolume().withName("kube-api-access-x1").withNewProjected()
+            .addNewSource().withNewServiceAccountToken().withPath("token").withExpirationSeconds(3607L)
+              .endServiceAccountToken().endSource()
+            .addNewSource().withNewConfigMap().withName("kube-root-ca.crt").addNewItem().withKey("ca.crt")
+              .withPath("ca.crt").endItem().endConfigMap().endSource()
+            .addNewSource().withNewDownwardAPI().addNewItem().withPath("namespace").withNewFieldRef()
+              .withFieldPath("metadata.namespace").endFieldRef().endItem().endDownwardAPI().endSource()
+          .endProjected().endVolume()
+          .editFirstContainer().addNewVolumeMount().withName("kube-api-access-x1").withReadOnly(true)
+            .withMountPath("/var/run/secrets/kubernetes.io/serviceaccount").endVolumeMount().endContainer()
+        .endSpec().build()).create();
+    String base = "http://" + awaitReady(ns, "inside").getStatus().getPodIP() + ":8080/file?path="
+        + encode("/var/run/secrets/kubernetes.io/serviceaccount/");
+
+    assertThat(get(base + "token")).isEqualTo("test-token");
+    assertThat(get(base + "ca.crt")).startsWith("-----BEGIN CERTIFICATE-----");
+    assertThat(get(base + "namespace")).isEqualTo(ns);
   }
 
   @Test
@@ -261,18 +344,80 @@ class KubeletTest {
   }
 
   @Test
+  void aPodMarkedForDeletionIsStoppedAndThenRemovedByTheKubelet() {
+    String ns = namespace("finalize");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("marked").withNamespace(ns).addToFinalizers("test.taskmesh.io/hold").endMetadata()
+        .withNewSpec().withTerminationGracePeriodSeconds(5L)
+          .addToContainers(shell("app", "trap 'echo bye; exit 0' TERM; while :; do sleep 0.1; done"))
+        .endSpec().build()).create();
+    awaitReady(ns, "marked");
+    long pid = kubelet.pid(ns, "marked", "app").orElseThrow();
+
+    api.pods().inNamespace(ns).withName("marked").delete();
+
+    // the API server only marks a pod that has a finalizer: the kubelet stops it while the object stays
+    await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(Path.of("/proc/" + pid)));
+    assertThat(api.pods().inNamespace(ns).withName("marked").get().getMetadata().getDeletionTimestamp()).isNotNull();
+    api.pods().inNamespace(ns).withName("marked").edit(pod -> new PodBuilder(pod).editMetadata()
+        .withFinalizers().endMetadata().build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> api.pods().inNamespace(ns).withName("marked").get() == null);
+  }
+
+  @Test
   void aCrashedContainerIsRestartedAndCounted() {
     String ns = namespace("crash");
     api.pods().inNamespace(ns).resource(new PodBuilder()
         .withNewMetadata().withName("crasher").withNamespace(ns).endMetadata()
         .withNewSpec().addToContainers(shell("app", "echo crashing; exit 3")).endSpec().build()).create();
 
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
       var status = api.pods().inNamespace(ns).withName("crasher").get().getStatus().getContainerStatuses().get(0);
       assertThat(status.getRestartCount()).isGreaterThanOrEqualTo(2);
       assertThat(status.getLastState().getTerminated().getExitCode()).isEqualTo(3);
     });
     assertThat(kubelet.logTail(ns, "crasher", "app").orElseThrow()).contains("crashing");
+  }
+
+  @Test
+  void aFailingLivenessProbeRestartsTheContainer() throws Exception {
+    String ns = namespace("liveness");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("sickly").withNamespace(ns).endMetadata()
+        .withNewSpec()
+          .addNewVolume().withName("shared").withNewEmptyDir().endEmptyDir().endVolume()
+          .addToContainers(new ContainerBuilder(sharing(shell("app",
+                  "if [ -f /shared/ran ]; then touch /shared/alive; fi; touch /shared/ran; echo up;"
+                      + " while :; do sleep 0.1; done")))
+              .withNewLivenessProbe().withNewExec().withCommand("test", "-f", "/shared/alive").endExec()
+                .withPeriodSeconds(1).withFailureThreshold(2).endLivenessProbe()
+              .build())
+        .endSpec().build()).create();
+
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+      var status = api.pods().inNamespace(ns).withName("sickly").get().getStatus().getContainerStatuses().get(0);
+      assertThat(status.getRestartCount()).isEqualTo(1);
+      assertThat(status.getState().getRunning()).isNotNull();
+    });
+    assertThat(kubelet.logTail(ns, "sickly", "app").orElseThrow()).contains("liveness probe failed");
+    long pid = kubelet.pid(ns, "sickly", "app").orElseThrow();
+    // alive now: a few probe periods later it is the same process
+    Thread.sleep(3000);
+    assertThat(kubelet.pid(ns, "sickly", "app")).contains(pid);
+  }
+
+  @Test
+  void aPodThatMayNotRestartSucceedsWhenItsContainersExitZero() {
+    String ns = namespace("batch");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("job").withNamespace(ns).endMetadata()
+        .withNewSpec().withRestartPolicy("Never").addToContainers(shell("app", "echo done")).endSpec().build()).create();
+
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+      Pod pod = api.pods().inNamespace(ns).withName("job").get();
+      assertThat(pod.getStatus().getPhase()).isEqualTo("Succeeded");
+      assertThat(pod.getStatus().getContainerStatuses().get(0).getState().getTerminated().getExitCode()).isZero();
+    });
   }
 
   @Test
@@ -283,10 +428,11 @@ class KubeletTest {
         .editSpec()
           .addToInitContainers(new ContainerBuilder()
               .withName("capture").withImage("registry.test/some/iptables-init:1")
-              .withCommand("iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", redirected, "--dport", "9999",
-                  "-j", "REDIRECT", "--to-ports", "8080")
-              .withNewSecurityContext().withRunAsUser(0L).withNewCapabilities().addToAdd("NET_ADMIN", "NET_RAW")
-                .endCapabilities().endSecurityContext()
+              .withCommand("/bin/sh", "-c", "iptables -w -t nat -A OUTPUT -p tcp -d " + redirected
+                  + " --dport 9999 -j REDIRECT --to-ports 8080 && grep -E '^Cap(Eff|Bnd)' /proc/self/status")
+              .withNewSecurityContext().withRunAsUser(0L).withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().addToAdd("NET_ADMIN", "NET_RAW").addToDrop("ALL").endCapabilities()
+              .endSecurityContext()
               .build())
         .endSpec().build()).create();
     String podIp = awaitReady(ns, "captured").getStatus().getPodIP();
@@ -294,17 +440,70 @@ class KubeletTest {
     // inside the pod, a call to redirected:9999 lands on the pod's own listener
     assertThat(get("http://" + podIp + ":8080/fetch?url=" + encode("http://" + redirected + ":9999/")))
         .isEqualTo("captured");
+    // the init container held NET_ADMIN and NET_RAW (bits 12, 13) and nothing else
+    assertThat(kubelet.logTail(ns, "captured", "capture").orElseThrow())
+        .contains("CapEff:\t0000000000003000").contains("CapBnd:\t0000000000003000");
     // the rule lives in the pod's namespace only, not in the node's
     String nodeRules = HostCommand.run(List.of("ip", "netns", "exec", network.nodeNamespace(), "iptables", "-t", "nat", "-S"));
     assertThat(nodeRules).doesNotContain("9999");
   }
 
+  @Test
+  void theTaskServiceImageRunsFromTheBuiltJarsAsItsJibEntrypointAndPassesItsGrpcProbe() throws Exception {
+    String ns = namespace("project");
+    api.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata().withName("tasks").withNamespace(ns).endMetadata()
+        .withNewSpec()
+          .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L).endSecurityContext()
+          .addNewVolume().withName("data").withNewEmptyDir().endEmptyDir().endVolume()
+          .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+          .addNewContainer().withName("task-service").withImage("example.registry/taskmesh/task-service:0.1.0")
+            .addNewEnv().withName("TASK_SERVICE_DATABASE_URL").withValue("jdbc:h2:file:/data/tasks").endEnv()
+            .addNewPort().withName("grpc").withContainerPort(50051).endPort()
+            .addNewVolumeMount().withName("data").withMountPath("/data").endVolumeMount()
+            .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+            .withNewResources().addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endResources()
+            .withNewStartupProbe().withNewTcpSocket().withPort(new IntOrString("grpc")).endTcpSocket()
+              .withPeriodSeconds(1).withFailureThreshold(100).endStartupProbe()
+            .withNewReadinessProbe().withNewGrpc().withPort(50051).endGrpc().withPeriodSeconds(1).endReadinessProbe()
+            .withNewLivenessProbe().withNewTcpSocket().withPort(new IntOrString("grpc")).endTcpSocket()
+              .withPeriodSeconds(2).endLivenessProbe()
+          .endContainer()
+        .endSpec().build()).create();
+
+    awaitReady(ns, "tasks");
+
+    long pid = kubelet.pid(ns, "tasks", "task-service").orElseThrow();
+    String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+    assertThat(cmdline).contains("-XX:MaxRAM=268435456 -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError")
+        .endsWith("io.taskmesh.taskservice.Main ");
+    assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/status")))
+        .anyMatch(line -> line.matches("Groups:\\s+65532\\s*"));
+    try (var files = Files.walk(workDir.resolve("pods"))) {
+      assertThat(files.map(Path::toString)).anyMatch(path -> path.contains(ns + "_tasks_")
+          && path.endsWith("/volumes/data/tasks.mv.db"));
+    }
+  }
+
   private Pod awaitReady(String ns, String name) {
-    await().atMost(START_BOUND).pollInterval(Duration.ofMillis(250)).until(() -> {
+    try {
+      await().atMost(START_BOUND).pollInterval(Duration.ofMillis(250)).until(() -> {
+        Pod pod = api.pods().inNamespace(ns).withName(name).get();
+        return pod != null && pod.getStatus() != null && pod.getStatus().getConditions().stream()
+            .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
       Pod pod = api.pods().inNamespace(ns).withName(name).get();
-      return pod != null && pod.getStatus() != null && pod.getStatus().getConditions().stream()
-          .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
-    });
+      StringBuilder report = new StringBuilder("pod " + ns + "/" + name + " not Ready; status: "
+          + (pod == null ? "(gone)" : pod.getStatus()));
+      if (pod != null) {
+        pod.getSpec().getInitContainers().forEach(c -> report.append("\n--- ").append(c.getName()).append(":\n")
+            .append(kubelet.logTail(ns, name, c.getName()).orElse("(no log)")));
+        pod.getSpec().getContainers().forEach(c -> report.append("\n--- ").append(c.getName()).append(":\n")
+            .append(kubelet.logTail(ns, name, c.getName()).orElse("(no log)")));
+      }
+      throw new AssertionError(report.toString(), e);
+    }
     return api.pods().inNamespace(ns).withName(name).get();
   }
 
