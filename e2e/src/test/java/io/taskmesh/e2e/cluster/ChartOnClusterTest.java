@@ -84,6 +84,45 @@ class ChartOnClusterTest {
         });
   }
 
+  @Test
+  void aMeshChangeReachesEverySidecarWithoutRestartingPods() {
+    await("TaskService ready").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> "1/1".equals(status().get("configApplied")));
+    String hashBefore = (String) status().get("configHash");
+    Map<String, Integer> restartsBefore = restarts();
+    fixture.api().genericKubernetesResources(TaskmeshInstall.TASK_SERVICE_API_VERSION, "TaskService")
+        .inNamespace("default").withName("task-service").edit(taskService -> {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> mesh = (Map<String, Object>) ((Map<String, Object>) taskService.getAdditionalProperties()
+              .get("spec")).get("mesh");
+          mesh.put("timeout", "4s");
+          return taskService;
+        });
+    await("the new config applied on every sidecar").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(() -> {
+          Map<String, Object> status = status();
+          assertThat(status.get("configHash")).isNotEqualTo(hashBefore);
+          assertThat(status.get("configApplied")).as("status %s", status).isEqualTo("1/1");
+        });
+    assertThat(restarts()).as("pods and their restart counts").isEqualTo(restartsBefore);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> status() {
+    Map<String, Object> status = (Map<String, Object>) fixture.taskService("default", "task-service")
+        .getAdditionalProperties().get("status");
+    return status == null ? Map.of() : status;
+  }
+
+  /** Pod uid → restarts of all its containers: a reload must change neither. */
+  private static Map<String, Integer> restarts() {
+    return taskServicePods().stream().collect(java.util.stream.Collectors.toMap(pod -> pod.getMetadata().getUid(),
+        pod -> java.util.stream.Stream.concat(
+                java.util.stream.Stream.ofNullable(pod.getStatus().getInitContainerStatuses()).flatMap(List::stream),
+                java.util.stream.Stream.ofNullable(pod.getStatus().getContainerStatuses()).flatMap(List::stream))
+            .mapToInt(status -> status.getRestartCount() == null ? 0 : status.getRestartCount()).sum()));
+  }
+
   private static List<Pod> taskServicePods() {
     return fixture.api().pods().inNamespace("default").withLabel("app.kubernetes.io/name", "task-service").list()
         .getItems().stream().filter(pod -> pod.getMetadata().getDeletionTimestamp() == null).toList();
