@@ -166,7 +166,7 @@ public final class LocalMesh implements AutoCloseable {
     Readiness.await(sidecar.name() + " answers " + uri, START_BOUND, children(), () -> Readiness.answers200(uri));
   }
 
-  /** Every child process started so far: any of them exiting stops the start-up. */
+  /** Every child process started so far: any of them exiting stops the start-up (not for later restarts). */
   private List<ChildProcess> children() {
     return started.stream().filter(ChildProcess.class::isInstance).map(ChildProcess.class::cast).toList();
   }
@@ -224,7 +224,7 @@ public final class LocalMesh implements AutoCloseable {
       if (!replica.app().isAlive()) {
         ChildProcess app = startApp(replica.index(), replica.ports());
         replicas.set(i, new Replica(replica.index(), replica.ports(), app, replica.sidecar()));
-        Readiness.await("task-service-" + replica.index() + " listens", START_BOUND, children(),
+        Readiness.await("task-service-" + replica.index() + " listens", START_BOUND, List.of(app),
             () -> Readiness.listening(replica.ports().app()));
       }
     }
