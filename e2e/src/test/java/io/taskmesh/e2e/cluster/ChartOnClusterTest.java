@@ -15,13 +15,17 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The chart installed as users install it, then the example TaskService, on the local cluster: the operator
  * runs as a pod, the TaskService becomes Ready with every sidecar on the current config, and a pod that asks
  * for injection gets the sidecar from the webhook, which the API server calls over HTTPS.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the install's first state first, the config change last
 class ChartOnClusterTest {
   private static ClusterFixture fixture;
 
@@ -45,6 +49,7 @@ class ChartOnClusterTest {
   }
 
   @Test
+  @Order(1)
   void theExampleTaskServiceBecomesReadyWithEverySidecarOnTheCurrentConfig() {
     await("TaskService ready").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
       GenericKubernetesResource taskService = fixture.taskService("default", "task-service");
@@ -64,6 +69,7 @@ class ChartOnClusterTest {
   }
 
   @Test
+  @Order(3)
   void aKilledPodIsReplacedAndTheEndpointSliceFollows() {
     await("a ready task-service pod").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() ->
         taskServicePods().stream().anyMatch(ClusterFixture::ready));
@@ -85,6 +91,7 @@ class ChartOnClusterTest {
   }
 
   @Test
+  @Order(4)
   void aMeshChangeReachesEverySidecarWithoutRestartingPods() {
     await("TaskService ready").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
         .until(() -> "1/1".equals(status().get("configApplied")));
@@ -129,6 +136,7 @@ class ChartOnClusterTest {
   }
 
   @Test
+  @Order(2)
   void aPodAskingForInjectionGetsTheSidecarFromTheWebhookOverHttps() {
     await("the example's proxy ConfigMap").atMost(Duration.ofMinutes(2)).until(() ->
         fixture.api().configMaps().inNamespace("default").withName("task-service-proxy").get() != null);
