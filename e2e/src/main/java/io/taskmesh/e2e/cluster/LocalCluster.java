@@ -144,6 +144,7 @@ public final class LocalCluster implements AutoCloseable {
   private static void closeAll(List<AutoCloseable> parts) {
     for (int i = parts.size() - 1; i >= 0; i--) {
       try {
+        log.info("event=cluster_part_stopping part={}", parts.get(i).getClass().getSimpleName());
         parts.get(i).close();
       } catch (Exception e) {
         log.warn("event=cluster_part_close_failed part={} error={}", parts.get(i).getClass().getSimpleName(), e.toString());
