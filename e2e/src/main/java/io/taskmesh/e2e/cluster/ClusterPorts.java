@@ -6,8 +6,6 @@ public final class ClusterPorts {
   public static final int API_SERVER = 6443;
   /** Zipkin, on the host address, behind Service {@code zipkin.default:9411}. */
   public static final int ZIPKIN = 9411;
-  /** PostgreSQL, on the host address, behind Service {@code postgres.default:5432}. */
-  public static final int POSTGRES = 15432;
 
   private ClusterPorts() {}
 }
