@@ -252,13 +252,17 @@ final class TlsTerminator implements AutoCloseable {
     } catch (IOException ignored) {
       // closing
     }
+    threads.shutdownNow();
     for (Socket socket : open) {
       try {
+        // the JDK's SSLSocket.close() reads until the peer's close_notify; a watch whose client never closes
+        // would hold it forever, so the read gets a short timeout and the connection is reset
+        socket.setSoTimeout(200);
+        socket.setSoLinger(true, 0);
         socket.close();
       } catch (IOException ignored) {
         // closing
       }
     }
-    threads.shutdownNow();
   }
 }
