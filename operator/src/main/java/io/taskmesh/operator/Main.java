@@ -9,6 +9,8 @@ import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.reconciler.SidecarCensus;
+import io.taskmesh.operator.route.GrpcRouteController;
+import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.InjectionWebhook;
 import io.taskmesh.operator.webhook.WebhookSettings;
@@ -44,6 +46,9 @@ public final class Main {
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
+    RouteTables routeTables = new RouteTables();
+    GrpcRouteController grpcRoutes = new GrpcRouteController(client, routeTables, Clock.systemUTC());
+    grpcRoutes.start();
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
     DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints);
     SidecarCensus census = (ns, service) -> discovery.service().subscribers().stream()
@@ -77,6 +82,7 @@ public final class Main {
         webhook.close();
       }
       discovery.close();
+      grpcRoutes.close();
       slices.close();
       operator.stop();
       health.stop(0);

@@ -55,6 +55,11 @@ public final class Permissions {
       // discovery/EndpointSliceWatcher: one informer on EndpointSlices in every namespace
       cluster("discovery.k8s.io", "endpointslices", "list"),
       cluster("discovery.k8s.io", "endpointslices", "watch"),
+      // route/GrpcRouteController: informers on GRPCRoutes and Services in every namespace, and the route's
+      // status written with its resourceVersion (PUT), so a replica holding a stale route gets a conflict
+      cluster("gateway.networking.k8s.io", "grpcroutes", "list"),
+      cluster("gateway.networking.k8s.io", "grpcroutes", "watch"),
+      cluster("gateway.networking.k8s.io", "grpcroutes/status", "update"),
       // webhook/SidecarInjector: the pod's namespace label, and the ConfigMap <service>-proxy it mounts
       new Permission("", "namespaces", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
       new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
