@@ -90,6 +90,14 @@ wait_for() {
   return 1
 }
 
+# True when the TaskService's config hash differs from $1 and status.configApplied reads N/N (N > 0).
+applied_to_all() {
+  local hash applied
+  hash="$(kubectl get taskservice task-service --namespace "$APP_NS" -o jsonpath='{.status.configHash}')"
+  applied="$(kubectl get taskservice task-service --namespace "$APP_NS" -o jsonpath='{.status.configApplied}')"
+  [[ "$hash" != "$1" && "$applied" =~ ^([1-9][0-9]*)/([0-9]+)$ && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" ]]
+}
+
 main() {
   require
   local version
@@ -100,9 +108,10 @@ main() {
   run kind create cluster --name "$CLUSTER" --config "$ROOT/e2e/kind/cluster.yaml" --wait 120s
   trap cleanup EXIT
 
-  step "Building images into the local Docker daemon (Jib, no Dockerfile)"
+  step "Building images into the local Docker daemon (Jib; the capture's init image from proxy-init/Dockerfile)"
   run "$ROOT/mvnw" -B -ntp -f "$ROOT/pom.xml" -Pimages -DskipTests package
-  for image in operator taskmesh-proxy task-service; do
+  run docker build -f "$ROOT/proxy-init/Dockerfile" -t "taskmesh/proxy-init:$version" "$ROOT"
+  for image in operator taskmesh-proxy task-service proxy-init; do
     run kind load docker-image --name "$CLUSTER" "taskmesh/$image:$version"
   done
 
@@ -121,12 +130,13 @@ main() {
   run kubectl get taskservices --namespace "$APP_NS"
 
   step "Calling the task service through the mesh with the CLI (client pod gets a sidecar by injection)"
-  # The client's own sidecar (outbound 127.0.0.1:15001) routes by authority to the task-service cluster.
+  # A plain client with no mesh configuration: it dials task-service:50051, the pod's capture sends the
+  # connection to its own sidecar, which subscribes to task-service on demand and routes by authority.
   # shellcheck disable=SC2016 # the classpath is read inside the pod, not here
   run kubectl run task-cli --namespace "$APP_NS" --restart=Never \
     --image="taskmesh/task-service:$version" --image-pull-policy=Never \
     --command -- sh -c 'exec java -cp "$(cat /app/jib-classpath-file)" io.taskmesh.taskservice.cli.TaskCli \
-      --target 127.0.0.1:15001 --authority task-service create --title "hello from kind" --user-id 1'
+      --target task-service:50051 create --title "hello from kind" --user-id 1'
   wait_for "the CLI pod completed" \
     kubectl get pod task-cli --namespace "$APP_NS" -o jsonpath='{.status.containerStatuses[?(@.name=="task-cli")].state.terminated.reason}'
   run kubectl logs task-cli --namespace "$APP_NS" -c task-cli
@@ -140,6 +150,15 @@ main() {
   step "Checking the trace in Zipkin"
   wait_for "a task-service trace reached Zipkin" bash -c \
     "kubectl get --raw '/api/v1/namespaces/$APP_NS/services/zipkin:9411/proxy/api/v2/traces?serviceName=task-service&limit=1' | grep -q traceId"
+
+  step "Changing spec.mesh twice: every sidecar reports the new config each time"
+  local before
+  for timeout in 3s 4s; do
+    before="$(capture kubectl get taskservice task-service --namespace "$APP_NS" -o jsonpath='{.status.configHash}')"
+    run kubectl patch taskservice task-service --namespace "$APP_NS" --type merge \
+      -p "{\"spec\":{\"mesh\":{\"timeout\":\"$timeout\"}}}"
+    wait_for "every sidecar runs the config with timeout $timeout" applied_to_all "$before"
+  done
 
   step "Done: taskmesh served a call through two sidecars, counted it and traced it"
 }

@@ -7,7 +7,8 @@ import io.javaoperatorsdk.operator.Operator;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
-import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.operator.discovery.PodAcks;
+import io.taskmesh.operator.discovery.ServiceAddressWatcher;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
@@ -50,10 +51,11 @@ public final class Main {
     GrpcRouteController grpcRoutes = new GrpcRouteController(client, routeTables, Clock.systemUTC());
     grpcRoutes.start();
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
-    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints);
-    SidecarCensus census = (ns, service) -> discovery.service().subscribers().stream()
-        .filter(node -> node.getNamespace().equals(ns) && node.getService().equals(service))
-        .collect(Collectors.groupingBy(Node::getConfigHash, Collectors.counting()));
+    ServiceAddressWatcher clusterAddresses = new ServiceAddressWatcher(client, endpoints);
+    clusterAddresses.start();
+    PodAcks acks = new PodAcks(client);
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, acks);
+    SidecarCensus census = SidecarCensus.fromPods(client);
     Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
         .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());
     // dependents' informers follow the controller's namespaces
@@ -83,6 +85,8 @@ public final class Main {
       }
       discovery.close();
       grpcRoutes.close();
+      acks.close();
+      clusterAddresses.close();
       slices.close();
       operator.stop();
       health.stop(0);

@@ -60,6 +60,10 @@ public final class Permissions {
       cluster("gateway.networking.k8s.io", "grpcroutes", "list"),
       cluster("gateway.networking.k8s.io", "grpcroutes", "watch"),
       cluster("gateway.networking.k8s.io", "grpcroutes/status", "update"),
+      // discovery/ServiceAddressWatcher: ClusterIP:port of every Service (services list/watch, above)
+      // discovery/PodAcks: the config hash a sidecar announces, on its Pod (JSON merge patch);
+      // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation
+      cluster("", "pods", "patch"), cluster("", "pods", "list"),
       // webhook/SidecarInjector: the pod's namespace label, and the ConfigMap <service>-proxy it mounts
       new Permission("", "namespaces", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
       new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.WEBHOOK, null),

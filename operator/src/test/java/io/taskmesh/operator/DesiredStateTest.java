@@ -20,6 +20,7 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.dependent.DeploymentDependent;
 import io.taskmesh.operator.dependent.ServiceDependent;
+import io.taskmesh.operator.inject.SidecarInjection;
 import io.taskmesh.operator.reconciler.ProxyConfigRenderer;
 import io.taskmesh.operator.reconciler.SpecProblems;
 import java.time.Duration;
@@ -33,8 +34,19 @@ class DesiredStateTest {
     TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
     PodSpec pod = DeploymentDependent.build(service, SETTINGS).getSpec().getTemplate().getSpec();
 
-    Container sidecar = pod.getInitContainers().get(0);
+    Container capture = pod.getInitContainers().get(0);
+    assertThat(capture.getName()).isEqualTo("taskmesh-init");
+    assertThat(capture.getImage()).isEqualTo("taskmesh/proxy-init:test");
+    assertThat(capture.getCommand()).containsExactly("/bin/sh", "-c", SidecarInjection.CAPTURE_SCRIPT);
+    assertThat(env(capture, "TASKMESH_INBOUND_PORTS")).isEqualTo("50051");
+    assertThat(env(capture, "TASKMESH_PROXY_UID")).isEqualTo("2102");
+    assertThat(capture.getSecurityContext().getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_ADMIN", "NET_RAW");
+    assertThat(capture.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+
+    Container sidecar = pod.getInitContainers().get(1);
     assertThat(sidecar.getImage()).isEqualTo("taskmesh/taskmesh-proxy:test");
+    assertThat(sidecar.getSecurityContext().getRunAsUser()).isEqualTo(2102L);
+    assertThat(sidecar.getSecurityContext().getCapabilities().getAdd()).isNullOrEmpty();
     assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
     assertThat(sidecar.getStartupProbe().getHttpGet().getPath()).isEqualTo("/ready");
     assertThat(sidecar.getStartupProbe().getHttpGet().getPort().getIntVal()).isEqualTo(15000);
@@ -52,13 +64,13 @@ class DesiredStateTest {
   }
 
   @Test
-  void theServiceSendsCallersToTheSidecarNeverToTheApp() {
+  void theServiceTargetsTheAppPortWhichTheCaptureHandsToTheSidecar() {
     Service service = ServiceDependent.build(TestTaskServices.withTimeout("shop", "tasks", "2s"));
 
     assertThat(service.getSpec().getPorts()).singleElement().satisfies(port -> {
       assertThat(port.getName()).isEqualTo("grpc");
       assertThat(port.getPort()).isEqualTo(50051);
-      assertThat(port.getTargetPort().getIntVal()).isEqualTo(15006);
+      assertThat(port.getTargetPort().getIntVal()).isEqualTo(50051);
       assertThat(port.getAppProtocol()).isEqualTo("grpc");
     });
     assertThat(service.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "taskmesh-operator")

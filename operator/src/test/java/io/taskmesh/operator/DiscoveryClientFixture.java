@@ -21,11 +21,14 @@ final class DiscoveryClientFixture implements AutoCloseable {
   private final AtomicReference<ClientCallStreamObserver<SubscribeRequest>> call = new AtomicReference<>();
 
   DiscoveryClientFixture(int port, String podName, String namespace, String... services) {
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    SubscribeRequest request = SubscribeRequest.newBuilder()
+    this(port, SubscribeRequest.newBuilder()
         .setNode(Node.newBuilder().setPodName(podName).setNamespace(namespace).setService("client").setConfigHash("abc"))
-        .addAllServices(List.of(services)).build();
-    EndpointDiscoveryGrpc.newStub(channel).subscribe(request, new ClientResponseObserver<SubscribeRequest, EndpointSet>() {
+        .addAllServices(List.of(services)).build());
+  }
+
+  DiscoveryClientFixture(int port, SubscribeRequest first) {
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    EndpointDiscoveryGrpc.newStub(channel).subscribe(new ClientResponseObserver<SubscribeRequest, EndpointSet>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<SubscribeRequest> stream) {
         call.set(stream);
@@ -46,6 +49,12 @@ final class DiscoveryClientFixture implements AutoCloseable {
         ended.set(Status.OK);
       }
     });
+    send(first);
+  }
+
+  /** A later request on the same stream: replaces the subscription. */
+  synchronized void send(SubscribeRequest request) {
+    call.get().onNext(request);
   }
 
   EndpointSet latest(String service) {

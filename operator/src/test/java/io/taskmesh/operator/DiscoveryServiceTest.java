@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
 import io.taskmesh.discovery.v1.Endpoint;
+import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.discovery.v1.SubscribeRequest;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.ServiceKey;
@@ -91,6 +93,52 @@ class DiscoveryServiceTest {
       await().atMost(BOUND).until(() -> sidecar.ended.get() != null);
       assertThat(sidecar.ended.get().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
       assertThat(sidecar.ended.get().getDescription()).contains("node.namespace");
+    }
+  }
+
+  @Test
+  void aLaterRequestOnTheSameStreamReplacesTheSubscriptionAndItsConfigHash() {
+    registry.update(new ServiceKey("tasks", "shop"), List.of(endpoint("10.0.0.1")));
+    registry.update(new ServiceKey("billing", "shop"), List.of(endpoint("10.1.1.1")));
+    try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), "web-1", "shop", "tasks")) {
+      await().atMost(BOUND).until(() -> sidecar.latest("tasks") != null);
+
+      sidecar.send(SubscribeRequest.newBuilder()
+          .setNode(Node.newBuilder().setPodName("web-1").setNamespace("shop").setService("client").setConfigHash("def"))
+          .addServices("billing").build());
+
+      await().atMost(BOUND).until(() -> sidecar.latest("billing") != null);
+      await().atMost(BOUND).until(() -> server.service().subscribers().stream()
+          .anyMatch(node -> node.getConfigHash().equals("def")));
+      assertThat(server.service().subscribers()).hasSize(1);
+      int before = sidecar.received.size();
+      registry.update(new ServiceKey("tasks", "shop"), List.of(endpoint("10.0.0.9")));
+      registry.update(new ServiceKey("billing", "shop"), List.of(endpoint("10.1.1.9")));
+      await().atMost(BOUND).until(() -> sidecar.latest("billing").getEndpoints(0).getAddress().equals("10.1.1.9"));
+      assertThat(sidecar.received.subList(before, sidecar.received.size()))
+          .as("a service left out of the new request is no longer sent").noneMatch(set -> set.getService().equals("tasks"));
+    }
+  }
+
+  @Test
+  void aNameNobodyServesIsAnsweredUnknownAndAClusterAddressByItsService() {
+    registry.update(new ServiceKey("tasks", "shop"), List.of(endpoint("10.0.0.1")));
+    registry.useAddresses(java.util.Map.of("10.96.0.12:50051", new ServiceKey("tasks", "shop")));
+    try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), SubscribeRequest.newBuilder()
+        .setNode(Node.newBuilder().setPodName("web-1").setNamespace("shop"))
+        .addServices("nosuch").addAddresses("10.96.0.12:50051").addAddresses("10.96.0.99:80").build())) {
+      await().atMost(BOUND).until(() -> sidecar.received.size() >= 3);
+      assertThat(sidecar.latest("nosuch").getUnknown()).isTrue();
+      assertThat(sidecar.received).anySatisfy(set -> {
+        assertThat(set.getAddress()).isEqualTo("10.96.0.12:50051");
+        assertThat(set.getService()).isEqualTo("tasks.shop");
+        assertThat(set.getUnknown()).isFalse();
+        assertThat(set.getEndpoints(0).getAddress()).isEqualTo("10.0.0.1");
+      });
+      assertThat(sidecar.received).anySatisfy(set -> {
+        assertThat(set.getAddress()).isEqualTo("10.96.0.99:80");
+        assertThat(set.getUnknown()).isTrue();
+      });
     }
   }
 

@@ -7,7 +7,8 @@ import io.taskmesh.operator.api.TaskServiceSpec;
 /** TaskServices for tests. */
 public final class TestTaskServices {
   public static final OperatorSettings SETTINGS =
-      new OperatorSettings("taskmesh/taskmesh-proxy:test", "taskmesh/task-service:test", "discovery.test:15010");
+      new OperatorSettings("taskmesh/taskmesh-proxy:test", "taskmesh/proxy-init:test", "taskmesh/task-service:test",
+          "discovery.test:15010");
 
   private TestTaskServices() {}
 

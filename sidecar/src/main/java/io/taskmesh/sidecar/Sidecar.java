@@ -16,7 +16,11 @@ import io.taskmesh.sidecar.cluster.UpstreamConnector;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
-import io.taskmesh.sidecar.discovery.EndpointSource;
+import io.taskmesh.sidecar.capture.CapturedTraffic;
+import io.taskmesh.sidecar.capture.TcpMetrics;
+import io.taskmesh.sidecar.discovery.OnDemandDiscovery;
+import io.taskmesh.sidecar.discovery.OnDemandRouter;
+import io.taskmesh.sidecar.route.AuthorityRouter;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.AccessLogFilter;
 import io.taskmesh.sidecar.filter.BulkheadFilter;
@@ -54,7 +58,10 @@ public final class Sidecar implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ClusterManager outboundClusters;
   private final Cluster localApp;
-  private final EndpointSource discovery;
+  /** null without a control plane (a static endpoint map only). */
+  private final ControlPlaneEndpointSource controlPlane;
+  /** null without a control plane. */
+  private final OnDemandDiscovery onDemand;
   private final ProxyListener outbound;
   private final ProxyListener inbound;
   private final AdminServer admin;
@@ -82,17 +89,26 @@ public final class Sidecar implements AutoCloseable {
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
-    discovery = controlPlane(config);
-    discovery.start(outboundClusters);
-    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, outboundFilters(filters), policies,
-        new Retries(registry), methods);
-    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout());
+    controlPlane = controlPlane(config);
+    onDemand = controlPlane == null ? null : new OnDemandDiscovery(controlPlane,
+        service -> outboundClusters.remove(AuthorityRouter.serviceName(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
+        OnDemandDiscovery.DEFAULT_IDLE_AFTER, System::nanoTime);
+    if (controlPlane != null) {
+      onDemand.pin(configuredServices(config));
+      controlPlane.start(outboundClusters);
+    }
+    ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
+        outboundFilters(filters), policies, new Retries(registry), methods);
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout(),
+        CapturedTraffic.outbound(netty.channelType(), new TcpMetrics(registry, "outbound"),
+            Optional.ofNullable(onDemand).map(discovery -> new OnDemandRouter(outboundClusters, discovery, Optional.empty()))));
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults());
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), config.drain().timeout());
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), config.drain().timeout(),
+        CapturedTraffic.inbound(netty.channelType(), new TcpMetrics(registry, "inbound"), config.inbound().appPort()));
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
@@ -144,19 +160,12 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * Subscribes to the services named in {@code outbound.upstreams}, {@code outbound.discovery.static} and as
-   * backends of {@code outbound.routes}.
+   * The control-plane stream, subscribed from the start to the services the config names; others are added on
+   * demand when the app calls them.
    */
-  private static EndpointSource controlPlane(MeshConfig config) {
+  private static ControlPlaneEndpointSource controlPlane(MeshConfig config) {
     if (!config.outbound().discovery().hasControlPlane()) {
-      return listener -> { };
-    }
-    java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
-    services.addAll(config.outbound().discovery().staticEndpoints().keySet());
-    config.outbound().routes().forEach((service, rules) -> rules.forEach(rule ->
-        rule.backends().forEach(backend -> services.add(backend.service()))));
-    if (config.isGateway()) {
-      config.gateway().routes().forEach(route -> services.add(route.service())); // "svc.ns" reaches another namespace
+      return null;
     }
     Node node = Node.newBuilder()
         .setPodName(System.getenv().getOrDefault("POD_NAME", ""))
@@ -164,8 +173,23 @@ public final class Sidecar implements AutoCloseable {
         .setService(config.service())
         .setConfigHash(MeshConfigWriter.hash(config))
         .build();
-    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), node, List.copyOf(services),
+    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), node, configuredServices(config),
         Duration.ofMillis(200), Duration.ofSeconds(10));
+  }
+
+  /**
+   * The services named in {@code outbound.upstreams}, {@code outbound.discovery.static}, as backends of
+   * {@code outbound.routes} (rules pick among held clusters) and in the gateway's routes.
+   */
+  private static java.util.Set<String> configuredServices(MeshConfig config) {
+    java.util.Set<String> services = new java.util.TreeSet<>(config.outbound().upstreams().keySet());
+    services.addAll(config.outbound().discovery().staticEndpoints().keySet());
+    config.outbound().routes().forEach((service, rules) -> rules.forEach(rule ->
+        rule.backends().forEach(backend -> services.add(backend.service()))));
+    if (config.isGateway()) {
+      config.gateway().routes().forEach(route -> services.add(route.service())); // "svc.ns" reaches another namespace
+    }
+    return services;
   }
 
   /**
@@ -212,6 +236,11 @@ public final class Sidecar implements AutoCloseable {
     return config;
   }
 
+  /** On-demand discovery; empty without a control plane. */
+  public Optional<OnDemandDiscovery> onDemand() {
+    return Optional.ofNullable(onDemand);
+  }
+
   /** The outbound clusters; also the listener discovery sources feed. */
   public ClusterManager outboundClusters() {
     return outboundClusters;
@@ -229,6 +258,11 @@ public final class Sidecar implements AutoCloseable {
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
     if (gateway != null && newConfig.gateway() != null) {
       gateway.apply(newConfig.gateway());
+    }
+    if (controlPlane != null) {
+      // the new config's services, then its hash: the census counts this sidecar on the config it now runs
+      onDemand.pin(configuredServices(newConfig));
+      controlPlane.announce(MeshConfigWriter.hash(newConfig));
     }
     configReloads("accepted").increment();
   }
@@ -341,7 +375,10 @@ public final class Sidecar implements AutoCloseable {
       gateway.close();
     }
     appHealth.close();
-    discovery.close();
+    if (onDemand != null) {
+      onDemand.close();
+      controlPlane.close();
+    }
     methods.close();
     netty.close();
     tracing.close();

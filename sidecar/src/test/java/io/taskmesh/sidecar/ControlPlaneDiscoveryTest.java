@@ -40,7 +40,7 @@ class ControlPlaneDiscoveryTest {
         """.formatted(controlPlanePort)));
     TaskClient client = mesh.clientThrough(clientSide);
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.subscriberCount() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !controlPlane.subscriptions().isEmpty());
     assertThat(controlPlane.subscriptions().get(0).getServicesList()).containsExactly("task-service");
     assertThat(controlPlane.subscriptions().get(0).getNode().getConfigHash())
         .isEqualTo(MeshConfigWriter.hash(clientSide.config()));
@@ -62,4 +62,37 @@ class ControlPlaneDiscoveryTest {
     assertThat(MeshFixture.tasksOn(second, 4)).isEqualTo(1);
   }
 
+  @Test
+  void afterEveryReloadTheSidecarReannouncesItsHashAndSubscriptionsOnTheSameStream() throws Exception {
+    TaskServer backend = mesh.backend();
+    FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
+    String config = """
+        service: caller
+        namespace: shop
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+          defaults: {timeout: %s}
+          upstreams: {%s: {loadBalancer: ROUND_ROBIN}}
+        admin: {port: 0}
+        """;
+    Sidecar clientSide = mesh.sidecar(MeshConfigParser.parse(config.formatted(controlPlane.port(), "5s", "task-service")));
+    await().atMost(Duration.ofSeconds(30)).until(() -> !controlPlane.subscriptions().isEmpty());
+
+    for (String timeout : new String[] {"3s", "4s"}) {
+      var reloaded = MeshConfigParser.parse(config.formatted(controlPlane.port(), timeout, "billing"));
+      clientSide.apply(reloaded);
+      String hash = MeshConfigWriter.hash(reloaded);
+      await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.subscriptions().stream()
+          .anyMatch(request -> request.getNode().getConfigHash().equals(hash)));
+      var latest = controlPlane.subscriptions().get(controlPlane.subscriptions().size() - 1);
+      assertThat(latest.getNode().getConfigHash()).isEqualTo(hash);
+      assertThat(latest.getServicesList()).as("the upstream the reload added is subscribed").contains("billing");
+    }
+    assertThat(controlPlane.subscriberCount()).as("one stream throughout").isEqualTo(1);
+
+    controlPlane.announce("billing", 1, backend.port());
+    await().atMost(Duration.ofSeconds(30)).until(() -> clientSide.outboundClusters().cluster("billing").isPresent());
+  }
 }

@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The workload: the app listening on 127.0.0.1 only, and the sidecar as a native sidecar in front of it.
+ * The workload: the app listening on 127.0.0.1 only, and the sidecar as a native sidecar in front of it, after
+ * the capture's init container has sent the pod's TCP through it (the app port's inbound traffic to 15006,
+ * everything the app opens to 15001).
  * The pod template holds nothing from {@code spec.mesh}: a mesh change only changes the ConfigMap, which
  * the sidecars reload, so the app is not restarted.
  */
@@ -59,7 +61,10 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
                 .withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
               .endSecurityContext()
-              .withInitContainers(SidecarInjection.container(settings.proxyImage()))
+              .withInitContainers(
+                  SidecarInjection.captureInit(settings.proxyInitImage(),
+                      SidecarInjection.Capture.inbound(spec.portOrDefault())),
+                  SidecarInjection.container(settings.proxyImage()))
               .withContainers(app(service, settings))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))
               .addNewVolume().withName(DATA_VOLUME).withNewEmptyDir().endEmptyDir().endVolume()

@@ -6,9 +6,12 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.taskmesh.operator.api.TaskService;
-import io.taskmesh.operator.inject.SidecarInjection;
 
-/** The Service callers use: its port {@code grpc} lands on the sidecar's inbound port, never on the app. */
+/**
+ * The Service callers use. Its port {@code grpc} targets the app's port, as a Service without a mesh would:
+ * the pod's capture redirects that port to the sidecar's inbound listener, so nothing reaches the app
+ * around the sidecar, and EndpointSlices (hence discovery) carry the app's port.
+ */
 public class ServiceDependent extends CRUDKubernetesDependentResource<Service, TaskService> {
 
   public ServiceDependent() {
@@ -28,7 +31,7 @@ public class ServiceDependent extends CRUDKubernetesDependentResource<Service, T
           .addNewPort()
             .withName("grpc")
             .withPort(service.getSpec().portOrDefault())
-            .withTargetPort(new IntOrString(SidecarInjection.INBOUND_PORT))
+            .withTargetPort(new IntOrString(service.getSpec().portOrDefault()))
             .withAppProtocol("grpc")
           .endPort()
         .endSpec()

@@ -18,7 +18,13 @@ public final class DiscoveryServer implements AutoCloseable {
   }
 
   public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry) {
-    DiscoveryService service = new DiscoveryService(registry);
+    return start(bindAddress, port, registry, node -> { });
+  }
+
+  /** @param acks told each config hash a sidecar announces (in a cluster: {@link PodAcks}) */
+  public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry,
+      java.util.function.Consumer<io.taskmesh.discovery.v1.Node> acks) {
+    DiscoveryService service = new DiscoveryService(registry, acks);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
         .addService(service)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

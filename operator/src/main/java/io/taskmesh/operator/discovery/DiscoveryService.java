@@ -9,79 +9,139 @@ import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
- * Streams endpoint sets to sidecars: on subscribe the current set of every named service at once, then
- * each change. A sidecar that calls nothing still subscribes (with no services) so that the config hash
- * it runs is known. A sidecar that reads slowly gets only the newest set of each service (sets are whole
- * state, so older ones waiting to be sent are simply replaced), which bounds what it can hold up.
+ * Streams endpoint sets to sidecars. Each SubscribeRequest on a stream replaces the previous one: a service it
+ * newly names gets its current set at once (or {@code unknown}), then each change; a service it no longer names
+ * is no longer sent. A sidecar that calls nothing still subscribes (with no services) so that the config hash it
+ * runs is known, and each request it sends after a reload tells {@code acks} the hash it now runs. A sidecar that
+ * reads slowly gets only the newest set of each service (sets are whole state, so older ones waiting to be sent
+ * are simply replaced), which bounds what it can hold up.
  */
 public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscoveryImplBase {
   private final EndpointRegistry registry;
-  private final Set<Node> subscribers = ConcurrentHashMap.newKeySet();
+  private final Consumer<Node> acks;
+  private final Map<Subscription, Node> subscribers = new ConcurrentHashMap<>();
 
-  public DiscoveryService(EndpointRegistry registry) {
+  /** @param acks told the node of every request, i.e. each config hash a sidecar announces (see {@link PodAcks}) */
+  public DiscoveryService(EndpointRegistry registry, Consumer<Node> acks) {
     this.registry = registry;
+    this.acks = acks;
   }
 
-  /** The sidecars subscribed now, with the config hash each reports. */
+  /** The sidecars subscribed now, with the config hash each reported last. */
   public Set<Node> subscribers() {
-    return Set.copyOf(subscribers);
+    return Set.copyOf(subscribers.values());
   }
 
   @Override
-  public void subscribe(SubscribeRequest request, StreamObserver<EndpointSet> responses) {
+  public StreamObserver<SubscribeRequest> subscribe(StreamObserver<EndpointSet> responses) {
     ServerCallStreamObserver<EndpointSet> call = (ServerCallStreamObserver<EndpointSet>) responses;
-    if (request.getNode().getNamespace().isEmpty() && request.getServicesList().stream().anyMatch(s -> !s.contains("."))) {
-      call.onError(Status.INVALID_ARGUMENT.withDescription(
-          "node.namespace: required to resolve unqualified service names " + request.getServicesList())
-          .asRuntimeException());
-      return;
-    }
-    Map<ServiceKey, String> wanted = new LinkedHashMap<>();
-    for (String name : request.getServicesList()) {
-      wanted.put(ServiceKey.resolve(name, request.getNode().getNamespace()), name);
-    }
-    Subscription subscription = new Subscription(call, wanted, request.getNode().getNamespace());
+    Subscription subscription = new Subscription(call);
     BiConsumer<ServiceKey, EndpointRegistry.Versioned> listener = subscription::changed;
-    subscribers.add(request.getNode());
-    call.setOnCancelHandler(() -> {
+    Runnable leave = () -> {
       registry.removeListener(listener);
-      subscribers.remove(request.getNode());
-    });
+      subscribers.remove(subscription);
+    };
+    call.setOnCancelHandler(leave::run);
     call.setOnReadyHandler(subscription::drain);
     registry.onChange(listener);
-    wanted.keySet().forEach(service -> subscription.changed(service, registry.current(service)));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(SubscribeRequest request) {
+        Node node = request.getNode();
+        if (node.getNamespace().isEmpty() && request.getServicesList().stream().anyMatch(s -> !s.contains("."))) {
+          leave.run();
+          call.onError(Status.INVALID_ARGUMENT.withDescription(
+              "node.namespace: required to resolve unqualified service names " + request.getServicesList())
+              .asRuntimeException());
+          return;
+        }
+        subscribers.put(subscription, node);
+        subscription.replace(request);
+        acks.accept(node);
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        leave.run();
+      }
+
+      @Override
+      public void onCompleted() {
+        leave.run();
+        call.onCompleted();
+      }
+    };
   }
 
-  private static final class Subscription {
+  /** What one stream asks for now: each entry by the label the sidecar used (a name, or an address). */
+  private final class Subscription {
     private final ServerCallStreamObserver<EndpointSet> call;
-    private final Map<ServiceKey, String> wanted;
-    private final String namespace;
-    private final Map<ServiceKey, EndpointSet> pending = new LinkedHashMap<>();
-    private final Map<ServiceKey, Long> sent = new ConcurrentHashMap<>();
+    private Map<String, Wanted> wanted = Map.of();
+    private String namespace = "";
+    private final Map<String, EndpointSet> pending = new LinkedHashMap<>();
+    private final Map<String, Long> sent = new ConcurrentHashMap<>();
 
-    Subscription(ServerCallStreamObserver<EndpointSet> call, Map<ServiceKey, String> wanted, String namespace) {
+    private record Wanted(Optional<ServiceKey> service, boolean byAddress) {}
+
+    Subscription(ServerCallStreamObserver<EndpointSet> call) {
       this.call = call;
-      this.wanted = wanted;
-      this.namespace = namespace;
+    }
+
+    synchronized void replace(SubscribeRequest request) {
+      namespace = request.getNode().getNamespace();
+      Map<String, Wanted> next = new LinkedHashMap<>();
+      for (String name : request.getServicesList()) {
+        next.put(name, new Wanted(Optional.of(ServiceKey.resolve(name, namespace)), false));
+      }
+      for (String address : request.getAddressesList()) {
+        next.put(address, new Wanted(registry.serviceAt(address), true));
+      }
+      Map<String, Wanted> previous = wanted;
+      wanted = next;
+      pending.keySet().retainAll(next.keySet());
+      sent.keySet().retainAll(next.keySet());
+      next.forEach((label, entry) -> {
+        if (!previous.containsKey(label)) {
+          enqueue(label, entry, entry.service().map(registry::current).orElse(null));
+        }
+      });
+      drain();
     }
 
     synchronized void changed(ServiceKey service, EndpointRegistry.Versioned set) {
-      String asked = wanted.get(service);
-      if (asked == null || set.version() < sent.getOrDefault(service, -1L)) {
+      wanted.forEach((label, entry) -> {
+        if (entry.service().filter(service::equals).isPresent() && set.version() >= sent.getOrDefault(label, -1L)) {
+          enqueue(label, entry, set);
+        }
+      });
+      drain();
+    }
+
+    /** {@code set} null or never seen: the control plane knows no such service. */
+    private void enqueue(String label, Wanted entry, EndpointRegistry.Versioned set) {
+      EndpointSet.Builder message = EndpointSet.newBuilder();
+      if (entry.byAddress()) {
+        message.setAddress(label);
+      }
+      if (set == null || !entry.service().map(registry::knows).orElse(false)) {
+        pending.put(label, message.setService(entry.byAddress() ? "" : label).setNamespace(namespace)
+            .setUnknown(true).build());
         return;
       }
-      pending.put(service, EndpointSet.newBuilder()
-          .setService(asked)
-          .setNamespace(service.namespace().isEmpty() ? namespace : service.namespace())
+      ServiceKey service = entry.service().orElseThrow();
+      pending.put(label, message
+          .setService(entry.byAddress() ? service.name() + "." + service.namespace() : label)
+          .setNamespace(service.namespace())
           .setVersion(set.version())
           .addAllEndpoints(set.endpoints())
           .build());
-      drain();
     }
 
     synchronized void drain() {

@@ -9,7 +9,13 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -28,6 +34,17 @@ public final class SidecarInjection {
   public static final int OUTBOUND_PORT = 15001;
   /** Stamped on pods the webhook injected, next to {@code taskmesh.io/config-hash}. */
   public static final String INJECTED_ANNOTATION = "taskmesh.io/injected";
+  /**
+   * On a pod the webhook injected whose service has no ConfigMap {@code <service>-proxy}: the sidecar's config,
+   * mounted as its config file by {@link #annotationConfigVolume()}.
+   */
+  public static final String PROXY_CONFIG_ANNOTATION = "taskmesh.io/proxy-config";
+  /** The capture's init container: runs {@link #CAPTURE_SCRIPT} before every other container of the pod. */
+  public static final String INIT_CONTAINER_NAME = "taskmesh-init";
+  /** The proxy's fixed UID: the capture lets this UID's connections out untouched, so the proxy does not loop. */
+  public static final long PROXY_UID = 2102L;
+  /** The iptables script the init container runs verbatim ({@code /bin/sh -c}); its parameters are env vars. */
+  public static final String CAPTURE_SCRIPT = resource("proxy-init.sh");
 
   private SidecarInjection() {}
 
@@ -61,11 +78,70 @@ public final class SidecarInjection {
           .withLimits(Map.of("memory", new Quantity("128Mi")))
         .endResources()
         .withNewSecurityContext()
-          .withRunAsNonRoot(true).withRunAsUser(65532L).withReadOnlyRootFilesystem(true)
+          .withRunAsNonRoot(true).withRunAsUser(PROXY_UID).withRunAsGroup(PROXY_UID).withReadOnlyRootFilesystem(true)
           .withAllowPrivilegeEscalation(false)
           .withNewCapabilities().addToDrop("ALL").endCapabilities()
         .endSecurityContext()
         .build();
+  }
+
+  /**
+   * The init container that installs the pod's traffic capture (see {@code proxy-init.sh}): inbound TCP to
+   * {@code capture.inboundPorts} to 15006, all other outbound TCP to 15001, except the proxy's UID, loopback,
+   * the proxy's ports and the skip lists. It alone holds NET_ADMIN and NET_RAW, and runs as root because
+   * iptables needs it; it exits before the app starts.
+   */
+  public static Container captureInit(String image, Capture capture) {
+    return new ContainerBuilder()
+        .withName(INIT_CONTAINER_NAME)
+        .withImage(image)
+        .withCommand("/bin/sh", "-c", CAPTURE_SCRIPT)
+        .addToEnv(new EnvVar("TASKMESH_PROXY_UID", Long.toString(PROXY_UID), null))
+        .addToEnv(new EnvVar("TASKMESH_INBOUND_LISTENER", Integer.toString(INBOUND_PORT), null))
+        .addToEnv(new EnvVar("TASKMESH_OUTBOUND_LISTENER", Integer.toString(OUTBOUND_PORT), null))
+        .addToEnv(new EnvVar("TASKMESH_PROXY_PORTS", ADMIN_PORT + "," + OUTBOUND_PORT + "," + INBOUND_PORT, null))
+        .addToEnv(new EnvVar("TASKMESH_INBOUND_PORTS", ports(capture.inboundPorts()), null))
+        .addToEnv(new EnvVar("TASKMESH_SKIP_INBOUND_PORTS", ports(capture.skipInboundPorts()), null))
+        .addToEnv(new EnvVar("TASKMESH_SKIP_OUTBOUND_PORTS", ports(capture.skipOutboundPorts()), null))
+        .withNewResources()
+          .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
+          .withLimits(Map.of("memory", new Quantity("64Mi")))
+        .endResources()
+        .withNewSecurityContext()
+          .withRunAsUser(0L).withRunAsNonRoot(false).withAllowPrivilegeEscalation(false).withPrivileged(false)
+          // iptables takes its lock under /run
+          .withReadOnlyRootFilesystem(false)
+          .withNewCapabilities().addToAdd("NET_ADMIN", "NET_RAW").addToDrop("ALL").endCapabilities()
+        .endSecurityContext()
+        .build();
+  }
+
+  /** Which ports the capture takes in, and which it leaves alone in each direction. */
+  public record Capture(List<Integer> inboundPorts, List<Integer> skipInboundPorts, List<Integer> skipOutboundPorts) {
+    public Capture {
+      inboundPorts = List.copyOf(inboundPorts);
+      skipInboundPorts = List.copyOf(skipInboundPorts);
+      skipOutboundPorts = List.copyOf(skipOutboundPorts);
+    }
+
+    public static Capture inbound(int... appPorts) {
+      return new Capture(java.util.Arrays.stream(appPorts).boxed().toList(), List.of(), List.of());
+    }
+  }
+
+  private static String ports(List<Integer> ports) {
+    return ports.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = SidecarInjection.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + name + " next to " + SidecarInjection.class.getName());
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The sidecar's config file, from the ConfigMap the operator renders (or the one named by the webhook). */
@@ -74,10 +150,22 @@ public final class SidecarInjection {
         .withNewConfigMap().withName(configMapName).endConfigMap().build();
   }
 
-  /** Whether {@code spec} already runs the sidecar, as an init container or (hand-written) as a container. */
+  /** The sidecar's config file from the pod's own {@link #PROXY_CONFIG_ANNOTATION} (a downward API volume). */
+  public static Volume annotationConfigVolume() {
+    return new VolumeBuilder().withName(CONFIG_VOLUME)
+        .withNewDownwardAPI()
+          .addNewItem().withPath(CONFIG_FILE.substring(CONFIG_DIR.length() + 1))
+            .withNewFieldRef().withFieldPath("metadata.annotations['" + PROXY_CONFIG_ANNOTATION + "']").endFieldRef()
+          .endItem()
+        .endDownwardAPI()
+        .build();
+  }
+
+  /** Whether {@code spec} already runs the sidecar or its capture, as init containers or (hand-written) containers. */
   public static boolean isInjected(PodSpec spec) {
     return spec != null && Stream.concat(spec.getInitContainers().stream(), spec.getContainers().stream())
-        .anyMatch(container -> CONTAINER_NAME.equals(container.getName()));
+        .anyMatch(container -> CONTAINER_NAME.equals(container.getName())
+            || INIT_CONTAINER_NAME.equals(container.getName()));
   }
 
   /** How the app finds its way out through the sidecar. */

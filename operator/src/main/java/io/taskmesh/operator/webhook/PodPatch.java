@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.taskmesh.operator.dependent.ConfigMapDependent;
+import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +23,21 @@ final class PodPatch {
 
   private PodPatch() {}
 
-  static ArrayNode inject(Pod pod, String proxyImage, String configMapName, String configHash) {
+  /** @param stamps annotations the injected pod gets ({@code taskmesh.io/injected}, the config hash, ...) */
+  static ArrayNode inject(Pod pod, OperatorSettings settings, SidecarInjection.Capture capture, Volume configVolume,
+      Map<String, String> stamps) {
     ArrayNode ops = JSON.createArrayNode();
-    // first, so that the app's own init containers can already call through the mesh
-    insertFirst(ops, "/spec/initContainers", pod.getSpec().getInitContainers(), SidecarInjection.container(proxyImage));
-    append(ops, "/spec/volumes", pod.getSpec().getVolumes(), SidecarInjection.configVolume(configMapName));
+    // the capture, then the sidecar, before the app's own init containers, so that those already call through the mesh
+    List<Container> initContainers = pod.getSpec().getInitContainers();
+    Container captureInit = SidecarInjection.captureInit(settings.proxyInitImage(), capture);
+    Container sidecar = SidecarInjection.container(settings.proxyImage());
+    if (initContainers == null || initContainers.isEmpty()) {
+      add(ops, "/spec/initContainers", List.of(captureInit, sidecar));
+    } else {
+      add(ops, "/spec/initContainers/0", sidecar);
+      add(ops, "/spec/initContainers/0", captureInit);
+    }
+    append(ops, "/spec/volumes", pod.getSpec().getVolumes(), configVolume);
     List<Container> containers = pod.getSpec().getContainers();
     for (int i = 0; i < containers.size(); i++) {
       List<EnvVar> env = containers.get(i).getEnv();
@@ -35,8 +46,6 @@ final class PodPatch {
         append(ops, "/spec/containers/" + i + "/env", env, SidecarInjection.outboundEnv());
       }
     }
-    Map<String, String> stamps = Map.of(SidecarInjection.INJECTED_ANNOTATION, "true",
-        ConfigMapDependent.HASH_ANNOTATION, configHash);
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
     if (annotations == null || annotations.isEmpty()) {
       add(ops, "/metadata/annotations", stamps);
@@ -44,14 +53,6 @@ final class PodPatch {
       stamps.forEach((key, value) -> add(ops, "/metadata/annotations/" + escape(key), value));
     }
     return ops;
-  }
-
-  private static void insertFirst(ArrayNode ops, String path, List<?> current, Object item) {
-    if (current == null || current.isEmpty()) {
-      add(ops, path, List.of(item));
-    } else {
-      add(ops, path + "/0", item);
-    }
   }
 
   private static void append(ArrayNode ops, String path, List<?> current, Object item) {

@@ -17,11 +17,13 @@ import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Volume;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Decides, for one pod admission, whether the sidecar goes in, and answers with the JSONPatch that adds it.
@@ -30,11 +32,16 @@ import java.util.regex.Pattern;
  * annotated {@code taskmesh.io/inject: "true"}; {@code "false"} always wins. A pod that already runs
  * {@code taskmesh-proxy} (re-invocation, or the operator's own Deployments) is allowed unchanged.
  *
- * <p>An opted-in pod whose annotations cannot work is refused, naming the annotation: a pod admitted
- * without its sidecar, or with a sidecar whose config file never appears, would look healthy and silently
- * not be in the mesh. Controllers retry pod creation, so fixing the annotation or the ConfigMap heals it.
- * The sidecar reads its ports from ConfigMap {@code <service>-proxy}, so {@code taskmesh.io/app-port} must
- * agree with that config's {@code inbound.appPort}.
+ * <p>Opting in is all a pod needs: its service name and ports come from the pod ({@link PodWorkload}), the
+ * {@code taskmesh.io/service}, {@code taskmesh.io/app-port} and {@code taskmesh.io/skip-*-ports} annotations only
+ * override. The sidecar's config is ConfigMap {@code <service>-proxy} when there is one (a TaskService's, or the
+ * user's), whose {@code inbound.appPort} must then agree with the pod's gRPC port; otherwise every default,
+ * carried in the pod's {@code taskmesh.io/proxy-config} annotation. The pod also gets the capture's init
+ * container, so its traffic goes through the sidecar with no change to the app.
+ *
+ * <p>An opted-in pod that cannot be meshed is refused, naming what is wrong: a pod admitted without its sidecar,
+ * or with a sidecar whose config cannot work, would look healthy and silently not be in the mesh. Controllers
+ * retry pod creation, so fixing the annotation or the ConfigMap heals it.
  *
  * <p>Failure policy: the chart registers this webhook with {@code failurePolicy: Ignore} by default. If
  * the operator is down, pods start without a sidecar rather than every opted-in namespace (and every pod
@@ -46,9 +53,8 @@ public final class SidecarInjector {
   public static final String INJECT_ANNOTATION = "taskmesh.io/inject";
   public static final String APP_PORT_ANNOTATION = "taskmesh.io/app-port";
   public static final String SERVICE_ANNOTATION = "taskmesh.io/service";
-  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,55}[a-z0-9])?");
-  private static final Set<Integer> SIDECAR_PORTS =
-      Set.of(SidecarInjection.ADMIN_PORT, SidecarInjection.OUTBOUND_PORT, SidecarInjection.INBOUND_PORT);
+  public static final String SKIP_INBOUND_PORTS_ANNOTATION = "taskmesh.io/skip-inbound-ports";
+  public static final String SKIP_OUTBOUND_PORTS_ANNOTATION = "taskmesh.io/skip-outbound-ports";
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
@@ -78,71 +84,86 @@ public final class SidecarInjector {
       return response.build();
     }
 
-    Optional<String> problem = annotationProblem(annotations);
-    if (problem.isPresent()) {
-      return deny(response, problem.get());
-    }
-    String service = annotations.get(SERVICE_ANNOTATION);
-    int appPort = Integer.parseInt(annotations.get(APP_PORT_ANNOTATION).trim());
-
-    String configMapName = service + "-proxy";
-    ConfigMap configMap = client.configMaps().inNamespace(namespace).withName(configMapName).get();
-    String yaml = configMap == null || configMap.getData() == null ? null
-        : configMap.getData().get(ConfigMapDependent.CONFIG_KEY);
-    if (yaml == null) {
-      return deny(response, "ConfigMap " + namespace + "/" + configMapName + " (from annotation " + SERVICE_ANNOTATION
-          + ") has no " + ConfigMapDependent.CONFIG_KEY + ": the sidecar would have no config");
-    }
-    MeshConfig config;
+    PodWorkload workload;
     try {
-      config = MeshConfigParser.parse(yaml);
-    } catch (ConfigException e) {
-      return deny(response, "ConfigMap " + namespace + "/" + configMapName + " " + ConfigMapDependent.CONFIG_KEY
-          + " is invalid: " + e.getMessage());
+      workload = PodWorkload.of(pod);
+    } catch (IllegalArgumentException e) {
+      return deny(response, e.getMessage());
     }
-    if (config.inbound().appPort() != appPort) {
-      return deny(response, "annotation " + APP_PORT_ANNOTATION + ": " + appPort + " does not match inbound.appPort "
-          + config.inbound().appPort() + " in ConfigMap " + namespace + "/" + configMapName);
+    String configMapName = workload.service() + "-proxy";
+    ConfigMap configMap = client.configMaps().inNamespace(namespace).withName(configMapName).get();
+    Map<String, String> stamps = new LinkedHashMap<>();
+    Volume configVolume;
+    MeshConfig config;
+    String hash;
+    if (configMap == null) {
+      // no config of its own: the defaults, for this pod, carried in an annotation the sidecar reads as a file
+      config = defaultConfig(workload, namespace);
+      stamps.put(SidecarInjection.PROXY_CONFIG_ANNOTATION, MeshConfigWriter.toYaml(config));
+      configVolume = SidecarInjection.annotationConfigVolume();
+      hash = MeshConfigWriter.hash(config);
+    } else {
+      String yaml = configMap.getData() == null ? null : configMap.getData().get(ConfigMapDependent.CONFIG_KEY);
+      if (yaml == null) {
+        return deny(response, "ConfigMap " + namespace + "/" + configMapName + " (of service " + workload.service()
+            + ") has no " + ConfigMapDependent.CONFIG_KEY + ": the sidecar would have no config");
+      }
+      try {
+        config = MeshConfigParser.parse(yaml);
+      } catch (ConfigException e) {
+        return deny(response, "ConfigMap " + namespace + "/" + configMapName + " " + ConfigMapDependent.CONFIG_KEY
+            + " is invalid: " + e.getMessage());
+      }
+      if (workload.appPort().isPresent() && config.inbound().appPort() != workload.appPort().getAsInt()) {
+        String source = annotations.containsKey(APP_PORT_ANNOTATION) ? "annotation " + APP_PORT_ANNOTATION
+            : "the pod's gRPC port (set annotation " + APP_PORT_ANNOTATION + " to choose another)";
+        return deny(response, source + ": " + workload.appPort().getAsInt() + " does not match inbound.appPort "
+            + config.inbound().appPort() + " in ConfigMap " + namespace + "/" + configMapName);
+      }
+      configVolume = SidecarInjection.configVolume(configMapName);
+      String annotated = configMap.getMetadata().getAnnotations() == null ? null
+          : configMap.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION);
+      hash = annotated != null ? annotated : MeshConfigWriter.hash(config);
     }
-    String hash = configMap.getMetadata().getAnnotations() == null ? null
-        : configMap.getMetadata().getAnnotations().get(ConfigMapDependent.HASH_ANNOTATION);
-    String patch = PodPatch.inject(pod, settings.proxyImage(), configMapName,
-        hash != null ? hash : MeshConfigWriter.hash(config)).toString();
+    stamps.put(SidecarInjection.INJECTED_ANNOTATION, "true");
+    stamps.put(ConfigMapDependent.HASH_ANNOTATION, hash);
+    String patch = PodPatch.inject(pod, settings, workload.capture(), configVolume, stamps).toString();
     return response.withPatchType("JSONPatch")
         .withPatch(Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)))
         .build();
   }
 
-  /** What is wrong with the annotations an injected pod needs, if anything. */
-  static Optional<String> annotationProblem(Map<String, String> annotations) {
-    String service = annotations.get(SERVICE_ANNOTATION);
-    if (service == null || service.isBlank()) {
-      return Optional.of("annotation " + SERVICE_ANNOTATION + " is missing: name the mesh service whose ConfigMap "
-          + "<service>-proxy holds this pod's sidecar config, or set " + INJECT_ANNOTATION + ": \"false\"");
+  /** The sidecar config of a pod whose service has no ConfigMap {@code <service>-proxy}: every default. */
+  private MeshConfig defaultConfig(PodWorkload workload, String namespace) {
+    ObjectNode root = Serialization.jsonMapper().createObjectNode();
+    root.put("service", workload.service());
+    root.put("namespace", namespace);
+    workload.appPort().ifPresent(port -> root.putObject("inbound").put("appPort", port));
+    root.putObject("outbound").putObject("discovery").put("address", settings.discoveryAddress());
+    return MeshConfigParser.fromTree(root);
+  }
+
+  /** A comma-separated port list annotation ({@code "5432,6379"}); absent or blank is none. */
+  static List<Integer> portList(Map<String, String> annotations, String annotation) {
+    String text = annotations.get(annotation);
+    if (text == null || text.isBlank()) {
+      return List.of();
     }
-    if (!DNS_LABEL.matcher(service).matches()) {
-      return Optional.of("annotation " + SERVICE_ANNOTATION + ": \"" + service
-          + "\" is not a DNS label (lower case letters, digits and '-', at most 57 characters)");
+    List<Integer> ports = new ArrayList<>();
+    for (String item : text.split(",")) {
+      int port;
+      try {
+        port = Integer.parseInt(item.trim());
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("annotation " + annotation + ": \"" + item.trim()
+            + "\" is not a port number (1-65535); write ports separated by commas, e.g. \"5432,6379\"");
+      }
+      ports.add(port);
     }
-    String portText = annotations.get(APP_PORT_ANNOTATION);
-    if (portText == null || portText.isBlank()) {
-      return Optional.of("annotation " + APP_PORT_ANNOTATION + " is missing: set it to the port the app listens on, "
-          + "or set " + INJECT_ANNOTATION + ": \"false\"");
-    }
-    int appPort;
-    try {
-      appPort = Integer.parseInt(portText.trim());
-    } catch (NumberFormatException e) {
-      appPort = -1;
-    }
-    if (appPort < 1 || appPort > 65535) {
-      return Optional.of("annotation " + APP_PORT_ANNOTATION + ": \"" + portText + "\" is not a port number (1-65535)");
-    }
-    if (SIDECAR_PORTS.contains(appPort)) {
-      return Optional.of("annotation " + APP_PORT_ANNOTATION + ": " + appPort + " is taken by the sidecar "
-          + "(15000 admin, 15001 outbound, 15006 inbound)");
-    }
-    return Optional.empty();
+    return List.copyOf(ports);
   }
 
   private String namespaceLabel(String namespace) {

@@ -84,7 +84,11 @@ class InjectionWebhookTest {
 
     assertThat(response.getAllowed()).isTrue();
     Pod injected = patched(pod, response);
-    assertThat(injected.getSpec().getInitContainers()).singleElement().satisfies(sidecar -> {
+    assertThat(injected.getSpec().getInitContainers()).extracting(Container::getName)
+        .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME);
+    assertThat(injected.getSpec().getInitContainers().get(0).getEnv())
+        .contains(new EnvVar("TASKMESH_INBOUND_PORTS", "8080", null));
+    assertThat(injected.getSpec().getInitContainers()).last().satisfies(sidecar -> {
       assertThat(sidecar.getName()).isEqualTo(SidecarInjection.CONTAINER_NAME);
       assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
       assertThat(sidecar.getImage()).isEqualTo(TestTaskServices.SETTINGS.proxyImage());
@@ -116,7 +120,7 @@ class InjectionWebhookTest {
     Pod injected = patched(pod, apiServer.review(creating(PLAIN, pod)).getResponse());
 
     assertThat(injected.getSpec().getInitContainers()).extracting(Container::getName)
-        .containsExactly(SidecarInjection.CONTAINER_NAME, "migrate");
+        .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME, "migrate");
     assertThat(injected.getSpec().getVolumes()).extracting(v -> v.getName())
         .containsExactly("cache", SidecarInjection.CONFIG_VOLUME);
   }
@@ -140,12 +144,27 @@ class InjectionWebhookTest {
   }
 
   @Test
-  void anOptedInPodWithoutAnAppPortIsRefusedNamingTheAnnotation() throws Exception {
-    AdmissionResponse response = apiServer.review(creating(ENABLED, pod(Map.of("taskmesh.io/service", "orders"))))
-        .getResponse();
+  void optingInIsEnoughAPlainClientPodGetsTheSidecarTheCaptureAndADefaultConfig() throws Exception {
+    Pod client = new PodBuilder().withNewMetadata().withName("task-cli").endMetadata()
+        .withNewSpec().addNewContainer().withName("task-cli").withImage("example/cli:1").endContainer().endSpec().build();
 
-    assertThat(response.getAllowed()).isFalse();
-    assertThat(response.getStatus().getMessage()).contains("taskmesh.io/app-port is missing");
+    AdmissionResponse response = apiServer.review(creating(ENABLED, client)).getResponse();
+
+    assertThat(response.getAllowed()).isTrue();
+    Pod injected = patched(client, response);
+    assertThat(injected.getSpec().getInitContainers()).extracting(Container::getName)
+        .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME);
+    assertThat(injected.getSpec().getInitContainers().get(0).getEnv())
+        .contains(new EnvVar("TASKMESH_INBOUND_PORTS", "", null));
+    String yaml = injected.getMetadata().getAnnotations().get(SidecarInjection.PROXY_CONFIG_ANNOTATION);
+    MeshConfig config = MeshConfigParser.parse(yaml);
+    assertThat(config.service()).isEqualTo("task-cli");
+    assertThat(config.namespace()).isEqualTo(ENABLED);
+    assertThat(config.outbound().discovery().address()).isEqualTo(TestTaskServices.SETTINGS.discoveryAddress());
+    assertThat(injected.getMetadata().getAnnotations()).containsEntry("taskmesh.io/config-hash", MeshConfigWriter.hash(config));
+    assertThat(injected.getSpec().getVolumes()).singleElement().satisfies(volume -> assertThat(
+        volume.getDownwardAPI().getItems().get(0).getFieldRef().getFieldPath())
+        .isEqualTo("metadata.annotations['taskmesh.io/proxy-config']"));
   }
 
   @Test
@@ -168,12 +187,31 @@ class InjectionWebhookTest {
   }
 
   @Test
-  void aServiceWithoutAProxyConfigMapIsRefusedNamingTheConfigMap() throws Exception {
-    AdmissionResponse response = apiServer.review(creating(ENABLED,
-        pod(Map.of("taskmesh.io/app-port", "8080", "taskmesh.io/service", "billing")))).getResponse();
+  void theServiceAndPortComeFromThePodWhenNoAnnotationNamesThem() throws Exception {
+    Pod pod = new PodBuilder().withNewMetadata().withGenerateName("orders-7d9f-").addToLabels("app", "orders").endMetadata()
+        .withNewSpec().addNewContainer().withName("app").withImage("example/orders:1")
+          .addNewPort().withName("grpc").withContainerPort(8080).endPort().endContainer().endSpec().build();
+
+    Pod injected = patched(pod, apiServer.review(creating(ENABLED, pod)).getResponse());
+
+    assertThat(injected.getSpec().getVolumes()).singleElement()
+        .satisfies(volume -> assertThat(volume.getConfigMap().getName()).isEqualTo("orders-proxy"));
+    assertThat(injected.getSpec().getInitContainers().get(0).getEnv())
+        .contains(new EnvVar("TASKMESH_INBOUND_PORTS", "8080", null));
+    assertThat(injected.getMetadata().getAnnotations()).containsEntry("taskmesh.io/config-hash", configHash);
+  }
+
+  @Test
+  void aContainerPortThatIsNotTheConfigsAppPortIsRefusedNamingBoth() throws Exception {
+    Pod pod = new PodBuilder().withNewMetadata().withGenerateName("orders-7d9f-").addToLabels("app", "orders").endMetadata()
+        .withNewSpec().addNewContainer().withName("app").withImage("example/orders:1")
+          .addNewPort().withContainerPort(9090).endPort().endContainer().endSpec().build();
+
+    AdmissionResponse response = apiServer.review(creating(ENABLED, pod)).getResponse();
 
     assertThat(response.getAllowed()).isFalse();
-    assertThat(response.getStatus().getMessage()).contains("ConfigMap shop/billing-proxy", "taskmesh.io/service");
+    assertThat(response.getStatus().getMessage()).contains("9090 does not match inbound.appPort 8080")
+        .contains("taskmesh.io/app-port");
   }
 
   @Test

@@ -49,6 +49,14 @@ public final class ClusterManager implements EndpointListener, ClusterResolver {
     cluster.update(endpoints);
   }
 
+  /** Forgets {@code service} (discovery no longer follows it): its endpoints drain, its cluster is gone. */
+  public void remove(String service) {
+    Cluster removed = clusters.remove(service);
+    if (removed != null) {
+      removed.update(List.of());
+    }
+  }
+
   /** A new config's balancer and outlier detection policies, applied to existing clusters too. */
   public void usePolicies(Function<String, UpstreamPolicy> newPolicies) {
     this.policies = newPolicies;

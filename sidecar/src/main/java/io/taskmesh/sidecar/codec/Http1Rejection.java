@@ -14,8 +14,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Answers an HTTP/1.1 request on a gRPC listener: gRPC needs HTTP/2, so the caller gets 426 with a body
- * saying so (rather than a reset connection it cannot explain), and the connection closes.
+ * Answers an HTTP/1.1 request dialled to a gRPC listener itself (not captured: there is no original destination
+ * to forward it to): gRPC needs HTTP/2, so the caller gets 426 with a body saying so (rather than a reset
+ * connection it cannot explain), and the connection closes. HTTP/1.1 on a captured connection never gets here:
+ * it is forwarded untouched ({@link io.taskmesh.sidecar.capture.OpaqueForwarder}).
  */
 public final class Http1Rejection extends SimpleChannelInboundHandler<HttpRequest> {
   private final String hop;

@@ -1,7 +1,5 @@
 package io.taskmesh.sidecar.discovery;
 
-import io.taskmesh.sidecar.route.AuthorityRouter;
-
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -11,10 +9,16 @@ import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
 import io.taskmesh.discovery.v1.EndpointSet;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
+import io.taskmesh.sidecar.route.AuthorityRouter;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -23,15 +27,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control-plane stream of DESIGN.md: one Subscribe call naming the services this sidecar calls; each
- * message is the full endpoint set of one service. When the control plane goes away the last endpoints stay
- * in force and the client resubscribes after a jittered, growing backoff.
+ * The control-plane stream of the discovery protocol: one bidirectional Subscribe call. It sends who this
+ * sidecar is (with the config hash it runs) and every service it needs, and sends that again, whole, on the same
+ * stream each time either changes: a service called on demand, one dropped, a config reload. Each message back is
+ * the full endpoint set of one service, or says the control plane knows no such service. When the control plane
+ * goes away the last endpoints stay in force and the client resubscribes (with its current request) after a
+ * jittered, growing backoff. All state is kept on one thread.
  */
 public final class ControlPlaneEndpointSource implements EndpointSource {
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneEndpointSource.class);
 
+  /** What the control plane answered for a service name. */
+  public enum Answer { FOUND, UNKNOWN }
+
   private final ManagedChannel channel;
-  private final SubscribeRequest request;
   private final Duration minBackoff;
   private final Duration maxBackoff;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -39,15 +48,20 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     thread.setDaemon(true);
     return thread;
   });
+  private final Set<String> services = new LinkedHashSet<>();
+  private final Map<String, CompletableFuture<Answer>> answers = new HashMap<>();
+  private final Map<String, CompletableFuture<Optional<String>>> addresses = new LinkedHashMap<>();
+  private Node node;
   private EndpointListener listener;
   private volatile ClientCallStreamObserver<SubscribeRequest> call;
   private volatile boolean closed;
   private int failures;
 
-  public ControlPlaneEndpointSource(String address, Node node, List<String> services, Duration minBackoff,
+  public ControlPlaneEndpointSource(String address, Node node, Collection<String> services, Duration minBackoff,
       Duration maxBackoff) {
     this.channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-    this.request = SubscribeRequest.newBuilder().setNode(node).addAllServices(services).build();
+    this.node = node;
+    this.services.addAll(services);
     this.minBackoff = minBackoff;
     this.maxBackoff = maxBackoff;
   }
@@ -58,12 +72,86 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     scheduler.execute(this::subscribe);
   }
 
+  /**
+   * Adds {@code service} to the subscription (if it is not there yet) and completes when the control plane has
+   * answered for it: at once if it already has.
+   */
+  public CompletableFuture<Answer> subscribe(String service) {
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    scheduler.execute(() -> {
+      answers.computeIfAbsent(service, name -> new CompletableFuture<>()).whenComplete((found, error) -> {
+        if (error == null) {
+          answer.complete(found);
+        }
+      });
+      if (services.add(service)) {
+        send();
+      }
+    });
+    return answer;
+  }
+
+  /** Removes {@code service} from the subscription; its endpoints are no longer sent. */
+  public void unsubscribe(String service) {
+    scheduler.execute(() -> {
+      answers.remove(service);
+      if (services.remove(service)) {
+        send();
+      }
+    });
+  }
+
+  /**
+   * The service the control plane says owns a captured connection's original destination ({@code ip:port}, a
+   * ClusterIP), empty when none does; once asked, the address stays in the subscription and its answer is kept.
+   */
+  public CompletableFuture<Optional<String>> serviceAt(String address) {
+    CompletableFuture<Optional<String>> answer = new CompletableFuture<>();
+    scheduler.execute(() -> {
+      boolean asked = addresses.containsKey(address);
+      addresses.computeIfAbsent(address, a -> new CompletableFuture<>()).whenComplete((service, error) -> {
+        if (error == null) {
+          answer.complete(service);
+        }
+      });
+      if (!asked) {
+        send();
+      }
+    });
+    return answer;
+  }
+
+  /** The config hash now in force (after a reload): announced on the stream with the current subscription. */
+  public void announce(String configHash) {
+    scheduler.execute(() -> {
+      node = node.toBuilder().setConfigHash(configHash).build();
+      send();
+    });
+  }
+
+  /** What the next request says, as a test or /clusters would read it (taken on the discovery thread). */
+  public CompletableFuture<SubscribeRequest> currentRequest() {
+    return CompletableFuture.supplyAsync(this::request, scheduler);
+  }
+
+  private SubscribeRequest request() {
+    return SubscribeRequest.newBuilder().setNode(node).addAllServices(services).addAllAddresses(addresses.keySet())
+        .build();
+  }
+
+  private void send() {
+    ClientCallStreamObserver<SubscribeRequest> current = call;
+    if (current != null) {
+      current.onNext(request());
+    }
+  }
+
   private void subscribe() {
     if (closed) {
       return;
     }
     Map<String, Long> versions = new HashMap<>();
-    EndpointDiscoveryGrpc.newStub(channel).subscribe(request, new ClientResponseObserver<SubscribeRequest, EndpointSet>() {
+    EndpointDiscoveryGrpc.newStub(channel).subscribe(new ClientResponseObserver<SubscribeRequest, EndpointSet>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
         call = requestStream;
@@ -73,16 +161,17 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
       public void onNext(EndpointSet set) {
         scheduler.execute(() -> {
           failures = 0;
-          Long held = versions.get(set.getService());
+          String label = set.getAddress().isEmpty() ? set.getService() : set.getAddress();
+          Long held = versions.get(label);
           if (held != null && set.getVersion() < held) {
             return; // older than what this stream already gave us
           }
-          versions.put(set.getService(), set.getVersion());
-          // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
-          listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
-              .filter(io.taskmesh.discovery.v1.Endpoint::getReady)
-              .map(endpoint -> new EndpointAddress(endpoint.getAddress(), endpoint.getPort()))
-              .toList());
+          versions.put(label, set.getVersion());
+          if (!set.getAddress().isEmpty()) {
+            answerAddress(set);
+          } else if (services.contains(set.getService())) {
+            answerService(set);
+          }
         });
       }
 
@@ -96,6 +185,36 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
         resubscribeLater("stream completed by the control plane");
       }
     });
+    send();
+  }
+
+  private void answerService(EndpointSet set) {
+    CompletableFuture<Answer> answer = answers.computeIfAbsent(set.getService(), name -> new CompletableFuture<>());
+    if (set.getUnknown()) {
+      answer.complete(Answer.UNKNOWN);
+      listener.onUnknown(AuthorityRouter.serviceName(set.getService()));
+      return;
+    }
+    // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
+    listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
+        .filter(io.taskmesh.discovery.v1.Endpoint::getReady)
+        .map(endpoint -> new EndpointAddress(endpoint.getAddress(), endpoint.getPort()))
+        .toList());
+    if (!answer.complete(Answer.FOUND) && answer.join() == Answer.UNKNOWN) {
+      answers.put(set.getService(), CompletableFuture.completedFuture(Answer.FOUND)); // it exists now
+    }
+  }
+
+  /** An address answers with its service: subscribed by name from now on, so its endpoints follow. */
+  private void answerAddress(EndpointSet set) {
+    CompletableFuture<Optional<String>> answer = addresses.get(set.getAddress());
+    if (answer == null) {
+      return;
+    }
+    Optional<String> service = set.getUnknown() ? Optional.empty() : Optional.of(set.getService());
+    if (!answer.complete(service)) {
+      addresses.put(set.getAddress(), CompletableFuture.completedFuture(service));
+    }
   }
 
   private void resubscribeLater(String why) {
@@ -103,11 +222,12 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
       return;
     }
     scheduler.execute(() -> {
+      call = null;
       long ceiling = Math.min(maxBackoff.toMillis(), minBackoff.toMillis() << Math.min(failures, 16));
       long delay = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
       failures++;
       log.warn("event=discovery_disconnected reason=\"{}\" retry_in_ms={} (keeping the last endpoints)", why, delay);
-      scheduler.schedule(this::subscribe, delay, TimeUnit.MILLISECONDS);
+      scheduler.schedule((Runnable) this::subscribe, delay, TimeUnit.MILLISECONDS);
     });
   }
 

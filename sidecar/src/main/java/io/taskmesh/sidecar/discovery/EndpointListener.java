@@ -6,4 +6,7 @@ import java.util.List;
 @FunctionalInterface
 public interface EndpointListener {
   void onEndpoints(String service, List<EndpointAddress> endpoints);
+
+  /** Discovery knows no service by this name. */
+  default void onUnknown(String service) {}
 }

@@ -10,7 +10,7 @@ final class CallErrors {
 
   static ProxyError noRoute(RequestInfo request) {
     return request.error(ProxyError.UNAVAILABLE, "no_route",
-        "no route: the service is not known to this proxy (not in discovery)");
+        "no route: discovery knows no such service");
   }
 
   static ProxyError noEndpoints(RequestInfo request) {

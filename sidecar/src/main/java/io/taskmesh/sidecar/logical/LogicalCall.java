@@ -135,6 +135,10 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (completed) {
       return;
     }
+    if (found.isEmpty()) {
+      answer(CallErrors.noRoute(request), Fault.NONE); // resolved later (on-demand discovery) to nothing
+      return;
+    }
     Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
     if (chosen.isEmpty()) {
       answer(CallErrors.noEndpoints(request), Fault.UPSTREAM);

@@ -120,7 +120,7 @@ class LogicalCallTest {
     start(chain("outbound", List.of(), routeTo(later), service -> POLICY), request("/billing.Billing/Charge", "99999999H"));
 
     Http2Headers answer = downstream.onlyAnswer();
-    assertThat(answer.get(ProxyError.ERROR_HEADER).toString()).contains("reason=no_endpoints");
+    assertThat(answer.get(ProxyError.ERROR_HEADER).toString()).contains("reason=no_route");
     assertThat(downstream.sentOnLoop).as("every write on the caller's event loop").isTrue();
   }
 

@@ -25,10 +25,25 @@ public final class FakeControlPlane implements AutoCloseable {
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .addService(new EndpointDiscoveryGrpc.EndpointDiscoveryImplBase() {
           @Override
-          public void subscribe(SubscribeRequest request, StreamObserver<EndpointSet> responses) {
-            subscriptions.add(request);
+          public StreamObserver<SubscribeRequest> subscribe(StreamObserver<EndpointSet> responses) {
             subscribers.add(responses);
             ((ServerCallStreamObserver<EndpointSet>) responses).setOnCancelHandler(() -> subscribers.remove(responses));
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(SubscribeRequest request) {
+                subscriptions.add(request);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                subscribers.remove(responses);
+              }
+
+              @Override
+              public void onCompleted() {
+                subscribers.remove(responses);
+              }
+            };
           }
         })
         .build();
@@ -43,6 +58,7 @@ public final class FakeControlPlane implements AutoCloseable {
     return server.getPort();
   }
 
+  /** Every request received, on any stream, in order: the first of a stream and each re-announcement. */
   public List<SubscribeRequest> subscriptions() {
     return subscriptions;
   }
