@@ -54,7 +54,7 @@ public final class Main {
     ServiceAddressWatcher clusterAddresses = new ServiceAddressWatcher(client, endpoints);
     clusterAddresses.start();
     PodAcks acks = new PodAcks(client);
-    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, acks);
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, acks);
     SidecarCensus census = SidecarCensus.fromPods(client);
     Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
         .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());

@@ -4,14 +4,14 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteBuilder;
 
 /** GRPCRoutes in mesh mode as users write them. */
-final class RouteFixtures {
+public final class RouteFixtures {
   private RouteFixtures() {}
 
   /**
    * {@code <parent>-canary}: callers sending {@code x-api-version: v2} go to v2; the rest split v1/v2 by
    * weight, with a header set and one removed.
    */
-  static GRPCRoute canary(String namespace, String parent, int v1, int v2) {
+  public static GRPCRoute canary(String namespace, String parent, int v1, int v2) {
     return new GRPCRouteBuilder()
         .withNewMetadata().withName(parent + "-canary").withNamespace(namespace).endMetadata()
         .withNewSpec()
