@@ -17,6 +17,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{- define "taskmesh.webhookName" -}}{{ printf "%s-sidecar-injector.taskmesh.io" .Release.Name }}{{- end -}}
 
+{{/* images.pullSecrets ([{name: a}, {name: b}]) -> "a,b" */}}
+{{- define "taskmesh.pullSecretNames" -}}
+{{- $names := list -}}
+{{- range .Values.images.pullSecrets }}{{ $names = append $names .name }}{{ end -}}
+{{- join "," $names -}}
+{{- end -}}
+
 {{/* image "operator" -> registry/repository:tag, the tag defaulting to the chart's appVersion */}}
 {{- define "taskmesh.image" -}}
 {{- $image := index .root.Values.images .name -}}

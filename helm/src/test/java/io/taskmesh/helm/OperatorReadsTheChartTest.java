@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.webhook.WebhookSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -54,6 +55,16 @@ class OperatorReadsTheChartTest {
     assertThat(settings.port()).isEqualTo(8443);
     assertThat(operator(objects).getVolumeMounts())
         .anySatisfy(mount -> assertThat(Path.of(mount.getMountPath())).isEqualTo(settings.certDir()));
+  }
+
+  @Test
+  void theChartsPullSecretsReachTheOperatorForThePodsItMakesAndInjects() {
+    List<HasMetadata> objects = render(Map.of("images.pullSecrets[0].name", "regcred",
+        "images.pullSecrets[1].name", "mirror"));
+
+    assertThat(OperatorSettings.fromEnvironment(environment(objects)).imagePullSecrets())
+        .containsExactly("regcred", "mirror");
+    assertThat(OperatorSettings.fromEnvironment(environment(render(Map.of()))).imagePullSecrets()).isEmpty();
   }
 
   @Test

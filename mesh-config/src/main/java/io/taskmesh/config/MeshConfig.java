@@ -9,6 +9,8 @@ import java.util.Objects;
  *
  * @param gateway {@code null} unless the proxy runs as the ingress gateway
  * @param accessLog whether and how much the proxy logs one line per request
+ * @param budgets what each listener lets its clients hold (connections, streams, buffers, timeouts)
+ * @param overload when the proxy refuses new streams to protect its memory and event loops
  */
 public record MeshConfig(
     String service,
@@ -19,7 +21,9 @@ public record MeshConfig(
     AdminConfig admin,
     DrainConfig drain,
     GatewayConfig gateway,
-    AccessLogConfig accessLog) {
+    AccessLogConfig accessLog,
+    BudgetsConfig budgets,
+    OverloadConfig overload) {
 
   public MeshConfig {
     Objects.requireNonNull(service, "service");
@@ -30,12 +34,15 @@ public record MeshConfig(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(drain, "drain");
     Objects.requireNonNull(accessLog, "accessLog");
+    Objects.requireNonNull(budgets, "budgets");
+    Objects.requireNonNull(overload, "overload");
   }
 
-  /** A config without an access log section: the access log is off. */
+  /** A config without access log, budgets or overload sections: their defaults apply. */
   public MeshConfig(String service, String namespace, InboundConfig inbound, OutboundConfig outbound,
       TracingConfig tracing, AdminConfig admin, DrainConfig drain, GatewayConfig gateway) {
-    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, AccessLogConfig.DEFAULT);
+    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, AccessLogConfig.DEFAULT,
+        BudgetsConfig.DEFAULT, OverloadConfig.DEFAULT);
   }
 
   /** A complete config for {@code service} in namespace {@code default} with every default of DESIGN.md. */

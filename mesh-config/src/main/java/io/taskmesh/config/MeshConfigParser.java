@@ -81,7 +81,9 @@ public final class MeshConfigParser {
         admin(root.object("admin")),
         drain(root.object("drain")),
         root.has("gateway") ? gateway(root.object("gateway")) : null,
-        accessLog(root.object("accessLog")));
+        accessLog(root.object("accessLog")),
+        budgets(root.object("budgets")),
+        overload(root.object("overload")));
     root.finish();
     return config;
   }
@@ -99,7 +101,8 @@ public final class MeshConfigParser {
         port(node, "port", 15006),
         port(node, "appPort", 50051),
         rateLimit,
-        node.integer("maxConcurrentRequests", 1000, 1, 1_000_000));
+        node.integer("maxConcurrentRequests", 1000, 1, 1_000_000),
+        node.integer("maxConcurrentStreamingRequests", 1000, 1, 1_000_000));
     node.finish();
     return inbound;
   }
@@ -308,7 +311,9 @@ public final class MeshConfigParser {
     ClientRateLimitConfig clientRateLimit = new ClientRateLimitConfig(
         limitNode.integer("requestsPerMinute", 100, 1, 10_000_000),
         limitNode.integer("maxTrackedClients", 100_000, 1, 10_000_000),
-        limitNode.bool("trustForwardedFor", false));
+        limitNode.integer("maxConcurrentRequests", 100, 1, 1_000_000),
+        limitNode.integer("maxConcurrentStreams", 20, 1, 1_000_000),
+        forwardedFor(limitNode));
     limitNode.finish();
     String correlationHeader = node.string("correlationHeader", "x-correlation-id").toLowerCase(java.util.Locale.ROOT);
     if (!METADATA_HEADER.matcher(correlationHeader).matches() || correlationHeader.startsWith("grpc-")
@@ -317,9 +322,87 @@ public final class MeshConfigParser {
           + " gRPC metadata (letters, digits, '-', '_', '.'; not grpc-* or *-bin)");
     }
     GatewayConfig gateway = new GatewayConfig(
-        port(node, "port", 8080), routes, descriptors, clientRateLimit, correlationHeader);
+        port(node, "port", 8080), routes, descriptors, clientRateLimit, correlationHeader,
+        node.integer("maxRequestBodyBytes", 1024 * 1024, 1, 64 * 1024 * 1024),
+        node.duration("requestBodyTimeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
     node.finish();
     return gateway;
+  }
+
+  /**
+   * {@code trustedHops} or {@code trustedProxies}, not both; {@code trustForwardedFor: true} (the older form)
+   * means one trusted hop.
+   */
+  private static ForwardedForTrust forwardedFor(ConfigNode limit) {
+    boolean legacy = limit.bool("trustForwardedFor", false);
+    int hops = limit.integer("trustedHops", legacy ? 1 : 0, 0, 16);
+    List<String> proxies = limit.strings("trustedProxies", List.of());
+    for (String proxy : proxies) {
+      try {
+        Cidr.parse(proxy);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(limit.path("trustedProxies"), e.getMessage());
+      }
+    }
+    if (hops > 0 && !proxies.isEmpty()) {
+      throw new ConfigException(limit.path("trustedHops"), "give trustedHops or trustedProxies, not both");
+    }
+    if (legacy && limit.has("trustedHops")) {
+      throw new ConfigException(limit.path("trustForwardedFor"), "is the older form of trustedHops: 1; give only one");
+    }
+    return new ForwardedForTrust(hops, proxies);
+  }
+
+  private static BudgetsConfig budgets(ConfigNode node) {
+    BudgetsConfig defaults = BudgetsConfig.DEFAULT;
+    ConfigNode upstreamNode = node.object("upstream");
+    UpstreamConnectionBudgets upstream = new UpstreamConnectionBudgets(
+        upstreamNode.duration("keepaliveInterval", defaults.upstream().keepaliveInterval(), Duration.ZERO, Duration.ofHours(2)),
+        upstreamNode.duration("keepaliveTimeout", defaults.upstream().keepaliveTimeout(), Duration.ZERO, Duration.ofHours(1)));
+    upstreamNode.finish();
+    BudgetsConfig budgets = new BudgetsConfig(
+        listenerBudgets(node.object("outbound"), defaults.outbound()),
+        listenerBudgets(node.object("inbound"), defaults.inbound()),
+        listenerBudgets(node.object("gateway"), defaults.gateway()),
+        listenerBudgets(node.object("admin"), defaults.admin()),
+        upstream);
+    node.finish();
+    return budgets;
+  }
+
+  private static ListenerBudgets listenerBudgets(ConfigNode node, ListenerBudgets base) {
+    ListenerBudgets budgets = new ListenerBudgets(
+        node.integer("maxConnections", base.maxConnections(), 1, 1_000_000),
+        node.integer("maxConcurrentStreams", base.maxConcurrentStreams(), 1, 100_000),
+        node.integer("maxStreamBufferBytes", base.maxStreamBufferBytes(), 65_535, 64 * 1024 * 1024),
+        node.integer("maxConnectionBufferBytes", base.maxConnectionBufferBytes(), 2 * 65_535, Integer.MAX_VALUE),
+        node.duration("firstByteTimeout", base.firstByteTimeout(), Duration.ZERO, Duration.ofHours(1)),
+        node.duration("headerTimeout", base.headerTimeout(), Duration.ZERO, Duration.ofHours(1)),
+        node.duration("idleTimeout", base.idleTimeout(), Duration.ZERO, Duration.ofDays(1)),
+        node.duration("maxConnectionAge", base.maxConnectionAge(), Duration.ZERO, Duration.ofDays(30)),
+        node.duration("keepaliveInterval", base.keepaliveInterval(), Duration.ZERO, Duration.ofHours(2)),
+        node.duration("keepaliveTimeout", base.keepaliveTimeout(), Duration.ZERO, Duration.ofHours(1)));
+    if ((long) budgets.maxConnectionBufferBytes() < 2L * budgets.maxStreamBufferBytes()) {
+      throw new ConfigException(node.path("maxConnectionBufferBytes"), "must be at least twice maxStreamBufferBytes ("
+          + 2L * budgets.maxStreamBufferBytes() + "), so one stream cannot take a connection's whole window");
+    }
+    if (!budgets.keepaliveInterval().isZero() && budgets.keepaliveTimeout().isZero()) {
+      throw new ConfigException(node.path("keepaliveTimeout"), "must be set when keepaliveInterval is (a PING nobody"
+          + " waits for detects nothing)");
+    }
+    node.finish();
+    return budgets;
+  }
+
+  private static OverloadConfig overload(ConfigNode node) {
+    OverloadConfig defaults = OverloadConfig.DEFAULT;
+    OverloadConfig overload = new OverloadConfig(
+        node.integer("maxHeapPercent", defaults.maxHeapPercent(), 1, 100),
+        node.integer("maxDirectMemoryPercent", defaults.maxDirectMemoryPercent(), 1, 100),
+        node.duration("maxEventLoopLag", defaults.maxEventLoopLag(), Duration.ZERO, Duration.ofMinutes(1)),
+        node.duration("sampleInterval", defaults.sampleInterval(), MILLI, Duration.ofMinutes(1)));
+    node.finish();
+    return overload;
   }
 
   /** Port 0 is accepted and means "any free port", which tests use. */

@@ -16,8 +16,9 @@ import java.util.TreeMap;
 /**
  * Writes a config in its canonical form: every key present, in a fixed order, so that two equal configs
  * give the same text and the same {@link #hash}. {@code MeshConfigParser.parse(toYaml(c))} equals {@code c}.
- * Two sections are written only when they say something: {@code gateway} when present and {@code accessLog}
- * when it differs from the default (so configs written before it existed keep their hash).
+ * Some parts are written only when they say something: {@code gateway} when present; {@code accessLog},
+ * {@code budgets}, {@code overload} and keys added after the first release when they differ from their
+ * defaults (so configs written before they existed keep their hash).
  */
 public final class MeshConfigWriter {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
@@ -63,6 +64,17 @@ public final class MeshConfigWriter {
       accessLog.put("sampleRatio", config.accessLog().sampleRatio());
       root.put("accessLog", accessLog);
     }
+    if (!config.budgets().equals(BudgetsConfig.DEFAULT)) {
+      root.put("budgets", budgets(config.budgets()));
+    }
+    if (!config.overload().equals(OverloadConfig.DEFAULT)) {
+      Map<String, Object> overload = new LinkedHashMap<>();
+      overload.put("maxHeapPercent", config.overload().maxHeapPercent());
+      overload.put("maxDirectMemoryPercent", config.overload().maxDirectMemoryPercent());
+      overload.put("maxEventLoopLag", Durations.format(config.overload().maxEventLoopLag()));
+      overload.put("sampleInterval", Durations.format(config.overload().sampleInterval()));
+      root.put("overload", overload);
+    }
     return root;
   }
 
@@ -77,6 +89,37 @@ public final class MeshConfigWriter {
       node.put("rateLimit", limit);
     }
     node.put("maxConcurrentRequests", inbound.maxConcurrentRequests());
+    if (inbound.maxConcurrentStreamingRequests() != 1000) {
+      node.put("maxConcurrentStreamingRequests", inbound.maxConcurrentStreamingRequests());
+    }
+    return node;
+  }
+
+  private static Map<String, Object> budgets(BudgetsConfig budgets) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("outbound", listenerBudgets(budgets.outbound()));
+    node.put("inbound", listenerBudgets(budgets.inbound()));
+    node.put("gateway", listenerBudgets(budgets.gateway()));
+    node.put("admin", listenerBudgets(budgets.admin()));
+    Map<String, Object> upstream = new LinkedHashMap<>();
+    upstream.put("keepaliveInterval", Durations.format(budgets.upstream().keepaliveInterval()));
+    upstream.put("keepaliveTimeout", Durations.format(budgets.upstream().keepaliveTimeout()));
+    node.put("upstream", upstream);
+    return node;
+  }
+
+  private static Map<String, Object> listenerBudgets(ListenerBudgets budgets) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("maxConnections", budgets.maxConnections());
+    node.put("maxConcurrentStreams", budgets.maxConcurrentStreams());
+    node.put("maxStreamBufferBytes", budgets.maxStreamBufferBytes());
+    node.put("maxConnectionBufferBytes", budgets.maxConnectionBufferBytes());
+    node.put("firstByteTimeout", Durations.format(budgets.firstByteTimeout()));
+    node.put("headerTimeout", Durations.format(budgets.headerTimeout()));
+    node.put("idleTimeout", Durations.format(budgets.idleTimeout()));
+    node.put("maxConnectionAge", Durations.format(budgets.maxConnectionAge()));
+    node.put("keepaliveInterval", Durations.format(budgets.keepaliveInterval()));
+    node.put("keepaliveTimeout", Durations.format(budgets.keepaliveTimeout()));
     return node;
   }
 
@@ -200,9 +243,24 @@ public final class MeshConfigWriter {
     Map<String, Object> limit = new LinkedHashMap<>();
     limit.put("requestsPerMinute", gateway.clientRateLimit().requestsPerMinute());
     limit.put("maxTrackedClients", gateway.clientRateLimit().maxTrackedClients());
-    limit.put("trustForwardedFor", gateway.clientRateLimit().trustForwardedFor());
+    ClientRateLimitConfig clients = gateway.clientRateLimit();
+    if (clients.maxConcurrentRequests() != 100 || clients.maxConcurrentStreams() != 20) {
+      limit.put("maxConcurrentRequests", clients.maxConcurrentRequests());
+      limit.put("maxConcurrentStreams", clients.maxConcurrentStreams());
+    }
+    if (clients.forwardedFor().trustsNothing()) {
+      limit.put("trustForwardedFor", false);
+    } else if (clients.forwardedFor().trustedProxies().isEmpty()) {
+      limit.put("trustedHops", clients.forwardedFor().trustedHops());
+    } else {
+      limit.put("trustedProxies", clients.forwardedFor().trustedProxies());
+    }
     node.put("clientRateLimit", limit);
     node.put("correlationHeader", gateway.correlationHeader());
+    if (gateway.maxRequestBodyBytes() != 1024 * 1024 || !gateway.requestBodyTimeout().equals(java.time.Duration.ofSeconds(30))) {
+      node.put("maxRequestBodyBytes", gateway.maxRequestBodyBytes());
+      node.put("requestBodyTimeout", Durations.format(gateway.requestBodyTimeout()));
+    }
     return node;
   }
 }

@@ -63,7 +63,7 @@ class MeshConfigParserTest {
     MeshConfig config = MeshConfig.defaults("task-service");
 
     assertThat(config.namespace()).isEqualTo("default");
-    assertThat(config.inbound()).isEqualTo(new InboundConfig(15006, 50051, null, 1000));
+    assertThat(config.inbound()).isEqualTo(new InboundConfig(15006, 50051, null, 1000, 1000));
     assertThat(config.outbound().port()).isEqualTo(15001);
     assertThat(config.outbound().discovery().hasControlPlane()).isFalse();
     UpstreamPolicy defaults = config.outbound().defaults();
@@ -274,6 +274,64 @@ class MeshConfigParserTest {
     assertConfigError("service: a\naccessLog: {enabled: yes please}\n", "accessLog.enabled", "true or false");
     assertConfigError("service: a\naccessLog: {enabeld: true}\n", "accessLog.enabeld", "unknown key", "enabled");
     assertConfigError("service: a\naccessLog: on\n", "accessLog", "mapping");
+  }
+
+  @Test
+  void everyListenerHasBudgetsByDefaultAndEachKeyCanBeSet() {
+    BudgetsConfig defaults = MeshConfig.defaults("a").budgets();
+    assertThat(defaults.inbound().maxConcurrentStreams()).isEqualTo(100);
+    assertThat(defaults.gateway().maxStreamBufferBytes()).isEqualTo(64 * 1024);
+    assertThat(defaults.inbound().maxConnectionAge()).isEqualTo(Duration.ofMinutes(30));
+    assertThat(defaults.outbound().maxConnectionAge()).isZero();
+    assertThat(defaults.upstream().keepaliveInterval()).isEqualTo(Duration.ofSeconds(30));
+
+    MeshConfig config = MeshConfigParser.parse("""
+        service: a
+        budgets:
+          inbound: {maxConnections: 10, maxConcurrentStreams: 5, idleTimeout: 2s, keepaliveInterval: 0}
+          upstream: {keepaliveInterval: 1s, keepaliveTimeout: 500ms}
+        overload: {maxHeapPercent: 70, maxEventLoopLag: 200ms}
+        """);
+    assertThat(config.budgets().inbound()).isEqualTo(new ListenerBudgets(10, 5, ListenerBudgets.INBOUND.maxStreamBufferBytes(),
+        ListenerBudgets.INBOUND.maxConnectionBufferBytes(), Duration.ofSeconds(10), Duration.ofSeconds(10),
+        Duration.ofSeconds(2), Duration.ofMinutes(30), Duration.ZERO, Duration.ofSeconds(10)));
+    assertThat(config.budgets().outbound()).isEqualTo(ListenerBudgets.MESH);
+    assertThat(config.budgets().upstream()).isEqualTo(new UpstreamConnectionBudgets(Duration.ofSeconds(1), Duration.ofMillis(500)));
+    assertThat(config.overload()).isEqualTo(new OverloadConfig(70, 80, Duration.ofMillis(200), Duration.ofMillis(250)));
+    assertThat(MeshConfig.defaults("a").overload().maxEventLoopLag()).isZero();
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(config))).isEqualTo(config);
+  }
+
+  @Test
+  void budgetKeysAreValidated() {
+    assertConfigError("service: a\nbudgets: {gateway: {maxConcurrentStreams: 0}}\n",
+        "budgets.gateway.maxConcurrentStreams", "");
+    assertConfigError("service: a\nbudgets: {inbound: {maxStreamBufferBytes: 1048576, maxConnectionBufferBytes: 1048576}}\n",
+        "budgets.inbound.maxConnectionBufferBytes", "at least twice maxStreamBufferBytes");
+    assertConfigError("service: a\nbudgets: {outbound: {keepaliveTimeout: 0}}\n", "budgets.outbound.keepaliveTimeout",
+        "must be set when keepaliveInterval is");
+    assertConfigError("service: a\nbudgets: {sidecar: {}}\n", "budgets.sidecar", "unknown key");
+    assertConfigError("service: a\noverload: {maxHeapPercent: 101}\n", "overload.maxHeapPercent", "");
+  }
+
+  @Test
+  void forwardedForTrustIsACountOfHopsOrAListOfProxies() {
+    assertThat(MeshConfigParser.parse("service: gw\ngateway: {}\n").gateway().clientRateLimit().forwardedFor())
+        .isEqualTo(ForwardedForTrust.NONE);
+    assertThat(MeshConfigParser.parse("service: gw\ngateway: {clientRateLimit: {trustedHops: 2}}\n").gateway()
+        .clientRateLimit().forwardedFor()).isEqualTo(new ForwardedForTrust(2, List.of()));
+    assertThat(MeshConfigParser.parse("service: gw\ngateway: {clientRateLimit: {trustForwardedFor: true}}\n").gateway()
+        .clientRateLimit().forwardedFor()).isEqualTo(new ForwardedForTrust(1, List.of()));
+    MeshConfig proxies = MeshConfigParser.parse(
+        "service: gw\ngateway: {clientRateLimit: {trustedProxies: [10.0.0.0/8, \"2001:db8::/32\"]}}\n");
+    assertThat(proxies.gateway().clientRateLimit().forwardedFor().trustedProxies()).containsExactly("10.0.0.0/8", "2001:db8::/32");
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(proxies))).isEqualTo(proxies);
+    assertConfigError("service: gw\ngateway: {clientRateLimit: {trustedProxies: [lb.example.com]}}\n",
+        "gateway.clientRateLimit.trustedProxies", "not an IP address or CIDR block");
+    assertConfigError("service: gw\ngateway: {clientRateLimit: {trustedProxies: [10.0.0.0/33]}}\n",
+        "gateway.clientRateLimit.trustedProxies", "prefix length");
+    assertConfigError("service: gw\ngateway: {clientRateLimit: {trustedHops: 1, trustedProxies: [10.0.0.0/8]}}\n",
+        "gateway.clientRateLimit.trustedHops", "not both");
   }
 
   private static void assertConfigError(String yaml, String key, String... fragments) {

@@ -77,6 +77,16 @@ class MeshConfigWriterTest {
   }
 
   @Test
+  void budgetsAndOverloadAreWrittenOnlyWhenTheyDifferFromTheDefaultSoOlderConfigsKeepTheirHash() {
+    MeshConfig tuned = MeshConfigParser.parse(CONFIG + "budgets: {gateway: {maxConnections: 5}}\noverload: {maxHeapPercent: 50}\n");
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(tuned))).isEqualTo(tuned);
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("budgets").doesNotContain("overload");
+    assertThat(MeshConfigWriter.hash(MeshConfigParser.parse(CONFIG + "overload: {maxHeapPercent: 90}\n")))
+        .isEqualTo(MeshConfigWriter.hash(MeshConfigParser.parse(CONFIG)));
+  }
+
+  @Test
   void theCanonicalFormSpellsOutDurationsAsWritten() {
     String yaml = MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG));
 

@@ -1,34 +1,40 @@
 package io.taskmesh.operator;
 
-import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.discovery.v1.Node;
+import io.taskmesh.operator.admin.AdminServer;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.operator.discovery.PodAcks;
 import io.taskmesh.operator.discovery.ServiceAddressWatcher;
+import io.taskmesh.operator.lifecycle.CrdInstaller;
+import io.taskmesh.operator.lifecycle.ReleaseCleanup;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.InjectionWebhook;
+import io.taskmesh.operator.webhook.WebhookMetrics;
 import io.taskmesh.operator.webhook.WebhookSettings;
-import java.time.Clock;
-import java.util.stream.Collectors;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the operator, the discovery server (15010), the injection webhook (9443) and health endpoints on the
- * metrics port (8081). Only reconciliation is behind leader election; every replica serves discovery and
+ * Runs the operator, the discovery server (15010), the injection webhook (9443) and the health and metrics
+ * endpoints (8081). Only reconciliation is behind leader election; every replica serves discovery and
  * the webhook.
  */
 public final class Main {
@@ -36,14 +42,25 @@ public final class Main {
 
   private Main() {}
 
+  /**
+   * Without arguments: the operator. {@code apply-crds}: bring the CRD up to this version and exit (the
+   * chart's pre-upgrade hook). {@code uninstall}: delete the Secret and Lease the operator made and exit
+   * (the chart's pre-delete hook).
+   */
   public static void main(String[] args) throws IOException {
     Map<String, String> env = System.getenv();
+    if (args.length > 0) {
+      runCommand(args[0], env);
+      return;
+    }
+    OperatorSettings settings = OperatorSettings.fromEnvironment(env);
     KubernetesClient client = new KubernetesClientBuilder().build();
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"));
     String namespace = env.getOrDefault("TASKMESH_NAMESPACE", "taskmesh-system");
     String identity = env.getOrDefault("TASKMESH_POD_NAME", env.getOrDefault("HOSTNAME", ""));
     Operator operator = Operators.create(client, leaderElection
-        ? Operators.leaderElection(namespace, identity).build() : null);
+        ? Operators.leaderElection(namespace, identity).build() : null, metrics);
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
@@ -55,11 +72,14 @@ public final class Main {
     clusterAddresses.start();
     PodAcks acks = new PodAcks(client);
     DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, acks);
+    Gauge.builder("taskmesh.discovery.subscribers", discovery, server -> server.service().subscribers().size())
+        .description("Sidecars subscribed to the discovery server of this replica").register(metrics);
     SidecarCensus census = SidecarCensus.fromPods(client);
     Set<String> watched = Arrays.stream(env.getOrDefault("TASKMESH_WATCH_NAMESPACES", "").split(","))
         .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet());
     // dependents' informers follow the controller's namespaces
-    operator.register(new TaskServiceReconciler(OperatorSettings.CURRENT, Clock.systemUTC(), census),
+    operator.register(new TaskServiceReconciler(settings, Clock.systemUTC(), census,
+        new EventRecorder(Clock.systemUTC(), identity)),
         overrider -> {
           if (!watched.isEmpty()) {
             overrider.settingNamespaces(watched);
@@ -68,16 +88,12 @@ public final class Main {
     operator.start();
     WebhookSettings webhookSettings = WebhookSettings.fromEnvironment(env);
     InjectionWebhook webhook = webhookSettings.enabled()
-        ? InjectionWebhook.start(client, OperatorSettings.CURRENT, webhookSettings, Clock.systemUTC()) : null;
+        ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC(), new WebhookMetrics(metrics))
+        : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
-    HttpServer health = HttpServer.create(new InetSocketAddress(port), 0);
-    health.createContext("/healthz", exchange -> answer(exchange, 200, "ok"));
-    health.createContext("/ready", exchange -> {
-      boolean running = operator.getRuntimeInfo().allEventSourcesAreHealthy();
-      answer(exchange, running ? 200 : 503, running ? "ready" : "event sources not healthy");
-    });
-    health.start();
-    log.info("event=operator_started health_port={} discovery_port={} webhook_port={} leader_election={}", port,
+    AdminServer admin = AdminServer.start("0.0.0.0", port,
+        () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(), metrics);
+    log.info("event=operator_started admin_port={} discovery_port={} webhook_port={} leader_election={}", port,
         discoveryPort, webhook == null ? "off" : webhook.port(), leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (webhook != null) {
@@ -89,14 +105,23 @@ public final class Main {
       clusterAddresses.close();
       slices.close();
       operator.stop();
-      health.stop(0);
+      admin.close();
     }, "operator-stop"));
   }
 
-  private static void answer(com.sun.net.httpserver.HttpExchange exchange, int code, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(code, bytes.length);
-    exchange.getResponseBody().write(bytes);
-    exchange.close();
+  private static void runCommand(String command, Map<String, String> env) {
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      switch (command) {
+        case "apply-crds" -> log.info("event=crd_applied result={}", CrdInstaller.apply(client));
+        case "uninstall" -> {
+          WebhookSettings webhook = WebhookSettings.fromEnvironment(env);
+          log.info("event=release_cleaned deleted={}", ReleaseCleanup.run(client, webhook.namespace(),
+              webhook.enabled() && webhook.certManaged() ? webhook.certSecret() : null,
+              Boolean.parseBoolean(env.getOrDefault("TASKMESH_LEADER_ELECTION", "true"))));
+        }
+        default -> throw new IllegalArgumentException("unknown command \"" + command
+            + "\": expected none (run the operator), apply-crds or uninstall");
+      }
+    }
   }
 }

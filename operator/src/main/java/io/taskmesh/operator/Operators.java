@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The one way an Operator is made, in clusters and in tests alike: create/update of dependents and status
@@ -26,10 +28,16 @@ public final class Operators {
         .withIdentity(identity);
   }
 
-  /** @param leaderElection {@code null} for none */
-  public static Operator create(KubernetesClient client, LeaderElectionConfiguration leaderElection) {
+  /**
+   * @param leaderElection {@code null} for none
+   * @param metrics where JOSDK's reconciliation meters go (executions, successes, failures, retries, timing),
+   *     per controller and not per resource, so their number does not grow with the TaskServices
+   */
+  public static Operator create(KubernetesClient client, LeaderElectionConfiguration leaderElection,
+      MeterRegistry metrics) {
     return new Operator(overrider -> {
       overrider.withKubernetesClient(client)
+          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics))
           .withSSABasedCreateUpdateMatchForDependentResources(false)
           .withUseSSAToPatchPrimaryResource(false);
       if (leaderElection != null) {

@@ -12,10 +12,19 @@ public final class Permissions {
 
   /** Where the grant lives in the chart. */
   public enum Scope {
-    /** ClusterRole: TaskServices and what they own live in any namespace. */
+    /** ClusterRole: used in any namespace whatever the operator watches (discovery, the webhook). */
     CLUSTER,
+    /**
+     * Reconciling TaskServices: the ClusterRole when the operator watches every namespace, else a Role in
+     * each namespace of {@code operator.watchNamespaces}.
+     */
+    WATCHED_NAMESPACES,
     /** Role in the operator's own namespace. */
     OPERATOR_NAMESPACE,
+    /** The pre-upgrade hook's own ClusterRole (lifecycle/CrdInstaller), made and removed with the hook. */
+    CRD_UPGRADE_HOOK,
+    /** The post-delete hook's own Role in the operator's namespace (lifecycle/ReleaseCleanup). */
+    CLEANUP_HOOK,
     /** Granted to every authenticated user by Kubernetes' default RBAC (system:basic-user); not in the chart. */
     EVERY_USER
   }
@@ -32,26 +41,34 @@ public final class Permissions {
   /** The name the chart narrows the webhook configuration grant to (resourceNames). */
   public static final String WEBHOOK_CONFIGURATION = "<webhook configuration>";
 
+  /** The name the chart narrows the cleanup hook's Secret grant to. */
+  public static final String WEBHOOK_CERTIFICATE = "<webhook certificate secret>";
+
   public static final List<Permission> ALL = List.of(
-      // TaskServiceReconciler: JOSDK's informer on the primary resource, in every namespace
-      cluster("taskmesh.io", "taskservices", "list"),
-      cluster("taskmesh.io", "taskservices", "watch"),
+      // TaskServiceReconciler: JOSDK's informer on the primary resource, in the watched namespaces
+      watched("taskmesh.io", "taskservices", "list"),
+      watched("taskmesh.io", "taskservices", "watch"),
       // TaskServiceReconciler: UpdateControl.patchStatus; a JSON merge patch, Operators turns SSA off
-      cluster("taskmesh.io", "taskservices/status", "patch"),
+      watched("taskmesh.io", "taskservices/status", "patch"),
+      // reconciler/EventRecorder: a Warning Event on the TaskService for each new refusal or failure
+      watched("", "events", "create"),
       // dependent/*Dependent: JOSDK's informer per dependent type, then create, and update (PUT, SSA off)
       // when desired() differs; owned objects are removed by the garbage collector (owner references)
-      cluster("", "configmaps", "list"), cluster("", "configmaps", "watch"),
-      cluster("", "configmaps", "create"), cluster("", "configmaps", "update"),
-      cluster("", "serviceaccounts", "list"), cluster("", "serviceaccounts", "watch"),
-      cluster("", "serviceaccounts", "create"), cluster("", "serviceaccounts", "update"),
-      cluster("", "services", "list"), cluster("", "services", "watch"),
-      cluster("", "services", "create"), cluster("", "services", "update"),
-      cluster("apps", "deployments", "list"), cluster("apps", "deployments", "watch"),
-      cluster("apps", "deployments", "create"), cluster("apps", "deployments", "update"),
-      cluster("policy", "poddisruptionbudgets", "list"), cluster("policy", "poddisruptionbudgets", "watch"),
-      cluster("policy", "poddisruptionbudgets", "create"), cluster("policy", "poddisruptionbudgets", "update"),
+      watched("", "configmaps", "list"), watched("", "configmaps", "watch"),
+      watched("", "configmaps", "create"), watched("", "configmaps", "update"),
+      watched("", "serviceaccounts", "list"), watched("", "serviceaccounts", "watch"),
+      watched("", "serviceaccounts", "create"), watched("", "serviceaccounts", "update"),
+      watched("", "services", "list"), watched("", "services", "watch"),
+      watched("", "services", "create"), watched("", "services", "update"),
+      watched("apps", "deployments", "list"), watched("apps", "deployments", "watch"),
+      watched("apps", "deployments", "create"), watched("apps", "deployments", "update"),
+      // dependent/DataVolumeClaimDependent: created once, never updated or deleted by the operator
+      watched("", "persistentvolumeclaims", "list"), watched("", "persistentvolumeclaims", "watch"),
+      watched("", "persistentvolumeclaims", "create"),
+      watched("policy", "poddisruptionbudgets", "list"), watched("policy", "poddisruptionbudgets", "watch"),
+      watched("policy", "poddisruptionbudgets", "create"), watched("policy", "poddisruptionbudgets", "update"),
       // PodDisruptionBudgetDependent: deleted by JOSDK when replicas drop to 1 (its reconcilePrecondition)
-      cluster("policy", "poddisruptionbudgets", "delete"),
+      watched("policy", "poddisruptionbudgets", "delete"),
       // discovery/EndpointSliceWatcher: one informer on EndpointSlices in every namespace
       cluster("discovery.k8s.io", "endpointslices", "list"),
       cluster("discovery.k8s.io", "endpointslices", "watch"),
@@ -64,7 +81,10 @@ public final class Permissions {
       // discovery/PodAcks: the config hash a sidecar announces, on its Pod (JSON merge patch);
       // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation
       cluster("", "pods", "patch"), cluster("", "pods", "list"),
-      // webhook/SidecarInjector: the pod's namespace label, and the ConfigMap <service>-proxy it mounts
+      // webhook/NamespaceLabels: an informer on namespaces for their injection label (get: one not cached yet),
+      // webhook/SidecarInjector: the ConfigMap <service>-proxy an injected pod mounts
+      new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.WEBHOOK, null),
+      new Permission("", "namespaces", "watch", Scope.CLUSTER, Needs.WEBHOOK, null),
       new Permission("", "namespaces", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
       new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.WEBHOOK, null),
       // webhook/CaBundlePatcher: reads the configuration and patches caBundle (fabric8 edit = JSON patch)
@@ -76,6 +96,17 @@ public final class Permissions {
       own("", "secrets", "get", Needs.MANAGED_CERTIFICATE),
       own("", "secrets", "create", Needs.MANAGED_CERTIFICATE),
       own("", "secrets", "update", Needs.MANAGED_CERTIFICATE),
+      // lifecycle/ReleaseCleanup (the chart's post-delete hook): the Secret and the Lease, each by its name
+      new Permission("", "secrets", "delete", Scope.CLEANUP_HOOK, Needs.MANAGED_CERTIFICATE, WEBHOOK_CERTIFICATE),
+      new Permission("coordination.k8s.io", "leases", "delete", Scope.CLEANUP_HOOK, Needs.LEADER_ELECTION,
+          Operators.LEASE_NAME),
+      // lifecycle/CrdInstaller (the chart's pre-upgrade hook): brings the CRD up to this version
+      new Permission("apiextensions.k8s.io", "customresourcedefinitions", "get", Scope.CRD_UPGRADE_HOOK, Needs.ALWAYS,
+          null),
+      new Permission("apiextensions.k8s.io", "customresourcedefinitions", "create", Scope.CRD_UPGRADE_HOOK,
+          Needs.ALWAYS, null),
+      new Permission("apiextensions.k8s.io", "customresourcedefinitions", "update", Scope.CRD_UPGRADE_HOOK,
+          Needs.ALWAYS, null),
       // Operators.leaderElection: fabric8's LeaseLock reads, creates, and renews by JSON merge patch
       // (ResourceLock.update); JOSDK's LeaderElectionManager refuses to start without get, create, update
       own("coordination.k8s.io", "leases", "get", Needs.LEADER_ELECTION),
@@ -100,6 +131,10 @@ public final class Permissions {
 
   private static Permission cluster(String group, String resource, String verb) {
     return new Permission(group, resource, verb, Scope.CLUSTER, Needs.ALWAYS, null);
+  }
+
+  private static Permission watched(String group, String resource, String verb) {
+    return new Permission(group, resource, verb, Scope.WATCHED_NAMESPACES, Needs.ALWAYS, null);
   }
 
   private static Permission own(String group, String resource, String verb, Needs needs) {

@@ -1,5 +1,7 @@
 package io.taskmesh.operator;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import static io.taskmesh.operator.TestTaskServices.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,8 +43,9 @@ class ConfigAckCensusTest {
 
   @BeforeEach
   void startTwoReplicas() {
-    leader = Operators.create(client, null);
-    leader.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(), SidecarCensus.fromPods(client)));
+    leader = Operators.create(client, null, new SimpleMeterRegistry());
+    leader.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(), SidecarCensus.fromPods(client),
+        new EventRecorder(Clock.systemUTC(), "test")));
     leader.start();
   }
 

@@ -53,7 +53,20 @@ class CrdValidationRulesTest {
     List<String> paths = new ArrayList<>();
     collect(spec(), "spec", paths);
 
-    assertThat(paths).containsExactlyInAnyOrder("spec", "spec.database");
+    // each is exercised in CrdSchemaTest: replicas/database, postgresUrlSecret.name, perTryTimeout <= timeout
+    // (mesh and each upstream), reserved env names, env from a Secret
+    assertThat(paths).containsExactlyInAnyOrder("spec", "spec.database", "spec.mesh", "spec.mesh.upstreams.*",
+        "spec.env[].name", "spec.env[].valueFrom");
+  }
+
+  @Test
+  void perTryTimeoutRulesPointAtThePerTryTimeout() throws IOException {
+    for (JsonNode node : List.of(spec().at("/properties/mesh"), spec().at("/properties/mesh/properties/upstreams/additionalProperties"))) {
+      JsonNode rule = onlyRule(node);
+      assertThat(rule.path("rule").asText()).contains("duration(self.retries.perTryTimeout) <= duration(self.timeout)");
+      assertThat(resolves(node, rule.path("fieldPath").asText())).isTrue();
+      assertThat(node.at("/properties/timeout/maxLength").asInt()).as("CEL cost is bounded by maxLength").isEqualTo(11);
+    }
   }
 
   private static JsonNode onlyRule(JsonNode schema) {

@@ -1,5 +1,6 @@
 package io.taskmesh.operator;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javaoperatorsdk.operator.Operator;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -76,12 +78,12 @@ class LeaderElectionOnMockServerTest {
         .withRenewDeadline(Duration.ofSeconds(3))
         .withRetryPeriod(Duration.ofMillis(500))
         .withExitOnStopLeading(false)
-        .build());
+        .build(), new SimpleMeterRegistry());
     // the census is asked during every reconcile of a valid TaskService: it tells which replica reconciled
     operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (namespace, service) -> {
       reconciled.add(service);
       return Map.of();
-    }));
+    }, new EventRecorder(Clock.systemUTC(), identity)));
     operator.start();
     replicas.put(identity, new Replica(operator, reconciled));
   }

@@ -36,6 +36,9 @@ final class OpenApiSchemaValidator {
     switch (type) {
       case "object" -> checkObject(schema, value, path, errors);
       case "array" -> {
+        if (value.isArray() && schema.has("maxItems") && value.size() > schema.get("maxItems").asInt()) {
+          errors.add(path + ": must have at most " + schema.get("maxItems").asText() + " items");
+        }
         if (!value.isArray()) {
           errors.add(path + ": must be an array");
           return;
@@ -45,6 +48,12 @@ final class OpenApiSchemaValidator {
         }
       }
       case "string" -> {
+        if (value.isTextual() && schema.has("maxLength") && value.asText().length() > schema.get("maxLength").asInt()) {
+          errors.add(path + ": may not be longer than " + schema.get("maxLength").asText());
+        }
+        if (value.isTextual() && schema.has("minLength") && value.asText().length() < schema.get("minLength").asInt()) {
+          errors.add(path + ": must be at least " + schema.get("minLength").asText() + " characters");
+        }
         if (!value.isTextual()) {
           errors.add(path + ": must be a string");
         } else if (schema.has("pattern") && !java.util.regex.Pattern.compile(schema.get("pattern").asText())
@@ -91,6 +100,9 @@ final class OpenApiSchemaValidator {
     if (!value.isObject()) {
       errors.add(path + ": must be an object");
       return;
+    }
+    if (schema.has("maxProperties") && value.size() > schema.get("maxProperties").asInt()) {
+      errors.add(path + ": must have at most " + schema.get("maxProperties").asText() + " properties");
     }
     for (JsonNode required : schema.path("required")) {
       if (!value.has(required.asText())) {

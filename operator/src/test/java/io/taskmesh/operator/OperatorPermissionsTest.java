@@ -1,5 +1,7 @@
 package io.taskmesh.operator;
 
+import io.taskmesh.operator.webhook.WebhookMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -24,6 +26,9 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
 import io.taskmesh.operator.discovery.ServiceKey;
+import io.taskmesh.operator.lifecycle.CrdInstaller;
+import io.taskmesh.operator.lifecycle.ReleaseCleanup;
+import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
@@ -70,8 +75,9 @@ class OperatorPermissionsTest {
 
     Operator operator = Operators.create(audited(), Operators.leaderElection(OPERATOR_NAMESPACE, "audited")
         .withLeaseDuration(Duration.ofSeconds(4)).withRenewDeadline(Duration.ofSeconds(3))
-        .withRetryPeriod(Duration.ofMillis(500)).withExitOnStopLeading(false).build());
-    operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (ns, svc) -> Map.of()));
+        .withRetryPeriod(Duration.ofMillis(500)).withExitOnStopLeading(false).build(), new SimpleMeterRegistry());
+    operator.register(new TaskServiceReconciler(TestTaskServices.SETTINGS, Clock.systemUTC(), (ns, svc) -> Map.of(),
+        new EventRecorder(Clock.systemUTC(), "audited")));
     operator.start();
     EndpointRegistry registry = new EndpointRegistry();
     KubernetesClient watcherClient = audited();
@@ -83,7 +89,7 @@ class OperatorPermissionsTest {
     WebhookSettings webhookSettings = new WebhookSettings(true, "127.0.0.1", 0, OPERATOR_NAMESPACE, "audit-injector",
         "localhost", "audit-cert", true, Path.of("unused"));
     try (InjectionWebhook webhook = InjectionWebhook.start(webhookClient, TestTaskServices.SETTINGS, webhookSettings,
-        Clock.systemUTC())) {
+        Clock.systemUTC(), new WebhookMetrics(new SimpleMeterRegistry()))) {
       reconcileEveryDependentThroughItsLifecycle();
       AdmissionResponse admitted = WebhookFixture.admitPod(client, webhookSettings, webhook.port(), NAMESPACE, "audit");
       assertThat(admitted.getPatch()).as("injected: %s", admitted.getStatus()).isNotNull();
@@ -104,6 +110,15 @@ class OperatorPermissionsTest {
       webhookClient.close();
     }
 
+    // the chart's hooks, once the operator has stopped: pre-upgrade brings the CRD up to date (create, then
+    // update), post-delete removes the Secret and the Lease
+    try (KubernetesClient hookClient = audited()) {
+      CrdInstaller.apply(hookClient);
+      CrdInstaller.apply(hookClient);
+      assertThat(ReleaseCleanup.run(hookClient, OPERATOR_NAMESPACE, "audit-cert", true))
+          .containsExactly("secret/audit-cert", "lease/" + Operators.LEASE_NAME);
+    }
+
     List<Call> calls = RequestAudit.drain(server, AGENT);
     Set<String> unlisted = calls.stream().filter(call -> !listed(call))
         .map(call -> call.apiGroup() + "/" + call.resource() + " " + call.verb() + " (" + call.request() + ")")
@@ -112,10 +127,13 @@ class OperatorPermissionsTest {
     Set<String> made = calls.stream().map(call -> call.apiGroup() + "/" + call.resource() + " " + call.verb())
         .collect(Collectors.toSet());
     assertThat(made).as("the scenario exercises the webhook, certificate, lease and dependent calls").contains(
-        "/namespaces get", "/configmaps get", "admissionregistration.k8s.io/mutatingwebhookconfigurations patch",
+        "/namespaces list", "/namespaces watch", "/configmaps get", "admissionregistration.k8s.io/mutatingwebhookconfigurations patch",
         "/secrets create", "/secrets update", "/configmaps update", "coordination.k8s.io/leases patch", "policy/poddisruptionbudgets delete",
         "taskmesh.io/taskservices/status patch", "apps/deployments create", "discovery.k8s.io/endpointslices watch",
-        "gateway.networking.k8s.io/grpcroutes watch", "gateway.networking.k8s.io/grpcroutes/status update");
+        "gateway.networking.k8s.io/grpcroutes watch", "gateway.networking.k8s.io/grpcroutes/status update",
+
+        "apiextensions.k8s.io/customresourcedefinitions create", "apiextensions.k8s.io/customresourcedefinitions update",
+        "/secrets delete", "coordination.k8s.io/leases delete");
   }
 
   private void reconcileEveryDependentThroughItsLifecycle() {
@@ -179,7 +197,10 @@ class OperatorPermissionsTest {
   private static boolean listed(Call call) {
     return Permissions.ALL.stream().anyMatch(p -> p.apiGroup().equals(call.apiGroup())
         && p.resource().equals(call.resource()) && p.verb().equals(call.verb())
-        && (p.scope() != Permissions.Scope.OPERATOR_NAMESPACE || OPERATOR_NAMESPACE.equals(call.namespace())));
+        && (p.scope() != Permissions.Scope.OPERATOR_NAMESPACE || OPERATOR_NAMESPACE.equals(call.namespace()))
+        && (p.scope() != Permissions.Scope.CLEANUP_HOOK || OPERATOR_NAMESPACE.equals(call.namespace()))
+        && (p.scope() != Permissions.Scope.WATCHED_NAMESPACES || call.namespace() == null
+            || NAMESPACE.equals(call.namespace())));
   }
 
   private static KubernetesClient audited() {

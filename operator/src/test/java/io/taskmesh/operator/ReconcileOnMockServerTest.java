@@ -6,8 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
@@ -15,8 +18,13 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.api.DatabaseSpec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.api.TaskService;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.taskmesh.operator.reconciler.EventRecorder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,8 +48,9 @@ class ReconcileOnMockServerTest {
 
   @BeforeAll
   static void startOperator() {
-    operator = Operators.create(client, null);
-    operator.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(), (namespace, service) -> java.util.Map.of("stale", 1L)));
+    operator = Operators.create(client, null, new SimpleMeterRegistry());
+    operator.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(),
+        (namespace, service) -> java.util.Map.of("stale", 1L), new EventRecorder(Clock.systemUTC(), "test")));
     operator.start();
   }
 
@@ -76,6 +85,70 @@ class ReconcileOnMockServerTest {
     assertThat(withStatus.getStatus().configApplied).as("the one sidecar reporting runs an old config").isEqualTo("0/1");
     assertThat(condition(withStatus, "Degraded").getStatus()).isEqualTo("False");
     assertThat(condition(withStatus, "Ready").getStatus()).as("no pod is ready on the mock yet").isEqualTo("False");
+    assertThat(withStatus.getStatus().conditions).allSatisfy(c -> {
+      assertThat(c.getObservedGeneration()).isEqualTo(withStatus.getMetadata().getGeneration());
+      assertThat(c.getLastTransitionTime()).isNotBlank();
+    });
+  }
+
+  @Test
+  void aRefusedEditKeepsDescribingTheRunningPodsAndIsAnEvent() {
+    client.resource(TestTaskServices.withTimeout(NAMESPACE, "iota", "2s")).create();
+    await().atMost(BOUND).until(() -> get(Deployment.class, "iota"), Optional::isPresent);
+    reportReady("iota");
+    await().atMost(BOUND).until(() -> taskService("iota"),
+        ts -> ts.getStatus() != null && "True".equals(condition(ts, "Ready").getStatus()));
+
+    // the CRD's rule refuses this at the API server; objects stored before the rule existed still get here
+    edit("iota", ts -> ts.getSpec().replicas = 3);
+
+    TaskService refused = await().atMost(BOUND).until(() -> taskService("iota"),
+        ts -> "True".equals(condition(ts, "Degraded").getStatus()));
+    assertThat(refused.getStatus().replicas).as("the pod of the last valid spec still runs").isEqualTo(1);
+    assertThat(refused.getStatus().readyReplicas).isEqualTo(1);
+    assertThat(refused.getStatus().ready).isEqualTo("1/1");
+    assertThat(condition(refused, "Ready").getStatus()).isEqualTo("True");
+    assertThat(condition(refused, "Ready").getMessage()).contains("the spec was refused");
+    assertThat(condition(refused, "Degraded").getObservedGeneration()).isEqualTo(refused.getMetadata().getGeneration());
+    assertThat(get(Deployment.class, "iota").orElseThrow().getSpec().getReplicas()).isEqualTo(1);
+    Event event = await().atMost(BOUND).until(() -> warning("iota", "EmbeddedStoreWithReplicas"), Optional::isPresent).get();
+    assertThat(event.getMessage()).contains("spec.database.postgresUrlSecret");
+    assertThat(event.getInvolvedObject().getUid()).isEqualTo(refused.getMetadata().getUid());
+  }
+
+  @Test
+  void anObjectOfTheSameNameThatIsNotTheOperatorsFailsTheReconcileIntoStatusAndAnEvent() {
+    Service theirs = client.resource(new ServiceBuilder().withNewMetadata().withName("theta").withNamespace(NAMESPACE)
+        .endMetadata().withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()).create();
+
+    client.resource(TestTaskServices.withTimeout(NAMESPACE, "theta", "2s")).create();
+
+    TaskService failed = await().atMost(BOUND).until(() -> taskService("theta"),
+        ts -> ts.getStatus() != null && "True".equals(condition(ts, "Degraded").getStatus()));
+    assertThat(condition(failed, "Degraded").getReason()).isEqualTo("ReconcileFailed");
+    assertThat(condition(failed, "Degraded").getMessage()).contains("theta").contains("already exists");
+    assertThat(await().atMost(BOUND).until(() -> warning("theta", "ReconcileFailed"), Optional::isPresent))
+        .isPresent();
+    assertThat(get(Service.class, "theta").orElseThrow().getMetadata().getResourceVersion())
+        .as("the operator does not take over an object it did not make")
+        .isEqualTo(theirs.getMetadata().getResourceVersion());
+  }
+
+  private static Optional<Event> warning(String name, String reason) {
+    return client.v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())
+            && "Warning".equals(e.getType()))
+        .findFirst();
+  }
+
+  /** What the Deployment controller would report; retried because the operator may write the object meanwhile. */
+  private static void reportReady(String name) {
+    await().atMost(BOUND).ignoreExceptions().until(() -> {
+      Deployment deployment = get(Deployment.class, name).orElseThrow();
+      deployment.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withUpdatedReplicas(1).build());
+      client.resource(deployment).updateStatus();
+      return true;
+    });
   }
 
   @Test
@@ -106,17 +179,38 @@ class ReconcileOnMockServerTest {
   }
 
   @Test
+  void aRolloutOnTheEmbeddedStoreKeepsTheClaimThatHoldsTheTasks() {
+    TaskService created = client.resource(TestTaskServices.withTimeout(NAMESPACE, "eta", "2s")).create();
+    PersistentVolumeClaim claim = await().atMost(BOUND).until(() -> get(PersistentVolumeClaim.class, "eta-data"),
+        Optional::isPresent).get();
+    assertThat(claim.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(owner -> assertThat(owner.getUid()).isEqualTo(created.getMetadata().getUid()));
+    Deployment before = await().atMost(BOUND).until(() -> get(Deployment.class, "eta"), Optional::isPresent).get();
+    assertThat(before.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(claimOf(before)).isEqualTo("eta-data");
+
+    edit("eta", ts -> ts.getSpec().image = "registry.example.com/tasks:2");
+
+    Deployment after = await().atMost(BOUND).until(() -> get(Deployment.class, "eta").orElseThrow(),
+        d -> d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage().endsWith("tasks:2"));
+    assertThat(after.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(claimOf(after)).as("the new pod opens the same store").isEqualTo("eta-data");
+    assertThat(get(PersistentVolumeClaim.class, "eta-data").orElseThrow().getMetadata().getUid())
+        .as("the claim is never re-made").isEqualTo(claim.getMetadata().getUid());
+  }
+
+  private static String claimOf(Deployment deployment) {
+    return deployment.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getPersistentVolumeClaim() != null).map(v -> v.getPersistentVolumeClaim().getClaimName())
+        .findFirst().orElse(null);
+  }
+
+  @Test
   void readyPodsMakeTheTaskServiceReady() {
     client.resource(TestTaskServices.withTimeout(NAMESPACE, "delta", "2s")).create();
     await().atMost(BOUND).until(() -> get(Deployment.class, "delta"), Optional::isPresent);
 
-    // what the Deployment controller would report; retried because the operator may write the object meanwhile
-    await().atMost(BOUND).ignoreExceptions().until(() -> {
-      Deployment deployment = get(Deployment.class, "delta").orElseThrow();
-      deployment.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withUpdatedReplicas(1).build());
-      client.resource(deployment).updateStatus();
-      return true;
-    });
+    reportReady("delta");
 
     TaskService ready = await().atMost(BOUND).until(() -> taskService("delta"),
         ts -> ts.getStatus() != null && "True".equals(condition(ts, "Ready").getStatus()));

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.taskmesh.config.BudgetsConfig;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.sidecar.admin.AdminServer;
@@ -32,7 +33,10 @@ import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.taskmesh.sidecar.listener.BudgetCounter;
+import io.taskmesh.sidecar.listener.MeshPeers;
 import io.taskmesh.sidecar.logical.ProxyChain;
+import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.route.ActivePolicies;
 import io.taskmesh.sidecar.route.DiscoveredRoutes;
@@ -73,6 +77,9 @@ public final class Sidecar implements AutoCloseable {
   private final AppHealthProbe appHealth;
   private final OpenTelemetrySdk tracing;
   private final MethodCatalog methods;
+  /** The local app's methods, learnt by reflection: which inbound calls are streams, which paths are junk. */
+  private final MethodCatalog appMethods;
+  private final OverloadManager overload;
   /** What each request reads its policy from: the table of the config in force. */
   private final ActivePolicies policies;
   /** The route rules discovery sent; applied under those of the config (see {@link PolicyTable#of}). */
@@ -86,15 +93,24 @@ public final class Sidecar implements AutoCloseable {
     this.config = config;
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
+    BudgetCounter upstreamBudgets = new BudgetCounter(registry, "upstream");
+    UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().upstream(),
+        () -> upstreamBudgets.exceeded("keepalive_timeout"));
+    overload = new OverloadManager(config.overload(), netty.workers(), registry);
+    BudgetsConfig budgets = config.budgets();
     tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
         config.tracing().samplingRatio());
     List<StreamFilter> filters = sharedFilters(config);
 
-    outboundClusters = new ClusterManager(connector,
+    outboundClusters = new ClusterManager(meshConnector,
         service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
+    appMethods = new MethodCatalog(service -> Optional.of(new InetSocketAddress("127.0.0.1", config.inbound().appPort())));
+    if (!config.isGateway()) {
+      appMethods.shape(config.service(), ""); // asks the app now, so its first watches are known as streams
+    }
     controlPlane = controlPlane(config);
     onDemand = controlPlane == null ? null : new OnDemandDiscovery(controlPlane,
         service -> outboundClusters.remove(AuthorityRouter.serviceName(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
@@ -108,19 +124,22 @@ public final class Sidecar implements AutoCloseable {
     }
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
         outboundFilters(filters), policies, new Retries(registry), methods);
-    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, config.drain().timeout(),
+    outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, budgets.outbound(),
+        new BudgetCounter(registry, "outbound"), overload, anyPeer -> true, config.drain().timeout(), // the local app
         CapturedTraffic.outbound(netty.channelType(), new TcpMetrics(registry, "outbound"),
             Optional.ofNullable(onDemand).map(discovery -> new OnDemandRouter(outboundClusters, discovery, Optional.empty()))));
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
-    localApp = new Cluster(config.service(), connector, config.outbound().defaults());
+    localApp = new Cluster(config.service(), connector, config.outbound().defaults()); // loopback: no keepalive
     localApp.update(List.of(new EndpointAddress("127.0.0.1", config.inbound().appPort())));
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
-        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), config.drain().timeout(),
+        InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), budgets.inbound(),
+        new BudgetCounter(registry, "inbound"), overload, new MeshPeers(outboundClusters), config.drain().timeout(),
         CapturedTraffic.inbound(netty.channelType(), new TcpMetrics(registry, "inbound"), config.inbound().appPort()));
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
-    admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages());
+    admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages(), budgets.admin(),
+        new BudgetCounter(registry, "admin"));
   }
 
   /** The gateway chain: transcoded calls enter through the outbound listener, gRPC ones pass the outbound filters. */
@@ -129,7 +148,8 @@ public final class Sidecar implements AutoCloseable {
         .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
     return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundChain,
         service -> breakers.state(service).map(Enum::name),
-        service -> policies.current().outbound(service).timeout(), registry, config.drain().timeout());
+        service -> policies.current().outbound(service).timeout(), registry, config.drain().timeout(),
+        config.budgets().gateway(), overload, config.tracing().samplingRatio());
   }
 
   /**
@@ -155,16 +175,17 @@ public final class Sidecar implements AutoCloseable {
   }
 
   /**
-   * The shared filters, metrics (the app's methods are not learnt here: only the label bound applies),
-   * then the pod's rate limit and its bulkhead ({@code inbound.maxConcurrentRequests}). Filters read a
+   * The shared filters, metrics (a path the app does not serve counts as {@code unknown}, once the app's methods
+   * are learnt), then the pod's rate limit and its bulkheads ({@code inbound.maxConcurrentRequests} for unary
+   * calls, {@code inbound.maxConcurrentStreamingRequests} for streams). Filters read a
    * request's policy from the request, so a reload applies from the next request on. A request the rate
    * limit refuses takes no bulkhead permit.
    */
   private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
-    filters.add(new MetricsFilter(registry, MethodCatalog.NONE));
+    filters.add(new MetricsFilter(registry, appMethods));
     filters.add(new RateLimitFilter(registry));
-    filters.add(new BulkheadFilter(registry));
+    filters.add(new BulkheadFilter(registry, appMethods));
     return List.copyOf(filters);
   }
 
@@ -235,6 +256,11 @@ public final class Sidecar implements AutoCloseable {
   /** The gateway, or null when this proxy runs none. */
   public Gateway gateway() {
     return gateway;
+  }
+
+  /** Connections open on the outbound listener now. */
+  int outboundOpenConnections() {
+    return outbound.openConnections();
   }
 
   public int adminPort() {
@@ -411,6 +437,8 @@ public final class Sidecar implements AutoCloseable {
       controlPlane.close();
     }
     methods.close();
+    appMethods.close();
+    overload.close();
     netty.close();
     tracing.close();
   }

@@ -12,7 +12,10 @@ import io.taskmesh.taskservice.api.TaskSubscriptionRequest;
 import io.taskmesh.taskservice.api.TaskUpdateEvent;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.net.ConnectException;
+import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import io.taskmesh.sidecar.support.GatewayFixture;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -56,5 +59,35 @@ class DrainTest {
     subscription.cancel();
     drained.get(30, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(events.get(0).getTask().getTitle()).isEqualTo("during drain");
+  }
+
+  @Test
+  void anHttp11RequestInFlightWhenTheDrainStartsIsAnsweredBeforeItsConnectionCloses() throws Exception {
+    Sidecar serverSide = mesh.serverSidecar(mesh.backend());
+    Sidecar gateway = GatewayFixture.gateway(mesh, null, "{requestsPerMinute: 100}", serverSide.inboundPort());
+    String body = "{\"title\": \"drained\", \"user_id\": 4}";
+    try (Socket socket = new Socket("127.0.0.1", gateway.gatewayPort())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /api/tasks HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: "
+          + body.length() + "\r\n\r\n" + body.substring(0, 10)).getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      await().atMost(Duration.ofSeconds(30)).until(() -> gatewayHasRequestInFlight(gateway));
+
+      CompletableFuture<Void> drained = CompletableFuture.runAsync(gateway::drain);
+      await().atMost(Duration.ofSeconds(30)).until(() -> new AdminClient(gateway.adminPort()).get("/ready").statusCode() == 503);
+      assertThat(drained).isNotDone(); // waits for the request in flight
+      out.write(body.substring(10).getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertThat(answer).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close").contains("drained");
+      drained.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  /** The gateway's HTTP/1.1 connection holds a request whose body is still arriving. */
+  private static boolean gatewayHasRequestInFlight(Sidecar gateway) {
+    return gateway.gateway().trackedClients() == 1; // its token was charged when the headers arrived
   }
 }

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.support.AdminClient;
+import io.taskmesh.sidecar.support.BogusCalls;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
@@ -16,6 +17,7 @@ import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -58,32 +60,48 @@ class PolicyReloadTest {
   }
 
   @Test
-  void aReloadedMaxConcurrentRequestsCountsTheRequestsAlreadyInFlight(@TempDir Path dir) throws Exception {
+  void aReloadedBulkheadLimitCountsTheRequestsAlreadyInFlight(@TempDir Path dir) throws Exception {
     TaskServer app = mesh.backend();
-    TaskResponse task = mesh.directClient(app).create("concurrent", "", "", 9);
     Path file = dir.resolve("proxy.yaml");
-    String oneAtATime = serverConfig(app, "maxConcurrentRequests: 1");
+    String oneAtATime = serverConfig(app, "maxConcurrentStreamingRequests: 1");
     Files.writeString(file, oneAtATime);
     Sidecar server = mesh.sidecar(MeshConfigParser.load(file));
     mesh.closeLater(server.watchConfig(file, oneAtATime, Duration.ofMillis(100)));
     TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort()));
     AdminClient admin = new AdminClient(server.adminPort());
+    BogusCalls.awaitAppMethodsLearnt(server.inboundPort(), admin);
     TaskClient.Subscription first = client.subscribe(WATCH, e -> { }, s -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 1);
-    assertThat(callsPassedOf(client, task, 1)).isZero();
+    assertThat(aNewWatchIsRefused(client, app)).isTrue();
 
-    reload(file, serverConfig(app, "maxConcurrentRequests: 2"), admin, 1);
+    reload(file, serverConfig(app, "maxConcurrentStreamingRequests: 2"), admin, 1);
     TaskClient.Subscription second = client.subscribe(WATCH, e -> { }, s -> { });
     await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == 2);
-    assertThat(callsPassedOf(client, task, 1)).as("the watch from before the reload counts").isZero();
+    assertThat(aNewWatchIsRefused(client, app)).as("the watch from before the reload counts").isTrue();
 
-    reload(file, serverConfig(app, "maxConcurrentRequests: 1"), admin, 2);
+    reload(file, serverConfig(app, "maxConcurrentStreamingRequests: 1"), admin, 2);
     first.cancel();
     await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 1.0);
-    assertThat(callsPassedOf(client, task, 1)).as("one watch still open, limit 1").isZero();
+    assertThat(aNewWatchIsRefused(client, app)).as("one watch still open, limit 1").isTrue();
     second.cancel();
     await().atMost(Duration.ofSeconds(30)).until(() -> admin.metricSum("taskmesh_inbound_requests_active") == 0.0);
-    assertThat(callsPassedOf(client, task, 3)).isEqualTo(3);
+    assertThat(aNewWatchIsRefused(client, app)).isFalse();
+  }
+
+  /** Opens a watch: true when the bulkhead refused it, false when the app got it (it is then closed again). */
+  private static boolean aNewWatchIsRefused(TaskClient client, TaskServer app) {
+    int before = app.subscriberCount();
+    AtomicReference<Status> end = new AtomicReference<>();
+    TaskClient.Subscription watch = client.subscribe(WATCH, e -> { }, end::set);
+    await().atMost(Duration.ofSeconds(30)).until(() -> end.get() != null || app.subscriberCount() > before);
+    if (end.get() == null) {
+      watch.cancel();
+      await().atMost(Duration.ofSeconds(30)).until(() -> app.subscriberCount() == before);
+      return false;
+    }
+    assertThat(end.get().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(end.get().getDescription()).contains("too many concurrent streaming requests");
+    return true;
   }
 
   @Test

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 import java.util.Map;
 
@@ -14,11 +16,29 @@ import java.util.Map;
  * proxy config; a test checks that every key here is one mesh-config accepts.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = MeshSpec.PER_TRY_WITHIN_TIMEOUT, reason = "FieldValueInvalid", fieldPath = ".retries.perTryTimeout",
+    message = "retries.perTryTimeout must not exceed timeout: the call's deadline would end every try first")
 public class MeshSpec {
   static final String DURATION = "^(0|[0-9]{1,9}(ms|s|m|h))$";
+  /** "0" means no limit, at either level. */
+  static final String PER_TRY_WITHIN_TIMEOUT = "!has(self.timeout) || self.timeout == '0' || !has(self.retries) "
+      + "|| !has(self.retries.perTryTimeout) || self.retries.perTryTimeout == '0' "
+      + "|| duration(self.retries.perTryTimeout) <= duration(self.timeout)";
+
+  /** The gRPC status codes a call may be retried on (OK is not a failure). */
+  public enum GrpcCode {
+    CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED,
+    RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, OUT_OF_RANGE, UNIMPLEMENTED, INTERNAL, UNAVAILABLE,
+    DATA_LOSS, UNAUTHENTICATED
+  }
+
+  public enum LoadBalancer { P2C_EWMA, ROUND_ROBIN }
+
+  public enum Exporter { otlp, zipkin, none }
 
   @JsonPropertyDescription("Deadline of calls this service makes when the caller sets none, e.g. 5s")
   @Pattern(DURATION)
+  @Size(max = 11)
   public String timeout;
 
   public Retries retries;
@@ -29,12 +49,12 @@ public class MeshSpec {
   public RateLimit rateLimit;
 
   @JsonPropertyDescription("P2C_EWMA (default) or ROUND_ROBIN")
-  @Pattern("^(P2C_EWMA|ROUND_ROBIN)$")
-  public String loadBalancer;
+  public LoadBalancer loadBalancer;
 
   public Tracing tracing;
 
   @JsonPropertyDescription("Per-upstream overrides of timeout, retries, circuitBreaker, outlierDetection, loadBalancer")
+  @Size(max = 64)
   public Map<String, Upstream> upstreams;
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -45,10 +65,12 @@ public class MeshSpec {
     public Integer attempts;
 
     @Pattern(DURATION)
+    @Size(max = 11)
     public String perTryTimeout;
 
     @JsonPropertyDescription("gRPC status names that may be retried, e.g. UNAVAILABLE")
-    public List<String> retryOn;
+    @Size(max = 16)
+    public List<GrpcCode> retryOn;
 
     @JsonPropertyDescription("Retries allowed as a percentage of requests")
     @Min(0)
@@ -63,24 +85,30 @@ public class MeshSpec {
     public Integer failureRateThreshold;
 
     @Min(1)
+    @Max(100000)
     public Integer minimumCalls;
 
     @Min(1)
+    @Max(100000)
     public Integer slidingWindow;
 
     @Pattern(DURATION)
+    @Size(max = 11)
     public String waitInOpen;
 
     @Min(1)
+    @Max(1000)
     public Integer permittedInHalfOpen;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class OutlierDetection {
     @Min(1)
+    @Max(1000)
     public Integer consecutiveFailures;
 
     @Pattern(DURATION)
+    @Size(max = 11)
     public String baseEjection;
 
     @Min(0)
@@ -90,38 +118,45 @@ public class MeshSpec {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class RateLimit {
+    @JsonPropertyDescription("Sustained rate per pod, at most 100000")
     @Min(0.001)
+    @Max(100000)
     public Double requestsPerSecond;
 
     @Min(1)
+    @Max(1000000)
     public Integer burst;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Tracing {
-    @Pattern("^(otlp|zipkin|none)$")
-    public String exporter;
+    public Exporter exporter;
 
     @Pattern("^https?://.+")
+    @Size(max = 2048)
     public String endpoint;
 
     @Min(0)
     @Max(1)
     public Double samplingRatio;
 
+    @JsonPropertyDescription("tracecontext, baggage, b3, b3multi")
+    @Size(max = 4)
     public List<String> propagators;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @ValidationRule(value = MeshSpec.PER_TRY_WITHIN_TIMEOUT, reason = "FieldValueInvalid", fieldPath = ".retries.perTryTimeout",
+      message = "retries.perTryTimeout must not exceed timeout: the call's deadline would end every try first")
   public static class Upstream {
     @Pattern(DURATION)
+    @Size(max = 11)
     public String timeout;
 
     public Retries retries;
     public CircuitBreaker circuitBreaker;
     public OutlierDetection outlierDetection;
 
-    @Pattern("^(P2C_EWMA|ROUND_ROBIN)$")
-    public String loadBalancer;
+    public LoadBalancer loadBalancer;
   }
 }

@@ -3,6 +3,8 @@ package io.taskmesh.operator.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.crd.generator.annotation.PrinterColumn;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -10,6 +12,8 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class TaskServiceStatus {
   public Long observedGeneration;
+
+  @StatusReplicas
   public Integer replicas;
   public Integer readyReplicas;
 
@@ -26,6 +30,16 @@ public class TaskServiceStatus {
   @PrinterColumn(name = "APPLIED")
   public String configApplied;
 
+  /** The proxy image in the pods' template. */
+  public String proxyImage;
+
+  /** The proxy image this operator ships; differs from {@link #proxyImage} until the user upgrades. */
+  public String operatorProxyImage;
+
+  /** The pods' label selector, for the scale subresource (kubectl scale, HorizontalPodAutoscaler). */
+  @LabelSelector
+  public String selector;
+
   public List<Condition> conditions = new ArrayList<>();
 
   @Override
@@ -38,12 +52,15 @@ public class TaskServiceStatus {
         && Objects.equals(serviceAddress, that.serviceAddress)
         && Objects.equals(configHash, that.configHash)
         && Objects.equals(configApplied, that.configApplied)
+        && Objects.equals(proxyImage, that.proxyImage)
+        && Objects.equals(operatorProxyImage, that.operatorProxyImage)
+        && Objects.equals(selector, that.selector)
         && Objects.equals(conditions, that.conditions);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(observedGeneration, replicas, readyReplicas, ready, serviceAddress, configHash, configApplied,
-        conditions);
+        proxyImage, operatorProxyImage, selector, conditions);
   }
 }

@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -12,6 +14,7 @@ import io.taskmesh.operator.reconciler.ProxyConfigRenderer;
 import java.util.Map;
 
 /** ConfigMap {@code <name>-proxy}: the sidecar's config file; sidecars reload it when it changes. */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class ConfigMapDependent extends CRUDKubernetesDependentResource<ConfigMap, TaskService> {
   public static final String CONFIG_KEY = "proxy.yaml";
   public static final String HASH_ANNOTATION = "taskmesh.io/config-hash";
@@ -22,7 +25,7 @@ public class ConfigMapDependent extends CRUDKubernetesDependentResource<ConfigMa
 
   @Override
   protected ConfigMap desired(TaskService service, Context<TaskService> context) {
-    return build(service, OperatorSettings.CURRENT);
+    return build(service, ReconcileInputs.settings(context));
   }
 
   public static ConfigMap build(TaskService service, OperatorSettings settings) {

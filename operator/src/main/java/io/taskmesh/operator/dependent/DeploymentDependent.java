@@ -1,11 +1,19 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategy;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategyBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.taskmesh.operator.OperatorSettings;
@@ -13,8 +21,11 @@ import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.api.TaskServiceSpec;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The workload: the app listening on 127.0.0.1 only, and the sidecar as a native sidecar in front of it, after
@@ -22,9 +33,16 @@ import java.util.Map;
  * everything the app opens to 15001).
  * The pod template holds nothing from {@code spec.mesh}: a mesh change only changes the ConfigMap, which
  * the sidecars reload, so the app is not restarted.
+ *
+ * <p>On the embedded store the one pod mounts the claim of {@link DataVolumeClaimDependent} and rolls out
+ * by Recreate: the old pod stops before the new one opens the store, so two writers never share it (and a
+ * ReadWriteOnce claim could not be mounted on two nodes anyway). On PostgreSQL pods roll one at a time with
+ * no loss of capacity. The proxy image is the one {@link ProxyImage} chooses.
  */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, TaskService> {
   static final String DATA_VOLUME = "data";
+  static final String APP_CONTAINER = "task-service";
 
   public DeploymentDependent() {
     super(Deployment.class);
@@ -32,20 +50,23 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
 
   @Override
   protected Deployment desired(TaskService service, Context<TaskService> context) {
-    return build(service, OperatorSettings.CURRENT);
+    return build(service, ReconcileInputs.settings(context), context.getSecondaryResource(Deployment.class));
   }
 
+  /** The Deployment of a TaskService that has none yet. */
   public static Deployment build(TaskService service, OperatorSettings settings) {
+    return build(service, settings, Optional.empty());
+  }
+
+  /** @param current the Deployment as it is now: its proxy image is kept unless the spec says otherwise */
+  public static Deployment build(TaskService service, OperatorSettings settings, Optional<Deployment> current) {
     TaskServiceSpec spec = service.getSpec();
     return new DeploymentBuilder()
         .withMetadata(Labels.metadata(service, service.getMetadata().getName()))
         .withNewSpec()
           .withReplicas(spec.replicasOrDefault())
           .withNewSelector().withMatchLabels(Labels.selector(service)).endSelector()
-          .withNewStrategy().withType("RollingUpdate")
-            .withNewRollingUpdate().withMaxUnavailable(new io.fabric8.kubernetes.api.model.IntOrString(0))
-              .withMaxSurge(new io.fabric8.kubernetes.api.model.IntOrString(1)).endRollingUpdate()
-          .endStrategy()
+          .withStrategy(strategy(spec))
           .withNewTemplate()
             .withNewMetadata()
               .withLabels(Labels.of(service))
@@ -57,30 +78,85 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
             .endMetadata()
             .withNewSpec()
               .withServiceAccountName(service.getMetadata().getName())
+              .withImagePullSecrets(pullSecrets(spec, settings))
               .withNewSecurityContext()
                 .withRunAsNonRoot(true).withRunAsUser(65532L).withFsGroup(65532L)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
               .endSecurityContext()
-              .withInitContainers(
-                  SidecarInjection.captureInit(settings.proxyInitImage(),
-                      SidecarInjection.Capture.inbound(spec.portOrDefault())),
-                  SidecarInjection.container(settings.proxyImage()))
-              .withContainers(app(service, settings))
+              .withInitContainers(initContainers(service, settings, current))
+              .withContainers(app(service, settings, current))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))
-              .addNewVolume().withName(DATA_VOLUME).withNewEmptyDir().endEmptyDir().endVolume()
-              .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+              .addToVolumes(volumes(service).toArray(Volume[]::new))
             .endSpec()
           .endTemplate()
         .endSpec()
         .build();
   }
 
-  private static Container app(TaskService service, OperatorSettings settings) {
+  /**
+   * The capture's init container, then the proxy. A pod that keeps the proxy container of an older operator
+   * (see {@link ProxyImage}) keeps its old shape too: that proxy does not run as the UID the capture spares,
+   * so capturing its traffic would loop it back into itself.
+   */
+  private static List<Container> initContainers(TaskService service, OperatorSettings settings,
+      Optional<Deployment> current) {
+    Container proxy = ProxyImage.container(service, current, settings);
+    if (!SidecarInjection.runsAsProxyUid(proxy)) {
+      return List.of(proxy);
+    }
+    return List.of(SidecarInjection.captureInit(settings.proxyInitImage(),
+        SidecarInjection.Capture.inbound(service.getSpec().portOrDefault())), proxy);
+  }
+
+  /** The TaskService's own pull secrets, then the operator's. */
+  private static List<LocalObjectReference> pullSecrets(TaskServiceSpec spec, OperatorSettings settings) {
+    Set<String> names = new LinkedHashSet<>();
+    if (spec.imagePullSecrets != null) {
+      spec.imagePullSecrets.forEach(secret -> names.add(secret.getName()));
+    }
+    names.addAll(settings.imagePullSecrets());
+    return names.stream().map(LocalObjectReference::new).toList();
+  }
+
+  private static DeploymentStrategy strategy(TaskServiceSpec spec) {
+    if (spec.embeddedStore()) {
+      return new DeploymentStrategyBuilder().withType("Recreate").build();
+    }
+    return new DeploymentStrategyBuilder().withType("RollingUpdate")
+        .withNewRollingUpdate().withMaxUnavailable(new IntOrString(0)).withMaxSurge(new IntOrString(1))
+        .endRollingUpdate().build();
+  }
+
+  private static List<Volume> volumes(TaskService service) {
+    List<Volume> volumes = new ArrayList<>();
+    if (service.getSpec().embeddedStore()) {
+      volumes.add(new VolumeBuilder().withName(DATA_VOLUME)
+          .withNewPersistentVolumeClaim().withClaimName(Labels.dataClaimName(service)).endPersistentVolumeClaim()
+          .build());
+    }
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    return volumes;
+  }
+
+  /**
+   * {@code spec.image}, else the image the app runs now, else the operator's default: like the proxy, the
+   * default app image of a new operator version reaches only new TaskServices, so an upgrade rolls nothing.
+   */
+  private static String appImage(TaskServiceSpec spec, Optional<Deployment> current, OperatorSettings settings) {
+    if (spec.image != null && !spec.image.isBlank()) {
+      return spec.image;
+    }
+    return current.flatMap(d -> d.getSpec().getTemplate().getSpec().getContainers().stream()
+            .filter(c -> APP_CONTAINER.equals(c.getName())).findFirst())
+        .map(Container::getImage).orElse(settings.taskServiceImage());
+  }
+
+  private static Container app(TaskService service, OperatorSettings settings, Optional<Deployment> current) {
     TaskServiceSpec spec = service.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar("TASK_SERVICE_PORT", Integer.toString(spec.portOrDefault()), null));
     env.add(new EnvVar("TASK_SERVICE_BIND", "127.0.0.1", null));
-    if (spec.database != null && spec.database.postgresUrlSecret != null) {
+    if (!spec.embeddedStore()) {
       env.add(new EnvVarBuilder().withName("TASK_SERVICE_DATABASE_URL")
           .withNewValueFrom().withSecretKeyRef(spec.database.postgresUrlSecret).endValueFrom().build());
     } else {
@@ -88,18 +164,20 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
     }
     env.add(SidecarInjection.outboundEnv());
     if (spec.env != null) {
-      env.addAll(spec.env);
+      spec.env.forEach(variable -> env.add(variable.toEnvVar()));
     }
     ContainerBuilder app = new ContainerBuilder()
-        .withName("task-service")
-        .withImage(spec.image == null || spec.image.isBlank() ? settings.taskServiceImage() : spec.image)
+        .withName(APP_CONTAINER)
+        .withImage(appImage(spec, current, settings))
         .withEnv(env)
-        .addNewVolumeMount().withName(DATA_VOLUME).withMountPath("/data").endVolumeMount()
         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
         .withNewSecurityContext()
           .withRunAsNonRoot(true).withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false)
           .withNewCapabilities().addToDrop("ALL").endCapabilities()
         .endSecurityContext();
+    if (spec.embeddedStore()) {
+      app.addNewVolumeMount().withName(DATA_VOLUME).withMountPath("/data").endVolumeMount();
+    }
     if (spec.resources != null) {
       app.withResources(spec.resources);
     }

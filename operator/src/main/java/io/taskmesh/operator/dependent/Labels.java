@@ -9,6 +9,12 @@ import java.util.Map;
 public final class Labels {
   public static final String MANAGED_BY = "taskmesh-operator";
   public static final String SERVICE_LABEL = "taskmesh.io/service";
+  /**
+   * What every dependent's informer selects on, so the operator caches only the objects it made, not every
+   * ConfigMap, Service or Deployment of the cluster. An object of the same name without the label is not
+   * the operator's: creating over it fails, and status says so, rather than the operator taking it over.
+   */
+  public static final String MANAGED_SELECTOR = "app.kubernetes.io/managed-by=" + MANAGED_BY;
 
   private Labels() {}
 
@@ -32,6 +38,10 @@ public final class Labels {
         .withNamespace(service.getMetadata().getNamespace())
         .withLabels(of(service))
         .build();
+  }
+
+  public static String dataClaimName(TaskService service) {
+    return service.getMetadata().getName() + "-data";
   }
 
   public static String proxyConfigMapName(TaskService service) {

@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
@@ -10,6 +12,7 @@ import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import io.taskmesh.operator.api.TaskService;
 
 /** With several replicas, voluntary disruptions (node drains) take at most one pod at a time. */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class PodDisruptionBudgetDependent extends CRUDKubernetesDependentResource<PodDisruptionBudget, TaskService> {
 
   public PodDisruptionBudgetDependent() {

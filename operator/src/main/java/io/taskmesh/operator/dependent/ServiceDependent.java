@@ -1,5 +1,7 @@
 package io.taskmesh.operator.dependent;
 
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -12,6 +14,7 @@ import io.taskmesh.operator.api.TaskService;
  * the pod's capture redirects that port to the sidecar's inbound listener, so nothing reaches the app
  * around the sidecar, and EndpointSlices (hence discovery) carry the app's port.
  */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class ServiceDependent extends CRUDKubernetesDependentResource<Service, TaskService> {
 
   public ServiceDependent() {

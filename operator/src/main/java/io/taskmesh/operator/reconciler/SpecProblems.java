@@ -2,6 +2,7 @@ package io.taskmesh.operator.reconciler;
 
 import io.taskmesh.config.ConfigException;
 import io.taskmesh.operator.OperatorSettings;
+import io.taskmesh.operator.api.AppEnvVar;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.api.TaskServiceSpec;
 import java.util.Optional;
@@ -23,6 +24,18 @@ public final class SpecProblems {
       return Optional.of(new Problem("EmbeddedStoreWithReplicas",
           "spec.replicas is " + spec.replicasOrDefault() + " but the embedded store lives inside one pod: set "
               + "spec.database.postgresUrlSecret to a Secret holding a jdbc:postgresql:// URL, or use 1 replica"));
+    }
+    if (spec.env != null) {
+      for (AppEnvVar variable : spec.env) {
+        if (variable.name == null || AppEnvVar.reserved(variable.name)) {
+          return Optional.of(new Problem("ReservedEnv", "spec.env: " + variable.name
+              + " is set by the operator (TASKMESH_*, " + String.join(", ", AppEnvVar.RESERVED) + ")"));
+        }
+        if (variable.valueFrom != null && variable.valueFrom.secretKeyRef != null) {
+          return Optional.of(new Problem("SecretInEnv", "spec.env: " + variable.name
+              + ".valueFrom.secretKeyRef is not allowed: use spec.database.postgresUrlSecret for the store"));
+        }
+      }
     }
     try {
       ProxyConfigRenderer.render(service, settings);

@@ -29,9 +29,10 @@ public final class InjectionWebhook implements AutoCloseable {
   private final CaBundlePatcher caBundle;
   private final WebhookServer server;
   private final ScheduledExecutorService refresher;
+  private final NamespaceLabels namespaces;
 
   private InjectionWebhook(KubernetesClient client, OperatorSettings operatorSettings, WebhookSettings settings,
-      Clock clock) throws IOException {
+      Clock clock, WebhookMetrics metrics) throws IOException {
     this.client = client;
     this.settings = settings;
     this.clock = clock;
@@ -39,8 +40,9 @@ public final class InjectionWebhook implements AutoCloseable {
     this.keys = new ReloadableKeyManager(certificate);
     this.caBundle = new CaBundlePatcher(client, settings.configName());
     publish(certificate);
+    this.namespaces = NamespaceLabels.start(client);
     this.server = WebhookServer.start(settings.bindAddress(), settings.port(), keys.sslContext(),
-        new SidecarInjector(client, operatorSettings));
+        new SidecarInjector(client, operatorSettings, namespaces), metrics);
     this.refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "webhook-certificate");
       thread.setDaemon(true);
@@ -50,8 +52,8 @@ public final class InjectionWebhook implements AutoCloseable {
   }
 
   public static InjectionWebhook start(KubernetesClient client, OperatorSettings operatorSettings,
-      WebhookSettings settings, Clock clock) throws IOException {
-    InjectionWebhook webhook = new InjectionWebhook(client, operatorSettings, settings, clock);
+      WebhookSettings settings, Clock clock, WebhookMetrics metrics) throws IOException {
+    InjectionWebhook webhook = new InjectionWebhook(client, operatorSettings, settings, clock, metrics);
     String source = settings.certManaged() ? "secret " + settings.certSecret() : "mounted " + settings.certDir();
     log.info("event=webhook_started port={} certificate={} config={}", webhook.port(), source, settings.configName());
     return webhook;
@@ -92,5 +94,6 @@ public final class InjectionWebhook implements AutoCloseable {
   public void close() {
     refresher.shutdownNow();
     server.close();
+    namespaces.close();
   }
 }

@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.inject.SidecarInjection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,14 +26,18 @@ final class PodPatch {
 
   private PodPatch() {}
 
-  /** @param stamps annotations the injected pod gets ({@code taskmesh.io/injected}, the config hash, ...) */
+  /**
+   * @param stamps annotations the injected pod gets ({@code taskmesh.io/injected}, the config hash, ...)
+   *
+   * <p>The operator's image pull secrets that the pod does not name already are added too.
+   */
   static ArrayNode inject(Pod pod, OperatorSettings settings, SidecarInjection.Capture capture, Volume configVolume,
-      Map<String, String> stamps) {
+      ResourceRequirements resources, Map<String, String> stamps) {
     ArrayNode ops = JSON.createArrayNode();
     // the capture, then the sidecar, before the app's own init containers, so that those already call through the mesh
     List<Container> initContainers = pod.getSpec().getInitContainers();
     Container captureInit = SidecarInjection.captureInit(settings.proxyInitImage(), capture);
-    Container sidecar = SidecarInjection.container(settings.proxyImage());
+    Container sidecar = SidecarInjection.container(settings.proxyImage(), resources);
     if (initContainers == null || initContainers.isEmpty()) {
       add(ops, "/spec/initContainers", List.of(captureInit, sidecar));
     } else {
@@ -38,6 +45,13 @@ final class PodPatch {
       add(ops, "/spec/initContainers/0", captureInit);
     }
     append(ops, "/spec/volumes", pod.getSpec().getVolumes(), configVolume);
+    List<LocalObjectReference> pullSecretsOfPod = new ArrayList<>(pod.getSpec().getImagePullSecrets());
+    for (String name : settings.imagePullSecrets()) {
+      if (pullSecretsOfPod.stream().noneMatch(secret -> name.equals(secret.getName()))) {
+        append(ops, "/spec/imagePullSecrets", pullSecretsOfPod, new LocalObjectReference(name));
+        pullSecretsOfPod.add(new LocalObjectReference(name));
+      }
+    }
     List<Container> containers = pod.getSpec().getContainers();
     for (int i = 0; i < containers.size(); i++) {
       List<EnvVar> env = containers.get(i).getEnv();

@@ -1,8 +1,8 @@
 package io.taskmesh.operator.webhook;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
@@ -16,6 +16,7 @@ import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
+import io.taskmesh.operator.inject.SidecarResources;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,7 +30,8 @@ import java.util.Map;
  * Decides, for one pod admission, whether the sidecar goes in, and answers with the JSONPatch that adds it.
  *
  * <p>A pod is injected when its namespace is labelled {@code taskmesh.io/injection=enabled} or it is
- * annotated {@code taskmesh.io/inject: "true"}; {@code "false"} always wins. A pod that already runs
+ * labelled (or annotated) {@code taskmesh.io/inject: "true"}; {@code "false"} always wins. Outside opted-in
+ * namespaces the chart's webhook only sends pods with the label, so there the annotation alone is not seen. A pod that already runs
  * {@code taskmesh-proxy} (re-invocation, or the operator's own Deployments) is allowed unchanged.
  *
  * <p>Opting in is all a pod needs: its service name and ports come from the pod ({@link PodWorkload}), the
@@ -43,10 +45,10 @@ import java.util.Map;
  * or with a sidecar whose config cannot work, would look healthy and silently not be in the mesh. Controllers
  * retry pod creation, so fixing the annotation or the ConfigMap heals it.
  *
- * <p>Failure policy: the chart registers this webhook with {@code failurePolicy: Ignore} by default. If
- * the operator is down, pods start without a sidecar rather than every opted-in namespace (and every pod
- * relying on the annotation-only entry) being unable to create pods; {@code Fail} is the option for
- * clusters that prefer "no pod" to "a pod outside the mesh". Refusals made here apply under either policy.
+ * <p>Failure policy: the chart registers the entry for opted-in namespaces with {@code failurePolicy: Fail}
+ * by default (a pod that asked for the mesh is not started outside it; the webhook answers within a second
+ * even under slow clients, and the HA values run two replicas), and the entry for labelled pods elsewhere
+ * with {@code Ignore}. Refusals made here apply under either policy.
  */
 public final class SidecarInjector {
   public static final String NAMESPACE_LABEL = "taskmesh.io/injection";
@@ -58,10 +60,12 @@ public final class SidecarInjector {
 
   private final KubernetesClient client;
   private final OperatorSettings settings;
+  private final NamespaceLabels namespaces;
 
-  public SidecarInjector(KubernetesClient client, OperatorSettings settings) {
+  public SidecarInjector(KubernetesClient client, OperatorSettings settings, NamespaceLabels namespaces) {
     this.client = client;
     this.settings = settings;
+    this.namespaces = namespaces;
   }
 
   public AdmissionResponse review(AdmissionRequest request) {
@@ -73,17 +77,32 @@ public final class SidecarInjector {
     String namespace = request.getNamespace() != null ? request.getNamespace() : pod.getMetadata().getNamespace();
     Map<String, String> annotations = pod.getMetadata().getAnnotations() == null
         ? Map.of() : pod.getMetadata().getAnnotations();
-    String podSays = annotations.get(INJECT_ANNOTATION);
-    if (podSays != null && !podSays.equals("true") && !podSays.equals("false")) {
-      return deny(response, "annotation " + INJECT_ANNOTATION + ": \"" + podSays + "\" must be \"true\" or \"false\"");
+    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    String labelSays = labels.get(INJECT_ANNOTATION);
+    if (labelSays != null && !labelSays.equals("true") && !labelSays.equals("false")) {
+      return deny(response, "label " + INJECT_ANNOTATION + ": \"" + labelSays + "\" must be \"true\" or \"false\"");
     }
+    String annotationSays = annotations.get(INJECT_ANNOTATION);
+    if (annotationSays != null && !annotationSays.equals("true") && !annotationSays.equals("false")) {
+      return deny(response, "annotation " + INJECT_ANNOTATION + ": \"" + annotationSays
+          + "\" must be \"true\" or \"false\"");
+    }
+    // the label is what the chart's webhook selects pods outside opted-in namespaces by; "false" wins either way
+    String podSays = "false".equals(labelSays) || "false".equals(annotationSays) ? "false"
+        : "true".equals(labelSays) || "true".equals(annotationSays) ? "true" : null;
     if ("false".equals(podSays) || SidecarInjection.isInjected(pod.getSpec())) {
       return response.build();
     }
-    if (!"true".equals(podSays) && !"enabled".equals(namespaceLabel(namespace))) {
+    if (!"true".equals(podSays) && !"enabled".equals(namespaces.label(namespace, NAMESPACE_LABEL))) {
       return response.build();
     }
 
+    ResourceRequirements resources;
+    try {
+      resources = SidecarResources.fromAnnotations(annotations);
+    } catch (IllegalArgumentException e) {
+      return deny(response, e.getMessage());
+    }
     PodWorkload workload;
     try {
       workload = PodWorkload.of(pod);
@@ -127,7 +146,7 @@ public final class SidecarInjector {
     }
     stamps.put(SidecarInjection.INJECTED_ANNOTATION, "true");
     stamps.put(ConfigMapDependent.HASH_ANNOTATION, hash);
-    String patch = PodPatch.inject(pod, settings, workload.capture(), configVolume, stamps).toString();
+    String patch = PodPatch.inject(pod, settings, workload.capture(), configVolume, resources, stamps).toString();
     return response.withPatchType("JSONPatch")
         .withPatch(Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)))
         .build();
@@ -164,12 +183,6 @@ public final class SidecarInjector {
       ports.add(port);
     }
     return List.copyOf(ports);
-  }
-
-  private String namespaceLabel(String namespace) {
-    Namespace ns = client.namespaces().withName(namespace).get();
-    Map<String, String> labels = ns == null ? null : ns.getMetadata().getLabels();
-    return labels == null ? null : labels.get(NAMESPACE_LABEL);
   }
 
   private static AdmissionResponse deny(AdmissionResponseBuilder response, String message) {

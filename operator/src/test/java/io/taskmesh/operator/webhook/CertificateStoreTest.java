@@ -1,5 +1,6 @@
 package io.taskmesh.operator.webhook;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static io.taskmesh.operator.webhook.AdmissionReviews.creating;
 import static io.taskmesh.operator.webhook.AdmissionReviews.pod;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -74,7 +75,8 @@ class CertificateStoreTest {
     WebhookSettings mounted = new WebhookSettings(true, "127.0.0.1", 0, "taskmesh-system", "mounted-injector",
         "localhost", "ignored", false, dir);
 
-    try (InjectionWebhook webhook = InjectionWebhook.start(client, TestTaskServices.SETTINGS, mounted, Clock.systemUTC())) {
+    try (InjectionWebhook webhook = InjectionWebhook.start(client, TestTaskServices.SETTINGS, mounted, Clock.systemUTC(),
+        new WebhookMetrics(new SimpleMeterRegistry()))) {
       String bundle = client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("mounted-injector")
           .get().getWebhooks().get(0).getClientConfig().getCaBundle();
 

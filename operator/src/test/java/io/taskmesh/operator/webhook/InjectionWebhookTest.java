@@ -1,5 +1,6 @@
 package io.taskmesh.operator.webhook;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static io.taskmesh.operator.webhook.AdmissionReviews.creating;
 import static io.taskmesh.operator.webhook.AdmissionReviews.patched;
 import static io.taskmesh.operator.webhook.AdmissionReviews.pod;
@@ -8,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -67,7 +70,8 @@ class InjectionWebhookTest {
     }
     client.resource(webhookConfiguration(CONFIG_NAME)).create();
 
-    webhook = InjectionWebhook.start(client, TestTaskServices.SETTINGS, settings(CONFIG_NAME), Clock.systemUTC());
+    webhook = InjectionWebhook.start(client, TestTaskServices.SETTINGS, settings(CONFIG_NAME), Clock.systemUTC(),
+        new WebhookMetrics(new SimpleMeterRegistry()));
     apiServer = new WebhookClient(caBundle(CONFIG_NAME), webhook.port());
   }
 
@@ -92,10 +96,12 @@ class InjectionWebhookTest {
       assertThat(sidecar.getName()).isEqualTo(SidecarInjection.CONTAINER_NAME);
       assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
       assertThat(sidecar.getImage()).isEqualTo(TestTaskServices.SETTINGS.proxyImage());
-      assertThat(sidecar.getStartupProbe().getHttpGet().getPath()).isEqualTo("/ready");
+      assertThat(sidecar.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     });
     assertThat(injected.getSpec().getVolumes()).singleElement()
         .satisfies(volume -> assertThat(volume.getConfigMap().getName()).isEqualTo("orders-proxy"));
+    assertThat(injected.getSpec().getImagePullSecrets()).as("the proxy image comes from the operator's registry")
+        .extracting(LocalObjectReference::getName).containsExactly("regcred");
     Container app = injected.getSpec().getContainers().get(0);
     assertThat(app.getEnv()).extracting(EnvVar::getName).containsExactly("LOG_LEVEL", "TASKMESH_OUTBOUND");
     assertThat(injected.getMetadata().getAnnotations())
@@ -123,6 +129,45 @@ class InjectionWebhookTest {
         .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME, "migrate");
     assertThat(injected.getSpec().getVolumes()).extracting(v -> v.getName())
         .containsExactly("cache", SidecarInjection.CONFIG_VOLUME);
+    Pod withOwnSecrets = new PodBuilder(pod).editSpec().addNewImagePullSecret("own").addNewImagePullSecret("regcred")
+        .endSpec().build();
+    assertThat(patched(withOwnSecrets, apiServer.review(creating(PLAIN, withOwnSecrets)).getResponse())
+        .getSpec().getImagePullSecrets()).as("a secret the pod names already is not added twice")
+        .extracting(LocalObjectReference::getName).containsExactly("own", "regcred");
+  }
+
+  @Test
+  void proxyResourceAnnotationsOverrideTheDefaultsAndABadOneIsRefusedByName() throws Exception {
+    Map<String, String> annotations = new java.util.HashMap<>(OPTED_IN);
+    annotations.put("taskmesh.io/proxy-memory-limit", "512Mi");
+    annotations.put("taskmesh.io/proxy-cpu-limit", "1");
+    Pod pod = pod(annotations);
+
+    Container sidecar = patched(pod, apiServer.review(creating(ENABLED, pod)).getResponse())
+        .getSpec().getInitContainers().get(1);
+
+    assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("512Mi"))
+        .containsEntry("cpu", new Quantity("1"));
+    assertThat(sidecar.getResources().getRequests()).as("the rest keep their defaults")
+        .containsEntry("memory", new Quantity("160Mi")).containsEntry("cpu", new Quantity("50m"));
+
+    annotations.put("taskmesh.io/proxy-memory-limit", "a lot");
+    AdmissionResponse refused = apiServer.review(creating(ENABLED, pod(annotations))).getResponse();
+    assertThat(refused.getAllowed()).isFalse();
+    assertThat(refused.getStatus().getMessage()).contains("taskmesh.io/proxy-memory-limit: \"a lot\" is not a quantity");
+  }
+
+  @Test
+  void theLabelTheChartSelectsOnOptsAPodInAnywhereAndFalseStillWins() throws Exception {
+    Pod labelled = new PodBuilder(pod(OPTED_IN)).editMetadata().addToLabels("taskmesh.io/inject", "true").endMetadata()
+        .build();
+    assertThat(patched(labelled, apiServer.review(creating(PLAIN, labelled)).getResponse()).getSpec()
+        .getInitContainers()).extracting(Container::getName)
+        .containsExactly(SidecarInjection.INIT_CONTAINER_NAME, SidecarInjection.CONTAINER_NAME);
+
+    Pod optedOut = new PodBuilder(pod(OPTED_IN)).editMetadata().addToLabels("taskmesh.io/inject", "false").endMetadata()
+        .build();
+    assertThat(apiServer.review(creating(ENABLED, optedOut)).getResponse().getPatch()).isNull();
   }
 
   @Test
@@ -253,7 +298,7 @@ class InjectionWebhookTest {
   @Test
   void aSecondReplicaServesTheSameCertificateSoOneCaBundleTrustsBoth() throws Exception {
     try (InjectionWebhook second = InjectionWebhook.start(client, TestTaskServices.SETTINGS, settings(CONFIG_NAME),
-        Clock.systemUTC())) {
+        Clock.systemUTC(), new WebhookMetrics(new SimpleMeterRegistry()))) {
       WebhookClient trustingTheBundle = new WebhookClient(caBundle(CONFIG_NAME), second.port());
 
       AdmissionResponse response = trustingTheBundle.review(creating(PLAIN, pod(Map.of()))).getResponse();

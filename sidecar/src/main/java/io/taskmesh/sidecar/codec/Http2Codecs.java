@@ -1,31 +1,61 @@
 package io.taskmesh.sidecar.codec;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.logging.LogLevel;
+import io.taskmesh.config.ListenerBudgets;
+import java.time.Duration;
+import java.util.function.Consumer;
 
-/** HTTP/2 frame codecs with the proxy's limits on both sides. */
+/**
+ * HTTP/2 frame codecs with the proxy's limits on both sides. Netty (4.2) guards against the known floods
+ * itself: rapid reset (at most 200 RST_STREAM in 30 s, then GOAWAY), CONTINUATION floods (small CONTINUATION
+ * frames), empty DATA frames, oversized header blocks and streams over SETTINGS_MAX_CONCURRENT_STREAMS
+ * (refused). What the server side answers that way is counted by the budget it belongs to.
+ */
 public final class Http2Codecs {
   /** Largest request header block accepted from a client (SETTINGS_MAX_HEADER_LIST_SIZE). */
   public static final int MAX_HEADER_LIST_SIZE = 16 * 1024;
-  public static final int MAX_CONCURRENT_STREAMS = 1000;
-  /** Per-stream window: big enough for large messages, small enough to bound what one stream buffers. */
+  /** Per-stream window of the proxy's upstream connections. */
   public static final int INITIAL_WINDOW_SIZE = 1024 * 1024;
 
   private Http2Codecs() {}
 
   /**
    * @param drainTimeout how long closing a connection waits for its streams after GOAWAY (graceful drain)
+   * @param exceeded told {@code max_concurrent_streams} for each stream refused over the limit and
+   *     {@code http2_abuse} for each connection sent away with ENHANCE_YOUR_CALM
    */
-  public static Http2FrameCodec server(java.time.Duration drainTimeout) {
+  public static Http2FrameCodec server(ListenerBudgets budgets, Duration drainTimeout, Consumer<String> exceeded) {
     return Http2FrameCodecBuilder.forServer()
         .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
         .initialSettings(Http2Settings.defaultSettings()
             .maxHeaderListSize(MAX_HEADER_LIST_SIZE)
-            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-            .initialWindowSize(INITIAL_WINDOW_SIZE))
+            .maxConcurrentStreams(budgets.maxConcurrentStreams())
+            .initialWindowSize(budgets.maxStreamBufferBytes()))
         .decoderEnforceMaxRstFramesPerWindow(200, 30)
+        .frameLogger(new RefusalCounter(exceeded))
         .build();
+  }
+
+  /**
+   * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), the
+   * codec, then {@code streams} (the multiplexer).
+   */
+  public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
+      Consumer<String> exceeded, ChannelHandler streams) {
+    Http2FrameCodec codec = server(budgets, drainTimeout, exceeded);
+    if (!Http2Keepalive.enabled(budgets.keepaliveInterval())) {
+      return new ChannelHandler[] {codec, streams};
+    }
+    return new ChannelHandler[] {new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(),
+        () -> exceeded.accept("keepalive_timeout")), codec, streams};
   }
 
   public static Http2FrameCodec client() {
@@ -34,5 +64,38 @@ public final class Http2Codecs {
             .maxHeaderListSize(64 * 1024)
             .initialWindowSize(INITIAL_WINDOW_SIZE))
         .build();
+  }
+
+  /**
+   * Netty's frame logger is the one place every frame the codec writes passes, including the RST_STREAM and
+   * GOAWAY frames its own guards send; this one counts those and logs nothing.
+   */
+  private static final class RefusalCounter extends Http2FrameLogger {
+    private final Consumer<String> exceeded;
+
+    RefusalCounter(Consumer<String> exceeded) {
+      super(LogLevel.TRACE, RefusalCounter.class);
+      this.exceeded = exceeded;
+    }
+
+    @Override
+    public boolean isEnabled() {
+      return false;
+    }
+
+    @Override
+    public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+      if (direction == Direction.OUTBOUND && errorCode == Http2Error.REFUSED_STREAM.code()) {
+        exceeded.accept("max_concurrent_streams");
+      }
+    }
+
+    @Override
+    public void logGoAway(Direction direction, ChannelHandlerContext ctx, int lastStreamId, long errorCode,
+        ByteBuf debugData) {
+      if (direction == Direction.OUTBOUND && errorCode == Http2Error.ENHANCE_YOUR_CALM.code()) {
+        exceeded.accept("http2_abuse");
+      }
+    }
   }
 }

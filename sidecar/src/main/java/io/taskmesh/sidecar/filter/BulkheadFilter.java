@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.taskmesh.sidecar.codec.ProxyError;
+import io.taskmesh.sidecar.route.MethodCatalog;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -16,10 +17,12 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * The pod's inbound bulkhead ({@code inbound.maxConcurrentRequests}): a request that would exceed the
- * limit is answered RESOURCE_EXHAUSTED by this hop at once (no queueing) and counted in
- * {@code taskmesh_concurrency_limited_total{service}}. A stream holds its permit for as long as it is open,
- * so watches count too; {@code taskmesh_inbound_requests_active} shows how many hold one.
+ * The pod's inbound bulkheads: {@code inbound.maxConcurrentRequests} for unary calls (and calls of methods not
+ * known to be streaming) and {@code inbound.maxConcurrentStreamingRequests} for streaming ones, which the app's
+ * method catalog names. A request that would exceed its limit is answered RESOURCE_EXHAUSTED by this hop at once
+ * (no queueing) and counted in {@code taskmesh_concurrency_limited_total{service}}. A stream holds its permit
+ * for as long as it is open, so long-lived watches have a pool of their own and never take the permits unary
+ * calls need; {@code taskmesh_inbound_requests_active} shows how many requests hold one, of either pool.
  *
  * <p>The limit is the one the request started with ({@link RequestInfo#policy()}). A reloaded limit gets a new bulkhead (resilience4j's
  * {@code changeConfig} blocks until permits in use come back when the limit shrinks: not on an event loop)
@@ -28,11 +31,44 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class BulkheadFilter implements StreamFilter {
   private final MeterRegistry registry;
+  private final MethodCatalog appMethods;
   private final Map<String, Counter> refused = new ConcurrentHashMap<>();
   private final AtomicInteger active = new AtomicInteger();
-  /** Admitting and releasing share it, swapping generations takes it alone: every permit is counted once. */
-  private final ReadWriteLock generations = new ReentrantReadWriteLock();
-  private volatile Generation current;
+  private final Pool unary = new Pool("inbound.maxConcurrentRequests", "max_concurrent_requests");
+  private final Pool streaming = new Pool("inbound.maxConcurrentStreamingRequests", "max_concurrent_streaming_requests");
+
+  /** @param appMethods the local app's methods, which say which calls are streams */
+  public BulkheadFilter(MeterRegistry registry, MethodCatalog appMethods) {
+    this.registry = registry;
+    this.appMethods = appMethods;
+    Gauge.builder("taskmesh.inbound.requests.active", active, AtomicInteger::get)
+        .description("inbound requests holding a permit of either inbound bulkhead").register(registry);
+  }
+
+  @Override
+  public Optional<ProxyError> onRequest(RequestInfo request) {
+    boolean stream = appMethods.shape(request.service(), request.method()).map(shape -> !shape.unary()).orElse(false);
+    Pool pool = stream ? streaming : unary;
+    int limit = stream ? request.policy().maxConcurrentStreamingRequests() : request.policy().maxConcurrentRequests();
+    Permit permit = pool.tryAdmit(limit);
+    if (permit != null) {
+      active.incrementAndGet();
+      request.attach(Permit.class, permit);
+      return Optional.empty();
+    }
+    refused.computeIfAbsent(request.service(), service ->
+        Counter.builder("taskmesh.concurrency.limited").tag("service", service).register(registry)).increment();
+    return Optional.of(request.error(ProxyError.RESOURCE_EXHAUSTED, pool.reason,
+        "too many concurrent " + (stream ? "streaming " : "") + "requests: the limit is " + limit + " (" + pool.key + ")"));
+  }
+
+  @Override
+  public void onComplete(RequestInfo request, Outcome outcome) {
+    Permit permit = request.attachment(Permit.class);
+    if (permit != null && permit.release()) {
+      active.decrementAndGet();
+    }
+  }
 
   /**
    * A bulkhead for one limit. It starts holding {@code carried} permits for requests admitted before it
@@ -68,81 +104,81 @@ public final class BulkheadFilter implements StreamFilter {
     }
   }
 
-  public BulkheadFilter(MeterRegistry registry) {
-    this.registry = registry;
-    Gauge.builder("taskmesh.inbound.requests.active", active, AtomicInteger::get)
-        .description("inbound requests holding a permit of inbound.maxConcurrentRequests").register(registry);
-  }
+  /** One bulkhead across reloads of its limit. */
+  private static final class Pool {
+    final String key;
+    final String reason;
+    final AtomicInteger inFlight = new AtomicInteger();
+    /** Admitting and releasing share it, swapping generations takes it alone: every permit is counted once. */
+    final ReadWriteLock generations = new ReentrantReadWriteLock();
+    volatile Generation current;
 
-  @Override
-  public Optional<ProxyError> onRequest(RequestInfo request) {
-    useLimit(request.policy().maxConcurrentRequests());
-    Generation held;
-    generations.readLock().lock();
-    try {
-      held = current;
-      if (held.bulkhead.tryAcquirePermission()) {
-        active.incrementAndGet();
-        request.attach(Permit.class, new Permit(held));
-        return Optional.empty();
+    Pool(String key, String reason) {
+      this.key = key;
+      this.reason = reason;
+    }
+
+    /** A permit, or null when the pool is full. */
+    Permit tryAdmit(int limit) {
+      useLimit(limit);
+      generations.readLock().lock();
+      try {
+        Generation held = current;
+        if (!held.bulkhead.tryAcquirePermission()) {
+          return null;
+        }
+        inFlight.incrementAndGet();
+        return new Permit(this, held);
+      } finally {
+        generations.readLock().unlock();
       }
-    } finally {
-      generations.readLock().unlock();
     }
-    refused.computeIfAbsent(request.service(), service ->
-        Counter.builder("taskmesh.concurrency.limited").tag("service", service).register(registry)).increment();
-    return Optional.of(request.error(ProxyError.RESOURCE_EXHAUSTED, "max_concurrent_requests",
-        "too many concurrent requests: the limit is " + held.limit + " (inbound.maxConcurrentRequests)"));
-  }
 
-  @Override
-  public void onComplete(RequestInfo request, Outcome outcome) {
-    Permit permit = request.attachment(Permit.class);
-    if (permit != null) {
-      permit.release();
-    }
-  }
-
-  private void useLimit(int max) {
-    Generation held = current;
-    if (held != null && held.limit == max) {
-      return;
-    }
-    generations.writeLock().lock();
-    try {
-      if (current == null || current.limit != max) {
-        current = new Generation(max, active.get());
+    private void useLimit(int max) {
+      Generation held = current;
+      if (held != null && held.limit == max) {
+        return;
       }
-    } finally {
-      generations.writeLock().unlock();
+      generations.writeLock().lock();
+      try {
+        if (current == null || current.limit != max) {
+          current = new Generation(max, inFlight.get());
+        }
+      } finally {
+        generations.writeLock().unlock();
+      }
     }
   }
 
   /** One admitted request's permit; giving it back twice would let one request too many in. */
-  private final class Permit {
+  private static final class Permit {
+    private final Pool pool;
     private final Generation admittedBy;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    Permit(Generation admittedBy) {
+    Permit(Pool pool, Generation admittedBy) {
+      this.pool = pool;
       this.admittedBy = admittedBy;
     }
 
-    void release() {
+    /** @return false when it was given back already */
+    boolean release() {
       if (!released.compareAndSet(false, true)) {
-        return;
+        return false;
       }
-      generations.readLock().lock();
+      pool.generations.readLock().lock();
       try {
-        active.decrementAndGet();
-        Generation now = current;
+        pool.inFlight.decrementAndGet();
+        Generation now = pool.current;
         if (now == admittedBy) {
           admittedBy.bulkhead.onComplete();
         } else {
           now.earlierEnded();
         }
       } finally {
-        generations.readLock().unlock();
+        pool.generations.readLock().unlock();
       }
+      return true;
     }
   }
 }

@@ -69,6 +69,10 @@ final class Exchange {
     return client;
   }
 
+  String service() {
+    return service;
+  }
+
   /**
    * What the request turned out to be, for metrics and the access log: the route's path prefix until the RPC
    * is known, then the gRPC method. Never the raw path, so clients cannot mint new metric series.

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.taskmesh.config.GatewayConfig;
 import io.taskmesh.config.GatewayRoute;
+import io.taskmesh.config.ListenerBudgets;
+import io.taskmesh.sidecar.listener.BudgetCounter;
+import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
@@ -29,7 +32,7 @@ public final class Gateway implements AutoCloseable {
 
   private final GatewayRoutes routes;
   private final UpstreamCalls upstream;
-  private final ClientRateLimiter rateLimiter;
+  private final ClientAdmission admission;
   private final GatewayListener listener;
   private final ClusterManager clusters;
   private final Function<String, Optional<String>> circuitStates;
@@ -40,21 +43,25 @@ public final class Gateway implements AutoCloseable {
    * @param outboundChain the outbound filters, retries and timeouts, which plain gRPC calls get as well
    * @param circuitStates a service's circuit breaker state, if it has one
    * @param unaryTimeout a service's timeout for transcoded unary calls
+   * @param budgets the gateway listener's budgets
+   * @param samplingRatio the proxy's trace sampling ratio, which decides for traces that enter here
    */
   public Gateway(NettyResources netty, String bindAddress, GatewayConfig config, int outboundPort,
       ClusterManager clusters, ProxyChain outboundChain, Function<String, Optional<String>> circuitStates,
-      Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout) {
+      Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout,
+      ListenerBudgets budgets, OverloadManager overload, double samplingRatio) {
     this.clusters = clusters;
     this.circuitStates = circuitStates;
     routes = new GatewayRoutes(config.routes());
     upstream = new UpstreamCalls(outboundPort);
-    rateLimiter = new ClientRateLimiter(config.clientRateLimit(), System::nanoTime);
+    admission = new ClientAdmission(config.clientRateLimit(), System::nanoTime);
     DescriptorSource descriptors = config.descriptors() == null
         ? new ReflectionDescriptorSource(upstream.channel(), Duration.ofSeconds(10))
         : new FileDescriptorSource(Path.of(config.descriptors().file()));
-    GatewayContext context = new GatewayContext(routes, descriptors, upstream, rateLimiter, config.clientRateLimit(),
-        config.correlationHeader(), unaryTimeout, new GatewayMetrics(registry),
-        new GatewayStatus(routes, clusters, Clock.systemUTC()));
+    GatewayContext context = new GatewayContext(routes, descriptors, upstream, admission,
+        new ClientAddresses(config.clientRateLimit().forwardedFor()), new EdgeHeaders(samplingRatio), config, budgets,
+        new BudgetCounter(registry, "gateway"), overload, outboundChain.methods(), unaryTimeout,
+        new GatewayMetrics(registry), new GatewayStatus(routes, clusters, Clock.systemUTC()));
     ProxyChain grpcChain = outboundChain.routedBy("gateway", "gateway", new GrpcRouter(routes, clusters));
     listener = new GatewayListener(netty, bindAddress, config.port(), context,
         () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
@@ -71,7 +78,7 @@ public final class Gateway implements AutoCloseable {
 
   /** How many clients the rate limiter tracks now (bounded by {@code maxTrackedClients}). */
   public int trackedClients() {
-    return rateLimiter.trackedClients();
+    return admission.trackedClients();
   }
 
   /** Each route with its service's healthy endpoint count and circuit state: the admin page {@code /gateway}. */
@@ -89,7 +96,7 @@ public final class Gateway implements AutoCloseable {
       entry.put("healthyEndpoints", cluster.map(GatewayStatus::healthyEndpoints).orElse(0L));
       entry.put("circuit", circuitStates.apply(clusterName).orElse("CLOSED"));
     }
-    status.put("trackedClients", rateLimiter.trackedClients());
+    status.put("trackedClients", admission.trackedClients());
     return status.toString();
   }
 

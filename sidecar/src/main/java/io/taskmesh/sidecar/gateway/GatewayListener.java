@@ -1,38 +1,28 @@
 package io.taskmesh.sidecar.gateway;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.flow.FlowControlHandler;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
-import java.net.InetSocketAddress;
+import io.taskmesh.sidecar.listener.BudgetedServer;
+import io.taskmesh.sidecar.listener.Http1Activity;
 import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
  * The gateway port: HTTP/1.1 requests are transcoded; HTTP/2 (h2c prior knowledge) streams are transcoded
- * or, when they are gRPC, proxied like outbound calls. The same limits as the proxy's other listeners.
+ * or, when they are gRPC, proxied like outbound calls. Within the gateway's budgets ({@code budgets.gateway}).
  */
 final class GatewayListener implements AutoCloseable {
-  /** Largest JSON request body; above it the client gets 413. */
-  static final int MAX_BODY_BYTES = 1024 * 1024;
   private static final int MAX_INITIAL_LINE = 8 * 1024;
 
-  private final Channel serverChannel;
-  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final BudgetedServer server;
 
   GatewayListener(NettyResources netty, String host, int port, GatewayContext gateway,
       Supplier<ChannelHandler> grpcProxy, Duration drainTimeout) {
@@ -43,45 +33,34 @@ final class GatewayListener implements AutoCloseable {
         stream.pipeline().addLast(new StreamDispatcher(gateway, grpcProxy));
       }
     };
-    serverChannel = new ServerBootstrap()
-        .group(netty.acceptors(), netty.workers())
-        .channel(netty.serverChannelType())
-        .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            connections.add(ch);
-            ch.pipeline().addLast(new ProtocolSniffer(
-                () -> new ChannelHandler[] {Http2Codecs.server(drainTimeout), new Http2MultiplexHandler(streams)},
-                () -> new ChannelHandler[] {
-                  new HttpServerCodec(MAX_INITIAL_LINE, Http2Codecs.MAX_HEADER_LIST_SIZE, 8192),
-                  new HttpObjectAggregator(MAX_BODY_BYTES),
-                  // holds a pipelined request until the one before it is answered (reads are off meanwhile)
-                  new FlowControlHandler(),
-                  new TranscodingHandler(gateway)}));
-          }
-        })
-        .bind(host, port)
-        .syncUninterruptibly()
-        .channel();
+    server = new BudgetedServer(netty, host, port, gateway.budgets(), gateway.budgetCounter(), drainTimeout,
+        pipeline -> pipeline.addLast(new ProtocolSniffer(
+            () -> Http2Codecs.serverHandlers(gateway.budgets(), drainTimeout, gateway.budgetCounter()::exceeded,
+                new Http2MultiplexHandler(streams)),
+            () -> new ChannelHandler[] {
+              new HttpServerCodec(MAX_INITIAL_LINE, Http2Codecs.MAX_HEADER_LIST_SIZE, 8192),
+              new Http1Activity(),
+              new RequestAdmission(gateway),
+              new HttpObjectAggregator(gateway.config().maxRequestBodyBytes()),
+              // holds a pipelined request until the one before it is answered (reads are off meanwhile)
+              new FlowControlHandler(),
+              new TranscodingHandler(gateway)})));
   }
 
   int port() {
-    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    return server.port();
   }
 
   void stopAccepting() {
-    serverChannel.close().syncUninterruptibly();
+    server.stopAccepting();
   }
 
   void closeConnections() {
-    connections.close().awaitUninterruptibly();
+    server.closeConnections();
   }
 
   @Override
   public void close() {
-    stopAccepting();
-    closeConnections();
+    server.close();
   }
 }

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +33,7 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
   private final GatewayContext gateway;
   private volatile ClientCall<DynamicMessage, DynamicMessage> inFlight;
   private volatile Exchange exchange;
+  private volatile io.netty.channel.Channel channel;
 
   TranscodingHandler(GatewayContext gateway) {
     this.gateway = gateway;
@@ -41,11 +41,11 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    channel = ctx.channel();
     ctx.channel().config().setAutoRead(false);
     String correlationId = CorrelationIds.pick(request.headers().get(gateway.correlationHeader()),
         request.headers().get("x-request-id"));
-    String client = ClientAddresses.of(ctx.channel(), request.headers().get("x-forwarded-for"),
-        gateway.rateLimit().trustForwardedFor());
+    String client = gateway.clients().of(ctx.channel(), request.headers().get("x-forwarded-for"));
     boolean decoded = request.decoderResult().isSuccess();
     Exchange exchange = new Exchange(ctx, request.method().name(), request.uri(),
         decoded && HttpUtil.isKeepAlive(request), client, gateway.correlationHeader(), correlationId, gateway.metrics());
@@ -73,9 +73,6 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
     Optional<GatewayRoute> route = gateway.routes().match(request.headers().get(HttpHeaderNames.HOST), uri.path());
     route.ifPresent(matched -> exchange.routedTo(matched.service(), matched.pathPrefix()));
-    if (overLimit(exchange, route.map(GatewayRoute::service).orElse("none"))) {
-      return;
-    }
     if (route.isEmpty() || !route.get().transcode()) {
       exchange.error(404, "NOT_FOUND", route.isEmpty()
               ? "no gateway route for " + uri.path()
@@ -111,20 +108,6 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
         + exchange.correlationId(), "internal", Map.of());
   }
 
-  /** Every request counts against its client's limit, routed or not; the excess is answered 429 here. */
-  private boolean overLimit(Exchange exchange, String service) {
-    long waitNanos = gateway.rateLimiter().tryAcquire(exchange.client());
-    if (waitNanos == 0) {
-      return false;
-    }
-    gateway.metrics().rateLimited(service);
-    long retryAfterSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999));
-    exchange.tooManyRequests("gateway: client " + exchange.client() + " is over its limit of "
-        + gateway.rateLimit().requestsPerMinute() + " requests per minute; retry after " + retryAfterSeconds + " s",
-        retryAfterSeconds);
-    return true;
-  }
-
   private void transcode(Exchange exchange, String service, TranscodingTable table, String httpMethod,
       QueryStringDecoder uri, String body, boolean sse, Metadata headers) {
     Optional<TranscodingTable.Match> match = table.find(httpMethod, uri.path());
@@ -147,6 +130,9 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
       exchange.error(400, "INVALID_ARGUMENT", e.getMessage(), "bad_request", Map.of());
       return;
     }
+    if (binding.rpc().isServerStreaming() && !takeStreamPermit(exchange)) {
+      return;
+    }
     ClientCall<DynamicMessage, DynamicMessage> call = gateway.upstream().newCall(service, binding.rpc(),
         binding.rpc().isServerStreaming() ? null : unaryTimeout(service));
     Runnable descriptorsMayBeStale = () -> gateway.descriptors().invalidate(service);
@@ -155,6 +141,19 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
         : new UnaryResponse(exchange, descriptorsMayBeStale);
     inFlight = call;
     UpstreamCalls.send(call, listener, headers, message);
+  }
+
+  /** A watch counts against its client's stream cap, not the cap unary calls share; false when that is full. */
+  private boolean takeStreamPermit(Exchange exchange) {
+    ClientAdmission.Permit permit = RequestAdmission.currentPermit(channel);
+    ClientAdmission.Refusal refused = permit == null ? null : permit.becomeStream();
+    if (refused == null) {
+      return true;
+    }
+    gateway.metrics().rateLimited(exchange.service());
+    exchange.error(429, "RESOURCE_EXHAUSTED", "gateway: client " + exchange.client() + ": " + refused.detail(),
+        refused.reason(), Map.of());
+    return false;
   }
 
   /** The service's configured timeout, or null (none) when it is zero. */

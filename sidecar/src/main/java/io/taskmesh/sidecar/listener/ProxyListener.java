@@ -1,87 +1,96 @@
 package io.taskmesh.sidecar.listener;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.taskmesh.config.ListenerBudgets;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http1Rejection;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.ProtocolSniffer;
 import io.taskmesh.sidecar.logical.ProxyChain;
 import io.taskmesh.sidecar.capture.CapturedTraffic;
-import java.net.InetSocketAddress;
+import io.taskmesh.sidecar.overload.OverloadManager;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-/** A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream. */
+/**
+ * A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream, within the
+ * listener's budgets; each stream first passes the {@link StreamGate} (overload, internal headers).
+ */
 public final class ProxyListener implements AutoCloseable {
-  private final Channel serverChannel;
-  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final BudgetedServer server;
 
-  private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, Duration drainTimeout,
+  private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, ListenerBudgets budgets,
+      BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer, Duration drainTimeout,
       CapturedTraffic capture) {
-    ChannelInitializer<Http2StreamChannel> streams = streams(chain);
-    this.serverChannel = new ServerBootstrap()
-        .group(netty.acceptors(), netty.workers())
-        .channel(netty.serverChannelType())
-        .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            connections.add(ch);
-            Optional<CapturedTraffic.Connection> captured = capture.accept(ch);
-            if (captured.isPresent() && !captured.get().http2ToChain()) {
-              ch.pipeline().addLast(captured.get().forwarder().get());
-              return;
-            }
-            ChannelInitializer<Http2StreamChannel> connectionStreams = captured.flatMap(CapturedTraffic.Connection::router)
-                .map(router -> streams(chain.routedBy(chain.direction(), chain.hop(), router))).orElse(streams);
-            ch.pipeline().addLast(new ProtocolSniffer(
-                () -> new ChannelHandler[] {Http2Codecs.server(drainTimeout), new Http2MultiplexHandler(connectionStreams)},
-                () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Rejection(chain.hop())},
-                captured.<Supplier<ChannelHandler[]>>map(c -> () -> new ChannelHandler[] {c.forwarder().get()})
-                    .orElse(null)));
-          }
-        })
-        .bind(host, port)
-        .syncUninterruptibly()
-        .channel();
+    ChannelInitializer<Http2StreamChannel> streams = streams(chain, overload, counter, meshPeer);
+    this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline -> {
+      Optional<CapturedTraffic.Connection> captured = capture.accept(pipeline.channel());
+      if (captured.isPresent() && !captured.get().http2ToChain()) {
+        pipeline.addLast(opaque(pipeline, captured.get().forwarder()).get());
+        return;
+      }
+      ChannelInitializer<Http2StreamChannel> connectionStreams = captured.flatMap(CapturedTraffic.Connection::router)
+          .map(router -> streams(chain.routedBy(chain.direction(), chain.hop(), router), overload, counter, meshPeer))
+          .orElse(streams);
+      pipeline.addLast(new ProtocolSniffer(
+          () -> Http2Codecs.serverHandlers(budgets, drainTimeout, counter::exceeded,
+              new Http2MultiplexHandler(connectionStreams)),
+          () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Activity(), new Http1Rejection(chain.hop())},
+          captured.<Supplier<ChannelHandler[]>>map(c -> () -> new ChannelHandler[] {opaque(pipeline, c.forwarder()).get()})
+              .orElse(null)));
+    });
   }
 
-  private static ChannelInitializer<Http2StreamChannel> streams(ProxyChain chain) {
+  private static ChannelInitializer<Http2StreamChannel> streams(ProxyChain chain, OverloadManager overload,
+      BudgetCounter counter, Predicate<SocketAddress> meshPeer) {
     return new ChannelInitializer<>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
         stream.config().setAutoRead(false);
-        stream.pipeline().addLast(new StreamProxyHandler(chain));
+        stream.pipeline().addLast(new StreamGate(overload, counter.listener(), chain.hop(), meshPeer),
+            new StreamProxyHandler(chain));
       }
     };
   }
 
   /**
-   * Like {@link #bind(NettyResources, String, int, ProxyChain, Duration)}, for a listener the pod's capture
-   * redirects to: {@code capture} says what becomes of each redirected connection.
+   * A captured connection forwarded untouched is the app's own TCP (a database pool, say): the HTTP budgets of
+   * {@link ConnectionBudgets} (header timeout, idle timeout, ...) do not apply to it, only the connection cap.
+   */
+  private static Supplier<ChannelHandler> opaque(ChannelPipeline pipeline,
+      Supplier<ChannelHandler> forwarder) {
+    return () -> {
+      if (pipeline.get(ConnectionBudgets.class) != null) {
+        pipeline.remove(ConnectionBudgets.class);
+      }
+      return forwarder.get();
+    };
+  }
+
+  /**
+   * Like {@link #bind(NettyResources, String, int, ProxyChain, ListenerBudgets, BudgetCounter, OverloadManager,
+   * Predicate, Duration)}, for a listener the pod's capture redirects to: {@code capture} says what becomes of each
+   * redirected connection.
    */
   public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
+      ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer,
       Duration drainTimeout, CapturedTraffic capture) {
-    return new ProxyListener(netty, host, port, chain, drainTimeout, capture);
+    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, meshPeer, drainTimeout, capture);
   }
 
   public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
+      ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer,
       Duration drainTimeout) {
-    return new ProxyListener(netty, host, port, chain, drainTimeout, CapturedTraffic.NONE);
+    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, meshPeer, drainTimeout,
+        CapturedTraffic.NONE);
   }
 
   /** The handler that proxies one HTTP/2 stream by {@code chain}, for listeners that choose per stream (the gateway). */
@@ -90,29 +99,28 @@ public final class ProxyListener implements AutoCloseable {
   }
 
   public int port() {
-    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    return server.port();
   }
 
   /** Stops accepting; open connections stay until {@link #closeConnections()}. */
   public void stopAccepting() {
-    serverChannel.close().syncUninterruptibly();
+    server.stopAccepting();
   }
 
   public int openConnections() {
-    return connections.size();
+    return server.openConnections();
   }
 
   /**
-   * Closes every connection gracefully: GOAWAY first, then the connection waits for its open streams up
-   * to the drain timeout. Returns when all are closed.
+   * Drains every connection: GOAWAY, then each waits for its open streams (an HTTP/1.1 one for its request) up to
+   * the drain timeout. Returns when all are closed.
    */
   public void closeConnections() {
-    connections.close().awaitUninterruptibly();
+    server.closeConnections();
   }
 
   @Override
   public void close() {
-    stopAccepting();
-    closeConnections();
+    server.close();
   }
 }

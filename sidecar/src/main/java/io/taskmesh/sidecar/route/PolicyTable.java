@@ -46,15 +46,16 @@ public final class PolicyTable {
     for (String service : named) {
       UpstreamPolicy policy = config.outbound().policyFor(service);
       RouteRules routes = RouteRules.of(routed.getOrDefault(service, List.of()), clusters);
-      upstreams.put(service, new CallPolicy(policy.timeout(), policy.retries(), policy.circuitBreaker(), null, 0,
+      upstreams.put(service, new CallPolicy(policy.timeout(), policy.retries(), policy.circuitBreaker(), null, 0, 0,
           config.accessLog(), routes));
     }
     UpstreamPolicy defaults = config.outbound().defaults();
     return new PolicyTable(Map.copyOf(upstreams),
-        new CallPolicy(defaults.timeout(), defaults.retries(), defaults.circuitBreaker(), null, 0, config.accessLog(),
-            RouteRules.NONE),
+        new CallPolicy(defaults.timeout(), defaults.retries(), defaults.circuitBreaker(), null, 0, 0,
+            config.accessLog(), RouteRules.NONE),
         new CallPolicy(Duration.ZERO, CallPolicy.NO_RETRIES, null, config.inbound().rateLimit(),
-            config.inbound().maxConcurrentRequests(), config.accessLog(), RouteRules.NONE));
+            config.inbound().maxConcurrentRequests(), config.inbound().maxConcurrentStreamingRequests(),
+            config.accessLog(), RouteRules.NONE));
   }
 
   /** A call to {@code service} from the local app (or the gateway). */

@@ -42,7 +42,7 @@ class GatewayBadInputTest {
 
   @Test
   void aBodyOverTheLimitIs413() {
-    String huge = "{\"title\": \"" + "x".repeat(GatewayListener.MAX_BODY_BYTES) + "\"}";
+    String huge = "{\"title\": \"" + "x".repeat(gateway.config().gateway().maxRequestBodyBytes()) + "\"}";
     assertThat(http.send("POST", "/api/tasks", huge).statusCode()).isEqualTo(413);
   }
 

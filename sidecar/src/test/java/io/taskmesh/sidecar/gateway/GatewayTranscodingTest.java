@@ -282,9 +282,7 @@ class GatewayTranscodingTest {
   void reloadedRoutesApplyToTheNextRequest() throws Exception {
     assertThat(http.send("GET", "/api/tasks/999999", null).statusCode()).isEqualTo(404);
     MeshConfig old = gateway.config();
-    GatewayConfig rerouted = new GatewayConfig(old.gateway().port(),
-        List.of(new GatewayRoute("/v2/tasks", null, MeshFixture.SERVICE, true)), old.gateway().descriptors(),
-        old.gateway().clientRateLimit(), old.gateway().correlationHeader());
+    GatewayConfig rerouted = old.gateway().withRoutes(List.of(new GatewayRoute("/v2/tasks", null, MeshFixture.SERVICE, true)));
     gateway.apply(new MeshConfig(old.service(), old.namespace(), old.inbound(), old.outbound(), old.tracing(),
         old.admin(), old.drain(), rerouted));
 
