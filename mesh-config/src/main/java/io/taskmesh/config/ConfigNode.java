@@ -130,6 +130,12 @@ final class ConfigNode {
     return duration;
   }
 
+  /** Whether {@code key} holds the boolean false, which is what YAML 1.1 makes of an unquoted {@code off}. */
+  boolean isFalse(String key) {
+    JsonNode value = value(key);
+    return value.isBoolean() && !value.booleanValue();
+  }
+
   <E extends Enum<E>> E enumValue(String key, E defaultValue, Class<E> type) {
     JsonNode value = value(key);
     if (value.isMissingNode()) {

@@ -11,6 +11,7 @@ import java.util.Objects;
  * @param accessLog whether and how much the proxy logs one line per request
  * @param budgets what each listener lets its clients hold (connections, streams, buffers, timeouts)
  * @param overload when the proxy refuses new streams to protect its memory and event loops
+ * @param identity the workload certificate and mTLS mode ({@link IdentityConfig#OFF}: plaintext)
  */
 public record MeshConfig(
     String service,
@@ -23,7 +24,8 @@ public record MeshConfig(
     GatewayConfig gateway,
     AccessLogConfig accessLog,
     BudgetsConfig budgets,
-    OverloadConfig overload) {
+    OverloadConfig overload,
+    IdentityConfig identity) {
 
   public MeshConfig {
     Objects.requireNonNull(service, "service");
@@ -36,6 +38,22 @@ public record MeshConfig(
     Objects.requireNonNull(accessLog, "accessLog");
     Objects.requireNonNull(budgets, "budgets");
     Objects.requireNonNull(overload, "overload");
+    Objects.requireNonNull(identity, "identity");
+  }
+
+  /** A config without an identity section: no certificate, plaintext. */
+  public MeshConfig(String service, String namespace, InboundConfig inbound, OutboundConfig outbound,
+      TracingConfig tracing, AdminConfig admin, DrainConfig drain, GatewayConfig gateway, AccessLogConfig accessLog,
+      BudgetsConfig budgets, OverloadConfig overload) {
+    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, accessLog, budgets, overload,
+        IdentityConfig.OFF);
+  }
+
+  /** A config with only an access log section of the optional ones: the others' defaults apply. */
+  public MeshConfig(String service, String namespace, InboundConfig inbound, OutboundConfig outbound,
+      TracingConfig tracing, AdminConfig admin, DrainConfig drain, GatewayConfig gateway, AccessLogConfig accessLog) {
+    this(service, namespace, inbound, outbound, tracing, admin, drain, gateway, accessLog, BudgetsConfig.DEFAULT,
+        OverloadConfig.DEFAULT);
   }
 
   /** A config without access log, budgets or overload sections: their defaults apply. */
@@ -45,7 +63,7 @@ public record MeshConfig(
         BudgetsConfig.DEFAULT, OverloadConfig.DEFAULT);
   }
 
-  /** A complete config for {@code service} in namespace {@code default} with every default of DESIGN.md. */
+  /** A complete config for {@code service} in namespace {@code default} with every default (sidecar/README.md lists them). */
   public static MeshConfig defaults(String service) {
     return MeshConfigParser.parse("service: " + service + "\n");
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.taskmesh.identity.SpiffeId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +12,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Reads a proxy config from YAML or JSON (see DESIGN.md for the shape). Every omitted key takes its
+ * Reads a proxy config from YAML or JSON (see docs/CONTRACT.md and sidecar/README.md for the shape). Every omitted key takes its
  * default; unknown keys, wrong types and out-of-range values fail with a {@link ConfigException} naming
  * the key, so a config is either accepted whole or not at all.
  */
@@ -83,7 +85,8 @@ public final class MeshConfigParser {
         root.has("gateway") ? gateway(root.object("gateway")) : null,
         accessLog(root.object("accessLog")),
         budgets(root.object("budgets")),
-        overload(root.object("overload")));
+        overload(root.object("overload")),
+        identity(root.object("identity")));
     root.finish();
     return config;
   }
@@ -281,6 +284,39 @@ public final class MeshConfigParser {
         node.decimal("sampleRatio", AccessLogConfig.DEFAULT.sampleRatio(), 0.0, 1.0));
     node.finish();
     return accessLog;
+  }
+
+  private static IdentityConfig identity(ConfigNode node) {
+    IdentityMode mode = node.isFalse("mode") ? IdentityMode.OFF
+        : node.enumValue("mode", IdentityMode.OFF, IdentityMode.class);
+    String trustDomain = node.string("trustDomain", IdentityConfig.DEFAULT_TRUST_DOMAIN);
+    try {
+      SpiffeId.checkTrustDomain(trustDomain);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(node.path("trustDomain"), e.getMessage());
+    }
+    String issuer = node.optionalString("issuer");
+    if (issuer != null) {
+      checkHostPort(node.path("issuer"), issuer);
+    } else if (mode != IdentityMode.OFF) {
+      throw new ConfigException(node.path("issuer"), "is required when mode is " + mode.name().toLowerCase(Locale.ROOT)
+          + " (the operator's issuer, e.g. taskmesh-operator.taskmesh-system.svc:15012)");
+    }
+    IdentityConfig identity = new IdentityConfig(mode, trustDomain, issuer,
+        absolutePath(node, "tokenPath", IdentityConfig.DEFAULT_TOKEN_PATH),
+        absolutePath(node, "trustBundlePath", IdentityConfig.DEFAULT_TRUST_BUNDLE_PATH),
+        node.duration("certLifetime", IdentityConfig.DEFAULT_CERT_LIFETIME, Duration.ofMinutes(10),
+            Duration.ofDays(30)));
+    node.finish();
+    return identity;
+  }
+
+  private static String absolutePath(ConfigNode node, String key, String defaultValue) {
+    String path = node.string(key, defaultValue);
+    if (!path.startsWith("/")) {
+      throw new ConfigException(node.path(key), "must be an absolute path, got '" + path + "'");
+    }
+    return path;
   }
 
   private static GatewayConfig gateway(ConfigNode node) {

@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -17,8 +18,8 @@ import java.util.TreeMap;
  * Writes a config in its canonical form: every key present, in a fixed order, so that two equal configs
  * give the same text and the same {@link #hash}. {@code MeshConfigParser.parse(toYaml(c))} equals {@code c}.
  * Some parts are written only when they say something: {@code gateway} when present; {@code accessLog},
- * {@code budgets}, {@code overload} and keys added after the first release when they differ from their
- * defaults (so configs written before they existed keep their hash).
+ * {@code budgets}, {@code overload}, {@code identity} and keys added after the first release when they differ
+ * from their defaults (so configs written before they existed keep their hash).
  */
 public final class MeshConfigWriter {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
@@ -75,7 +76,23 @@ public final class MeshConfigWriter {
       overload.put("sampleInterval", Durations.format(config.overload().sampleInterval()));
       root.put("overload", overload);
     }
+    if (!config.identity().equals(IdentityConfig.OFF)) {
+      root.put("identity", identity(config.identity()));
+    }
     return root;
+  }
+
+  private static Map<String, Object> identity(IdentityConfig identity) {
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("mode", identity.mode().name().toLowerCase(Locale.ROOT));
+    node.put("trustDomain", identity.trustDomain());
+    if (identity.issuerAddress() != null) {
+      node.put("issuer", identity.issuerAddress());
+    }
+    node.put("tokenPath", identity.tokenPath());
+    node.put("trustBundlePath", identity.trustBundlePath());
+    node.put("certLifetime", Durations.format(identity.certLifetime()));
+    return node;
   }
 
   private static Map<String, Object> inbound(InboundConfig inbound) {

@@ -16,6 +16,8 @@ import io.taskmesh.operator.discovery.ServiceAddressWatcher;
 import io.taskmesh.operator.lifecycle.CrdInstaller;
 import io.taskmesh.operator.lifecycle.ReleaseCleanup;
 import io.taskmesh.operator.reconciler.EventRecorder;
+import io.taskmesh.operator.identity.IdentitySettings;
+import io.taskmesh.operator.identity.IssuerServer;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
@@ -33,9 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the operator, the discovery server (15010), the injection webhook (9443) and the health and metrics
- * endpoints (8081). Only reconciliation is behind leader election; every replica serves discovery and
- * the webhook.
+ * Runs the operator, the discovery server (15010), the injection webhook (9443), the workload certificate
+ * issuer (15012, when identity is enabled) and the health and metrics endpoints (8081). Only reconciliation
+ * is behind leader election; every replica serves discovery, the webhook and the issuer.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -90,14 +92,21 @@ public final class Main {
     InjectionWebhook webhook = webhookSettings.enabled()
         ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC(), new WebhookMetrics(metrics))
         : null;
+    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
+    IssuerServer issuer = identitySettings.enabled()
+        ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     AdminServer admin = AdminServer.start("0.0.0.0", port,
         () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(), metrics);
-    log.info("event=operator_started admin_port={} discovery_port={} webhook_port={} leader_election={}", port,
-        discoveryPort, webhook == null ? "off" : webhook.port(), leaderElection);
+    log.info("event=operator_started admin_port={} discovery_port={} webhook_port={} issuer_port={} leader_election={}",
+        port, discoveryPort, webhook == null ? "off" : webhook.port(), issuer == null ? "off" : issuer.port(),
+        leaderElection);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (webhook != null) {
         webhook.close();
+      }
+      if (issuer != null) {
+        issuer.close();
       }
       discovery.close();
       grpcRoutes.close();

@@ -30,7 +30,7 @@ public final class Permissions {
   }
 
   /** Which chart setting makes the operator use it. */
-  public enum Needs { ALWAYS, LEADER_ELECTION, WEBHOOK, MANAGED_CERTIFICATE }
+  public enum Needs { ALWAYS, LEADER_ELECTION, WEBHOOK, MANAGED_CERTIFICATE, IDENTITY, MANAGED_TRUST_ANCHOR }
 
   /**
    * @param resourceName non-null when the chart may and does narrow the grant to one object
@@ -107,6 +107,11 @@ public final class Permissions {
           Needs.ALWAYS, null),
       new Permission("apiextensions.k8s.io", "customresourcedefinitions", "update", Scope.CRD_UPGRADE_HOOK,
           Needs.ALWAYS, null),
+      // identity/TokenReviewer: who a sidecar's ServiceAccount token belongs to, before its CSR is signed
+      new Permission("authentication.k8s.io", "tokenreviews", "create", Scope.CLUSTER, Needs.IDENTITY, null),
+      // identity/TrustAnchorStore: reads the root of trust; creates it when the operator manages it
+      own("", "secrets", "get", Needs.IDENTITY),
+      own("", "secrets", "create", Needs.MANAGED_TRUST_ANCHOR),
       // Operators.leaderElection: fabric8's LeaseLock reads, creates, and renews by JSON merge patch
       // (ResourceLock.update); JOSDK's LeaderElectionManager refuses to start without get, create, update
       own("coordination.k8s.io", "leases", "get", Needs.LEADER_ELECTION),
@@ -119,13 +124,21 @@ public final class Permissions {
 
   private Permissions() {}
 
-  /** What the operator uses with these chart settings. */
+  /** What the operator uses with these chart settings, the workload issuer off. */
   public static List<Permission> required(boolean leaderElection, boolean webhook, boolean managedCertificate) {
+    return required(leaderElection, webhook, managedCertificate, false, false);
+  }
+
+  /** What the operator uses with these chart settings. */
+  public static List<Permission> required(boolean leaderElection, boolean webhook, boolean managedCertificate,
+      boolean identity, boolean managedTrustAnchor) {
     return ALL.stream().filter(p -> switch (p.needs()) {
       case ALWAYS -> true;
       case LEADER_ELECTION -> leaderElection;
       case WEBHOOK -> webhook;
       case MANAGED_CERTIFICATE -> webhook && managedCertificate;
+      case IDENTITY -> identity;
+      case MANAGED_TRUST_ANCHOR -> identity && managedTrustAnchor;
     }).toList();
   }
 

@@ -29,6 +29,14 @@ import io.taskmesh.operator.discovery.ServiceKey;
 import io.taskmesh.operator.lifecycle.CrdInstaller;
 import io.taskmesh.operator.lifecycle.ReleaseCleanup;
 import io.taskmesh.operator.reconciler.EventRecorder;
+import io.taskmesh.operator.identity.Certificates;
+import io.taskmesh.operator.identity.Csrs;
+import io.taskmesh.operator.identity.IdentitySettings;
+import io.taskmesh.operator.identity.IssuerClients;
+import io.taskmesh.operator.identity.IssuerServer;
+import io.taskmesh.operator.identity.TokenReviews;
+import io.taskmesh.identity.v1.IssuerGrpc;
+import io.grpc.ManagedChannel;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
@@ -46,6 +54,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -102,6 +111,7 @@ class OperatorPermissionsTest {
       await().atMost(BOUND).until(() -> !registry.current(new ServiceKey("audit", NAMESPACE)).endpoints().isEmpty());
       awaitARouteStatus();
       awaitALeaseRenewal();
+      certifyAWorkload();
     } finally {
       grpcRoutes.close();
       slices.close();
@@ -131,9 +141,8 @@ class OperatorPermissionsTest {
         "/secrets create", "/secrets update", "/configmaps update", "coordination.k8s.io/leases patch", "policy/poddisruptionbudgets delete",
         "taskmesh.io/taskservices/status patch", "apps/deployments create", "discovery.k8s.io/endpointslices watch",
         "gateway.networking.k8s.io/grpcroutes watch", "gateway.networking.k8s.io/grpcroutes/status update",
-
         "apiextensions.k8s.io/customresourcedefinitions create", "apiextensions.k8s.io/customresourcedefinitions update",
-        "/secrets delete", "coordination.k8s.io/leases delete");
+        "/secrets delete", "coordination.k8s.io/leases delete", "authentication.k8s.io/tokenreviews create");
   }
 
   private void reconcileEveryDependentThroughItsLifecycle() {
@@ -164,6 +173,26 @@ class OperatorPermissionsTest {
       GRPCRoute route = client.resources(GRPCRoute.class).inNamespace(NAMESPACE).withName("audit").get();
       return route.getStatus() != null && !route.getStatus().getParents().isEmpty();
     });
+  }
+
+  /** The issuer makes its trust anchor Secret and reviews the workload's token. */
+  private void certifyAWorkload() throws Exception {
+    TokenReviews.answer(server, Map.of("audit-token", new TokenReviews.Token(NAMESPACE, "audit", List.of("taskmesh"))));
+    KubernetesClient issuerClient = audited();
+    IdentitySettings settings = new IdentitySettings(true, "cluster.local", "127.0.0.1", 0, OPERATOR_NAMESPACE,
+        "taskmesh-operator", "taskmesh-operator", "audit-anchor", true, Duration.ofHours(24));
+    try (IssuerServer issuer = IssuerServer.start(issuerClient, settings, Clock.systemUTC())) {
+      ManagedChannel channel = IssuerClients.channelTrusting(issuer.trustAnchors(), issuer.port());
+      try {
+        IssuerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).certify(IssuerClients.request(
+            Csrs.askingFor(Certificates.newKeyPair(), "spiffe://cluster.local/ns/" + NAMESPACE + "/sa/audit"),
+            "audit-token"));
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } finally {
+      issuerClient.close();
+    }
   }
 
   private void awaitALeaseRenewal() {

@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.taskmesh.operator.api.TaskService;
 import java.util.Map;
 
-/** The labels of DESIGN.md on everything the operator creates for a TaskService. */
+/** The labels of docs/CONTRACT.md on everything the operator creates for a TaskService. */
 public final class Labels {
   public static final String MANAGED_BY = "taskmesh-operator";
   public static final String SERVICE_LABEL = "taskmesh.io/service";

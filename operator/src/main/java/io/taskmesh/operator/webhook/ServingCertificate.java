@@ -1,32 +1,25 @@
 package io.taskmesh.operator.webhook;
 
-import io.fabric8.kubernetes.client.internal.CertUtils;
-import java.io.ByteArrayInputStream;
-import java.math.BigInteger;
+import io.taskmesh.identity.SubjectAltNames;
+import io.taskmesh.operator.identity.Authority;
+import io.taskmesh.operator.identity.Certificates;
+import io.taskmesh.operator.identity.Pem;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.util.ArrayList;
+import java.time.temporal.ChronoUnit;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.List;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 /**
  * The webhook's serving certificate as PEM: the CA that the MutatingWebhookConfiguration's caBundle trusts,
@@ -37,14 +30,6 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
   static final String CA_NAME = "taskmesh-webhook-ca";
   /** One alias whatever the source, so a swapped key store answers for the alias chosen before the swap. */
   static final String KEY_ALIAS = "webhook";
-  private static final String ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2";
-  private static final String COMMON_NAME = "2.5.4.3";
-  private static final String BASIC_CONSTRAINTS = "2.5.29.19";
-  private static final String KEY_USAGE = "2.5.29.15";
-  private static final String EXTENDED_KEY_USAGE = "2.5.29.37";
-  private static final String SUBJECT_ALT_NAME = "2.5.29.17";
-  private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-  private static final int SAN_DNS_NAME = 2;
 
   public ServingCertificate {
     if (caPem == null || certPem == null || keyPem == null) {
@@ -60,29 +45,17 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
     if (dnsNames.isEmpty()) {
       throw new IllegalArgumentException("a serving certificate needs at least one DNS name");
     }
-    try {
-      KeyPair ca = newKeyPair();
-      KeyPair server = newKeyPair();
-      ZonedDateTime from = ZonedDateTime.now(clock).withZoneSameInstant(ZoneOffset.UTC).minusMinutes(1).withNano(0);
-      ZonedDateTime until = from.plus(validity);
-      byte[] caName = name(CA_NAME);
-      byte[] caCert = sign(ca, caName, caName, ca.getPublic().getEncoded(), from, until, Der.concat(
-          extension(BASIC_CONSTRAINTS, true, Der.sequence(Der.bool(true))),
-          extension(KEY_USAGE, true, Der.bitString(1, new byte[] {0x06}))));            // keyCertSign, cRLSign
-      byte[][] sans = dnsNames.stream()
-          .map(dns -> Der.contextTag(SAN_DNS_NAME, false, dns.getBytes(StandardCharsets.US_ASCII)))
-          .toArray(byte[][]::new);
-      byte[] serverCert = sign(ca, caName, name(dnsNames.get(0)), server.getPublic().getEncoded(), from, until,
-          Der.concat(
-              extension(BASIC_CONSTRAINTS, true, Der.sequence()),
-              extension(KEY_USAGE, true, Der.bitString(7, new byte[] {(byte) 0x80})),  // digitalSignature
-              extension(EXTENDED_KEY_USAGE, false, Der.sequence(Der.oid(SERVER_AUTH))),
-              extension(SUBJECT_ALT_NAME, false, Der.sequence(sans))));
-      return new ServingCertificate(pem("CERTIFICATE", caCert), pem("CERTIFICATE", serverCert),
-          pem("PRIVATE KEY", server.getPrivate().getEncoded()));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot make the webhook's self-signed certificate", e);
-    }
+    KeyPair caKey = Certificates.newKeyPair();
+    KeyPair serverKey = Certificates.newKeyPair();
+    Instant from = clock.instant().truncatedTo(ChronoUnit.SECONDS).minus(Duration.ofMinutes(1));
+    Instant until = from.plus(validity);
+    Authority ca = new Authority(Certificates.selfSignedCa(caKey, CA_NAME, from, until), caKey.getPrivate());
+    GeneralNames names = new GeneralNames(dnsNames.stream()
+        .map(dns -> new GeneralName(GeneralName.dNSName, dns)).toArray(GeneralName[]::new));
+    X509Certificate server = Certificates.endEntity(ca, Certificates.commonName(dnsNames.get(0)),
+        serverKey.getPublic(), names, from, until, KeyPurposeId.id_kp_serverAuth);
+    return new ServingCertificate(Pem.certificates(List.of(ca.certificate())), Pem.certificates(List.of(server)),
+        Pem.privateKey(serverKey.getPrivate()));
   }
 
   public X509Certificate certificate() {
@@ -96,13 +69,9 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
   /** Whether this certificate names every one of {@code dnsNames} and is still valid at {@code at + margin}. */
   public boolean serves(List<String> dnsNames, Instant at, Duration margin) {
     X509Certificate cert = certificate();
-    List<String> names = new ArrayList<>();
+    List<String> names;
     try {
-      Collection<List<?>> alternatives = cert.getSubjectAlternativeNames();
-      if (alternatives != null) {
-        alternatives.stream().filter(san -> Integer.valueOf(SAN_DNS_NAME).equals(san.get(0)))
-            .forEach(san -> names.add((String) san.get(1)));
-      }
+      names = SubjectAltNames.of(cert, SubjectAltNames.DNS);
     } catch (CertificateParsingException e) {
       return false;
     }
@@ -112,21 +81,13 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
   /** A key store holding the private key and the certificate chain, for the HTTPS server. */
   public KeyStore keyStore(char[] password) {
     try {
-      PrivateKey key;
-      if (keyPem.contains("BEGIN PRIVATE KEY")) {
-        key = pkcs8(keyPem);
-      } else {
-        // PKCS#1 ("BEGIN RSA PRIVATE KEY", what cert-manager writes for RSA keys): fabric8 can read it
-        KeyStore pkcs1 = CertUtils.createKeyStore(stream(certPem), stream(keyPem), "RSA", password, null, password);
-        key = (PrivateKey) pkcs1.getKey(pkcs1.aliases().nextElement(), password);
-      }
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setKeyEntry(KEY_ALIAS, key, password, new X509Certificate[] {certificate()});
+      store.setKeyEntry(KEY_ALIAS, Pem.readPrivateKey(keyPem, "tls.key"), password,
+          new X509Certificate[] {certificate()});
       return store;
-    } catch (Exception e) {
-      throw new IllegalArgumentException("tls.key: cannot read the private key (PKCS#8 RSA/EC or PKCS#1 RSA PEM): "
-          + e.getMessage(), e);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("a PKCS#12 key store in memory cannot fail to hold a key", e);
     }
   }
 
@@ -135,66 +96,8 @@ public record ServingCertificate(String caPem, String certPem, String keyPem) {
     return Base64.getEncoder().encodeToString(caPem.getBytes(StandardCharsets.US_ASCII));
   }
 
-  private static KeyPair newKeyPair() throws GeneralSecurityException {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    return generator.generateKeyPair();
-  }
-
-  private static byte[] sign(KeyPair issuerKey, byte[] issuer, byte[] subject, byte[] subjectPublicKeyInfo,
-      ZonedDateTime from, ZonedDateTime until, byte[] extensions) throws GeneralSecurityException {
-    byte[] algorithm = Der.sequence(Der.oid(ECDSA_WITH_SHA256));
-    byte[] tbs = Der.sequence(
-        Der.contextTag(0, true, Der.integer(BigInteger.TWO)),                 // version 3
-        Der.integer(new BigInteger(127, new SecureRandom()).add(BigInteger.ONE)),
-        algorithm,
-        issuer,
-        Der.sequence(Der.time(from), Der.time(until)),
-        subject,
-        subjectPublicKeyInfo,
-        Der.contextTag(3, true, Der.sequence(extensions)));
-    Signature signature = Signature.getInstance("SHA256withECDSA");
-    signature.initSign(issuerKey.getPrivate());
-    signature.update(tbs);
-    return Der.sequence(tbs, algorithm, Der.bitString(0, signature.sign()));
-  }
-
-  private static byte[] name(String commonName) {
-    return Der.sequence(Der.set(Der.sequence(Der.oid(COMMON_NAME), Der.utf8String(commonName))));
-  }
-
-  private static byte[] extension(String oid, boolean critical, byte[] value) {
-    return critical
-        ? Der.sequence(Der.oid(oid), Der.bool(true), Der.octetString(value))
-        : Der.sequence(Der.oid(oid), Der.octetString(value));
-  }
-
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
-        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
-  }
-
   private static X509Certificate parse(String pem, String what) {
-    try {
-      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(stream(pem));
-    } catch (CertificateException | RuntimeException e) {
-      throw new IllegalArgumentException(what + ": not a PEM X.509 certificate: " + e.getMessage(), e);
-    }
-  }
-
-  private static PrivateKey pkcs8(String pem) throws GeneralSecurityException {
-    String base64 = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
-    PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64));
-    try {
-      return KeyFactory.getInstance("EC").generatePrivate(spec);
-    } catch (GeneralSecurityException notEc) {
-      return KeyFactory.getInstance("RSA").generatePrivate(spec);
-    }
-  }
-
-  private static ByteArrayInputStream stream(String text) {
-    return new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII));
+    return Pem.readCertificates(pem, what).get(0);
   }
 
   @Override

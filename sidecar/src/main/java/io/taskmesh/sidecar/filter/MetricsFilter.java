@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code taskmesh_requests_total} and {@code taskmesh_request_duration_seconds} of DESIGN.md, with a bounded
+ * {@code taskmesh_requests_total} and {@code taskmesh_request_duration_seconds} of docs/CONTRACT.md, with a bounded
  * {@code method} label: a method the catalog knows the service does not have is {@code unknown}, and past
  * {@value #MAX_METHOD_LABELS} other method labels per direction and service the rest are {@code other} (methods
  * the catalog knows the service has are always themselves: the proto bounds them). Meters are made once per

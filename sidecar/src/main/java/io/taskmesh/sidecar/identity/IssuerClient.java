@@ -1,0 +1,90 @@
+package io.taskmesh.sidecar.identity;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.taskmesh.identity.PeerVerifier;
+import io.taskmesh.identity.SpiffeId;
+import io.taskmesh.identity.v1.CertifyRequest;
+import io.taskmesh.identity.v1.CertifyResponse;
+import io.taskmesh.identity.v1.IssuerGrpc;
+import java.io.IOException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks the operator's issuer for a certificate: TLS to the issuer, trusting only the trust bundle and
+ * checking its name like any TLS client. The chain that comes back must prove exactly the identity asked
+ * for under an anchor of that bundle, or it is not used.
+ */
+public final class IssuerClient implements AutoCloseable {
+  private static final Duration DEADLINE = Duration.ofSeconds(30);
+  private final ManagedChannel channel;
+  private final PeerVerifier bundle;
+  private final TokenFile token;
+  private final Duration lifetime;
+
+  /**
+   * @param authority the name the issuer's certificate must carry (its Service's DNS name)
+   * @param bundle the trust anchors from the mounted trust bundle, and our trust domain
+   */
+  public IssuerClient(String host, int port, String authority, PeerVerifier bundle, TokenFile token, Duration lifetime) {
+    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder()
+        .trustManager(TrustBundle.trustManagers(bundle.trustAnchors()));
+    this.channel = NettyChannelBuilder.forAddress(host, port, tls.build()).overrideAuthority(authority).build();
+    this.bundle = bundle;
+    this.token = token;
+    this.lifetime = lifetime;
+  }
+
+  /** A new key and a certificate for it. */
+  public WorkloadCertificate certify(SpiffeId id) throws IOException, CertificateException {
+    CertificateRequest request = CertificateRequest.forIdentity(id);
+    CertifyResponse response = IssuerGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+        .certify(CertifyRequest.newBuilder()
+            .setCsr(ByteString.copyFrom(request.der()))
+            .setToken(token.read())
+            .setLifetimeSeconds((int) Math.min(Integer.MAX_VALUE, lifetime.toSeconds()))
+            .build());
+    List<X509Certificate> chain = certificates(response.getChainList());
+    SpiffeId issued = bundle.verify(chain);
+    if (!issued.equals(id)) {
+      throw new CertificateException("the issuer certified " + issued + ", we asked for " + id);
+    }
+    if (!chain.get(0).getPublicKey().equals(request.key().getPublic())) {
+      throw new CertificateException("the issuer's certificate is not for the key we sent");
+    }
+    List<X509Certificate> anchors = response.getTrustAnchorsCount() == 0 ? bundle.trustAnchors()
+        : certificates(response.getTrustAnchorsList());
+    return new WorkloadCertificate(id, request.key().getPrivate(), chain, anchors);
+  }
+
+  private static List<X509Certificate> certificates(List<ByteString> ders) throws CertificateException {
+    CertificateFactory factory = CertificateFactory.getInstance("X.509");
+    List<X509Certificate> certificates = new ArrayList<>();
+    for (ByteString der : ders) {
+      certificates.add((X509Certificate) factory.generateCertificate(der.newInput()));
+    }
+    if (certificates.isEmpty()) {
+      throw new CertificateException("the issuer sent no certificate");
+    }
+    return certificates;
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.taskmesh.sidecar.identity;
+
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.taskmesh.identity.PeerVerifier;
+import java.time.Clock;
+import javax.net.ssl.SSLException;
+
+/**
+ * The TLS contexts of one certificate: the server side (inbound, client certificate required) and the
+ * client side (to other sidecars). TLS 1.3 only, ALPN h2 only, peers checked by {@link SpiffeTrustManager}.
+ * Contexts are immutable: a new certificate means new contexts ({@link MeshTlsContexts}).
+ */
+public record MeshTls(SslContext server, SslContext client, WorkloadCertificate certificate) {
+  public static final String TLS_1_3 = "TLSv1.3";
+  private static final ApplicationProtocolConfig H2_ONLY = new ApplicationProtocolConfig(
+      ApplicationProtocolConfig.Protocol.ALPN,
+      ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+      ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+      ApplicationProtocolNames.HTTP_2);
+
+  /** The engine that measured faster for our handshakes and bulk transfer: see bench/README.md (TLS engine). */
+  public static SslProvider preferredProvider() {
+    return SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK;
+  }
+
+  /** Whether a finished handshake agreed on h2; a mesh connection without it is closed. */
+  public static boolean negotiatedH2(SslHandler handler) {
+    return ApplicationProtocolNames.HTTP_2.equals(handler.applicationProtocol());
+  }
+
+  public static MeshTls of(WorkloadCertificate certificate, String trustDomain, Clock clock, SslProvider provider) {
+    SpiffeTrustManager trust = new SpiffeTrustManager(
+        new PeerVerifier(certificate.trustAnchors(), trustDomain, clock));
+    try {
+      SslContext server = SslContextBuilder.forServer(certificate.key(), certificate.chain())
+          .sslProvider(provider)
+          .protocols(TLS_1_3)
+          .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+          .applicationProtocolConfig(H2_ONLY)
+          .clientAuth(ClientAuth.REQUIRE)
+          .trustManager(trust)
+          .build();
+      SslContext client = SslContextBuilder.forClient()
+          .sslProvider(provider)
+          .keyManager(certificate.key(), certificate.chain())
+          .protocols(TLS_1_3)
+          .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+          .applicationProtocolConfig(H2_ONLY)
+          .trustManager(trust)
+          .endpointIdentificationAlgorithm(null)  // the peer's SPIFFE ID is checked, not a host name
+          .build();
+      return new MeshTls(server, client, certificate);
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot build TLS contexts for " + certificate + " with " + provider + ": "
+          + e.getMessage(), e);
+    }
+  }
+}
