@@ -19,6 +19,8 @@ import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.identity.IdentitySettings;
 import io.taskmesh.operator.identity.IssuerServer;
 import io.taskmesh.operator.reconciler.SidecarCensus;
+import io.taskmesh.operator.route.GrpcRouteController;
+import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import io.taskmesh.operator.webhook.InjectionWebhook;
 import io.taskmesh.operator.webhook.WebhookMetrics;
@@ -64,11 +66,14 @@ public final class Main {
     EndpointRegistry endpoints = new EndpointRegistry();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
     slices.start();
+    RouteTables routeTables = new RouteTables();
+    GrpcRouteController grpcRoutes = new GrpcRouteController(client, routeTables, Clock.systemUTC());
+    grpcRoutes.start();
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
     ServiceAddressWatcher clusterAddresses = new ServiceAddressWatcher(client, endpoints);
     clusterAddresses.start();
     PodAcks acks = new PodAcks(client);
-    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, acks);
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, acks);
     Gauge.builder("taskmesh.discovery.subscribers", discovery, server -> server.service().subscribers().size())
         .description("Sidecars subscribed to the discovery server of this replica").register(metrics);
     SidecarCensus census = SidecarCensus.fromPods(client);
@@ -104,6 +109,7 @@ public final class Main {
         issuer.close();
       }
       discovery.close();
+      grpcRoutes.close();
       acks.close();
       clusterAddresses.close();
       slices.close();

@@ -72,6 +72,11 @@ public final class Permissions {
       // discovery/EndpointSliceWatcher: one informer on EndpointSlices in every namespace
       cluster("discovery.k8s.io", "endpointslices", "list"),
       cluster("discovery.k8s.io", "endpointslices", "watch"),
+      // route/GrpcRouteController: informers on GRPCRoutes and Services in every namespace, and the route's
+      // status written with its resourceVersion (PUT), so a replica holding a stale route gets a conflict
+      cluster("gateway.networking.k8s.io", "grpcroutes", "list"),
+      cluster("gateway.networking.k8s.io", "grpcroutes", "watch"),
+      cluster("gateway.networking.k8s.io", "grpcroutes/status", "update"),
       // discovery/ServiceAddressWatcher: ClusterIP:port of every Service (services list/watch, above)
       // discovery/PodAcks: the config hash a sidecar announces, on its Pod (JSON merge patch);
       // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation

@@ -16,6 +16,7 @@ import io.taskmesh.discovery.v1.SubscribeRequest;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
+import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.operator.discovery.PodAcks;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
@@ -96,7 +97,7 @@ class ConfigAckCensusTest {
 
   private DiscoveryServer replica() {
     PodAcks acks = closeLater(new PodAcks(client));
-    return closeLater(DiscoveryServer.start("127.0.0.1", 0, new EndpointRegistry(), acks));
+    return closeLater(DiscoveryServer.start("127.0.0.1", 0, new EndpointRegistry(), new RouteTables(), acks));
   }
 
   private static SubscribeRequest announce(String pod, String hash) {

@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -36,6 +38,8 @@ import io.taskmesh.operator.identity.TokenReviews;
 import io.taskmesh.identity.v1.IssuerGrpc;
 import io.grpc.ManagedChannel;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
+import io.taskmesh.operator.route.GrpcRouteController;
+import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.operator.webhook.CertificateStore;
 import io.taskmesh.operator.webhook.InjectionWebhook;
 import io.taskmesh.operator.webhook.WebhookFixture;
@@ -88,6 +92,8 @@ class OperatorPermissionsTest {
     KubernetesClient watcherClient = audited();
     EndpointSliceWatcher slices = new EndpointSliceWatcher(watcherClient, registry);
     slices.start();
+    GrpcRouteController grpcRoutes = new GrpcRouteController(watcherClient, new RouteTables(), Clock.systemUTC());
+    grpcRoutes.start();
     KubernetesClient webhookClient = audited();
     WebhookSettings webhookSettings = new WebhookSettings(true, "127.0.0.1", 0, OPERATOR_NAMESPACE, "audit-injector",
         "localhost", "audit-cert", true, Path.of("unused"));
@@ -103,9 +109,11 @@ class OperatorPermissionsTest {
           .addNewEndpoint().withAddresses("10.0.0.1").endEndpoint()
           .addNewPort().withName("grpc").withPort(15006).endPort().build()).create();
       await().atMost(BOUND).until(() -> !registry.current(new ServiceKey("audit", NAMESPACE)).endpoints().isEmpty());
+      awaitARouteStatus();
       awaitALeaseRenewal();
       certifyAWorkload();
     } finally {
+      grpcRoutes.close();
       slices.close();
       operator.stop();
       watcherClient.close();
@@ -132,6 +140,7 @@ class OperatorPermissionsTest {
         "/namespaces list", "/namespaces watch", "/configmaps get", "admissionregistration.k8s.io/mutatingwebhookconfigurations patch",
         "/secrets create", "/secrets update", "/configmaps update", "coordination.k8s.io/leases patch", "policy/poddisruptionbudgets delete",
         "taskmesh.io/taskservices/status patch", "apps/deployments create", "discovery.k8s.io/endpointslices watch",
+        "gateway.networking.k8s.io/grpcroutes watch", "gateway.networking.k8s.io/grpcroutes/status update",
         "apiextensions.k8s.io/customresourcedefinitions create", "apiextensions.k8s.io/customresourcedefinitions update",
         "/secrets delete", "coordination.k8s.io/leases delete", "authentication.k8s.io/tokenreviews create");
   }
@@ -153,6 +162,16 @@ class OperatorPermissionsTest {
     await().atMost(BOUND).until(() -> {
       Deployment deployment = client.apps().deployments().inNamespace(NAMESPACE).withName("audit").get();
       return deployment.getSpec().getReplicas() == 1;
+    });
+  }
+
+  private void awaitARouteStatus() {
+    client.resource(new GRPCRouteBuilder().withNewMetadata().withName("audit").withNamespace(NAMESPACE).endMetadata()
+        .withNewSpec().addNewParentRef().withGroup("").withKind("Service").withName("audit").endParentRef()
+        .addNewRule().addNewBackendRef().withName("audit").endBackendRef().endRule().endSpec().build()).create();
+    await().atMost(BOUND).until(() -> {
+      GRPCRoute route = client.resources(GRPCRoute.class).inNamespace(NAMESPACE).withName("audit").get();
+      return route.getStatus() != null && !route.getStatus().getParents().isEmpty();
     });
   }
 

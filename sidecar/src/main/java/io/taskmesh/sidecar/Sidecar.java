@@ -39,6 +39,9 @@ import io.taskmesh.sidecar.logical.ProxyChain;
 import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.route.ActivePolicies;
+import io.taskmesh.sidecar.route.DiscoveredRoutes;
+import io.taskmesh.sidecar.cluster.ClusterResolver;
+import io.taskmesh.sidecar.discovery.OnDemandClusters;
 import io.taskmesh.sidecar.route.MethodCatalog;
 import io.taskmesh.sidecar.route.PolicyTable;
 import io.taskmesh.sidecar.route.Retries;
@@ -79,6 +82,10 @@ public final class Sidecar implements AutoCloseable {
   private final OverloadManager overload;
   /** What each request reads its policy from: the table of the config in force. */
   private final ActivePolicies policies;
+  /** The route rules discovery sent; applied under those of the config (see {@link PolicyTable#of}). */
+  private final DiscoveredRoutes discoveredRoutes = new DiscoveredRoutes();
+  /** Where route rules find their backends' clusters: on demand when there is a control plane. */
+  private final ClusterResolver routeBackends;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -97,7 +104,6 @@ public final class Sidecar implements AutoCloseable {
 
     outboundClusters = new ClusterManager(meshConnector,
         service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
-    policies = new ActivePolicies(PolicyTable.of(config, outboundClusters));
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
@@ -109,8 +115,11 @@ public final class Sidecar implements AutoCloseable {
     onDemand = controlPlane == null ? null : new OnDemandDiscovery(controlPlane,
         service -> outboundClusters.remove(AuthorityRouter.serviceName(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
         OnDemandDiscovery.DEFAULT_IDLE_AFTER, System::nanoTime);
+    routeBackends = onDemand == null ? outboundClusters : new OnDemandClusters(outboundClusters, onDemand);
+    policies = new ActivePolicies(PolicyTable.of(config, routeBackends));
     if (controlPlane != null) {
       onDemand.pin(configuredServices(config));
+      controlPlane.onRoutes(this::routesDiscovered);
       controlPlane.start(outboundClusters);
     }
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
@@ -278,7 +287,7 @@ public final class Sidecar implements AutoCloseable {
    */
   public void apply(MeshConfig newConfig) {
     config = newConfig;
-    policies.use(PolicyTable.of(newConfig, outboundClusters));
+    usePolicies();
     outboundClusters.usePolicies(newConfig.outbound()::policyFor);
     localApp.usePolicy(newConfig.outbound().defaults());
     new StaticEndpointSource(newConfig.outbound().discovery().staticEndpoints()).start(outboundClusters);
@@ -287,10 +296,32 @@ public final class Sidecar implements AutoCloseable {
     }
     if (controlPlane != null) {
       // the new config's services, then its hash: the census counts this sidecar on the config it now runs
-      onDemand.pin(configuredServices(newConfig));
+      onDemand.pin(pinnedServices());
       controlPlane.announce(MeshConfigWriter.hash(newConfig));
     }
     configReloads("accepted").increment();
+  }
+
+  /**
+   * A service's route rules from discovery: requests from now on are routed by them, and the services they
+   * send to are subscribed (and kept) so that a rule finds its backends' endpoints.
+   */
+  private void routesDiscovered(String service, List<io.taskmesh.config.RouteRule> rules) {
+    if (discoveredRoutes.update(service, rules)) {
+      usePolicies();
+      onDemand.pin(pinnedServices());
+    }
+  }
+
+  /** One table from the config in force and the routes discovered; rebuilt whole when either changes. */
+  private synchronized void usePolicies() {
+    policies.use(PolicyTable.of(config, discoveredRoutes.snapshot(), routeBackends));
+  }
+
+  private java.util.Set<String> pinnedServices() {
+    java.util.Set<String> services = new java.util.TreeSet<>(configuredServices(config));
+    services.addAll(discoveredRoutes.backends());
+    return services;
   }
 
   public void configRejected() {

@@ -2,6 +2,7 @@ package io.taskmesh.operator.discovery;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.taskmesh.operator.route.RouteTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -17,14 +18,18 @@ public final class DiscoveryServer implements AutoCloseable {
     this.service = service;
   }
 
+  /** A server that sends no routes and records no acks (one machine, tests). */
   public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry) {
-    return start(bindAddress, port, registry, node -> { });
+    return start(bindAddress, port, registry, new RouteTables(), node -> { });
   }
 
-  /** @param acks told each config hash a sidecar announces (in a cluster: {@link PodAcks}) */
-  public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry,
+  /**
+   * @param routes each service's route table, sent to its callers with its endpoints
+   * @param acks told each config hash a sidecar announces (in a cluster: {@link PodAcks})
+   */
+  public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry, RouteTables routes,
       java.util.function.Consumer<io.taskmesh.discovery.v1.Node> acks) {
-    DiscoveryService service = new DiscoveryService(registry, acks);
+    DiscoveryService service = new DiscoveryService(registry, routes, acks);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
         .addService(service)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -7,6 +7,8 @@ import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
 import io.taskmesh.discovery.v1.EndpointSet;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
+import io.taskmesh.config.RouteTableMessages;
+import io.taskmesh.operator.route.RouteTables;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -25,12 +27,17 @@ import java.util.function.Consumer;
  */
 public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscoveryImplBase {
   private final EndpointRegistry registry;
+  private final RouteTables routes;
   private final Consumer<Node> acks;
   private final Map<Subscription, Node> subscribers = new ConcurrentHashMap<>();
 
-  /** @param acks told the node of every request, i.e. each config hash a sidecar announces (see {@link PodAcks}) */
-  public DiscoveryService(EndpointRegistry registry, Consumer<Node> acks) {
+  /**
+   * @param routes each service's route table, sent with its endpoints
+   * @param acks told the node of every request, i.e. each config hash a sidecar announces (see {@link PodAcks})
+   */
+  public DiscoveryService(EndpointRegistry registry, RouteTables routes, Consumer<Node> acks) {
     this.registry = registry;
+    this.routes = routes;
     this.acks = acks;
   }
 
@@ -43,14 +50,17 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
   public StreamObserver<SubscribeRequest> subscribe(StreamObserver<EndpointSet> responses) {
     ServerCallStreamObserver<EndpointSet> call = (ServerCallStreamObserver<EndpointSet>) responses;
     Subscription subscription = new Subscription(call);
-    BiConsumer<ServiceKey, EndpointRegistry.Versioned> listener = subscription::changed;
+    BiConsumer<ServiceKey, EndpointRegistry.Versioned> listener = (service, set) -> subscription.changed(service);
+    BiConsumer<ServiceKey, RouteTables.Table> routeListener = (service, table) -> subscription.changed(service);
     Runnable leave = () -> {
       registry.removeListener(listener);
+      routes.removeListener(routeListener);
       subscribers.remove(subscription);
     };
     call.setOnCancelHandler(leave::run);
     call.setOnReadyHandler(subscription::drain);
     registry.onChange(listener);
+    routes.onChange(routeListener);
     return new StreamObserver<>() {
       @Override
       public void onNext(SubscribeRequest request) {
@@ -115,9 +125,12 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
       drain();
     }
 
-    synchronized void changed(ServiceKey service, EndpointRegistry.Versioned set) {
+    /** The service's endpoints or routes changed: its current state goes to every label naming it. */
+    synchronized void changed(ServiceKey service) {
+      EndpointRegistry.Versioned set = registry.current(service);
+      long version = set.version() + routes.current(service).version();
       wanted.forEach((label, entry) -> {
-        if (entry.service().filter(service::equals).isPresent() && set.version() >= sent.getOrDefault(label, -1L)) {
+        if (entry.service().filter(service::equals).isPresent() && version >= sent.getOrDefault(label, -1L)) {
           enqueue(label, entry, set);
         }
       });
@@ -136,11 +149,14 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
         return;
       }
       ServiceKey service = entry.service().orElseThrow();
+      RouteTables.Table table = routes.current(service);
+      // both versions only grow per service, so their sum grows with every change of either
       pending.put(label, message
           .setService(entry.byAddress() ? service.name() + "." + service.namespace() : label)
           .setNamespace(service.namespace())
-          .setVersion(set.version())
+          .setVersion(set.version() + table.version())
           .addAllEndpoints(set.endpoints())
+          .setRoutes(RouteTableMessages.toMessage(table.version(), table.rules()))
           .build());
     }
 

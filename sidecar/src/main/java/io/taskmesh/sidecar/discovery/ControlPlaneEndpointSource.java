@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
+import io.taskmesh.config.RouteTableMessages;
 import io.taskmesh.discovery.v1.EndpointSet;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
@@ -15,6 +16,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -53,6 +55,7 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   private final Map<String, CompletableFuture<Optional<String>>> addresses = new LinkedHashMap<>();
   private Node node;
   private EndpointListener listener;
+  private volatile RouteListener routeListener = (service, rules) -> { };
   private volatile ClientCallStreamObserver<SubscribeRequest> call;
   private volatile boolean closed;
   private int failures;
@@ -64,6 +67,11 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     this.services.addAll(services);
     this.minBackoff = minBackoff;
     this.maxBackoff = maxBackoff;
+  }
+
+  /** Who hears each service's route rules (before {@link #start}). */
+  public void onRoutes(RouteListener routes) {
+    this.routeListener = routes;
   }
 
   @Override
@@ -193,8 +201,10 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     if (set.getUnknown()) {
       answer.complete(Answer.UNKNOWN);
       listener.onUnknown(AuthorityRouter.serviceName(set.getService()));
+      routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()), List.of());
       return;
     }
+    routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()), RouteTableMessages.rules(set.getRoutes()));
     // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
     listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
         .filter(io.taskmesh.discovery.v1.Endpoint::getReady)

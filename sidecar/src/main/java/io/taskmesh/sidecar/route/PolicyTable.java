@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.route;
 
 import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.RouteRule;
 import io.taskmesh.config.UpstreamPolicy;
 import io.taskmesh.sidecar.cluster.ClusterResolver;
 import java.time.Duration;
@@ -28,12 +29,23 @@ public final class PolicyTable {
 
   /** @param clusters where the backends of the config's routes find their clusters */
   public static PolicyTable of(MeshConfig config, ClusterResolver clusters) {
+    return of(config, Map.of(), clusters);
+  }
+
+  /**
+   * @param discovered route rules discovery sent per service; a service the config has routes for keeps the
+   *     config's (a proxy's own config is the explicit, local choice)
+   * @param clusters where the backends of the routes find their clusters
+   */
+  public static PolicyTable of(MeshConfig config, Map<String, List<RouteRule>> discovered, ClusterResolver clusters) {
+    Map<String, List<RouteRule>> routed = new HashMap<>(discovered);
+    routed.putAll(config.outbound().routes());
     Map<String, CallPolicy> upstreams = new HashMap<>();
     Set<String> named = new HashSet<>(config.outbound().upstreams().keySet());
-    named.addAll(config.outbound().routes().keySet());
+    named.addAll(routed.keySet());
     for (String service : named) {
       UpstreamPolicy policy = config.outbound().policyFor(service);
-      RouteRules routes = RouteRules.of(config.outbound().routes().getOrDefault(service, List.of()), clusters);
+      RouteRules routes = RouteRules.of(routed.getOrDefault(service, List.of()), clusters);
       upstreams.put(service, new CallPolicy(policy.timeout(), policy.retries(), policy.circuitBreaker(), null, 0, 0,
           config.accessLog(), routes));
     }

@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.config.HeaderModifier;
+import io.taskmesh.config.RouteBackend;
+import io.taskmesh.config.RouteRule;
+import java.util.List;
+import java.util.Map;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.taskmesh.sidecar.cluster.ClusterResolver;
 import java.time.Duration;
@@ -49,6 +54,34 @@ class PolicyTableTest {
     assertThat(table.outbound("task-service").routes().match("/a.B/C", new DefaultHttp2Headers()).backends().all())
         .extracting(backend -> backend.service()).containsExactly("task-service-v1");
     assertThat(table.outbound("billing").routes()).isSameAs(RouteRules.NONE);
+  }
+
+  @Test
+  void discoveredRoutesApplyToServicesTheConfigDoesNotRouteAndTheConfigsOwnWin() {
+    MeshConfig routed = MeshConfigParser.parse("""
+        service: caller
+        outbound:
+          routes:
+            task-service: {rules: [{backends: [{service: task-service-v1}]}]}
+        """);
+    Map<String, List<RouteRule>> discovered = Map.of(
+        "task-service", List.of(rule("task-service-v2")),
+        "billing", List.of(rule("billing-canary")));
+
+    PolicyTable table = PolicyTable.of(routed, discovered, NO_CLUSTERS);
+
+    assertThat(backends(table, "task-service")).as("the config's own routes win").containsExactly("task-service-v1");
+    assertThat(backends(table, "billing")).as("discovery's apply where the config has none")
+        .containsExactly("billing-canary");
+  }
+
+  private static RouteRule rule(String backend) {
+    return new RouteRule(List.of(), List.of(new RouteBackend(backend, 1)), HeaderModifier.NONE, null);
+  }
+
+  private static List<String> backends(PolicyTable table, String service) {
+    return table.outbound(service).routes().match("/a.B/C", new DefaultHttp2Headers()).backends().all().stream()
+        .map(backend -> backend.service()).toList();
   }
 
   @Test
