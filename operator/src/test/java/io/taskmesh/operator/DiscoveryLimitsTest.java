@@ -6,7 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class DiscoveryLimitsTest {
   private static final Duration BOUND = Duration.ofSeconds(60);
   private final EndpointRegistry registry = new EndpointRegistry();
-  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<AutoCloseable> open = new ArrayList<>();
   private final AtomicInteger pods = new AtomicInteger();
 
@@ -56,6 +57,7 @@ class DiscoveryLimitsTest {
     assertThat(refused("services")).isEqualTo(1);
     assertThat(refused("addresses")).isEqualTo(1);
     assertThat(refused("name_length")).isEqualTo(1);
+    assertThat(meters.scrape()).contains("taskmesh_discovery_refused_total{reason=\"services\"} 1.0");
 
     DiscoveryClientFixture atTheCaps = subscriber(server, request(names("svc", 1_000), names("10.96.0.", 1_000)));
     await().atMost(BOUND).until(() -> atTheCaps.received.size() == 2_000);
