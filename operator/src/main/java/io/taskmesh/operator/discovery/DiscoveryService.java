@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Streams endpoint sets to sidecars. Each SubscribeRequest on a stream replaces the previous one: a service it
@@ -103,7 +104,7 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
           "addresses: " + request.getAddressesCount() + " entries, at most " + limits.maxAddresses()
               + " per subscription (cap addresses)")));
     }
-    Optional<String> tooLong = java.util.stream.Stream.concat(
+    Optional<String> tooLong = Stream.concat(
             request.getServicesList().stream(), request.getAddressesList().stream())
         .filter(name -> name.length() > limits.maxNameLength()).findFirst();
     if (tooLong.isPresent()) {
