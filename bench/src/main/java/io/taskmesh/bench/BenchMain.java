@@ -50,7 +50,7 @@ public final class BenchMain {
         "io.taskmesh.taskservice.Main",
         List.of("--port", Integer.toString(appPort), "--bind", "127.0.0.1", "--database-url", "jdbc:h2:mem:bench"),
         Map.of(), workDir.resolve("task-service.log"))) {
-      Readiness.await("the task service listens", Duration.ofSeconds(60), app, () -> Readiness.listening(appPort));
+      Readiness.await("the task service listens", Duration.ofSeconds(60), List.of(app), () -> Readiness.listening(appPort));
       int taskId;
       try (TaskClient client = TaskClient.connect("127.0.0.1:" + appPort)) {
         taskId = client.create("benchmark payload", "a small task read again and again", "medium", 1).getId();

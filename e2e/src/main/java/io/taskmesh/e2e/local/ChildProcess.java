@@ -62,6 +62,19 @@ public final class ChildProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Why the process is gone, with the last lines it wrote, for a runner that stops because of it. */
+  public String exitReport(int lines) {
+    String tail;
+    try {
+      List<String> all = java.nio.file.Files.readAllLines(log, java.nio.charset.StandardCharsets.UTF_8);
+      tail = String.join(System.lineSeparator() + "    ", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      tail = "(its log " + log + " cannot be read: " + e.getMessage() + ")";
+    }
+    return name + " exited with status " + process.exitValue() + "; the last lines of " + log + ":"
+        + System.lineSeparator() + "    " + tail;
+  }
+
   /** SIGKILL: the process dies at once, as a crashed pod would. */
   public void kill() {
     process.destroyForcibly();

@@ -80,7 +80,7 @@ public final class LocalMesh implements AutoCloseable {
     for (int i = 1; i <= options.replicas(); i++) {
       replicas.add(startReplica(i));
     }
-    discovery = DiscoveryServer.start("127.0.0.1", options.fixedPorts() ? 15010 : 0, endpoints);
+    discovery = DiscoveryServer.start("127.0.0.1", options.fixedPorts() ? 15010 : FreePorts.next(), endpoints);
     started.add(discovery);
     endpoints.update(new ServiceKey(SidecarConfigs.SERVICE, "default"), replicas.stream()
         .map(replica -> Endpoint.newBuilder().setAddress("127.0.0.1").setPort(replica.ports().inbound())
@@ -102,9 +102,9 @@ public final class LocalMesh implements AutoCloseable {
     }
     awaitReady(clientSidecar, clientPorts.admin(), "/healthz");
     awaitReady(gateway, gatewayPorts.admin(), "/ready");
-    Readiness.await("the gateway listens on " + gatewayPort, START_BOUND, gateway,
+    Readiness.await("the gateway listens on " + gatewayPort, START_BOUND, children(),
         () -> Readiness.listening(gatewayPort));
-    Readiness.await("the client sidecar listens on " + clientPorts.outbound(), START_BOUND, clientSidecar,
+    Readiness.await("the client sidecar listens on " + clientPorts.outbound(), START_BOUND, children(),
         () -> Readiness.listening(clientPorts.outbound()));
   }
 
@@ -163,7 +163,12 @@ public final class LocalMesh implements AutoCloseable {
 
   private void awaitReady(ChildProcess sidecar, int adminPort, String path) {
     URI uri = URI.create("http://127.0.0.1:" + adminPort + path);
-    Readiness.await(sidecar.name() + " answers " + uri, START_BOUND, sidecar, () -> Readiness.answers200(uri));
+    Readiness.await(sidecar.name() + " answers " + uri, START_BOUND, children(), () -> Readiness.answers200(uri));
+  }
+
+  /** Every child process started so far: any of them exiting stops the start-up (not for later restarts). */
+  private List<ChildProcess> children() {
+    return started.stream().filter(ChildProcess.class::isInstance).map(ChildProcess.class::cast).toList();
   }
 
   /** Where an app in the client pod sends its calls (with authority {@code task-service}). */
@@ -219,7 +224,7 @@ public final class LocalMesh implements AutoCloseable {
       if (!replica.app().isAlive()) {
         ChildProcess app = startApp(replica.index(), replica.ports());
         replicas.set(i, new Replica(replica.index(), replica.ports(), app, replica.sidecar()));
-        Readiness.await("task-service-" + replica.index() + " listens", START_BOUND, app,
+        Readiness.await("task-service-" + replica.index() + " listens", START_BOUND, List.of(app),
             () -> Readiness.listening(replica.ports().app()));
       }
     }
@@ -232,7 +237,7 @@ public final class LocalMesh implements AutoCloseable {
   private EmbeddedPostgres startPostgres() {
     try {
       EmbeddedPostgres started = EmbeddedPostgres.builder()
-          .setPort(options.fixedPorts() ? 55432 : 0)
+          .setPort(options.fixedPorts() ? 15432 : FreePorts.next())
           .setDataDirectory(options.workDir().resolve("postgres"))
           .setCleanDataDirectory(true)
           .start();

@@ -10,10 +10,11 @@ public record PodPorts(int admin, int outbound, int inbound, int app) {
 
   /**
    * Fixed, readable ports for a person: pod 0 (the client) keeps the sidecar's standard 15000/15001/15006,
-   * pod i uses 15000 + 100·i and so on, and replica i's app listens on 50050 + i.
+   * pod i uses 15000 + 100·i and so on, and replica i's app listens on 20050 + i - all below the kernel's
+   * ephemeral range (32768-60999), where an outgoing connection could hold the port first.
    */
   public static PodPorts fixed(int pod) {
-    return new PodPorts(15000 + 100 * pod, 15001 + 100 * pod, 15006 + 100 * pod, pod == 0 ? 0 : 50050 + pod);
+    return new PodPorts(15000 + 100 * pod, 15001 + 100 * pod, 15006 + 100 * pod, pod == 0 ? 0 : 20050 + pod);
   }
 
   /** Free ports picked by the operating system, for tests that must not collide with anything. */

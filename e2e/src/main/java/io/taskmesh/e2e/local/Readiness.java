@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /** Polls until something is up, with a bound; says what it waited for when the bound runs out. */
@@ -16,11 +17,17 @@ public final class Readiness {
 
   private Readiness() {}
 
-  public static void await(String what, Duration bound, ChildProcess process, BooleanSupplier condition) {
+  /**
+   * Waits for {@code condition}, but stops at once when any of {@code watched} (every child started so far)
+   * exits, naming that child and quoting its last log lines rather than blaming what was awaited.
+   */
+  public static void await(String what, Duration bound, List<ChildProcess> watched, BooleanSupplier condition) {
     long giveUp = System.nanoTime() + bound.toNanos();
     while (System.nanoTime() < giveUp) {
-      if (process != null && !process.isAlive()) {
-        throw new IllegalStateException(process.name() + " exited while waiting until " + what + "; see " + process.log());
+      for (ChildProcess child : watched) {
+        if (!child.isAlive()) {
+          throw new IllegalStateException("stopped while waiting until " + what + ": " + child.exitReport(20));
+        }
       }
       if (condition.getAsBoolean()) {
         return;
@@ -28,7 +35,7 @@ public final class Readiness {
       pause();
     }
     throw new IllegalStateException("timed out after " + bound.toSeconds() + " s waiting until " + what
-        + (process == null ? "" : "; see " + process.log()));
+        + "; logs: " + watched.stream().map(child -> child.log().toString()).toList());
   }
 
   public static boolean listening(int port) {

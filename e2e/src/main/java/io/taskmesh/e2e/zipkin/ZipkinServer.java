@@ -12,18 +12,25 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A real Zipkin server (its exec jar) as a child process on 127.0.0.1, with in-memory storage. */
+/** A real Zipkin server (its exec jar) as a child process, with in-memory storage. */
 public final class ZipkinServer implements AutoCloseable {
   private final Process process;
+  private final String address;
   private final int port;
 
-  private ZipkinServer(Process process, int port) {
+  private ZipkinServer(Process process, String address, int port) {
     this.process = process;
+    this.address = address;
     this.port = port;
   }
 
   /** Starts Zipkin and waits until its /health answers UP, for at most {@code startTimeout}. */
   public static ZipkinServer start(Path jar, int port, Path log, Duration startTimeout) {
+    return start(jar, "127.0.0.1", port, log, startTimeout);
+  }
+
+  /** Starts Zipkin on {@code address} (an IP literal) and waits as {@link #start(Path, int, Path, Duration)} does. */
+  public static ZipkinServer start(Path jar, String address, int port, Path log, Duration startTimeout) {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("no Zipkin server jar at " + jar + "; the e2e module's build fetches it");
     }
@@ -32,12 +39,12 @@ public final class ZipkinServer implements AutoCloseable {
         "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-jar", jar.toString(),
         "--armeria.ports[0].port=" + port,
-        "--armeria.ports[0].ip=127.0.0.1",
+        "--armeria.ports[0].ip=" + address,
         "--armeria.ports[0].protocols=http",
         "--logging.level.root=WARN");
     try {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      ZipkinServer server = new ZipkinServer(process, port);
+      ZipkinServer server = new ZipkinServer(process, address, port);
       server.awaitHealthy(startTimeout, log);
       return server;
     } catch (IOException e) {
@@ -46,7 +53,7 @@ public final class ZipkinServer implements AutoCloseable {
   }
 
   public URI baseUri() {
-    return URI.create("http://127.0.0.1:" + port);
+    return URI.create("http://" + address + ":" + port);
   }
 
   public int port() {

@@ -1,4 +1,4 @@
-package io.taskmesh.operator;
+package io.taskmesh.operator.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cel.common.CelAbstractSyntaxTree;
@@ -18,7 +18,7 @@ import java.util.Map;
  * the rule's node, as the API server does. Unlike the API server it types {@code self} as dyn rather than by
  * the schema, so it checks what a rule decides, not that the API server would type-check it.
  */
-final class CelRules {
+public final class CelRules {
   private static final CelCompiler COMPILER =
       CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
           .addVar("self", SimpleType.DYN).build();
@@ -26,16 +26,19 @@ final class CelRules {
 
   private CelRules() {}
 
-  static boolean holds(String rule, JsonNode self) {
+  /** @throws IllegalArgumentException when the rule does not compile or does not give a bool */
+  public static boolean holds(String rule, JsonNode self) {
     try {
       CelAbstractSyntaxTree ast = COMPILER.compile(rule).getAst();
       Object result = RUNTIME.createProgram(ast).eval(Map.of("self", toCel(self)));
       if (!(result instanceof Boolean holds)) {
-        throw new AssertionError("rule " + rule + " gave " + result + ", not a bool");
+        throw new IllegalArgumentException("rule " + rule + " gave " + result + ", not a bool");
       }
       return holds;
+    } catch (IllegalArgumentException e) {
+      throw e;
     } catch (Exception e) {
-      throw new AssertionError("rule " + rule + " cannot be evaluated: " + e.getMessage(), e);
+      throw new IllegalArgumentException("rule " + rule + " cannot be evaluated: " + e.getMessage(), e);
     }
   }
 

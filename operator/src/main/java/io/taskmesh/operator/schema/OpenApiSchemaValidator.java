@@ -1,4 +1,4 @@
-package io.taskmesh.operator;
+package io.taskmesh.operator.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -12,10 +12,10 @@ import java.util.Map;
  * refuses), and CEL rules (x-kubernetes-validations, evaluated by {@link CelRules} on a value whose
  * own schema checks passed). Errors name the field path as the API server does, e.g. {@code spec.replicas}.
  */
-final class OpenApiSchemaValidator {
+public final class OpenApiSchemaValidator {
   private OpenApiSchemaValidator() {}
 
-  static List<String> validate(JsonNode schema, JsonNode value) {
+  public static List<String> validate(JsonNode schema, JsonNode value) {
     List<String> errors = new ArrayList<>();
     check(schema, value, "", errors);
     return errors;

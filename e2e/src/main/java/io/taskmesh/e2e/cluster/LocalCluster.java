@@ -1,0 +1,155 @@
+package io.taskmesh.e2e.cluster;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.taskmesh.e2e.cluster.apiserver.ApiServer;
+import io.taskmesh.e2e.cluster.controllers.ControllerManager;
+import io.taskmesh.e2e.cluster.kubelet.ContainerImages;
+import io.taskmesh.e2e.cluster.kubelet.Kubelet;
+import io.taskmesh.e2e.cluster.kubelet.PodNetwork;
+import io.taskmesh.e2e.zipkin.ZipkinServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Kubernetes cluster on this machine, for the product to run on as it does on a real one: an API server
+ * (HTTPS, CRD schemas and CEL enforced, admission webhooks called), the controllers the product relies on,
+ * and one node whose kubelet runs pods in network namespaces, with Zipkin as a service outside the cluster
+ * ({@code zipkin.default:9411}). Needs root.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
+
+  /**
+   * @param name names the cluster's network namespaces, [a-z0-9]{1,11}
+   * @param apiServerPort 0 for any free port
+   * @param zipkinJar where Zipkin's exec jar is, or empty to run without tracing
+   */
+  public record Settings(String name, int apiServerPort, Path workDir, Optional<Path> zipkinJar) {}
+
+  private final List<AutoCloseable> parts;
+  private final PodNetwork network;
+  private final ApiServer apiServer;
+  private final Kubelet kubelet;
+  private final Path kubeconfig;
+  private final Optional<ZipkinServer> zipkin;
+
+  private LocalCluster(List<AutoCloseable> parts, PodNetwork network, ApiServer apiServer, Kubelet kubelet,
+      Path kubeconfig, Optional<ZipkinServer> zipkin) {
+    this.parts = parts;
+    this.network = network;
+    this.apiServer = apiServer;
+    this.kubelet = kubelet;
+    this.kubeconfig = kubeconfig;
+    this.zipkin = zipkin;
+  }
+
+  /** Why the cluster cannot run here, or empty when it can. */
+  public static Optional<String> unavailableReason() {
+    return PodNetwork.unavailableReason();
+  }
+
+  public static LocalCluster start(Settings settings) {
+    unavailableReason().ifPresent(reason -> {
+      throw new IllegalStateException("the local cluster runs pods in network namespaces: " + reason);
+    });
+    List<AutoCloseable> parts = new ArrayList<>();
+    try {
+      Files.createDirectories(settings.workDir());
+      PodNetwork network = PodNetwork.create(settings.name());
+      parts.add(network);
+      ApiServer apiServer = ApiServer.start(List.of(network.hostAddress(), InetAddress.getLoopbackAddress()),
+          settings.apiServerPort(), network.serviceCidr());
+      parts.add(apiServer);
+      ControllerManager controllers = new ControllerManager(component(apiServer), apiServer.caPem());
+      parts.add(controllers);
+      controllers.start();
+      Kubelet kubelet = new Kubelet(component(apiServer), network, ContainerImages.project(),
+          apiServer.access(network.hostAddress()), settings.workDir().resolve("node"));
+      parts.add(kubelet);
+      kubelet.start();
+      Optional<ZipkinServer> zipkin = settings.zipkinJar().map(jar -> ZipkinServer.start(jar,
+          network.hostAddress().getHostAddress(), ClusterPorts.ZIPKIN, settings.workDir().resolve("zipkin.log"),
+          Duration.ofSeconds(120)));
+      zipkin.ifPresent(parts::add);
+      zipkin.ifPresent(server -> ExternalServices.register(apiServer.client(), "default", "zipkin", ClusterPorts.ZIPKIN,
+          network.hostAddress(), server.port()));
+      Path kubeconfig = apiServer.writeKubeconfig(settings.workDir().resolve("kubeconfig"), settings.name());
+      log.info("event=cluster_started name={} api_server={} pods={} services={} kubeconfig={}", settings.name(),
+          apiServer.url(InetAddress.getLoopbackAddress()), network.podCidr(), network.serviceCidr(), kubeconfig);
+      return new LocalCluster(parts, network, apiServer, kubelet, kubeconfig, zipkin);
+    } catch (IOException e) {
+      closeAll(parts);
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      closeAll(parts);
+      throw e;
+    }
+  }
+
+  /** A client of its own for a cluster component, so that no component's watches starve another's requests. */
+  private static KubernetesClient component(ApiServer apiServer) {
+    return new KubernetesClientBuilder().withConfig(apiServer.config(apiServer.url(InetAddress.getLoopbackAddress())))
+        .build();
+  }
+
+  /** A client for the cluster, as an administrator. */
+  public KubernetesClient client() {
+    return apiServer.client();
+  }
+
+  /** How pods reach the API server. */
+  public ClusterAccess access() {
+    return apiServer.access(network.hostAddress());
+  }
+
+  /** A kubeconfig file for {@code kubectl}. */
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  public String apiServerUrl() {
+    return apiServer.url(InetAddress.getLoopbackAddress());
+  }
+
+  public PodNetwork network() {
+    return network;
+  }
+
+  public Kubelet kubelet() {
+    return kubelet;
+  }
+
+  /** Zipkin's address from the host, when it runs. */
+  public Optional<URI> zipkin() {
+    return zipkin.map(ZipkinServer::baseUri);
+  }
+
+  /** Stops the pods, the controllers, the API server and removes the network, in that order. */
+  @Override
+  public void close() {
+    closeAll(parts);
+  }
+
+  private static void closeAll(List<AutoCloseable> parts) {
+    for (int i = parts.size() - 1; i >= 0; i--) {
+      try {
+        log.info("event=cluster_part_stopping part={}", parts.get(i).getClass().getSimpleName());
+        parts.get(i).close();
+      } catch (Exception e) {
+        log.warn("event=cluster_part_close_failed part={} error={}", parts.get(i).getClass().getSimpleName(), e.toString());
+      }
+    }
+    parts.clear();
+  }
+}

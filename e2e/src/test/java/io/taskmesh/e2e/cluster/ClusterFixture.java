@@ -1,0 +1,80 @@
+package io.taskmesh.e2e.cluster;
+
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** A local cluster for a test class: started (root only, skipped otherwise), the chart installed, then closed. */
+final class ClusterFixture implements AutoCloseable {
+  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+
+  final LocalCluster cluster;
+
+  private ClusterFixture(LocalCluster cluster) {
+    this.cluster = cluster;
+  }
+
+  /** Skips the test unless the cluster can run here (root, iproute2, iptables). */
+  static ClusterFixture start(String name, boolean zipkin) throws Exception {
+    Optional<String> unavailable = LocalCluster.unavailableReason();
+    assumeThat(unavailable).as("the local cluster needs root: %s", unavailable.orElse("")).isEmpty();
+    // under target/, not /tmp: a pod's emptyDir mounted at /tmp would hide the kubelet's own files under /tmp
+    Path work = Path.of("target", "clusters", name).toAbsolutePath();
+    if (Files.exists(work)) {
+      try (Stream<Path> files = Files.walk(work)) {
+        files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      }
+    }
+    Files.createDirectories(work);
+    Optional<Path> zipkinJar = zipkin ? Optional.of(Path.of(System.getProperty("taskmesh.zipkin.jar"))) : Optional.empty();
+    return new ClusterFixture(LocalCluster.start(new LocalCluster.Settings(name, 0, work, zipkinJar)));
+  }
+
+  KubernetesClient api() {
+    return cluster.client();
+  }
+
+  GenericKubernetesResource taskService(String namespace, String name) {
+    return api().genericKubernetesResources(TaskmeshInstall.TASK_SERVICE_API_VERSION, "TaskService")
+        .inNamespace(namespace).withName(name).get();
+  }
+
+  static boolean ready(Pod pod) {
+    return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
+        .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+  }
+
+  /** One line per pod: name, phase, each container's state and restarts, for failure messages. */
+  static String describe(List<Pod> pods) {
+    return pods.stream().map(pod -> pod.getMetadata().getName() + " " + (pod.getStatus() == null ? "?"
+        : pod.getStatus().getPhase() + " " + Stream.concat(
+                Stream.ofNullable(pod.getStatus().getInitContainerStatuses()).flatMap(List::stream),
+                Stream.ofNullable(pod.getStatus().getContainerStatuses()).flatMap(List::stream))
+            .map(ClusterFixture::describe).collect(Collectors.joining(", "))))
+        .collect(Collectors.joining("; "));
+  }
+
+  private static String describe(ContainerStatus status) {
+    String state = status.getState() == null ? "?" : status.getState().getRunning() != null ? "running"
+        : status.getState().getWaiting() != null ? "waiting(" + status.getState().getWaiting().getReason() + ")"
+        : "terminated(" + status.getState().getTerminated().getExitCode() + ")";
+    return status.getName() + "=" + state + (Boolean.TRUE.equals(status.getReady()) ? "/ready" : "")
+        + " restarts=" + status.getRestartCount();
+  }
+
+  @Override
+  public void close() {
+    cluster.close();
+  }
+}
