@@ -8,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.admin.AdminServer;
+import io.taskmesh.operator.discovery.DiscoveryLimits;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
@@ -73,7 +74,8 @@ public final class Main {
     ServiceAddressWatcher clusterAddresses = new ServiceAddressWatcher(client, endpoints);
     clusterAddresses.start();
     PodAcks acks = new PodAcks(client);
-    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, acks);
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, acks,
+        DiscoveryLimits.DEFAULTS, metrics);
     Gauge.builder("taskmesh.discovery.subscribers", discovery, server -> server.service().subscribers().size())
         .description("Sidecars subscribed to the discovery server of this replica").register(metrics);
     SidecarCensus census = SidecarCensus.fromPods(client);

@@ -18,6 +18,7 @@ final class DiscoveryClientFixture implements AutoCloseable {
   final List<EndpointSet> received = new CopyOnWriteArrayList<>();
   final AtomicReference<Status> ended = new AtomicReference<>();
   private final ManagedChannel channel;
+  private final boolean ownsChannel;
   private final AtomicReference<ClientCallStreamObserver<SubscribeRequest>> call = new AtomicReference<>();
 
   DiscoveryClientFixture(int port, String podName, String namespace, String... services) {
@@ -27,7 +28,17 @@ final class DiscoveryClientFixture implements AutoCloseable {
   }
 
   DiscoveryClientFixture(int port, SubscribeRequest first) {
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    this(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build(), true, first);
+  }
+
+  /** A stream on a connection the test shares between several subscriptions (closing this one cancels only it). */
+  DiscoveryClientFixture(ManagedChannel shared, SubscribeRequest first) {
+    this(shared, false, first);
+  }
+
+  private DiscoveryClientFixture(ManagedChannel channel, boolean ownsChannel, SubscribeRequest first) {
+    this.channel = channel;
+    this.ownsChannel = ownsChannel;
     EndpointDiscoveryGrpc.newStub(channel).subscribe(new ClientResponseObserver<SubscribeRequest, EndpointSet>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<SubscribeRequest> stream) {
@@ -73,6 +84,10 @@ final class DiscoveryClientFixture implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!ownsChannel) {
+      cancel();
+      return;
+    }
     channel.shutdownNow();
   }
 }

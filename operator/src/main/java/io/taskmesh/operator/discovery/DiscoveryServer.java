@@ -1,15 +1,24 @@
 package io.taskmesh.operator.discovery;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.taskmesh.operator.route.RouteTables;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.taskmesh.discovery.v1.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** The gRPC server sidecars subscribe to (port 15010 in a cluster). */
 public final class DiscoveryServer implements AutoCloseable {
+  /** Resets a peer may send per window before it is told to go away (HTTP/2 rapid reset). */
+  private static final int MAX_RESETS_PER_WINDOW = 200;
+  private static final int RESET_WINDOW_SECONDS = 10;
+
   private final Server server;
   private final DiscoveryService service;
 
@@ -23,20 +32,39 @@ public final class DiscoveryServer implements AutoCloseable {
     return start(bindAddress, port, registry, new RouteTables(), node -> { });
   }
 
+  /** With the default limits, counting into a registry of its own (a local mesh has no scrape endpoint). */
+  public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry, RouteTables routes,
+      Consumer<Node> acks) {
+    return start(bindAddress, port, registry, routes, acks, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry());
+  }
+
   /**
    * @param routes each service's route table, sent to its callers with its endpoints
    * @param acks told each config hash a sidecar announces (in a cluster: {@link PodAcks})
    */
   public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry, RouteTables routes,
-      java.util.function.Consumer<io.taskmesh.discovery.v1.Node> acks) {
-    DiscoveryService service = new DiscoveryService(registry, routes, acks);
+      Consumer<Node> acks, DiscoveryLimits limits, MeterRegistry meters) {
+    DiscoveryMetrics metrics = new DiscoveryMetrics(meters);
+    DiscoveryService service = new DiscoveryService(registry, routes, acks, limits, metrics);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
-        .addService(service)
+        .addService(ServerInterceptors.intercept(service,
+            new StreamsPerConnection(limits.maxStreamsPerConnection(), metrics)))
+        // above the per-connection cap, so a well-behaved peer gets the named refusal rather than a silent wait,
+        // while one that ignores refusals stops here at the transport
+        .maxConcurrentCallsPerConnection(2 * limits.maxStreamsPerConnection())
+        .maxInboundMessageSize(limits.maxMessageBytes())
+        .maxInboundMetadataSize(limits.maxMetadataBytes())
+        .maxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)
         .build();
     try {
       server.start();
     } catch (IOException e) {
+      service.close();
       throw new UncheckedIOException("cannot listen on " + bindAddress + ":" + port, e);
     }
     return new DiscoveryServer(server, service);
@@ -58,5 +86,6 @@ public final class DiscoveryServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    service.close();
   }
 }

@@ -9,13 +9,17 @@ import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
 import io.taskmesh.config.RouteTableMessages;
 import io.taskmesh.operator.route.RouteTables;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Streams endpoint sets to sidecars. Each SubscribeRequest on a stream replaces the previous one: a service it
@@ -24,21 +28,35 @@ import java.util.function.Consumer;
  * runs is known, and each request it sends after a reload tells {@code acks} the hash it now runs. A sidecar that
  * reads slowly gets only the newest set of each service (sets are whole state, so older ones waiting to be sent
  * are simply replaced), which bounds what it can hold up.
+ *
+ * <p>A request over the {@link DiscoveryLimits} is refused whole, before anything is held for it. Changes are
+ * debounced, and each changed service's set is built once per way of naming it and the same message sent to every
+ * subscriber of that service (found through an index, not by asking every subscriber).
  */
-public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscoveryImplBase {
+public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscoveryImplBase implements AutoCloseable {
   private final EndpointRegistry registry;
   private final RouteTables routes;
   private final Consumer<Node> acks;
+  private final DiscoveryLimits limits;
+  private final DiscoveryMetrics metrics;
   private final Map<Subscription, Node> subscribers = new ConcurrentHashMap<>();
+  private final Map<ServiceKey, Set<Subscription>> byService = new ConcurrentHashMap<>();
+  private final ChangeDebouncer debouncer;
 
   /**
    * @param routes each service's route table, sent with its endpoints
    * @param acks told the node of every request, i.e. each config hash a sidecar announces (see {@link PodAcks})
    */
-  public DiscoveryService(EndpointRegistry registry, RouteTables routes, Consumer<Node> acks) {
+  public DiscoveryService(EndpointRegistry registry, RouteTables routes, Consumer<Node> acks, DiscoveryLimits limits,
+      DiscoveryMetrics metrics) {
     this.registry = registry;
     this.routes = routes;
     this.acks = acks;
+    this.limits = limits;
+    this.metrics = metrics;
+    this.debouncer = new ChangeDebouncer(limits.debounce(), this::push);
+    registry.onChange((service, set) -> debouncer.changed(service));
+    routes.onChange((service, table) -> debouncer.changed(service));
   }
 
   /** The sidecars subscribed now, with the config hash each reported last. */
@@ -50,31 +68,24 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
   public StreamObserver<SubscribeRequest> subscribe(StreamObserver<EndpointSet> responses) {
     ServerCallStreamObserver<EndpointSet> call = (ServerCallStreamObserver<EndpointSet>) responses;
     Subscription subscription = new Subscription(call);
-    BiConsumer<ServiceKey, EndpointRegistry.Versioned> listener = (service, set) -> subscription.changed(service);
-    BiConsumer<ServiceKey, RouteTables.Table> routeListener = (service, table) -> subscription.changed(service);
     Runnable leave = () -> {
-      registry.removeListener(listener);
-      routes.removeListener(routeListener);
       subscribers.remove(subscription);
+      subscription.replace(Map.of(), "");
     };
     call.setOnCancelHandler(leave::run);
     call.setOnReadyHandler(subscription::drain);
-    registry.onChange(listener);
-    routes.onChange(routeListener);
     return new StreamObserver<>() {
       @Override
       public void onNext(SubscribeRequest request) {
-        Node node = request.getNode();
-        if (node.getNamespace().isEmpty() && request.getServicesList().stream().anyMatch(s -> !s.contains("."))) {
+        Optional<Status> refusal = refusal(request);
+        if (refusal.isPresent()) {
           leave.run();
-          call.onError(Status.INVALID_ARGUMENT.withDescription(
-              "node.namespace: required to resolve unqualified service names " + request.getServicesList())
-              .asRuntimeException());
+          call.onError(refusal.get().asRuntimeException());
           return;
         }
-        subscribers.put(subscription, node);
-        subscription.replace(request);
-        acks.accept(node);
+        subscribers.put(subscription, request.getNode());
+        subscription.replace(wanted(request), request.getNode().getNamespace());
+        acks.accept(request.getNode());
       }
 
       @Override
@@ -90,74 +101,138 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
     };
   }
 
+  private Optional<Status> refusal(SubscribeRequest request) {
+    if (request.getServicesCount() > limits.maxServices()) {
+      return Optional.of(metrics.refuse("services", Status.RESOURCE_EXHAUSTED.withDescription(
+          "services: " + request.getServicesCount() + " names, at most " + limits.maxServices()
+              + " per subscription (cap services)")));
+    }
+    if (request.getAddressesCount() > limits.maxAddresses()) {
+      return Optional.of(metrics.refuse("addresses", Status.RESOURCE_EXHAUSTED.withDescription(
+          "addresses: " + request.getAddressesCount() + " entries, at most " + limits.maxAddresses()
+              + " per subscription (cap addresses)")));
+    }
+    Optional<String> tooLong = Stream.concat(
+            request.getServicesList().stream(), request.getAddressesList().stream())
+        .filter(name -> name.length() > limits.maxNameLength()).findFirst();
+    if (tooLong.isPresent()) {
+      return Optional.of(metrics.refuse("name_length", Status.INVALID_ARGUMENT.withDescription(
+          "services/addresses: a name of " + tooLong.get().length() + " characters, at most "
+              + limits.maxNameLength() + " (cap name_length)")));
+    }
+    if (request.getNode().getNamespace().isEmpty() && request.getServicesList().stream().anyMatch(s -> !s.contains("."))) {
+      return Optional.of(Status.INVALID_ARGUMENT.withDescription(
+          "node.namespace: required to resolve unqualified service names " + request.getServicesList()));
+    }
+    return Optional.empty();
+  }
+
+  private Map<String, Wanted> wanted(SubscribeRequest request) {
+    String namespace = request.getNode().getNamespace();
+    Map<String, Wanted> next = new LinkedHashMap<>();
+    for (String name : request.getServicesList()) {
+      next.put(name, new Wanted(Optional.of(ServiceKey.resolve(name, namespace)), false));
+    }
+    for (String address : request.getAddressesList()) {
+      next.put(address, new Wanted(registry.serviceAt(address), true));
+    }
+    return next;
+  }
+
+  /** On the debouncer's thread: one service changed; each distinct message is built once, for all its subscribers. */
+  private void push(ServiceKey service) {
+    Set<Subscription> watching = byService.get(service);
+    if (watching == null || watching.isEmpty()) {
+      return;
+    }
+    EndpointRegistry.Versioned set = registry.current(service);
+    // both versions only grow per service, so their sum grows with every change of either
+    long version = set.version() + routes.current(service).version();
+    Map<String, EndpointSet> built = new HashMap<>();
+    Function<Labelled, EndpointSet> shared = labelled -> built.computeIfAbsent(
+        (labelled.wanted().byAddress() ? "@" : "") + labelled.label(), key -> {
+          metrics.built();
+          return message(labelled.label(), labelled.wanted(), set, "");
+        });
+    for (Subscription subscription : List.copyOf(watching)) {
+      subscription.changed(service, version, shared);
+    }
+  }
+
+  /** {@code set} null or never seen: the control plane knows no such service. */
+  private EndpointSet message(String label, Wanted entry, EndpointRegistry.Versioned set, String namespace) {
+    EndpointSet.Builder message = EndpointSet.newBuilder();
+    if (entry.byAddress()) {
+      message.setAddress(label);
+    }
+    if (set == null || !entry.service().map(registry::knows).orElse(false)) {
+      return message.setService(entry.byAddress() ? "" : label).setNamespace(namespace).setUnknown(true).build();
+    }
+    ServiceKey service = entry.service().orElseThrow();
+    RouteTables.Table table = routes.current(service);
+    return message
+        .setService(entry.byAddress() ? service.name() + "." + service.namespace() : label)
+        .setNamespace(service.namespace())
+        .setVersion(set.version() + table.version())
+        .addAllEndpoints(set.endpoints())
+        .setRoutes(RouteTableMessages.toMessage(table.version(), table.rules()))
+        .build();
+  }
+
+  @Override
+  public void close() {
+    debouncer.close();
+  }
+
+  private record Wanted(Optional<ServiceKey> service, boolean byAddress) {}
+
+  private record Labelled(String label, Wanted wanted) {}
+
   /** What one stream asks for now: each entry by the label the sidecar used (a name, or an address). */
   private final class Subscription {
     private final ServerCallStreamObserver<EndpointSet> call;
     private Map<String, Wanted> wanted = Map.of();
     private String namespace = "";
     private final Map<String, EndpointSet> pending = new LinkedHashMap<>();
-    private final Map<String, Long> sent = new ConcurrentHashMap<>();
-
-    private record Wanted(Optional<ServiceKey> service, boolean byAddress) {}
+    private final Map<String, Long> sent = new HashMap<>();
 
     Subscription(ServerCallStreamObserver<EndpointSet> call) {
       this.call = call;
     }
 
-    synchronized void replace(SubscribeRequest request) {
-      namespace = request.getNode().getNamespace();
-      Map<String, Wanted> next = new LinkedHashMap<>();
-      for (String name : request.getServicesList()) {
-        next.put(name, new Wanted(Optional.of(ServiceKey.resolve(name, namespace)), false));
-      }
-      for (String address : request.getAddressesList()) {
-        next.put(address, new Wanted(registry.serviceAt(address), true));
-      }
+    synchronized void replace(Map<String, Wanted> next, String subscriberNamespace) {
+      Set<ServiceKey> before = services(wanted);
+      Set<ServiceKey> after = services(next);
+      after.stream().filter(service -> !before.contains(service))
+          .forEach(service -> byService.computeIfAbsent(service, key -> ConcurrentHashMap.newKeySet()).add(this));
+      before.stream().filter(service -> !after.contains(service)).forEach(service -> byService.computeIfPresent(
+          service, (key, watching) -> watching.remove(this) && watching.isEmpty() ? null : watching));
+      namespace = subscriberNamespace;
       Map<String, Wanted> previous = wanted;
       wanted = next;
       pending.keySet().retainAll(next.keySet());
       sent.keySet().retainAll(next.keySet());
       next.forEach((label, entry) -> {
         if (!previous.containsKey(label)) {
-          enqueue(label, entry, entry.service().map(registry::current).orElse(null));
+          pending.put(label, message(label, entry, entry.service().map(registry::current).orElse(null), namespace));
         }
       });
       drain();
     }
 
-    /** The service's endpoints or routes changed: its current state goes to every label naming it. */
-    synchronized void changed(ServiceKey service) {
-      EndpointRegistry.Versioned set = registry.current(service);
-      long version = set.version() + routes.current(service).version();
+    private static Set<ServiceKey> services(Map<String, Wanted> entries) {
+      Set<ServiceKey> services = new HashSet<>();
+      entries.values().forEach(entry -> entry.service().ifPresent(services::add));
+      return services;
+    }
+
+    synchronized void changed(ServiceKey service, long version, Function<Labelled, EndpointSet> shared) {
       wanted.forEach((label, entry) -> {
-        if (entry.service().filter(service::equals).isPresent() && version >= sent.getOrDefault(label, -1L)) {
-          enqueue(label, entry, set);
+        if (entry.service().filter(service::equals).isPresent() && version > sent.getOrDefault(label, -1L)) {
+          pending.put(label, shared.apply(new Labelled(label, entry)));
         }
       });
       drain();
-    }
-
-    /** {@code set} null or never seen: the control plane knows no such service. */
-    private void enqueue(String label, Wanted entry, EndpointRegistry.Versioned set) {
-      EndpointSet.Builder message = EndpointSet.newBuilder();
-      if (entry.byAddress()) {
-        message.setAddress(label);
-      }
-      if (set == null || !entry.service().map(registry::knows).orElse(false)) {
-        pending.put(label, message.setService(entry.byAddress() ? "" : label).setNamespace(namespace)
-            .setUnknown(true).build());
-        return;
-      }
-      ServiceKey service = entry.service().orElseThrow();
-      RouteTables.Table table = routes.current(service);
-      // both versions only grow per service, so their sum grows with every change of either
-      pending.put(label, message
-          .setService(entry.byAddress() ? service.name() + "." + service.namespace() : label)
-          .setNamespace(service.namespace())
-          .setVersion(set.version() + table.version())
-          .addAllEndpoints(set.endpoints())
-          .setRoutes(RouteTableMessages.toMessage(table.version(), table.rules()))
-          .build());
     }
 
     synchronized void drain() {

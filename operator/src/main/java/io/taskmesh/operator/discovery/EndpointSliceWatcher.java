@@ -8,15 +8,18 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.discovery.v1.Endpoint;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * One informer on EndpointSlices for the whole cluster (not one per sidecar), turned into endpoint sets
- * per service. A service's sets are the union of its slices; the port is the one named {@code grpc},
- * else the first.
+ * per service. A service's sets are the union of its slices (found through an index by service); the port is the
+ * one named {@code grpc}, else the first. Pushing the change to sidecars happens later, debounced, on the discovery
+ * service's own thread.
  */
 public final class EndpointSliceWatcher implements AutoCloseable {
   static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+  private static final String BY_SERVICE = "service";
 
   private final KubernetesClient client;
   private final EndpointRegistry registry;
@@ -30,7 +33,9 @@ public final class EndpointSliceWatcher implements AutoCloseable {
   public void start() {
     informer = client.discovery().v1().endpointSlices().inAnyNamespace()
         .withLabel(SERVICE_NAME_LABEL)
-        .inform(new ResourceEventHandler<>() {
+        .runnableInformer(0);
+    informer.addIndexers(Map.of(BY_SERVICE, slice -> List.of(serviceOf(slice))));
+    informer.addEventHandler(new ResourceEventHandler<>() {
           @Override
           public void onAdd(EndpointSlice slice) {
             refresh(slice);
@@ -46,17 +51,20 @@ public final class EndpointSliceWatcher implements AutoCloseable {
             refresh(slice);
           }
         });
+    informer.start();
+  }
+
+  private static String serviceOf(EndpointSlice slice) {
+    return slice.getMetadata().getNamespace() + "/" + slice.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
   }
 
   private void refresh(EndpointSlice changed) {
     String namespace = changed.getMetadata().getNamespace();
     String service = changed.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
     List<Endpoint> endpoints = new ArrayList<>();
-    for (EndpointSlice slice : informer.getStore().list()) {
-      if (namespace.equals(slice.getMetadata().getNamespace())
-          && service.equals(slice.getMetadata().getLabels().get(SERVICE_NAME_LABEL))) {
-        endpoints.addAll(endpointsOf(slice));
-      }
+    // only this service's slices, through the index; the rest of the cluster is not read
+    for (EndpointSlice slice : informer.getIndexer().byIndex(BY_SERVICE, serviceOf(changed))) {
+      endpoints.addAll(endpointsOf(slice));
     }
     endpoints.sort(java.util.Comparator.comparing(Endpoint::getAddress).thenComparing(Endpoint::getPort));
     registry.update(new ServiceKey(service, namespace), endpoints);

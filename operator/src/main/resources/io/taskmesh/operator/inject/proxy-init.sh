@@ -41,11 +41,14 @@ listed() {
   return 1
 }
 
+# No doubled dollar sign and no dollar-parenthesis around a bare variable name anywhere in this script: it runs
+# as a container command, where Kubernetes reduces the first to one dollar sign and expands the second before
+# the shell sees them (SidecarInjectionTest checks it).
 for name in TASKMESH_INBOUND_LISTENER TASKMESH_OUTBOUND_LISTENER; do
-  eval "check_port $name \"\$$name\""
+  eval "check_port $name \"\${$name}\""
 done
 for name in TASKMESH_PROXY_PORTS TASKMESH_INBOUND_PORTS TASKMESH_SKIP_INBOUND_PORTS TASKMESH_SKIP_OUTBOUND_PORTS; do
-  eval "list=\$$name"
+  eval "list=\${$name}"
   # shellcheck disable=SC2154 # set by the eval above
   for port in $(ports "$list"); do
     check_port "$name" "$port"
