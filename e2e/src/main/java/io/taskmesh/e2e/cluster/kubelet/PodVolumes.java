@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,6 +60,13 @@ final class PodVolumes {
           Files.createDirectories(path);
           // emptyDir is world-writable, so any runAsUser can use it
           Files.setPosixFilePermissions(path, AtomicWriter.permissions(0777));
+        } else if (volume.getPersistentVolumeClaim() != null && !Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+          // as a local-path provisioner does: one directory on the node per claim, outliving the pods that mount it
+          Path claim = claimDirectory(volume.getPersistentVolumeClaim().getClaimName());
+          Files.createDirectories(claim);
+          Files.setPosixFilePermissions(claim, AtomicWriter.permissions(0777));
+          Files.createDirectories(path.getParent());
+          Files.createSymbolicLink(path, claim);
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create volume " + volume.getName() + " at " + path, e);
@@ -133,6 +141,12 @@ final class PodVolumes {
 
   private Path path(String volumeName) {
     return directory.resolve(volumeName);
+  }
+
+  /** {@code <node>/claims/<namespace>_<claim>}: the pod's volumes live in {@code <node>/pods/<pod>/volumes}. */
+  private Path claimDirectory(String claimName) {
+    Path node = directory.toAbsolutePath().getParent().getParent().getParent();
+    return node.resolve("claims").resolve(pod.getMetadata().getNamespace() + "_" + claimName);
   }
 
   private void addProjection(Map<String, byte[]> files, String namespace, VolumeProjection projection) {
