@@ -145,7 +145,7 @@ class ChartOnClusterTest {
       // cluster would: such a pod is removed and created again until the webhook has answered
       Pod injected = await("a pod the webhook answered for").atMost(Duration.ofMinutes(2))
           .pollInterval(Duration.ofSeconds(2)).until(() -> createOrRetry(pod("injected", Map.of(
-              "taskmesh.io/inject", "true", "taskmesh.io/service", "task-service", "taskmesh.io/app-port", "50051"))),
+              "taskmesh.io/service", "task-service", "taskmesh.io/app-port", "50051"))),
               created -> created != null);
       Container proxy = injected.getSpec().getInitContainers().stream()
           .filter(c -> c.getName().equals("taskmesh-proxy")).findFirst().orElseThrow();
@@ -155,9 +155,9 @@ class ChartOnClusterTest {
       // a denial is not a failure: failurePolicy Ignore does not let a pod the webhook refuses through
       await("the webhook's refusal").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
           .untilAsserted(() -> assertThatThrownBy(() -> createOrRetry(pod("half-meshed",
-              Map.of("taskmesh.io/inject", "true"))))
+              Map.of("taskmesh.io/service", "task-service", "taskmesh.io/app-port", "8080"))))
               .isInstanceOf(KubernetesClientException.class)
-              .hasMessageContaining("denied the request").hasMessageContaining("taskmesh.io/service"));
+              .hasMessageContaining("denied the request").hasMessageContaining("does not match inbound.appPort"));
     } finally {
       fixture.api().pods().inNamespace("default").withName("injected").withGracePeriod(0).delete();
       fixture.api().pods().inNamespace("default").withName("half-meshed").withGracePeriod(0).delete();
@@ -178,7 +178,9 @@ class ChartOnClusterTest {
   }
 
   private static Pod pod(String name, Map<String, String> annotations) {
-    return new PodBuilder().withNewMetadata().withName(name).withAnnotations(annotations).endMetadata()
+    // outside namespaces labelled for injection, the webhook's objectSelector sends it only pods with this label
+    return new PodBuilder().withNewMetadata().withName(name).addToLabels("taskmesh.io/inject", "true")
+        .withAnnotations(annotations).endMetadata()
         .withNewSpec().addNewContainer().withName("app").withImage("taskmesh/task-service:0.1.0-SNAPSHOT")
         .endContainer().endSpec().build();
   }
