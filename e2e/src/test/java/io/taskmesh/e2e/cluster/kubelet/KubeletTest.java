@@ -401,9 +401,9 @@ class KubeletTest {
     });
     assertThat(kubelet.logTail(ns, "sickly", "app").orElseThrow()).contains("liveness probe failed");
     long pid = kubelet.pid(ns, "sickly", "app").orElseThrow();
-    // alive now: a few probe periods later it is the same process
-    Thread.sleep(3000);
-    assertThat(kubelet.pid(ns, "sickly", "app")).contains(pid);
+    // alive now: throughout a few probe periods it stays the same process
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
+        .until(() -> kubelet.pid(ns, "sickly", "app").equals(java.util.Optional.of(pid)));
   }
 
   @Test
