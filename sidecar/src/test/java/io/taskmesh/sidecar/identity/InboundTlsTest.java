@@ -89,7 +89,7 @@ class InboundTlsTest {
               @Override
               public void channelRead(ChannelHandlerContext ctx, Object message) {
                 ((ByteBuf) message).release();
-                SpiffeId caller = ctx.channel().attr(InboundTls.PEER).get();
+                SpiffeId caller = PeerIdentity.of(ctx.channel()).orElse(null);
                 ctx.writeAndFlush(Unpooled.copiedBuffer("caller=" + (caller == null ? "none" : caller.uri()),
                     StandardCharsets.UTF_8));
               }
