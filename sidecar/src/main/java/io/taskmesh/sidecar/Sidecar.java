@@ -28,6 +28,9 @@ import io.taskmesh.sidecar.filter.BulkheadFilter;
 import io.taskmesh.sidecar.filter.CircuitBreakerFilter;
 import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
+import io.taskmesh.sidecar.filter.AuthorizationFilter;
+import io.taskmesh.sidecar.authz.ActiveAuthorization;
+import io.taskmesh.sidecar.authz.InboundAuthorization;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.sidecar.filter.TracingFilter;
@@ -86,6 +89,8 @@ public final class Sidecar implements AutoCloseable {
   private final DiscoveredRoutes discoveredRoutes = new DiscoveredRoutes();
   /** Where route rules find their backends' clusters: on demand when there is a control plane. */
   private final ClusterResolver routeBackends;
+  /** Who may call the local app: the policies discovery sent (unrestricted until it sends any). */
+  private final ActiveAuthorization authorization = new ActiveAuthorization();
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -120,6 +125,7 @@ public final class Sidecar implements AutoCloseable {
     if (controlPlane != null) {
       onDemand.pin(configuredServices(config));
       controlPlane.onRoutes(this::routesDiscovered);
+      controlPlane.onAuthorization(table -> authorization.use(InboundAuthorization.of(table)));
       controlPlane.start(outboundClusters);
     }
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
@@ -176,7 +182,7 @@ public final class Sidecar implements AutoCloseable {
 
   /**
    * The shared filters, metrics (a path the app does not serve counts as {@code unknown}, once the app's methods
-   * are learnt), then the pod's rate limit and its bulkheads ({@code inbound.maxConcurrentRequests} for unary
+   * are learnt), authorization (a refused call takes no token), then the pod's rate limit and its bulkheads ({@code inbound.maxConcurrentRequests} for unary
    * calls, {@code inbound.maxConcurrentStreamingRequests} for streams). Filters read a
    * request's policy from the request, so a reload applies from the next request on. A request the rate
    * limit refuses takes no bulkhead permit.
@@ -184,6 +190,7 @@ public final class Sidecar implements AutoCloseable {
   private List<StreamFilter> inboundFilters(List<StreamFilter> shared) {
     List<StreamFilter> filters = new java.util.ArrayList<>(shared);
     filters.add(new MetricsFilter(registry, appMethods));
+    filters.add(new AuthorizationFilter(registry, authorization));
     filters.add(new RateLimitFilter(registry));
     filters.add(new BulkheadFilter(registry, appMethods));
     return List.copyOf(filters);

@@ -16,6 +16,7 @@ public record ProxyError(String hop, String target, int grpcStatus, String reaso
   public static final int INTERNAL = 13;
   public static final int RESOURCE_EXHAUSTED = 8;
   public static final int DEADLINE_EXCEEDED = 4;
+  public static final int PERMISSION_DENIED = 7;
   /** gRPC's own retry hint: how long a client should wait before trying again. */
   public static final String RETRY_PUSHBACK_HEADER = "grpc-retry-pushback-ms";
 

@@ -8,6 +8,7 @@ import io.grpc.stub.ClientResponseObserver;
 import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
 import io.taskmesh.config.RouteTableMessages;
 import io.taskmesh.discovery.v1.EndpointSet;
+import io.taskmesh.discovery.v1.InboundAuthorization;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
 import io.taskmesh.sidecar.route.AuthorityRouter;
@@ -25,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,7 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   private Node node;
   private EndpointListener listener;
   private volatile RouteListener routeListener = (service, rules) -> { };
+  private volatile Consumer<InboundAuthorization> authorizationListener = table -> { };
   private volatile ClientCallStreamObserver<SubscribeRequest> call;
   private volatile boolean closed;
   private int failures;
@@ -72,6 +75,14 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   /** Who hears each service's route rules (before {@link #start}). */
   public void onRoutes(RouteListener routes) {
     this.routeListener = routes;
+  }
+
+  /**
+   * Who hears this sidecar's own inbound authorization (before {@link #start}); once it has taken a table, its
+   * hash is announced on the stream, so the control plane counts this sidecar as enforcing it.
+   */
+  public void onAuthorization(Consumer<InboundAuthorization> authorization) {
+    this.authorizationListener = authorization;
   }
 
   @Override
@@ -169,6 +180,12 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
       public void onNext(EndpointSet set) {
         scheduler.execute(() -> {
           failures = 0;
+          if (set.hasAuthorization()) {
+            authorizationListener.accept(set.getAuthorization());
+            node = node.toBuilder().setAuthorizationHash(set.getAuthorization().getHash()).build();
+            send();
+            return;
+          }
           String label = set.getAddress().isEmpty() ? set.getService() : set.getAddress();
           Long held = versions.get(label);
           if (held != null && set.getVersion() < held) {
@@ -199,6 +216,9 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   private void answerService(EndpointSet set) {
     CompletableFuture<Answer> answer = answers.computeIfAbsent(set.getService(), name -> new CompletableFuture<>());
     if (set.getUnknown()) {
+      if (!set.getDenied().isEmpty()) {
+        log.warn("event=discovery_denied service={} reason=\"{}\"", set.getService(), set.getDenied());
+      }
       answer.complete(Answer.UNKNOWN);
       listener.onUnknown(AuthorityRouter.serviceName(set.getService()));
       routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()), List.of());

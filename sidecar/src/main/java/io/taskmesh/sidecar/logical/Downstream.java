@@ -2,6 +2,8 @@ package io.taskmesh.sidecar.logical;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.taskmesh.identity.SpiffeId;
+import java.util.Optional;
 
 /** The caller's side of a request, as the listener relays it: the logical call reads and writes through it. */
 public interface Downstream {
@@ -18,4 +20,9 @@ public interface Downstream {
 
   /** Closes the caller's stream: a write upstream failed. */
   void close();
+
+  /** The caller's identity, proven by its connection's mTLS handshake; empty for a plaintext caller. */
+  default Optional<SpiffeId> peer() {
+    return Optional.empty();
+  }
 }

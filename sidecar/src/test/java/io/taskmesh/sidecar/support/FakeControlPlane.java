@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
 import io.taskmesh.discovery.v1.EndpointSet;
+import io.taskmesh.discovery.v1.InboundAuthorization;
 import io.taskmesh.discovery.v1.SubscribeRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -76,6 +77,16 @@ public final class FakeControlPlane implements AutoCloseable {
     for (StreamObserver<EndpointSet> subscriber : subscribers) {
       synchronized (subscriber) {
         subscriber.onNext(set.build());
+      }
+    }
+  }
+
+  /** Sends every subscriber its own inbound authorization (as if every subscriber were {@code service}). */
+  public void authorize(String service, InboundAuthorization authorization) {
+    EndpointSet set = EndpointSet.newBuilder().setService(service).setAuthorization(authorization).build();
+    for (StreamObserver<EndpointSet> subscriber : subscribers) {
+      synchronized (subscriber) {
+        subscriber.onNext(set);
       }
     }
   }
