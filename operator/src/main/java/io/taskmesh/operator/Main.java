@@ -8,6 +8,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.operator.admin.AdminServer;
+import io.taskmesh.operator.authz.AuthorizationPolicyController;
+import io.taskmesh.operator.authz.AuthorizationTables;
 import io.taskmesh.operator.discovery.DiscoveryLimits;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
@@ -30,6 +32,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -73,9 +76,16 @@ public final class Main {
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
     ServiceAddressWatcher clusterAddresses = new ServiceAddressWatcher(client, endpoints);
     clusterAddresses.start();
-    PodAcks acks = new PodAcks(client);
-    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, acks,
-        DiscoveryLimits.DEFAULTS, metrics);
+    AuthorizationTables authorization = new AuthorizationTables();
+    AuthorizationPolicyController policies = new AuthorizationPolicyController(client, authorization, Clock.systemUTC());
+    policies.start();
+    PodAcks acks = new PodAcks(client, policies::acksChanged);
+    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
+    IssuerServer issuer = identitySettings.enabled()
+        ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
+    // with identity on, discovery takes only peers with a workload certificate, and bounds each by its identity
+    DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, authorization,
+        acks, DiscoveryLimits.DEFAULTS, metrics, Optional.ofNullable(issuer).map(IssuerServer::mutualTls));
     Gauge.builder("taskmesh.discovery.subscribers", discovery, server -> server.service().subscribers().size())
         .description("Sidecars subscribed to the discovery server of this replica").register(metrics);
     SidecarCensus census = SidecarCensus.fromPods(client);
@@ -94,9 +104,6 @@ public final class Main {
     InjectionWebhook webhook = webhookSettings.enabled()
         ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC(), new WebhookMetrics(metrics))
         : null;
-    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
-    IssuerServer issuer = identitySettings.enabled()
-        ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     AdminServer admin = AdminServer.start("0.0.0.0", port,
         () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(), metrics);
@@ -112,6 +119,7 @@ public final class Main {
       }
       discovery.close();
       grpcRoutes.close();
+      policies.close();
       acks.close();
       clusterAddresses.close();
       slices.close();

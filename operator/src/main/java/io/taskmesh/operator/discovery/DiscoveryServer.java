@@ -1,8 +1,10 @@
 package io.taskmesh.operator.discovery;
 
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.taskmesh.operator.authz.AuthorizationTables;
 import io.taskmesh.operator.route.RouteTables;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -10,6 +12,7 @@ import io.taskmesh.discovery.v1.Node;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -38,17 +41,30 @@ public final class DiscoveryServer implements AutoCloseable {
     return start(bindAddress, port, registry, routes, acks, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry());
   }
 
-  /**
-   * @param routes each service's route table, sent to its callers with its endpoints
-   * @param acks told each config hash a sidecar announces (in a cluster: {@link PodAcks})
-   */
+  /** Plaintext, with no authorization policies (a local mesh without identity, tests). */
   public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry, RouteTables routes,
       Consumer<Node> acks, DiscoveryLimits limits, MeterRegistry meters) {
+    return start(bindAddress, port, registry, routes, new AuthorizationTables(), (node, peer) -> acks.accept(node),
+        limits, meters, Optional.empty());
+  }
+
+  /**
+   * @param routes each service's route table, sent to its callers with its endpoints
+   * @param authorization each service's inbound authorization, sent to its own sidecars
+   * @param acks told each hash a sidecar announces (in a cluster: {@link PodAcks})
+   * @param tls with identity on: TLS that requires a client certificate from the mesh's trust anchors; each
+   *     peer's SPIFFE ID then bounds what it may discover and ack. Empty: plaintext, peers unauthenticated.
+   */
+  public static DiscoveryServer start(String bindAddress, int port, EndpointRegistry registry, RouteTables routes,
+      AuthorizationTables authorization, PeerAcks acks, DiscoveryLimits limits, MeterRegistry meters,
+      Optional<ServerCredentials> tls) {
     DiscoveryMetrics metrics = new DiscoveryMetrics(meters);
-    DiscoveryService service = new DiscoveryService(registry, routes, acks, limits, metrics);
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+    DiscoveryService service = new DiscoveryService(registry, routes, authorization, acks, limits, metrics);
+    InetSocketAddress address = new InetSocketAddress(bindAddress, port);
+    Server server = tls.map(credentials -> NettyServerBuilder.forAddress(address, credentials))
+        .orElseGet(() -> NettyServerBuilder.forAddress(address))
         .addService(ServerInterceptors.intercept(service,
-            new StreamsPerConnection(limits.maxStreamsPerConnection(), metrics)))
+            new StreamsPerConnection(limits.maxStreamsPerConnection(), metrics), new PeerIdentities()))
         // above the per-connection cap, so a well-behaved peer gets the named refusal rather than a silent wait,
         // while one that ignores refusals stops here at the transport
         .maxConcurrentCallsPerConnection(2 * limits.maxStreamsPerConnection())

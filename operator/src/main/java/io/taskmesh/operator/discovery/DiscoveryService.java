@@ -8,6 +8,8 @@ import io.taskmesh.discovery.v1.EndpointSet;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
 import io.taskmesh.config.RouteTableMessages;
+import io.taskmesh.identity.SpiffeId;
+import io.taskmesh.operator.authz.AuthorizationTables;
 import io.taskmesh.operator.route.RouteTables;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -32,11 +33,17 @@ import java.util.stream.Stream;
  * <p>A request over the {@link DiscoveryLimits} is refused whole, before anything is held for it. Changes are
  * debounced, and each changed service's set is built once per way of naming it and the same message sent to every
  * subscriber of that service (found through an index, not by asking every subscriber).
+ *
+ * <p>A subscriber that names its own service (node.service) also gets that service's inbound authorization, and
+ * again whenever it changes. With identity on (a TLS peer proving a SPIFFE ID), a node must be of the peer's
+ * namespace, and a service the peer's namespace may not call (see {@link AuthorizationTables#mayDiscover}) is
+ * answered {@code unknown} with {@code denied} saying why, and never sent its endpoints.
  */
 public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscoveryImplBase implements AutoCloseable {
   private final EndpointRegistry registry;
   private final RouteTables routes;
-  private final Consumer<Node> acks;
+  private final AuthorizationTables authorization;
+  private final PeerAcks acks;
   private final DiscoveryLimits limits;
   private final DiscoveryMetrics metrics;
   private final Map<Subscription, Node> subscribers = new ConcurrentHashMap<>();
@@ -45,18 +52,22 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
 
   /**
    * @param routes each service's route table, sent with its endpoints
-   * @param acks told the node of every request, i.e. each config hash a sidecar announces (see {@link PodAcks})
+   * @param authorization each service's inbound authorization, sent to the service's own sidecars
+   * @param acks told the node of every request, i.e. each hash a sidecar announces (see {@link PodAcks})
    */
-  public DiscoveryService(EndpointRegistry registry, RouteTables routes, Consumer<Node> acks, DiscoveryLimits limits,
-      DiscoveryMetrics metrics) {
+  public DiscoveryService(EndpointRegistry registry, RouteTables routes, AuthorizationTables authorization,
+      PeerAcks acks, DiscoveryLimits limits, DiscoveryMetrics metrics) {
     this.registry = registry;
     this.routes = routes;
+    this.authorization = authorization;
     this.acks = acks;
     this.limits = limits;
     this.metrics = metrics;
     this.debouncer = new ChangeDebouncer(limits.debounce(), this::push);
     registry.onChange((service, set) -> debouncer.changed(service));
     routes.onChange((service, table) -> debouncer.changed(service));
+    authorization.onChange((service, table) -> subscribers.keySet().forEach(subscription ->
+        subscription.authorizationChanged(service, table)));
   }
 
   /** The sidecars subscribed now, with the config hash each reported last. */
@@ -67,25 +78,26 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
   @Override
   public StreamObserver<SubscribeRequest> subscribe(StreamObserver<EndpointSet> responses) {
     ServerCallStreamObserver<EndpointSet> call = (ServerCallStreamObserver<EndpointSet>) responses;
+    Optional<SpiffeId> peer = PeerIdentities.current();
     Subscription subscription = new Subscription(call);
     Runnable leave = () -> {
       subscribers.remove(subscription);
-      subscription.replace(Map.of(), "");
+      subscription.replace(Map.of(), Node.getDefaultInstance());
     };
     call.setOnCancelHandler(leave::run);
     call.setOnReadyHandler(subscription::drain);
     return new StreamObserver<>() {
       @Override
       public void onNext(SubscribeRequest request) {
-        Optional<Status> refusal = refusal(request);
+        Optional<Status> refusal = refusal(request).or(() -> impersonation(request.getNode(), peer));
         if (refusal.isPresent()) {
           leave.run();
           call.onError(refusal.get().asRuntimeException());
           return;
         }
         subscribers.put(subscription, request.getNode());
-        subscription.replace(wanted(request), request.getNode().getNamespace());
-        acks.accept(request.getNode());
+        subscription.replace(wanted(request, peer), request.getNode());
+        acks.accept(request.getNode(), peer);
       }
 
       @Override
@@ -127,16 +139,36 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
     return Optional.empty();
   }
 
-  private Map<String, Wanted> wanted(SubscribeRequest request) {
+  /** A node must be of the namespace its peer's certificate proves (a forged node could read or ack for another). */
+  private Optional<Status> impersonation(Node node, Optional<SpiffeId> peer) {
+    if (peer.isEmpty() || peer.get().namespace().equals(node.getNamespace())) {
+      return Optional.empty();
+    }
+    return Optional.of(metrics.refuse("identity", Status.PERMISSION_DENIED.withDescription(
+        "node.namespace: '" + node.getNamespace() + "' is not the namespace of peer " + peer.get())));
+  }
+
+  private Map<String, Wanted> wanted(SubscribeRequest request, Optional<SpiffeId> peer) {
     String namespace = request.getNode().getNamespace();
     Map<String, Wanted> next = new LinkedHashMap<>();
     for (String name : request.getServicesList()) {
-      next.put(name, new Wanted(Optional.of(ServiceKey.resolve(name, namespace)), false));
+      next.put(name, reachable(Optional.of(ServiceKey.resolve(name, namespace)), false, peer));
     }
     for (String address : request.getAddressesList()) {
-      next.put(address, new Wanted(registry.serviceAt(address), true));
+      next.put(address, reachable(registry.serviceAt(address), true, peer));
     }
     return next;
+  }
+
+  /** What a peer may learn of a service: nothing at all (not even its endpoints later) when it is out of reach. */
+  private Wanted reachable(Optional<ServiceKey> service, boolean byAddress, Optional<SpiffeId> peer) {
+    if (peer.isPresent() && service.isPresent() && !authorization.mayDiscover(peer.get(), service.get())) {
+      metrics.refuse("out_of_reach", Status.PERMISSION_DENIED);
+      return new Wanted(Optional.empty(), byAddress, "PERMISSION_DENIED: peer " + peer.get() + " may not discover "
+          + "service '" + service.get().name() + "." + service.get().namespace() + "': it is outside namespace '"
+          + peer.get().namespace() + "' and no AuthorizationPolicy targeting it allows callers from there");
+    }
+    return new Wanted(service, byAddress, "");
   }
 
   /** On the debouncer's thread: one service changed; each distinct message is built once, for all its subscribers. */
@@ -166,7 +198,8 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
       message.setAddress(label);
     }
     if (set == null || !entry.service().map(registry::knows).orElse(false)) {
-      return message.setService(entry.byAddress() ? "" : label).setNamespace(namespace).setUnknown(true).build();
+      return message.setService(entry.byAddress() ? "" : label).setNamespace(namespace).setUnknown(true)
+          .setDenied(entry.denied()).build();
     }
     ServiceKey service = entry.service().orElseThrow();
     RouteTables.Table table = routes.current(service);
@@ -184,7 +217,11 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
     debouncer.close();
   }
 
-  private record Wanted(Optional<ServiceKey> service, boolean byAddress) {}
+  /** @param denied why the peer may not discover it ("" when it may); {@code service} is then empty */
+  private record Wanted(Optional<ServiceKey> service, boolean byAddress, String denied) {}
+
+  /** The pending label of a subscriber's own authorization: no service name or address looks like it. */
+  private static final String AUTHORIZATION = "\u0000authorization";
 
   private record Labelled(String label, Wanted wanted) {}
 
@@ -193,6 +230,8 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
     private final ServerCallStreamObserver<EndpointSet> call;
     private Map<String, Wanted> wanted = Map.of();
     private String namespace = "";
+    /** The subscriber's own service, whose authorization it gets; null before it names one. */
+    private ServiceKey own;
     private final Map<String, EndpointSet> pending = new LinkedHashMap<>();
     private final Map<String, Long> sent = new HashMap<>();
 
@@ -200,7 +239,8 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
       this.call = call;
     }
 
-    synchronized void replace(Map<String, Wanted> next, String subscriberNamespace) {
+    synchronized void replace(Map<String, Wanted> next, Node node) {
+      String subscriberNamespace = node.getNamespace();
       Set<ServiceKey> before = services(wanted);
       Set<ServiceKey> after = services(next);
       after.stream().filter(service -> !before.contains(service))
@@ -210,8 +250,13 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
       namespace = subscriberNamespace;
       Map<String, Wanted> previous = wanted;
       wanted = next;
-      pending.keySet().retainAll(next.keySet());
+      pending.keySet().removeIf(label -> !label.equals(AUTHORIZATION) && !next.containsKey(label));
       sent.keySet().retainAll(next.keySet());
+      ServiceKey ownNow = node.getService().isEmpty() ? null : new ServiceKey(node.getService(), subscriberNamespace);
+      if (ownNow != null && !ownNow.equals(own)) {
+        pending.put(AUTHORIZATION, authorizationMessage(ownNow, authorization.current(ownNow)));
+      }
+      own = ownNow;
       next.forEach((label, entry) -> {
         if (!previous.containsKey(label)) {
           pending.put(label, message(label, entry, entry.service().map(registry::current).orElse(null), namespace));
@@ -233,6 +278,19 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
         }
       });
       drain();
+    }
+
+    synchronized void authorizationChanged(ServiceKey service, io.taskmesh.discovery.v1.InboundAuthorization table) {
+      if (service.equals(own)) {
+        pending.put(AUTHORIZATION, authorizationMessage(service, table));
+        drain();
+      }
+    }
+
+    private static EndpointSet authorizationMessage(ServiceKey service,
+        io.taskmesh.discovery.v1.InboundAuthorization table) {
+      return EndpointSet.newBuilder().setService(service.name()).setNamespace(service.namespace())
+          .setAuthorization(table).build();
     }
 
     synchronized void drain() {

@@ -4,7 +4,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.Server;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.ServerCredentials;
+import io.taskmesh.identity.PeerVerifier;
 import io.taskmesh.identity.SpiffeId;
+import io.taskmesh.identity.SpiffeTrustManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -32,10 +35,14 @@ public final class IssuerServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IssuerServer.class);
   private final Server server;
   private final IssuingAuthority authority;
+  private final RotatingKeyManager serving;
+  private final String trustDomain;
 
-  private IssuerServer(Server server, IssuingAuthority authority) {
+  private IssuerServer(Server server, IssuingAuthority authority, RotatingKeyManager serving, String trustDomain) {
     this.server = server;
     this.authority = authority;
+    this.serving = serving;
+    this.trustDomain = trustDomain;
   }
 
   public static IssuerServer start(KubernetesClient client, IdentitySettings settings, Clock clock) {
@@ -49,8 +56,8 @@ public final class IssuerServer implements AutoCloseable {
     IssuingAuthority authority = new IssuingAuthority(root, settings.maxCertLifetime(), clock);
     ServingCredentials serving = new ServingCredentials(authority, settings.servingNames(),
         new SpiffeId(settings.trustDomain(), settings.namespace(), settings.serviceAccount()));
-    TlsServerCredentials tls = (TlsServerCredentials) TlsServerCredentials.newBuilder()
-        .keyManager(new RotatingKeyManager(serving::current)).build();
+    RotatingKeyManager keys = new RotatingKeyManager(serving::current);
+    TlsServerCredentials tls = (TlsServerCredentials) TlsServerCredentials.newBuilder().keyManager(keys).build();
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindAddress(), settings.port()), tls)
         .addService(new IssuerService(reviewer, authority, settings.trustDomain()))
         .build();
@@ -61,7 +68,17 @@ public final class IssuerServer implements AutoCloseable {
     }
     log.info("event=issuer_started port={} trust_domain={} anchor={} anchor_secret={}", server.getPort(),
         settings.trustDomain(), root.anchors().get(0).getSubjectX500Principal(), settings.anchorSecret());
-    return new IssuerServer(server, authority);
+    return new IssuerServer(server, authority, keys, settings.trustDomain());
+  }
+
+  /**
+   * TLS for the operator's other mesh-facing server (discovery): the same serving certificate, and a client
+   * certificate required, one that chains to the trust anchors and names a SPIFFE ID of the trust domain.
+   */
+  public ServerCredentials mutualTls() {
+    return TlsServerCredentials.newBuilder().keyManager(serving)
+        .trustManager(new SpiffeTrustManager(new PeerVerifier(trustAnchors(), trustDomain, authority.clock())))
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build();
   }
 
   public int port() {

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.taskmesh.identity.PeerVerifier;
+import io.taskmesh.identity.SpiffeTrustManager;
 import java.time.Clock;
 import javax.net.ssl.SSLException;
 

@@ -1,6 +1,5 @@
-package io.taskmesh.sidecar.identity;
+package io.taskmesh.identity;
 
-import io.taskmesh.identity.PeerVerifier;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -11,12 +10,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
 /**
  * Trust for mesh peers, either side of the handshake: a chain to our trust anchors whose leaf names one
  * SPIFFE ID in our trust domain ({@link PeerVerifier}). No host name check: a peer is who its certificate
- * says; the connector compares that identity with the one discovery expects.
+ * says; the connector compares that identity with the one discovery expects, the control plane bounds what
+ * the identity may read.
  */
-final class SpiffeTrustManager extends X509ExtendedTrustManager {
+public final class SpiffeTrustManager extends X509ExtendedTrustManager {
   private final PeerVerifier verifier;
 
-  SpiffeTrustManager(PeerVerifier verifier) {
+  public SpiffeTrustManager(PeerVerifier verifier) {
     this.verifier = verifier;
   }
 
