@@ -77,6 +77,13 @@ public final class Permissions {
       cluster("gateway.networking.k8s.io", "grpcroutes", "list"),
       cluster("gateway.networking.k8s.io", "grpcroutes", "watch"),
       cluster("gateway.networking.k8s.io", "grpcroutes/status", "update"),
+      // authz/AuthorizationPolicyController: an informer on AuthorizationPolicies in every namespace, and their
+      // status written with the resourceVersion (PUT)
+      cluster("taskmesh.io", "authorizationpolicies", "list"),
+      cluster("taskmesh.io", "authorizationpolicies", "watch"),
+      cluster("taskmesh.io", "authorizationpolicies/status", "update"),
+      // discovery/PodAcks with identity on: the pod's ServiceAccount, compared with the peer's before an ack
+      new Permission("", "pods", "get", Scope.CLUSTER, Needs.IDENTITY, null),
       // discovery/ServiceAddressWatcher: ClusterIP:port of every Service (services list/watch, above)
       // discovery/PodAcks: the config hash a sidecar announces, on its Pod (JSON merge patch);
       // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation

@@ -27,7 +27,8 @@ class ReleaseLifecycleTest {
     older.getMetadata().getLabels().put("app.kubernetes.io/managed-by", "Helm");
     client.resource(older).create();
 
-    assertThat(CrdInstaller.apply(client)).isEqualTo("updated");
+    assertThat(CrdInstaller.apply(client))
+        .isEqualTo("taskservices.taskmesh.io updated, authorizationpolicies.taskmesh.io created");
 
     CustomResourceDefinition current = client.apiextensions().v1().customResourceDefinitions()
         .withName("taskservices.taskmesh.io").get();
