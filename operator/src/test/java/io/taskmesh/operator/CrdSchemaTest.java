@@ -95,7 +95,10 @@ class CrdSchemaTest {
       "replicas: 2                                          | spec.database: spec.replicas > 1 needs spec.database.postgresUrlSecret",
       "{replicas: 3, database: {}}                          | spec.database: spec.replicas > 1 needs spec.database.postgresUrlSecret",
       "database: {postgresUrlSecret: {key: url}}            | spec.database.postgresUrlSecret: spec.database.postgresUrlSecret.name must name",
-      "database: {postgresUrlSecret: {name: '', key: url}}  | spec.database.postgresUrlSecret: spec.database.postgresUrlSecret.name must name"})
+      "database: {postgresUrlSecret: {name: '', key: url}}  | spec.database.postgresUrlSecret: spec.database.postgresUrlSecret.name must name",
+      "env: [{name: A, value: x}, {name: A, value: y}]      | spec.env[1]: Duplicate value: {\"name\":\"A\"}",
+      "imagePullSecrets: [{name: a}, {name: a}]             | spec.imagePullSecrets[1]: Duplicate value",
+      "mesh: {retries: {retryOn: [UNAVAILABLE, UNAVAILABLE]}} | spec.mesh.retries.retryOn[1]: Duplicate value"})
   void aBadSpecIsRefusedNamingTheField(String spec, String error) throws IOException {
     assertThat(validate(spec)).anySatisfy(e -> assertThat(e).startsWith(error.strip()));
   }

@@ -15,6 +15,25 @@ import java.util.Map;
 public final class OpenApiSchemaValidator {
   private OpenApiSchemaValidator() {}
 
+  /** x-kubernetes-list-type: a {@code set} holds no value twice, a {@code map} no two items with the same keys. */
+  private static void checkListType(JsonNode schema, JsonNode value, String path, List<String> errors) {
+    String listType = schema.path("x-kubernetes-list-type").asText("atomic");
+    java.util.Set<JsonNode> seen = new java.util.HashSet<>();
+    for (int i = 0; i < value.size(); i++) {
+      JsonNode item = value.get(i);
+      JsonNode key = item;
+      if (listType.equals("map")) {
+        com.fasterxml.jackson.databind.node.ObjectNode keys = com.fasterxml.jackson.databind.node.JsonNodeFactory
+            .instance.objectNode();
+        schema.path("x-kubernetes-list-map-keys").forEach(name -> keys.set(name.asText(), item.path(name.asText())));
+        key = keys;
+      }
+      if (!listType.equals("atomic") && !seen.add(key)) {
+        errors.add(path + "[" + i + "]: Duplicate value: " + key);
+      }
+    }
+  }
+
   public static List<String> validate(JsonNode schema, JsonNode value) {
     List<String> errors = new ArrayList<>();
     check(schema, value, "", errors);
@@ -46,6 +65,7 @@ public final class OpenApiSchemaValidator {
         for (int i = 0; i < value.size(); i++) {
           check(schema.path("items"), value.get(i), path + "[" + i + "]", errors);
         }
+        checkListType(schema, value, path, errors);
       }
       case "string" -> {
         if (value.isTextual() && schema.has("maxLength") && value.asText().length() > schema.get("maxLength").asInt()) {
