@@ -31,7 +31,7 @@ public final class RequestInfo {
    * @param service the routed service, or the requested target when nothing matched
    * @param method the gRPC method path, e.g. {@code /taskservice.TaskService/GetTask}
    * @param policy the policy the request got when it started, from the config in force then
-   * @param peer the caller's identity proven by mTLS; empty for a plaintext caller
+   * @param peer the identity the caller's connection proved by mTLS; empty for plaintext
    */
   public RequestInfo(String direction, String hop, String service, String method, long startNanos,
       Http2Headers headers, CallPolicy policy, Optional<SpiffeId> peer) {
@@ -45,7 +45,7 @@ public final class RequestInfo {
     this.peer = peer;
   }
 
-  /** Who called, as its certificate proves it; empty when the caller is unauthenticated (plaintext). */
+  /** Who called, as the caller's mTLS certificate proved; empty for a plaintext connection. */
   public Optional<SpiffeId> peer() {
     return peer;
   }

@@ -7,9 +7,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
-import java.util.Optional;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.sidecar.identity.PeerIdentity;
+import java.util.Optional;
 import io.taskmesh.sidecar.logical.Downstream;
 import io.taskmesh.sidecar.logical.LogicalCall;
 import io.taskmesh.sidecar.logical.ProxyChain;
@@ -70,6 +70,11 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   }
 
   @Override
+  public Optional<SpiffeId> peer() {
+    return PeerIdentity.of(downstream);
+  }
+
+  @Override
   public void readNext() {
     downstream.read();
   }
@@ -82,10 +87,5 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   @Override
   public void close() {
     downstream.close();
-  }
-
-  @Override
-  public Optional<SpiffeId> peer() {
-    return PeerIdentity.of(downstream);
   }
 }

@@ -12,6 +12,9 @@ public interface Downstream {
 
   boolean isActive();
 
+  /** The identity the caller's connection proved by mTLS; empty for plaintext. */
+  Optional<SpiffeId> peer();
+
   /** Reads the caller's next frame: called once the last one was taken upstream (flow control). */
   void readNext();
 
@@ -20,9 +23,4 @@ public interface Downstream {
 
   /** Closes the caller's stream: a write upstream failed. */
   void close();
-
-  /** The caller's identity, proven by its connection's mTLS handshake; empty for a plaintext caller. */
-  default Optional<SpiffeId> peer() {
-    return Optional.empty();
-  }
 }
