@@ -1,0 +1,173 @@
+package io.taskmesh.e2e.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.taskmesh.config.IdentityConfig;
+import io.taskmesh.config.IdentityMode;
+import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.discovery.v1.Endpoint;
+import io.taskmesh.identity.SpiffeId;
+import io.taskmesh.operator.api.AuthorizationPolicy;
+import io.taskmesh.operator.api.AuthorizationPolicySpec;
+import io.taskmesh.operator.authz.AuthorizationTables;
+import io.taskmesh.operator.authz.PolicyTranslator;
+import io.taskmesh.operator.discovery.DiscoveryLimits;
+import io.taskmesh.operator.discovery.DiscoveryServer;
+import io.taskmesh.operator.discovery.EndpointRegistry;
+import io.taskmesh.operator.discovery.ServiceKey;
+import io.taskmesh.operator.route.RouteTables;
+import io.taskmesh.sidecar.Sidecar;
+import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.TaskServerOptions;
+import io.taskmesh.taskservice.api.ListTasksRequest;
+import io.taskmesh.taskservice.client.TaskClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Authorization by identity on real mTLS traffic: two callers certified by the operator's issuer as different
+ * ServiceAccounts call one server sidecar, which enforces the AuthorizationPolicy the operator's discovery
+ * server sends it (translated by the operator's own code), and takes a changed policy without a restart.
+ */
+class AuthorizationTrafficTest {
+  private static final String NAMESPACE = "shop";
+  private static final SpiffeId TASKS = new SpiffeId(MeshIssuer.TRUST_DOMAIN, NAMESPACE, "task-service");
+  private static final SpiffeId FRONTEND = new SpiffeId(MeshIssuer.TRUST_DOMAIN, NAMESPACE, "frontend");
+  private static final SpiffeId BATCH = new SpiffeId(MeshIssuer.TRUST_DOMAIN, NAMESPACE, "batch");
+  private static final ServiceKey TASK_SERVICE = new ServiceKey("task-service", NAMESPACE);
+  private static final Duration BOUND = Duration.ofSeconds(60);
+  private static final Metadata.Key<String> ERROR = Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER);
+
+  @TempDir
+  Path dir;
+  private final List<AutoCloseable> started = new ArrayList<>();
+  private final EndpointRegistry endpoints = new EndpointRegistry();
+  private final AuthorizationTables authorization = new AuthorizationTables();
+  private MeshIssuer issuer;
+  private DiscoveryServer discovery;
+  private Sidecar server;
+
+  @BeforeEach
+  void startMesh() throws Exception {
+    issuer = closeLater(new MeshIssuer(dir));
+    discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, new RouteTables(), authorization,
+        (node, peer) -> { }, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry(), Optional.empty()));
+    TaskServer app = closeLater(TaskServer.start(TaskServerOptions.defaults().withPort(0).withBindAddress("127.0.0.1")
+        .withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1")));
+    server = sidecar("task-service", app.port(), IdentityMode.STRICT, TASKS);
+    endpoints.update(TASK_SERVICE, List.of(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(server.inboundPort())
+        .setReady(true).setIdentity(TASKS.uri()).build()));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      started.get(i).close();
+    }
+  }
+
+  @Test
+  void callersAreAllowedOrRefusedByIdentityAndMethodAndAChangedPolicyAppliesWithoutRestart() throws Exception {
+    TaskClient frontend = client(sidecar("frontend", 1, IdentityMode.PERMISSIVE, FRONTEND));
+    TaskClient batch = client(sidecar("batch", 1, IdentityMode.PERMISSIVE, BATCH));
+    assertThat(batch.create("no policy yet", "", "low", 1).getTitle()).isEqualTo("no policy yet");
+
+    // frontend: every method; batch: only reads
+    enforce(policy(rule(List.of(FRONTEND.uri()), List.of()), rule(List.of(BATCH.uri()), List.of("ListTasks"))));
+
+    assertThat(frontend.create("by frontend", "", "low", 1).getTitle()).isEqualTo("by frontend");
+    assertThat(batch.list(ListTasksRequest.newBuilder().setUserId(1).build())).hasSize(2);
+    StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class,
+        () -> batch.create("by batch", "", "low", 1));
+    assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(refused.getStatus().getDescription()).contains("caller " + BATCH.uri(),
+        "/taskservice.TaskService/CreateTask", "AuthorizationPolicy shop/task-service-callers");
+    assertThat(refused.getTrailers().get(ERROR)).contains("hop=server-sidecar", "reason=unauthorized");
+
+    // the same sidecars, a new policy: batch may create now, frontend is denied by identity
+    AuthorizationPolicySpec.Rule denyFrontend = rule(List.of(FRONTEND.uri()), List.of());
+    denyFrontend.action = AuthorizationPolicySpec.Action.Deny;
+    enforce(policy(rule(List.of(BATCH.uri()), List.of("ListTasks", "CreateTask")), denyFrontend));
+
+    assertThat(batch.create("by batch, allowed now", "", "low", 1).getTitle()).isEqualTo("by batch, allowed now");
+    StatusRuntimeException denied = catchThrowableOfType(StatusRuntimeException.class,
+        () -> frontend.get(1));
+    assertThat(denied.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(denied.getStatus().getDescription()).contains("caller " + FRONTEND.uri(), "deny rule");
+  }
+
+  /** Hands the policy to discovery and waits until the server sidecar says it enforces it. */
+  private void enforce(AuthorizationPolicy policy) {
+    authorization.update(TASK_SERVICE, PolicyTranslator.table(List.of(policy)));
+    String hash = authorization.current(TASK_SERVICE).getHash();
+    await().atMost(BOUND).until(() -> discovery.service().subscribers().stream()
+        .anyMatch(node -> node.getService().equals("task-service") && node.getAuthorizationHash().equals(hash)));
+  }
+
+  private static AuthorizationPolicy policy(AuthorizationPolicySpec.Rule... rules) {
+    AuthorizationPolicySpec spec = new AuthorizationPolicySpec();
+    spec.targetRef = new AuthorizationPolicySpec.TargetRef();
+    spec.targetRef.name = "task-service";
+    spec.rules = List.of(rules);
+    return new AuthorizationPolicy(NAMESPACE, "task-service-callers", spec);
+  }
+
+  private static AuthorizationPolicySpec.Rule rule(List<String> identities, List<String> methods) {
+    AuthorizationPolicySpec.Rule rule = new AuthorizationPolicySpec.Rule();
+    rule.from = identities.stream().map(identity -> {
+      AuthorizationPolicySpec.Caller caller = new AuthorizationPolicySpec.Caller();
+      caller.identity = identity;
+      return caller;
+    }).toList();
+    AuthorizationPolicySpec.Method to = new AuthorizationPolicySpec.Method();
+    to.service = "taskservice.TaskService";
+    to.methods = methods.isEmpty() ? null : methods;
+    rule.to = List.of(to);
+    return rule;
+  }
+
+  private Sidecar sidecar(String service, int appPort, IdentityMode mode, SpiffeId id) throws Exception {
+    MeshConfig config = MeshConfigParser.parse("""
+        service: %s
+        namespace: %s
+        inbound: {port: 0, appPort: %d}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+        admin: {port: 0}
+        """.formatted(service, NAMESPACE, appPort, discovery.port()));
+    IdentityConfig identity = new IdentityConfig(mode, MeshIssuer.TRUST_DOMAIN, "localhost:" + issuer.port(),
+        issuer.tokenFile(id.namespace(), id.serviceAccount()).toString(), issuer.bundle().toString(),
+        Duration.ofHours(1));
+    Sidecar sidecar = closeLater(Sidecar.start(new MeshConfig(config.service(), config.namespace(), config.inbound(),
+        config.outbound(), config.tracing(), config.admin(), config.drain(), config.gateway(), config.accessLog(),
+        config.budgets(), config.overload(), identity), "127.0.0.1"));
+    sidecar.identity().orElseThrow().ready().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+    return sidecar;
+  }
+
+  private TaskClient client(Sidecar caller) {
+    return closeLater(TaskClient.connect("127.0.0.1:" + caller.outboundPort(), "task-service", BOUND));
+  }
+
+  private <T extends AutoCloseable> T closeLater(T resource) {
+    started.add(resource);
+    return resource;
+  }
+}
