@@ -37,6 +37,7 @@ import io.taskmesh.sidecar.gateway.Gateway;
 import io.taskmesh.config.IdentityMode;
 import io.taskmesh.sidecar.identity.InboundTls;
 import io.taskmesh.sidecar.identity.MeshTlsContexts;
+import io.taskmesh.sidecar.identity.ControlPlaneTls;
 import io.taskmesh.sidecar.identity.WorkloadIdentity;
 import io.netty.channel.ChannelHandler;
 import java.io.IOException;
@@ -130,7 +131,7 @@ public final class Sidecar implements AutoCloseable {
     if (!config.isGateway()) {
       appMethods.shape(config.service(), ""); // asks the app now, so its first watches are known as streams
     }
-    controlPlane = controlPlane(config);
+    controlPlane = controlPlane(config, Optional.ofNullable(identity));
     onDemand = controlPlane == null ? null : new OnDemandDiscovery(controlPlane,
         service -> outboundClusters.remove(AuthorityRouter.serviceName(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
         OnDemandDiscovery.DEFAULT_IDLE_AFTER, System::nanoTime);
@@ -242,7 +243,7 @@ public final class Sidecar implements AutoCloseable {
    * The control-plane stream, subscribed from the start to the services the config names; others are added on
    * demand when the app calls them.
    */
-  private static ControlPlaneEndpointSource controlPlane(MeshConfig config) {
+  private static ControlPlaneEndpointSource controlPlane(MeshConfig config, Optional<WorkloadIdentity> identity) {
     if (!config.outbound().discovery().hasControlPlane()) {
       return null;
     }
@@ -252,8 +253,11 @@ public final class Sidecar implements AutoCloseable {
         .setService(config.service())
         .setConfigHash(MeshConfigWriter.hash(config))
         .build();
-    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), node, configuredServices(config),
-        Duration.ofMillis(200), Duration.ofSeconds(10));
+    // with identity on, the control plane takes only peers that present a workload certificate
+    Optional<io.grpc.ChannelCredentials> tls = identity.map(workload -> ControlPlaneTls.credentials(workload.contexts(),
+        workload.trustAnchors()));
+    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), tls, node,
+        configuredServices(config), Duration.ofMillis(200), Duration.ofSeconds(10));
   }
 
   /**

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Authorization by identity on real mTLS traffic: two callers certified by the operator's issuer as different
  * ServiceAccounts call one server sidecar, which enforces the AuthorizationPolicy the operator's discovery
- * server sends it (translated by the operator's own code), and takes a changed policy without a restart.
+ * server sends it (translated by the operator's own code), and takes a changed policy without a restart. Every
+ * sidecar reaches discovery over TLS with its workload certificate, as it does with identity on.
  */
 class AuthorizationTrafficTest {
   private static final String NAMESPACE = "shop";
@@ -67,7 +68,7 @@ class AuthorizationTrafficTest {
   void startMesh() throws Exception {
     issuer = closeLater(new MeshIssuer(dir));
     discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, new RouteTables(), authorization,
-        (node, peer) -> { }, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry(), Optional.empty()));
+        (node, peer) -> { }, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry(), Optional.of(issuer.discoveryTls())));
     TaskServer app = closeLater(TaskServer.start(TaskServerOptions.defaults().withPort(0).withBindAddress("127.0.0.1")
         .withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1")));
     server = sidecar("task-service", app.port(), IdentityMode.STRICT, TASKS);
@@ -149,7 +150,7 @@ class AuthorizationTrafficTest {
         inbound: {port: 0, appPort: %d}
         outbound:
           port: 0
-          discovery: {address: "127.0.0.1:%d"}
+          discovery: {address: "localhost:%d"}
         admin: {port: 0}
         """.formatted(service, NAMESPACE, appPort, discovery.port()));
     IdentityConfig identity = new IdentityConfig(mode, MeshIssuer.TRUST_DOMAIN, "localhost:" + issuer.port(),

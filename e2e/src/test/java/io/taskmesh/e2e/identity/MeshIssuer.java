@@ -57,6 +57,11 @@ final class MeshIssuer implements AutoCloseable {
     return bundle;
   }
 
+  /** TLS for the operator's discovery server, client certificates from this issuer required. */
+  io.grpc.ServerCredentials discoveryTls() {
+    return server.mutualTls();
+  }
+
   /** A projected-token file for {@code namespace/serviceAccount}, which the issuer's review accepts. */
   Path tokenFile(String namespace, String serviceAccount) throws IOException {
     String token = token(namespace, serviceAccount);

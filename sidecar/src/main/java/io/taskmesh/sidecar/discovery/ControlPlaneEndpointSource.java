@@ -1,5 +1,6 @@
 package io.taskmesh.sidecar.discovery;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -67,7 +68,14 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
 
   public ControlPlaneEndpointSource(String address, Node node, Collection<String> services, Duration minBackoff,
       Duration maxBackoff) {
-    this.channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+    this(address, Optional.empty(), node, services, minBackoff, maxBackoff);
+  }
+
+  /** @param tls with identity on: TLS presenting the workload certificate; empty: plaintext */
+  public ControlPlaneEndpointSource(String address, Optional<ChannelCredentials> tls, Node node,
+      Collection<String> services, Duration minBackoff, Duration maxBackoff) {
+    this.channel = tls.map(credentials -> NettyChannelBuilder.forTarget(address, credentials))
+        .orElseGet(() -> NettyChannelBuilder.forTarget(address).usePlaintext()).build();
     this.node = node;
     this.services.addAll(services);
     this.minBackoff = minBackoff;

@@ -8,8 +8,10 @@ import io.taskmesh.identity.SpiffeId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,9 +28,12 @@ public final class WorkloadIdentity implements AutoCloseable {
   private final IssuerClient issuer;
   private final CertificateRotator rotator;
   private final CompletableFuture<WorkloadCertificate> ready;
+  private final List<X509Certificate> trustAnchors;
 
-  private WorkloadIdentity(SpiffeId id, MeshTlsContexts contexts, IssuerClient issuer, CertificateRotator rotator) {
+  private WorkloadIdentity(SpiffeId id, MeshTlsContexts contexts, IssuerClient issuer, CertificateRotator rotator,
+      List<X509Certificate> trustAnchors) {
     this.id = id;
+    this.trustAnchors = List.copyOf(trustAnchors);
     this.contexts = contexts;
     this.issuer = issuer;
     this.rotator = rotator;
@@ -54,7 +59,7 @@ public final class WorkloadIdentity implements AutoCloseable {
     IssuerClient issuer = new IssuerClient(host, port, host, bundle, token, config.certLifetime());
     MeshTlsContexts contexts = new MeshTlsContexts(config.trustDomain(), clock, MeshTls.preferredProvider());
     CertificateRotator rotator = new CertificateRotator(() -> issuer.certify(id), contexts::use, clock);
-    return new WorkloadIdentity(id, contexts, issuer, rotator);
+    return new WorkloadIdentity(id, contexts, issuer, rotator, bundle.trustAnchors());
   }
 
   /**
@@ -81,6 +86,11 @@ public final class WorkloadIdentity implements AutoCloseable {
 
   public SpiffeId id() {
     return id;
+  }
+
+  /** The mounted trust bundle's anchors: what the control plane's serving certificate is checked against. */
+  public List<X509Certificate> trustAnchors() {
+    return trustAnchors;
   }
 
   public MeshTlsContexts contexts() {
