@@ -20,9 +20,13 @@ import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.identity.SpiffeId;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.taskmesh.operator.authz.AuthorizationTables;
+import io.taskmesh.operator.discovery.DiscoveryLimits;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.ServiceKey;
+import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.sidecar.filter.AccessLogFilter;
@@ -43,6 +47,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -220,7 +225,9 @@ class MutualTlsTrafficTest {
 
   private void startMesh() throws Exception {
     issuer = closeLater(new MeshIssuer(dir));
-    discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints));
+    // sidecars with identity reach discovery over TLS with their workload certificate, as in a cluster
+    discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, new RouteTables(), new AuthorizationTables(),
+        (node, peer) -> { }, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry(), Optional.of(issuer.discoveryTls())));
   }
 
   private Sidecar serverSidecar(IdentityMode mode, Duration lifetime) throws Exception {
@@ -242,7 +249,7 @@ class MutualTlsTrafficTest {
         inbound: {port: 0, appPort: 1}
         outbound:
           port: 0
-          discovery: {address: "127.0.0.1:%d"}
+          discovery: {address: "localhost:%d"}
         admin: {port: 0}
         """.formatted(NAMESPACE, discovery.port())), IdentityMode.PERMISSIVE, FRONTEND, lifetime));
   }
