@@ -112,6 +112,15 @@ public final class Permissions {
       // identity/TrustAnchorStore: reads the root of trust; creates it when the operator manages it
       own("", "secrets", "get", Needs.IDENTITY),
       own("", "secrets", "create", Needs.MANAGED_TRUST_ANCHOR),
+      // identity/TrustBundlePublisher: ConfigMap taskmesh-trust-bundle in each namespace with meshed pods, found
+      // by its TaskServices and its injection label (create cannot be narrowed by name)
+      new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("", "configmaps", "create", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("", "configmaps", "update", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("taskmesh.io", "taskservices", "list", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.IDENTITY, null),
+      // discovery/MeshedPods: an informer on the pods labelled taskmesh.io/tls-mode=mtls, for their SPIFFE ID
+      new Permission("", "pods", "watch", Scope.CLUSTER, Needs.IDENTITY, null),
       // Operators.leaderElection: fabric8's LeaseLock reads, creates, and renews by JSON merge patch
       // (ResourceLock.update); JOSDK's LeaderElectionManager refuses to start without get, create, update
       own("coordination.k8s.io", "leases", "get", Needs.LEADER_ELECTION),
