@@ -82,6 +82,7 @@ public final class Permissions {
       // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation; the
       // reconciler watches them (labelled ones only) so an ack updates status at once
       cluster("", "pods", "patch"), cluster("", "pods", "list"), cluster("", "pods", "watch"),
+      // discovery/MeshedPods (identity on): an informer on the pods labelled taskmesh.io/tls-mode=mtls (list, watch)
       // webhook/NamespaceLabels: an informer on namespaces for their injection label (get: one not cached yet),
       // webhook/SidecarInjector: the ConfigMap <service>-proxy an injected pod mounts
       new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.WEBHOOK, null),
@@ -120,8 +121,6 @@ public final class Permissions {
       new Permission("", "configmaps", "update", Scope.CLUSTER, Needs.IDENTITY, null),
       new Permission("taskmesh.io", "taskservices", "list", Scope.CLUSTER, Needs.IDENTITY, null),
       new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.IDENTITY, null),
-      // discovery/MeshedPods: an informer on the pods labelled taskmesh.io/tls-mode=mtls, for their SPIFFE ID
-      new Permission("", "pods", "watch", Scope.CLUSTER, Needs.IDENTITY, null),
       // Operators.leaderElection: fabric8's LeaseLock reads, creates, and renews by JSON merge patch
       // (ResourceLock.update); JOSDK's LeaderElectionManager refuses to start without get, create, update
       own("coordination.k8s.io", "leases", "get", Needs.LEADER_ELECTION),
