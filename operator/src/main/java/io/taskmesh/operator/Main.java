@@ -21,6 +21,9 @@ import io.taskmesh.operator.lifecycle.ReleaseCleanup;
 import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.identity.IdentitySettings;
 import io.taskmesh.operator.identity.IssuerServer;
+import io.taskmesh.operator.identity.TrustBundlePublisher;
+import io.taskmesh.operator.discovery.MeshedPods;
+import java.util.Optional;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
@@ -68,7 +71,10 @@ public final class Main {
     Operator operator = Operators.create(client, leaderElection
         ? Operators.leaderElection(namespace, identity).build() : null, metrics);
     EndpointRegistry endpoints = new EndpointRegistry();
-    EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
+    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
+    Optional<MeshedPods> meshedPods = identitySettings.enabled()
+        ? Optional.of(new MeshedPods(client, identitySettings.trustDomain())) : Optional.empty();
+    EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints, meshedPods);
     slices.start();
     RouteTables routeTables = new RouteTables();
     GrpcRouteController grpcRoutes = new GrpcRouteController(client, routeTables, Clock.systemUTC());
@@ -80,9 +86,12 @@ public final class Main {
     AuthorizationPolicyController policies = new AuthorizationPolicyController(client, authorization, Clock.systemUTC());
     policies.start();
     PodAcks acks = new PodAcks(client, policies::acksChanged);
-    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
     IssuerServer issuer = identitySettings.enabled()
         ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
+    TrustBundlePublisher trustBundles = issuer == null ? null : new TrustBundlePublisher(client, issuer::trustAnchors);
+    if (trustBundles != null) {
+      trustBundles.start();
+    }
     // with identity on, discovery takes only peers with a workload certificate, and bounds each by its identity
     DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, authorization,
         acks, DiscoveryLimits.DEFAULTS, metrics, Optional.ofNullable(issuer).map(IssuerServer::mutualTls));
@@ -115,6 +124,7 @@ public final class Main {
         webhook.close();
       }
       if (issuer != null) {
+        trustBundles.close();
         issuer.close();
       }
       discovery.close();
@@ -123,6 +133,7 @@ public final class Main {
       acks.close();
       clusterAddresses.close();
       slices.close();
+      meshedPods.ifPresent(MeshedPods::close);
       operator.stop();
       admin.close();
     }, "operator-stop"));
