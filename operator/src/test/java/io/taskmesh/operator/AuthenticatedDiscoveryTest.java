@@ -157,9 +157,9 @@ class AuthenticatedDiscoveryTest {
     authorization.update(SHOP_TASKS, InboundAuthorization.newBuilder().setHash("t1").setDefaultDeny(true).build());
     ManagedChannel channel = channelAs("shop-web");
 
-    DiscoveryClientFixture own = subscribe(channel, SubscribeRequest.newBuilder().setNode(Node.newBuilder()
-        .setPodName("web-1").setNamespace("shop").setService("tasks").setConfigHash("c1").setAuthorizationHash("t1"))
-        .build());
+    Node web1 = Node.newBuilder().setPodName("web-1").setNamespace("shop").setService("tasks").setConfigHash("c1")
+        .build();
+    DiscoveryClientFixture own = subscribe(channel, SubscribeRequest.newBuilder().setNode(web1).build());
     DiscoveryClientFixture other = subscribe(channel, SubscribeRequest.newBuilder().setNode(Node.newBuilder()
         .setPodName("admin-1").setNamespace("shop").setService("tasks").setConfigHash("c1").setAuthorizationHash("t1"))
         .build());
@@ -167,6 +167,7 @@ class AuthenticatedDiscoveryTest {
     await().atMost(BOUND).until(() -> own.received.stream().anyMatch(EndpointSet::hasAuthorization));
     assertThat(own.received.stream().filter(EndpointSet::hasAuthorization).findFirst().orElseThrow()
         .getAuthorization().getHash()).isEqualTo("t1");
+    own.send(SubscribeRequest.newBuilder().setNode(web1.toBuilder().setAuthorizationHash("t1")).build());
     await().atMost(BOUND).until(() -> annotations("web-1").containsKey(PodAcks.AUTHORIZATION_ANNOTATION));
     assertThat(annotations("web-1")).containsEntry(PodAcks.APPLIED_ANNOTATION, "c1");
     await().during(Duration.ofSeconds(1)).atMost(BOUND).until(() -> other.ended.get() == null);

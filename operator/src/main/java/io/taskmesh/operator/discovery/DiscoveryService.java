@@ -34,8 +34,9 @@ import java.util.stream.Stream;
  * debounced, and each changed service's set is built once per way of naming it and the same message sent to every
  * subscriber of that service (found through an index, not by asking every subscriber).
  *
- * <p>A subscriber that names its own service (node.service) also gets that service's inbound authorization, and
- * again whenever it changes. With identity on (a TLS peer proving a SPIFFE ID), a node must be of the peer's
+ * <p>A subscriber that names its own service (node.service) also gets that service's inbound authorization when
+ * it does not hold it already (node.authorization_hash; a new one holds "no restriction"), and again whenever it
+ * changes. With identity on (a TLS peer proving a SPIFFE ID), a node must be of the peer's
  * namespace, and a service the peer's namespace may not call (see {@link AuthorizationTables#mayDiscover}) is
  * answered {@code unknown} with {@code denied} saying why, and never sent its endpoints.
  */
@@ -253,7 +254,7 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
       pending.keySet().removeIf(label -> !label.equals(AUTHORIZATION) && !next.containsKey(label));
       sent.keySet().retainAll(next.keySet());
       ServiceKey ownNow = node.getService().isEmpty() ? null : new ServiceKey(node.getService(), subscriberNamespace);
-      if (ownNow != null && !ownNow.equals(own)) {
+      if (ownNow != null && !ownNow.equals(own) && !holds(node, authorization.current(ownNow))) {
         pending.put(AUTHORIZATION, authorizationMessage(ownNow, authorization.current(ownNow)));
       }
       own = ownNow;
@@ -285,6 +286,12 @@ public final class DiscoveryService extends EndpointDiscoveryGrpc.EndpointDiscov
         pending.put(AUTHORIZATION, authorizationMessage(service, table));
         drain();
       }
+    }
+
+    /** What the sidecar says it enforces (after a reconnect too); a new sidecar enforces no restriction. */
+    private static boolean holds(Node node, io.taskmesh.discovery.v1.InboundAuthorization table) {
+      return node.getAuthorizationHash().isEmpty() ? table.getUnrestricted()
+          : node.getAuthorizationHash().equals(table.getHash());
     }
 
     private static EndpointSet authorizationMessage(ServiceKey service,
