@@ -82,7 +82,10 @@ public final class Main {
     int discoveryPort = Integer.parseInt(env.getOrDefault("TASKMESH_DISCOVERY_PORT", "15010"));
     ServiceAddressWatcher clusterAddresses = new ServiceAddressWatcher(client, endpoints);
     clusterAddresses.start();
-    AuthorizationTables authorization = new AuthorizationTables();
+    // the operator's namespace (the gateway's) may discover every service; more with TASKMESH_DISCOVERY_OPEN_TO
+    AuthorizationTables authorization = new AuthorizationTables(Arrays.stream(
+            env.getOrDefault("TASKMESH_DISCOVERY_OPEN_TO", namespace).split(","))
+        .map(String::trim).filter(ns -> !ns.isEmpty()).collect(Collectors.toSet()));
     AuthorizationPolicyController policies = new AuthorizationPolicyController(client, authorization, Clock.systemUTC());
     policies.start();
     PodAcks acks = new PodAcks(client, policies::acksChanged);

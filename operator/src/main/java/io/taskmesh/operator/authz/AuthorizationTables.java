@@ -21,6 +21,20 @@ public final class AuthorizationTables {
 
   private final Map<ServiceKey, InboundAuthorization> tables = new ConcurrentHashMap<>();
   private final List<BiConsumer<ServiceKey, InboundAuthorization>> listeners = new CopyOnWriteArrayList<>();
+  private final Set<String> reachingEveryNamespace;
+
+  /** Every peer bound to its namespace and what policies allow it. */
+  public AuthorizationTables() {
+    this(Set.of());
+  }
+
+  /**
+   * @param reachingEveryNamespace namespaces whose peers may discover every service (the mesh's own, where the
+   *     gateway runs: it calls services of every namespace)
+   */
+  public AuthorizationTables(Set<String> reachingEveryNamespace) {
+    this.reachingEveryNamespace = Set.copyOf(reachingEveryNamespace);
+  }
 
   /** Replaces the service's table ({@link #UNRESTRICTED}: no policy targets it); listeners hear only of changes. */
   public void update(ServiceKey service, InboundAuthorization table) {
@@ -44,13 +58,14 @@ public final class AuthorizationTables {
   }
 
   /**
-   * Whether a peer may learn {@code service}'s endpoints: always in its own namespace; in another only when a
+   * Whether a peer may learn {@code service}'s endpoints: always in its own namespace, and anywhere from a namespace
+   * reaching every namespace; in another only when a
    * policy targeting the service allows callers of the peer's namespace (an Allow rule with no callers, or one
    * naming the namespace, or an identity or ServiceAccount of it). A service no policy targets is reachable from
    * its own namespace only.
    */
   public boolean mayDiscover(SpiffeId peer, ServiceKey service) {
-    if (peer.namespace().equals(service.namespace())) {
+    if (peer.namespace().equals(service.namespace()) || reachingEveryNamespace.contains(peer.namespace())) {
       return true;
     }
     return current(service).getRulesList().stream().filter(rule -> !rule.getDeny())
