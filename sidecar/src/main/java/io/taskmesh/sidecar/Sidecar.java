@@ -141,7 +141,12 @@ public final class Sidecar implements AutoCloseable {
       onDemand.pin(configuredServices(config));
       controlPlane.onRoutes(this::routesDiscovered);
       controlPlane.onAuthorization(table -> authorization.use(InboundAuthorization.of(table)));
-      controlPlane.start(outboundClusters);
+      if (identity == null) {
+        controlPlane.start(outboundClusters);
+      } else {
+        // the control plane takes only peers with a certificate: connecting before the first one only backs off
+        identity.ready().thenRun(() -> controlPlane.start(outboundClusters));
+      }
     }
     ProxyChain outboundChain = OutboundChain.assemble(outboundClusters, Optional.ofNullable(onDemand),
         outboundFilters(filters), policies, new Retries(registry), methods);
