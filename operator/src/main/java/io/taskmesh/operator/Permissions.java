@@ -79,8 +79,9 @@ public final class Permissions {
       cluster("gateway.networking.k8s.io", "grpcroutes/status", "update"),
       // discovery/ServiceAddressWatcher: ClusterIP:port of every Service (services list/watch, above)
       // discovery/PodAcks: the config hash a sidecar announces, on its Pod (JSON merge patch);
-      // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation
-      cluster("", "pods", "patch"), cluster("", "pods", "list"),
+      // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation; the
+      // reconciler watches them (labelled ones only) so an ack updates status at once
+      cluster("", "pods", "patch"), cluster("", "pods", "list"), cluster("", "pods", "watch"),
       // webhook/NamespaceLabels: an informer on namespaces for their injection label (get: one not cached yet),
       // webhook/SidecarInjector: the ConfigMap <service>-proxy an injected pod mounts
       new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.WEBHOOK, null),

@@ -11,6 +11,7 @@ import io.taskmesh.sidecar.admin.AdminServer;
 import io.taskmesh.sidecar.admin.AppHealthProbe;
 import io.taskmesh.sidecar.admin.AdminServer.Page;
 import io.taskmesh.sidecar.cluster.Cluster;
+import io.taskmesh.sidecar.cluster.ClusterGauges;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.Endpoint;
 import io.taskmesh.sidecar.cluster.UpstreamConnector;
@@ -102,8 +103,9 @@ public final class Sidecar implements AutoCloseable {
         config.tracing().samplingRatio());
     List<StreamFilter> filters = sharedFilters(config);
 
+    ClusterGauges clusterGauges = new ClusterGauges(registry);
     outboundClusters = new ClusterManager(meshConnector,
-        service -> this.config.outbound().policyFor(service), this::registerEndpointGauges);
+        service -> this.config.outbound().policyFor(service), clusterGauges::created, clusterGauges::removed);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
@@ -358,17 +360,6 @@ public final class Sidecar implements AutoCloseable {
     inbound.stopAccepting();
     outbound.closeConnections();
     inbound.closeConnections();
-  }
-
-  /** {@code taskmesh_endpoints{service,state}}: active and draining endpoints of one cluster. */
-  private void registerEndpointGauges(Cluster cluster) {
-    for (Endpoint.State state : Endpoint.State.values()) {
-      Gauge.builder("taskmesh.endpoints", cluster,
-              c -> c.endpoints().stream().filter(endpoint -> endpoint.state() == state).count())
-          .tag("service", cluster.service())
-          .tag("state", state.name().toLowerCase(java.util.Locale.ROOT))
-          .register(registry);
-    }
   }
 
   private Map<String, Supplier<Page>> adminPages() {
