@@ -36,6 +36,7 @@ public final class ClusterMain implements Callable<Integer> {
     LocalCluster cluster = LocalCluster.start(new LocalCluster.Settings("taskmesh", ClusterPorts.API_SERVER,
         workDir.toAbsolutePath(), zipkin));
     Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "stop-local-cluster"));
+    ExternalServices.Postgres postgres = cluster.externalServices().postgres();
     Path repository = Path.of("").toAbsolutePath();
     print("helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace",
         TaskmeshInstall.installChart(cluster.client(), repository));
@@ -44,6 +45,9 @@ public final class ClusterMain implements Callable<Integer> {
     System.out.println("API server    " + cluster.apiServerUrl() + "  (pods: " + cluster.access().url() + ")");
     System.out.println("pods          " + cluster.network().podCidr() + "   services " + cluster.network().serviceCidr());
     cluster.zipkin().ifPresent(uri -> System.out.println("zipkin        " + uri + "/zipkin/   (in the cluster: zipkin.default:9411)"));
+    System.out.println("postgresql    " + postgres.hostJdbcUrl() + "   (in the cluster: " + postgres.service().name() + "."
+        + postgres.service().namespace() + ":" + postgres.service().port() + "; for spec.database.postgresUrlSecret:"
+        + " kubectl create secret generic task-service-db --from-literal=url='" + postgres.clusterJdbcUrl() + "')");
     System.out.println("pod logs      " + workDir.resolve("node/pods"));
     System.out.println();
     System.out.println("export KUBECONFIG=" + cluster.kubeconfig());
