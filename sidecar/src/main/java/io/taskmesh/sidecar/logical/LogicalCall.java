@@ -141,7 +141,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
     if (chosen.isEmpty()) {
-      answer(CallErrors.noEndpoints(request), Fault.UPSTREAM);
+      // nothing was sent: counting it would hold the circuit open past the moment the first pod is ready
+      answer(CallErrors.noEndpoints(request), Fault.NONE);
       return;
     }
     cluster = found.get();
