@@ -136,6 +136,11 @@ public final class ExternalServices implements AutoCloseable {
   /** Starts Zipkin from {@code jar} (once) on the host address and publishes it as {@code zipkin.default:9411}. */
   public synchronized URI zipkin(Path jar) {
     if (zipkin == null) {
+      try {
+        Files.createDirectories(workDir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create " + workDir, e);
+      }
       zipkin = ZipkinServer.start(jar, hostAddress.getHostAddress(), ClusterPorts.ZIPKIN, workDir.resolve("zipkin.log"),
           Duration.ofSeconds(120));
       started.add(zipkin);

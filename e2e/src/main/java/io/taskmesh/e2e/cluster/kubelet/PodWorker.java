@@ -355,6 +355,9 @@ final class PodWorker {
       if (readableView) {
         mounts.add(new ContainerCommand.Mount(node.classpath().directory(), ReadableClasspath.MOUNT_PATH, true));
       }
+      node.images().javaImage(container.getImage()).ifPresent(image -> mounts.add(new ContainerCommand.Mount(
+          node.classpath().jibClasspathFile(readableView ? node.classpath().of(image.classpath()) : image.classpath()),
+          ReadableClasspath.JIB_CLASSPATH_FILE, true)));
       return new ContainerCommand(sandbox.netns(), mounts, identity, container.getWorkingDir(), argv, env);
     };
   }

@@ -23,6 +23,8 @@ import java.util.stream.Stream;
  */
 final class ReadableClasspath {
   static final String MOUNT_PATH = "/app/libs";
+  /** Where a Jib image keeps its classpath as one line, for commands that start the JVM themselves. */
+  static final String JIB_CLASSPATH_FILE = "/app/jib-classpath-file";
   private final Path directory;
   private final Map<String, String> views = new ConcurrentHashMap<>();
 
@@ -33,6 +35,21 @@ final class ReadableClasspath {
   /** {@code classpath} as a container sees it with {@link #directory()} mounted at {@link #MOUNT_PATH}. */
   String of(String classpath) {
     return views.computeIfAbsent(classpath, this::build);
+  }
+
+  /** A file holding {@code view}, to be mounted at {@link #JIB_CLASSPATH_FILE}. */
+  Path jibClasspathFile(String view) {
+    Path file = directory.resolve("jib-classpath-" + Integer.toHexString(view.hashCode()));
+    try {
+      Files.createDirectories(directory);
+      if (!Files.exists(file)) {
+        Files.writeString(file, view);
+        Files.setPosixFilePermissions(file, AtomicWriter.permissions(0644));
+      }
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the classpath file " + file, e);
+    }
   }
 
   Path directory() {
