@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.e2e.cluster.ExternalServices;
 import io.taskmesh.e2e.cluster.LocalCluster;
 import io.taskmesh.e2e.cluster.install.ChartInstall;
@@ -213,6 +214,9 @@ public final class Story {
     out.println("  $ kubectl scale ts task-service --replicas=1");
     long start = System.nanoTime();
     editTaskService("task-service", spec -> spec.put("replicas", 1));
+    waitFor(() -> !endpoints("task-service").isEmpty(), Duration.ofMinutes(2));
+    out.printf("  a pod is ready after %.1f s; the circuit lets trial calls through once its wait in OPEN is over%n",
+        (System.nanoTime() - start) / 1e9);
     boolean closed = waitFor(() -> gateway.getCounted(taskId) && circuit().equals("CLOSED"), Duration.ofMinutes(2),
         Duration.ofSeconds(1));
     out.printf("  after %.1f s a call succeeded and the circuit is %s (%s meanwhile)%n",
@@ -263,9 +267,11 @@ public final class Story {
         spec(resource).put("replicas", 1);
         canary.add(resource);
       }
-      if (object instanceof GenericKubernetesResource resource && resource.getKind().equals("GRPCRoute")) {
-        setWeights(resource, 100, 0);
-        canary.add(resource);
+      if (object.getKind().equals("GRPCRoute")) {
+        GenericKubernetesResource route = Serialization.unmarshal(Serialization.asJson(object),
+            GenericKubernetesResource.class);
+        setWeights(route, 100, 0);
+        canary.add(route);
       }
     }
     printApplied("kubectl apply -f examples/grpcroute-canary.yaml   (one replica per version; weights 100/0; its"
