@@ -113,19 +113,7 @@ class GrpcRouteTrafficTest {
     assertThat(toV1 + toV2).isEqualTo(2_000);
     assertThat(toV1).as("calls to v1 of 2,000 (90 %% ± 3 %%)").isBetween(1_740, 1_860);
 
-    Metadata pin = new Metadata();
-    pin.put(Metadata.Key.of("x-api-version", Metadata.ASCII_STRING_MARSHALLER), "v2");
-    int v1Before = stored(v1);
-    int v2Before = stored(v2);
-    try (TaskClient pinned = new TaskClient(io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-        .forAddress("127.0.0.1", sidecar.outboundPort()).overrideAuthority("task-service").usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(pin)).build(), Duration.ofSeconds(10))) {
-      for (int i = 0; i < 100; i++) {
-        pinned.create("pinned " + i, "", "low", 1);
-      }
-    }
-    assertThat(stored(v2) - v2Before - 1).as("x-api-version: v2 pins to v2").isEqualTo(100);
-    assertThat(stored(v1) - v1Before - 1).isZero();
+    assertCallsArePinnedToV2(sidecar.outboundPort(), "task-service", 100);
   }
 
   @Test
@@ -174,9 +162,10 @@ class GrpcRouteTrafficTest {
 
   @Test
   void theGatewayRoutesByTheSameRouteRestCallsByWeightAndGrpcCallsByHeader() throws Exception {
+    // in a namespace of its own, as the chart runs it: the route's backends are Services of the route's namespace
     Sidecar gateway = closeLater(Sidecar.start(MeshConfigParser.parse("""
         service: gateway
-        namespace: %s
+        namespace: edge
         inbound: {port: 0, appPort: 1}
         outbound:
           port: 0
@@ -185,10 +174,10 @@ class GrpcRouteTrafficTest {
         gateway:
           port: 0
           routes:
-            - {pathPrefix: /api/tasks, service: task-service, transcode: true}
-            - {pathPrefix: /taskservice.TaskService/, service: task-service}
+            - {pathPrefix: /api/tasks, service: task-service.%s, transcode: true}
+            - {pathPrefix: /taskservice.TaskService/, service: task-service.%s}
           clientRateLimit: {requestsPerMinute: 60000}
-        """.formatted(NAMESPACE, discovery.port())), "127.0.0.1"));
+        """.formatted(discovery.port(), NAMESPACE, NAMESPACE)), "127.0.0.1"));
     HttpClient http = HttpClient.newHttpClient();
     URI rest = URI.create("http://127.0.0.1:" + gateway.gatewayPort() + "/api/tasks");
     await().atMost(BOUND).until(() -> createByRest(http, rest, "first") == 200
@@ -207,18 +196,23 @@ class GrpcRouteTrafficTest {
 
     // plain gRPC passes the gateway with its headers, so the header rule pins it (a REST call carries only
     // its trace and correlation headers upstream)
+    assertCallsArePinnedToV2(gateway.gatewayPort(), "gateway", 50);
+  }
+
+  /** {@code calls} creates sent with {@code x-api-version: v2} to {@code port} all land on v2. */
+  private void assertCallsArePinnedToV2(int port, String authority, int calls) {
     Metadata pin = new Metadata();
     pin.put(Metadata.Key.of("x-api-version", Metadata.ASCII_STRING_MARSHALLER), "v2");
     int v1Before = stored(v1);
     int v2Before = stored(v2);
     try (TaskClient pinned = new TaskClient(io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-        .forAddress("127.0.0.1", gateway.gatewayPort()).overrideAuthority("gateway").usePlaintext()
+        .forAddress("127.0.0.1", port).overrideAuthority(authority).usePlaintext()
         .intercept(MetadataUtils.newAttachHeadersInterceptor(pin)).build(), Duration.ofSeconds(10))) {
-      for (int i = 0; i < 50; i++) {
+      for (int i = 0; i < calls; i++) {
         pinned.create("pinned " + i, "", "low", 1);
       }
     }
-    assertThat(stored(v2) - v2Before - 1).as("gRPC through the gateway with x-api-version: v2").isEqualTo(50);
+    assertThat(stored(v2) - v2Before - 1).as("x-api-version: v2 through %s pins to v2", authority).isEqualTo(calls);
     assertThat(stored(v1) - v1Before - 1).isZero();
   }
 

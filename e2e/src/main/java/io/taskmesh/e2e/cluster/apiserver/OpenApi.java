@@ -13,7 +13,9 @@ import java.util.Optional;
  * The OpenAPI v3 documents ({@code /openapi/v3} and one per group-version) as far as clients read them. Every
  * served type gets its paths, whose writes take the {@code fieldValidation} query parameter, marked with
  * {@code x-kubernetes-group-version-kind}: that is how {@code kubectl} learns that the server validates fields
- * itself (it then sends {@code fieldValidation=Strict} instead of validating on its side). A CRD's type also gets
+ * itself (it then sends {@code fieldValidation=Strict} instead of validating on its side; this API server
+ * checks fields against the schemas of custom resources, while built-in objects keep any field they are sent,
+ * as the mock stores them). A CRD's type also gets
  * its structural schema as a component, for {@code kubectl explain}. Built-in types get paths but no schema,
  * so {@code kubectl apply} computes their strategic merge patches from its compiled-in types, as it does when a
  * schema is missing. {@code /openapi/v2} is not served (kubectl falls back to it only when v3 is absent).
