@@ -44,8 +44,9 @@ class ConfigAckCensusTest {
   @BeforeEach
   void startTwoReplicas() {
     leader = Operators.create(client, null, new SimpleMeterRegistry());
+    // no periodic refresh within the test: each count on status must come from the pod's ack event
     leader.register(new TaskServiceReconciler(SETTINGS, Clock.systemUTC(), SidecarCensus.fromPods(client),
-        new EventRecorder(Clock.systemUTC(), "test")));
+        new EventRecorder(Clock.systemUTC(), "test"), Duration.ofHours(1)));
     leader.start();
   }
 
@@ -68,7 +69,8 @@ class ConfigAckCensusTest {
     client.resource(service).create();
     for (String pod : List.of("census-0", "census-1")) {
       client.resource(new PodBuilder().withNewMetadata().withName(pod).withNamespace(NAMESPACE)
-          .addToLabels("taskmesh.io/service", "census").endMetadata()
+          .addToLabels("taskmesh.io/service", "census").addToLabels("app.kubernetes.io/managed-by", "taskmesh-operator")
+          .endMetadata()
           .withNewSpec().addNewContainer().withName("app").withImage("tasks").endContainer().endSpec().build()).create();
     }
     String hash = configHash(null);

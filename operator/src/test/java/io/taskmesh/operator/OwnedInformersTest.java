@@ -10,9 +10,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.EventRecorder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.SidecarCensus;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.operator.reconciler.TaskServiceReconciler;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +30,7 @@ import org.junit.jupiter.api.Test;
 @EnableKubernetesMockClient(crud = true)
 class OwnedInformersTest {
   private static final Set<String> OWNED = Set.of("configmaps", "services", "serviceaccounts", "deployments",
-      "poddisruptionbudgets", "persistentvolumeclaims");
+      "poddisruptionbudgets", "persistentvolumeclaims", "pods");
 
   static KubernetesClient client;
   static KubernetesMockServer server;

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
@@ -27,22 +26,10 @@ class CircuitBreakerTest {
     TaskServer app = TaskServer.start(appOptions);
     int appPort = app.port();
     try (MeshFixture mesh = new MeshFixture()) {
-      Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
-          service: %s
-          inbound: {port: 0, appPort: %d}
-          outbound: {port: 0}
-          admin: {port: 0}
-          """.formatted(MeshFixture.SERVICE, appPort)));
-      Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
-          service: caller
-          inbound: {port: 0, appPort: 1}
-          outbound:
-            port: 0
-            discovery: {static: {%s: ["127.0.0.1:%d"]}}
-            defaults:
-              circuitBreaker: {failureRateThreshold: 50, minimumCalls: 4, slidingWindow: 4, waitInOpen: 10s, permittedInHalfOpen: 2}
-          admin: {port: 0}
-          """.formatted(MeshFixture.SERVICE, server.inboundPort())));
+      Sidecar server = mesh.serverSidecar(appPort);
+      Sidecar caller = mesh.callerWithDefaults(
+          "{circuitBreaker: {failureRateThreshold: 50, minimumCalls: 4, slidingWindow: 4, waitInOpen: 10s, permittedInHalfOpen: 2}}",
+          server.inboundPort());
       TaskClient client = mesh.clientThrough(caller);
       TaskResponse task = client.create("keep me", "", "", 10);
 

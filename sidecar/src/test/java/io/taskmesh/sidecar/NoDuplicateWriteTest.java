@@ -9,7 +9,6 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.sidecar.support.SlowCreateFront;
@@ -43,22 +42,9 @@ class NoDuplicateWriteTest {
   void aCreateTaskSlowerThanThePerTryTimeoutFailsWithTheReasonAndCreatesExactlyOneTask() {
     TaskServer store = mesh.backend();
     SlowCreateFront slow = mesh.closeLater(new SlowCreateFront(store.port(), Duration.ofMillis(900)));
-    Sidecar server = mesh.sidecar(MeshConfigParser.parse("""
-        service: %s
-        inbound: {port: 0, appPort: %d}
-        outbound: {port: 0}
-        admin: {port: 0}
-        """.formatted(MeshFixture.SERVICE, slow.port())));
-    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
-        service: caller
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {static: {%s: ["127.0.0.1:%d"]}}
-          defaults:
-            retries: {attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}
-        admin: {port: 0}
-        """.formatted(MeshFixture.SERVICE, server.inboundPort())));
+    Sidecar server = mesh.serverSidecar(slow.port());
+    Sidecar caller = mesh.callerWithDefaults(
+        "{retries: {attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}}", server.inboundPort());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", caller.outboundPort()).overrideAuthority(MeshFixture.SERVICE)
         .usePlaintext().build();
     TaskServiceGrpc.TaskServiceBlockingStub tasks = TaskServiceGrpc.newBlockingStub(channel);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.StatusRuntimeException;
-import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.taskservice.TaskServer;
@@ -91,17 +90,9 @@ class RetryTest {
       inboundPorts[i] = server.inboundPort();
       app.close(); // every app is down: each server sidecar answers UNAVAILABLE
     }
-    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
-        service: caller
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {static: {task-service: ["127.0.0.1:%d", "127.0.0.1:%d"]}}
-          defaults:
-            retries: {attempts: 5, perTryTimeout: 1s, retryOn: [UNAVAILABLE], budgetPercent: 20}
-            circuitBreaker: {failureRateThreshold: 100, minimumCalls: 1000, slidingWindow: 1000, waitInOpen: 10s, permittedInHalfOpen: 2}
-        admin: {port: 0}
-        """.formatted(inboundPorts[0], inboundPorts[1])));
+    Sidecar caller = mesh.callerWithDefaults("{retries: {attempts: 5, perTryTimeout: 1s, retryOn: [UNAVAILABLE], budgetPercent: 20},"
+        + " circuitBreaker: {failureRateThreshold: 100, minimumCalls: 1000, slidingWindow: 1000, waitInOpen: 10s,"
+        + " permittedInHalfOpen: 2}}", inboundPorts[0], inboundPorts[1]);
     TaskClient client = mesh.clientThrough(caller);
 
     int requests = 300;

@@ -47,7 +47,7 @@ final class HotPathState {
 
   static ClusterManager clusters(NettyResources netty, int endpointsEach, LoadBalancerPolicy policy) {
     UpstreamPolicy upstream = policy(policy);
-    ClusterManager clusters = new ClusterManager(new UpstreamConnector(netty), service -> upstream, cluster -> { });
+    ClusterManager clusters = new ClusterManager(new UpstreamConnector(netty), service -> upstream, cluster -> { }, cluster -> { });
     for (int s = 0; s < SERVICES; s++) {
       clusters.onEndpoints(s == 0 ? "task-service" : "service-" + s, addresses(endpointsEach, 20_000 + s * 100));
     }

@@ -2,10 +2,13 @@ package io.taskmesh.operator.reconciler;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -16,15 +19,21 @@ import io.taskmesh.operator.api.TaskServiceStatus;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
 import io.taskmesh.operator.dependent.DataVolumeClaimDependent;
 import io.taskmesh.operator.dependent.DeploymentDependent;
+import io.taskmesh.operator.dependent.Labels;
 import io.taskmesh.operator.dependent.PodDisruptionBudgetDependent;
 import io.taskmesh.operator.dependent.ReconcileInputs;
 import io.taskmesh.operator.dependent.ServiceAccountDependent;
 import io.taskmesh.operator.dependent.ServiceDependent;
+import io.taskmesh.operator.discovery.PodAcks;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Observe → validate → act → status. A spec with a problem changes nothing and says why (Degraded, and a
@@ -44,19 +53,51 @@ import java.util.Optional;
         reconcilePrecondition = PodDisruptionBudgetDependent.MultipleReplicas.class)
 })
 public class TaskServiceReconciler implements Reconciler<TaskService> {
-  /** How often status is refreshed without an event, so sidecar config counts stay current. */
+  /** How often status is refreshed without an event (a safety net: pods' config acks trigger at once). */
   static final Duration STATUS_REFRESH = Duration.ofSeconds(15);
 
   private final OperatorSettings settings;
+  private final Duration statusRefresh;
   private final StatusBuilder statuses;
   private final SidecarCensus census;
   private final EventRecorder events;
 
   public TaskServiceReconciler(OperatorSettings settings, Clock clock, SidecarCensus census, EventRecorder events) {
+    this(settings, clock, census, events, STATUS_REFRESH);
+  }
+
+  public TaskServiceReconciler(OperatorSettings settings, Clock clock, SidecarCensus census, EventRecorder events,
+      Duration statusRefresh) {
     this.settings = settings;
+    this.statusRefresh = statusRefresh;
     this.statuses = new StatusBuilder(clock);
     this.census = census;
     this.events = events;
+  }
+
+  /**
+   * The service's pods, so a sidecar's config ack (an annotation on its pod) brings the census on status up
+   * to date at once rather than at the next refresh. Only the ack changing triggers: readiness already
+   * reaches the reconciler through the Deployment.
+   */
+  @Override
+  public List<EventSource<?, TaskService>> prepareEventSources(EventSourceContext<TaskService> context) {
+    InformerEventSourceConfiguration<Pod> pods = InformerEventSourceConfiguration.from(Pod.class, TaskService.class)
+        .withName("pods")
+        .withLabelSelector(Labels.MANAGED_SELECTOR)
+        .withSecondaryToPrimaryMapper(pod -> {
+          String service = pod.getMetadata().getLabels().get(Labels.SERVICE_LABEL);
+          return service == null ? Set.of() : Set.of(new ResourceID(service, pod.getMetadata().getNamespace()));
+        })
+        .withOnAddFilter(pod -> false)
+        .withOnUpdateFilter((updated, old) -> !Objects.equals(ack(updated), ack(old)))
+        .build();
+    return List.of(new InformerEventSource<>(pods, context));
+  }
+
+  private static String ack(Pod pod) {
+    return pod.getMetadata().getAnnotations() == null ? null
+        : pod.getMetadata().getAnnotations().get(PodAcks.APPLIED_ANNOTATION);
   }
 
   @Override
@@ -76,9 +117,9 @@ public class TaskServiceReconciler implements Reconciler<TaskService> {
           settings.proxyImage());
     }
     if (!record(service, status, context)) {
-      return UpdateControl.<TaskService>noUpdate().rescheduleAfter(STATUS_REFRESH);
+      return UpdateControl.<TaskService>noUpdate().rescheduleAfter(statusRefresh);
     }
-    return UpdateControl.patchStatus(service).rescheduleAfter(STATUS_REFRESH);
+    return UpdateControl.patchStatus(service).rescheduleAfter(statusRefresh);
   }
 
   @Override

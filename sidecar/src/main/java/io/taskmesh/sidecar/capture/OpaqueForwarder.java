@@ -82,13 +82,18 @@ public final class OpaqueForwarder extends ChannelInboundHandlerAdapter {
       early.add(msg); // the bytes the sniffer looked at arrive before the connection out is up
       return;
     }
-    count(sent, msg);
-    upstream.writeAndFlush(msg).addListener((ChannelFutureListener) written -> {
+    relay(ctx, msg, sent, upstream);
+  }
+
+  /** Writes one read to the other side; the next read waits for it to be written (backpressure). */
+  private static void relay(ChannelHandlerContext from, Object msg, Counter counter, Channel to) {
+    count(counter, msg);
+    to.writeAndFlush(msg).addListener((ChannelFutureListener) written -> {
       if (written.isSuccess()) {
-        ctx.channel().read();
+        from.channel().read();
       } else {
         written.channel().close();
-        ctx.channel().close();
+        from.channel().close();
       }
     });
   }
@@ -125,15 +130,7 @@ public final class OpaqueForwarder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      count(received, msg);
-      downstream.writeAndFlush(msg).addListener((ChannelFutureListener) written -> {
-        if (written.isSuccess()) {
-          ctx.channel().read();
-        } else {
-          written.channel().close();
-          ctx.channel().close();
-        }
-      });
+      relay(ctx, msg, received, downstream);
     }
 
     @Override

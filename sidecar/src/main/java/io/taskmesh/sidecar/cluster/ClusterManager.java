@@ -16,13 +16,18 @@ public final class ClusterManager implements EndpointListener, ClusterResolver {
   private volatile Function<String, UpstreamPolicy> policies;
   private final Map<String, Cluster> clusters = new ConcurrentHashMap<>();
   private final Consumer<Cluster> onNewCluster;
+  private final Consumer<Cluster> onRemovedCluster;
 
-  /** @param onNewCluster told once about each cluster discovery creates (e.g. to register its metrics) */
+  /**
+   * @param onNewCluster told once about each cluster discovery creates (e.g. to register its metrics)
+   * @param onRemovedCluster told when one is forgotten (to remove them)
+   */
   public ClusterManager(UpstreamConnector connector, Function<String, UpstreamPolicy> policies,
-      Consumer<Cluster> onNewCluster) {
+      Consumer<Cluster> onNewCluster, Consumer<Cluster> onRemovedCluster) {
     this.connector = connector;
     this.policies = policies;
     this.onNewCluster = onNewCluster;
+    this.onRemovedCluster = onRemovedCluster;
   }
 
   public Optional<Cluster> cluster(String service) {
@@ -54,6 +59,7 @@ public final class ClusterManager implements EndpointListener, ClusterResolver {
     Cluster removed = clusters.remove(service);
     if (removed != null) {
       removed.update(List.of());
+      onRemovedCluster.accept(removed);
     }
   }
 

@@ -32,12 +32,21 @@ public final class MeshFixture implements AutoCloseable {
 
   /** The sidecar beside a backend: inbound to its app port. */
   public Sidecar serverSidecar(TaskServer app) {
+    return serverSidecar(app.port());
+  }
+
+  public Sidecar serverSidecar(int appPort) {
     return sidecar(MeshConfigParser.parse("""
         service: %s
         inbound: {port: 0, appPort: %d}
         outbound: {port: 0}
         admin: {port: 0}
-        """.formatted(SERVICE, app.port())));
+        """.formatted(SERVICE, appPort)));
+  }
+
+  /** A caller's sidecar whose outbound defaults are the given YAML flow mapping, e.g. {@code {timeout: 1s}}. */
+  public Sidecar callerWithDefaults(String defaults, int... upstreamPorts) {
+    return sidecar(MeshConfigParser.parse(callerConfigYaml(defaults, upstreamPorts)));
   }
 
   /** The sidecar beside a caller: outbound to {@code task-service} at the given ports, round robin or P2C. */
@@ -46,6 +55,10 @@ public final class MeshFixture implements AutoCloseable {
   }
 
   public static String clientConfigYaml(String loadBalancer, int... upstreamPorts) {
+    return callerConfigYaml("{loadBalancer: " + loadBalancer + "}", upstreamPorts);
+  }
+
+  private static String callerConfigYaml(String defaults, int... upstreamPorts) {
     String endpoints = java.util.Arrays.stream(upstreamPorts).mapToObj(port -> "\"127.0.0.1:" + port + "\"")
         .collect(Collectors.joining(", "));
     return """
@@ -55,9 +68,9 @@ public final class MeshFixture implements AutoCloseable {
           port: 0
           discovery:
             static: {%s: [%s]}
-          defaults: {loadBalancer: %s}
+          defaults: %s
         admin: {port: 0}
-        """.formatted(SERVICE, endpoints, loadBalancer);
+        """.formatted(SERVICE, endpoints, defaults);
   }
 
   public Sidecar sidecar(MeshConfig config) {
