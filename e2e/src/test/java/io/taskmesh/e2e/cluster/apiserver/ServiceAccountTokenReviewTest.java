@@ -3,6 +3,8 @@ package io.taskmesh.e2e.cluster.apiserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -16,6 +18,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.taskmesh.operator.identity.KubernetesTokenReviewer;
 import io.taskmesh.operator.identity.TokenReviewer;
 import java.net.InetAddress;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,6 +76,13 @@ class ServiceAccountTokenReviewTest {
     TokenRequest minted = requestToken(ACCOUNT, "taskmesh", pod);
     assertThat(minted.getStatus().getToken()).isNotBlank();
     assertThat(minted.getStatus().getExpirationTimestamp()).isNotBlank();
+    // a JWT whose claims name its holder, as the sidecar reads its own ServiceAccount from it
+    String[] jwt = minted.getStatus().getToken().split("\\.");
+    assertThat(jwt).hasSize(3);
+    JsonNode claims = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(jwt[1]));
+    assertThat(claims.path("sub").asText()).isEqualTo("system:serviceaccount:orders:order-service");
+    assertThat(claims.path("aud").get(0).asText()).isEqualTo("taskmesh");
+    assertThat(claims.at("/kubernetes.io/pod/name").asText()).isEqualTo("order-service-1");
 
     TokenReview review = review(minted.getStatus().getToken(), "taskmesh", "another-mesh");
     assertThat(review.getStatus().getAuthenticated()).isTrue();
