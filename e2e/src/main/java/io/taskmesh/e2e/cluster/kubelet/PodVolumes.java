@@ -26,8 +26,9 @@ import java.util.Map;
  * A pod's volumes on the host, under its directory: emptyDir as a plain directory, ConfigMap, Secret,
  * projected and downwardAPI volumes through the {@link AtomicWriter} (rewritten in place when their
  * source changes), and the ServiceAccount's token, CA and namespace at the path in-cluster clients read.
- * A projected {@code serviceAccountToken} source holds a token the API server minted for this pod
- * ({@link ProjectedTokens}); the automounted API access volume holds the cluster's single API token.
+ * A projected {@code serviceAccountToken} source for an audience holds a token the API server minted for
+ * this pod ({@link ProjectedTokens}); one for the API server itself (no audience, as in the automounted
+ * {@code kube-api-access-*} volume) holds the cluster's single API token.
  */
 final class PodVolumes {
   static final String SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -162,8 +163,11 @@ final class PodVolumes {
       var source = projection.getSecret();
       addSecret(files, namespace, source.getName(), source.getItems(), Boolean.TRUE.equals(source.getOptional()));
     } else if (projection.getServiceAccountToken() != null) {
-      files.put(projection.getServiceAccountToken().getPath(),
-          tokens.token(pod, projection.getServiceAccountToken()).getBytes(StandardCharsets.UTF_8));
+      var source = projection.getServiceAccountToken();
+      // no audience: a token for the API server itself, which takes the cluster's one API token from every pod
+      String token = source.getAudience() == null || source.getAudience().isEmpty() ? access.serviceAccountToken()
+          : tokens.token(pod, source);
+      files.put(source.getPath(), token.getBytes(StandardCharsets.UTF_8));
     } else if (projection.getDownwardAPI() != null) {
       projection.getDownwardAPI().getItems().forEach(item -> files.put(item.getPath(),
           downward(item.getFieldRef() == null ? null : item.getFieldRef().getFieldPath())));

@@ -27,7 +27,7 @@ final class ProjectedTokens {
 
   private final KubernetesClient api;
   private final Clock clock;
-  /** Per projected source (audience, lifetime): one pod asks the same source in several volumes only rarely. */
+  /** Per projected source (audience, lifetime). */
   private final Map<List<Object>, Held> held = new ConcurrentHashMap<>();
 
   ProjectedTokens(KubernetesClient api, Clock clock) {
@@ -35,11 +35,10 @@ final class ProjectedTokens {
     this.clock = clock;
   }
 
-  /** The token for {@code source}; throws {@link PodVolumes.MissingSourceException} while the ServiceAccount is missing. */
+  /** The token for {@code source}, which names an audience; throws {@link PodVolumes.MissingSourceException} while the ServiceAccount is missing. */
   String token(Pod pod, ServiceAccountTokenProjection source) {
     long expirationSeconds = source.getExpirationSeconds() == null ? DEFAULT_EXPIRATION_SECONDS : source.getExpirationSeconds();
-    List<String> audiences = source.getAudience() == null || source.getAudience().isEmpty() ? List.of()
-        : List.of(source.getAudience());
+    List<String> audiences = List.of(source.getAudience());
     List<Object> key = List.of(audiences, expirationSeconds);
     Held current = held.get(key);
     if (current == null || !clock.instant().isBefore(current.refreshAfter())) {
