@@ -32,7 +32,10 @@ import java.util.Map;
  * {@code kube-system} and {@code kube-public} and the {@code kubernetes} Service.
  */
 public final class ApiServer implements AutoCloseable {
-  /** The token this API server hands out; it authenticates nobody, like the mock behind it. */
+  /**
+   * The token of the API server's default access; it authenticates nobody for the API, like the mock behind it.
+   * TokenReviews know only the tokens minted by TokenRequest (as the kubelet asks for projected tokens).
+   */
   public static final String TOKEN = "local-cluster-admin";
 
   /** Held so that the level set on it stays: the mock logs every request through java.util.logging. */
@@ -73,7 +76,8 @@ public final class ApiServer implements AutoCloseable {
         List.of(new CustomResourceDefinitions(Clock.systemUTC())));
     FrontAdmission podCreation = new FrontAdmission(List.of(lifecycle, new PodDefaults(), new MutatingWebhooks(store)));
     ApiServerDispatcher dispatcher = new ApiServerDispatcher(store, new Discovery(store),
-        new Tables(schemas, Clock.systemUTC()), schemas, admission, lifecycle, new Deletion(store, Clock.systemUTC()));
+        new Tables(schemas, Clock.systemUTC()), schemas, admission, lifecycle, new Deletion(store, Clock.systemUTC()),
+        new ServiceAccountTokens(Clock.systemUTC()));
     KubernetesMockServer mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         dispatcher, false);
     mock.init(InetAddress.getLoopbackAddress(), 0);

@@ -38,12 +38,17 @@ final class ApiServerDispatcher extends Dispatcher {
   private final NamespaceLifecycle lifecycle;
   private final Deletion deletion;
   private final RulesReviews rulesReviews;
+  private final TokenRequests tokenRequests;
+  private final TokenReviews tokenReviews;
 
   ApiServerDispatcher(ObjectStore store, Discovery discovery, Tables tables, CustomResourceSchemas schemas,
-      Map<List<String>, List<Admission>> admission, NamespaceLifecycle lifecycle, Deletion deletion) {
+      Map<List<String>, List<Admission>> admission, NamespaceLifecycle lifecycle, Deletion deletion,
+      ServiceAccountTokens tokens) {
     this.lifecycle = lifecycle;
     this.deletion = deletion;
     this.rulesReviews = new RulesReviews(store);
+    this.tokenRequests = new TokenRequests(store, tokens);
+    this.tokenReviews = new TokenReviews(store, tokens);
     this.store = store;
     this.discovery = discovery;
     this.tables = tables;
@@ -63,9 +68,9 @@ final class ApiServerDispatcher extends Dispatcher {
         return store.crud().dispatch(request);
       }
       if (api.method().equals("POST")) {
-        Optional<MockResponse> review = rulesReviews.answer(api, ObjectStore.parse(ObjectStore.text(request.getBody())));
-        if (review.isPresent()) {
-          return review.get();
+        Optional<MockResponse> answer = answerWithoutStoring(api, ObjectStore.parse(ObjectStore.text(request.getBody())));
+        if (answer.isPresent()) {
+          return answer.get();
         }
       }
       return switch (api.method()) {
@@ -81,6 +86,12 @@ final class ApiServerDispatcher extends Dispatcher {
       log.warn("event=apiserver_request_failed request=\"{} {}\"", request.getMethod(), request.getPath(), e);
       return new ApiException(500, "InternalError", e.toString()).toResponse();
     }
+  }
+
+  /** The reviews and token requests: created objects the API server answers and never stores. */
+  private Optional<MockResponse> answerWithoutStoring(ApiRequest api, JsonNode body) {
+    return rulesReviews.answer(api, body).or(() -> tokenReviews.answer(api, body))
+        .or(() -> tokenRequests.answer(api, body));
   }
 
   private MockResponse write(ApiRequest api, RecordedRequest request, JsonNode body) {

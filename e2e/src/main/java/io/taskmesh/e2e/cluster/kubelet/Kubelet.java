@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -40,13 +41,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's agent: watches pods and runs each one ({@link PodWorker}) in its own network namespace on
  * {@link PodNetwork}'s bridge, writes their status back, keeps each pod's {@code /etc/hosts} and ConfigMap
- * and Secret volumes current, and runs kube-proxy's service rules. Every pod the API server holds runs
+ * and Secret volumes (and projected tokens) current, and runs kube-proxy's service rules. Every pod the API server holds runs
  * here: the local cluster has one node and no scheduler.
  */
 public final class Kubelet implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Kubelet.class);
   private static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
   private static final long RESYNC_MILLIS = 0;
+  /** As the kubelet's sync period: projected tokens are renewed on it once 80% of their lifetime has passed. */
+  private static final Duration VOLUME_RESYNC = Duration.ofMinutes(1);
 
   private final KubernetesClient api;
   private final PodNetwork network;
@@ -91,6 +94,8 @@ public final class Kubelet implements AutoCloseable {
     informers.add(api.configMaps().inAnyNamespace().inform(onAnyChange(this::sourceChanged), RESYNC_MILLIS));
     informers.add(api.secrets().inAnyNamespace().inform(onAnyChange(this::sourceChanged), RESYNC_MILLIS));
     informers.add(api.pods().inAnyNamespace().inform(new PodEvents(), RESYNC_MILLIS));
+    probes.scheduleWithFixedDelay(this::resyncVolumes, VOLUME_RESYNC.toMillis(), VOLUME_RESYNC.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /** The last lines a pod's container wrote, for error messages; empty when the kubelet does not run that pod. */
@@ -186,6 +191,12 @@ public final class Kubelet implements AutoCloseable {
           log.warn("event=service_sync_failed error={}", e.getMessage());
         }
       });
+    }
+  }
+
+  private void resyncVolumes() {
+    if (!closed) {
+      sync.execute(() -> workers.values().forEach(PodWorker::refreshVolumes));
     }
   }
 

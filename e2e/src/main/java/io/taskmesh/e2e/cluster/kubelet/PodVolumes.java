@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,9 @@ import java.util.Map;
  * A pod's volumes on the host, under its directory: emptyDir as a plain directory, ConfigMap, Secret,
  * projected and downwardAPI volumes through the {@link AtomicWriter} (rewritten in place when their
  * source changes), and the ServiceAccount's token, CA and namespace at the path in-cluster clients read.
+ * A projected {@code serviceAccountToken} source for an audience holds a token the API server minted for
+ * this pod ({@link ProjectedTokens}); one for the API server itself (no audience, as in the automounted
+ * {@code kube-api-access-*} volume) holds the cluster's single API token.
  */
 final class PodVolumes {
   static final String SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -35,12 +39,14 @@ final class PodVolumes {
 
   private final KubernetesClient api;
   private final ClusterAccess access;
+  private final ProjectedTokens tokens;
   private volatile Pod pod;
   private final Path directory;
 
   PodVolumes(KubernetesClient api, ClusterAccess access, Pod pod, Path directory) {
     this.api = api;
     this.access = access;
+    this.tokens = new ProjectedTokens(api, Clock.systemUTC());
     this.pod = pod;
     this.directory = directory;
   }
@@ -157,7 +163,11 @@ final class PodVolumes {
       var source = projection.getSecret();
       addSecret(files, namespace, source.getName(), source.getItems(), Boolean.TRUE.equals(source.getOptional()));
     } else if (projection.getServiceAccountToken() != null) {
-      files.put(projection.getServiceAccountToken().getPath(), access.serviceAccountToken().getBytes(StandardCharsets.UTF_8));
+      var source = projection.getServiceAccountToken();
+      // no audience: a token for the API server itself, which takes the cluster's one API token from every pod
+      String token = source.getAudience() == null || source.getAudience().isEmpty() ? access.serviceAccountToken()
+          : tokens.token(pod, source);
+      files.put(source.getPath(), token.getBytes(StandardCharsets.UTF_8));
     } else if (projection.getDownwardAPI() != null) {
       projection.getDownwardAPI().getItems().forEach(item -> files.put(item.getPath(),
           downward(item.getFieldRef() == null ? null : item.getFieldRef().getFieldPath())));
