@@ -1,8 +1,10 @@
 package io.taskmesh.bench;
 
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.taskmesh.e2e.local.ChildProcess;
 import io.taskmesh.e2e.local.FreePorts;
 import io.taskmesh.e2e.local.Readiness;
+import io.taskmesh.operator.inject.SidecarInjection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -20,13 +22,21 @@ import java.util.function.BooleanSupplier;
  */
 public final class Topologies {
   /**
-   * JVM flags of a sidecar, as in a pod: the serial collector and a small heap (the live set is a few MB;
-   * most of the footprint is class metadata and code, not heap), a code cache sized to what it uses,
-   * Netty's pooled chunks at 2 MB instead of 4 MB (one per busy event loop), small thread stacks.
+   * JVM flags of a sidecar as the operator injects them ({@code JAVA_TOOL_OPTIONS}), with the JVM told the
+   * container's memory limit ({@code -XX:MaxRAM}) as it would read it from the cgroup in a pod.
    */
-  public static final List<String> SIDECAR_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx64m",
-      "-XX:MaxDirectMemorySize=64m", "-Xss256k", "-XX:ReservedCodeCacheSize=48m", "-Dio.netty.allocator.maxOrder=8",
-      "-XX:+ExitOnOutOfMemoryError");
+  public static final List<String> SIDECAR_JVM = deployedFlags();
+
+  private static List<String> deployedFlags() {
+    List<String> flags = new java.util.ArrayList<>(List.of(SidecarInjection.JAVA_OPTIONS.trim().split("\\s+")));
+    flags.add("-XX:MaxRAM=" + injectedMemoryLimitBytes());
+    return List.copyOf(flags);
+  }
+
+  /** The memory limit of the injected sidecar container, in bytes. */
+  public static long injectedMemoryLimitBytes() {
+    return Quantity.getAmountInBytes(SidecarInjection.defaultResources().getLimits().get("memory")).longValue();
+  }
 
   private final Path workDir;
   private final String classpath;
@@ -119,9 +129,11 @@ public final class Topologies {
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
     }
+    List<String> command = new java.util.ArrayList<>(List.of(sidecarJava().toString()));
+    command.addAll(flags);
+    command.addAll(List.of("-cp", sidecarClasspath(classpath), "io.taskmesh.sidecar.Main", "--config", file.toString()));
     long start = System.nanoTime();
-    ChildProcess sidecar = ChildProcess.startJava(name, flags, sidecarFirst(classpath), "io.taskmesh.sidecar.Main",
-        List.of("--config", file.toString()),
+    ChildProcess sidecar = ChildProcess.start(name, command,
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         workDir.resolve(name + ".log"));
     URI ready = URI.create("http://127.0.0.1:" + adminPort + readyPath);
@@ -146,6 +158,28 @@ public final class Topologies {
     }
     process.close();
     throw new IllegalStateException("timed out after 60 s waiting until " + what + "; see " + process.log());
+  }
+
+  /**
+   * The JVM the proxies run on: {@code bench.sidecarJava} (a Java home, e.g. another JDK to compare), else the
+   * bench's own, a JDK 17 like the proxy image's.
+   */
+  static Path sidecarJava() {
+    String home = System.getProperty("bench.sidecarJava", "");
+    return Path.of(home.isBlank() ? System.getProperty("java.home") : home).resolve("bin").resolve("java");
+  }
+
+  /**
+   * The proxy's own runtime classpath, as in its image: the sidecar module's shaded jar when it was built, else
+   * the bench classpath with the sidecar first.
+   */
+  static String sidecarClasspath(String classpath) {
+    String chosen = System.getProperty("bench.sidecarJar", "");
+    List<Path> jars = chosen.isBlank() // from the repository's root (bench/run.sh) or from bench/ (its tests)
+        ? List.of(Path.of("sidecar/target/taskmesh-proxy.jar"), Path.of("../sidecar/target/taskmesh-proxy.jar"))
+        : List.of(Path.of(chosen));
+    return jars.stream().filter(Files::isRegularFile).findFirst().map(jar -> jar.toAbsolutePath().normalize().toString())
+        .orElseGet(() -> sidecarFirst(classpath));
   }
 
   /**
