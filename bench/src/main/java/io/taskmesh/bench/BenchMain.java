@@ -55,7 +55,7 @@ public final class BenchMain {
         taskId = client.create("benchmark payload", "a small task read again and again", "medium", 1).getId();
       }
       System.out.println("configs and logs of the processes: " + workDir + " (each run overwrites the last one's logs)");
-      Topologies topologies = new Topologies(workDir, classpath, appPort);
+      Topologies topologies = new Topologies(workDir, appPort);
       Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
       paths.put("direct", topologies::direct);
       paths.put("taskmesh", topologies::taskmesh);

@@ -39,12 +39,10 @@ public final class Topologies {
   }
 
   private final Path workDir;
-  private final String classpath;
   private final int appPort;
 
-  public Topologies(Path workDir, String classpath, int appPort) {
+  public Topologies(Path workDir, int appPort) {
     this.workDir = workDir;
-    this.classpath = classpath;
     this.appPort = appPort;
   }
 
@@ -131,7 +129,7 @@ public final class Topologies {
     }
     List<String> command = new java.util.ArrayList<>(List.of(sidecarJava().toString()));
     command.addAll(flags);
-    command.addAll(List.of("-cp", sidecarClasspath(classpath), "io.taskmesh.sidecar.Main", "--config", file.toString()));
+    command.addAll(List.of("-cp", sidecarClasspath(), "io.taskmesh.sidecar.Main", "--config", file.toString()));
     long start = System.nanoTime();
     ChildProcess sidecar = ChildProcess.start(name, command,
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
@@ -170,35 +168,17 @@ public final class Topologies {
   }
 
   /**
-   * The proxy's own runtime classpath, as in its image: the sidecar module's shaded jar when it was built, else
-   * the bench classpath with the sidecar first.
+   * The proxy's own runtime classpath, as in its image: the sidecar module's shaded jar ({@code bench.sidecarJar},
+   * else {@code sidecar/target/taskmesh-proxy.jar} from the repository's root or from {@code bench/}).
    */
-  static String sidecarClasspath(String classpath) {
+  static String sidecarClasspath() {
     String chosen = System.getProperty("bench.sidecarJar", "");
-    List<Path> jars = chosen.isBlank() // from the repository's root (bench/run.sh) or from bench/ (its tests)
+    List<Path> jars = chosen.isBlank()
         ? List.of(Path.of("sidecar/target/taskmesh-proxy.jar"), Path.of("../sidecar/target/taskmesh-proxy.jar"))
         : List.of(Path.of(chosen));
     return jars.stream().filter(Files::isRegularFile).findFirst().map(jar -> jar.toAbsolutePath().normalize().toString())
-        .orElseGet(() -> sidecarFirst(classpath));
-  }
-
-  /**
-   * The bench classpath with the sidecar's own jar first, so its resources win as in its image: above
-   * all its logback.xml (Netty at WARN). Otherwise the task service's, earlier on the classpath, logs
-   * Netty at INFO, one line per frame of a reset stream, and the logging itself slows the proxy down.
-   */
-  static String sidecarFirst(String classpath) {
-    List<String> entries = new java.util.ArrayList<>(List.of(classpath.split(java.io.File.pathSeparator)));
-    List<String> sidecar = entries.stream().filter(Topologies::isSidecar).toList();
-    entries.removeAll(sidecar);
-    entries.addAll(0, sidecar);
-    return String.join(java.io.File.pathSeparator, entries);
-  }
-
-  private static boolean isSidecar(String entry) {
-    Path path = Path.of(entry);
-    String file = path.getFileName().toString();
-    return file.startsWith("sidecar-") && file.endsWith(".jar") || path.endsWith(Path.of("sidecar", "target", "classes"));
+        .orElseThrow(() -> new IllegalStateException("no proxy jar at " + jars
+            + "; build the sidecar module first (bench/run.sh does)"));
   }
 
   private Path dir(String name) {

@@ -36,7 +36,7 @@ class SidecarFootprintTest {
     long limit = Topologies.injectedMemoryLimitBytes();
     TaskServer app = TaskServer.start(TaskServerOptions.defaults().withBindAddress("127.0.0.1")
         .withPort(FreePorts.next()).withDatabaseUrl("jdbc:h2:mem:footprint"));
-    try (Topology pair = new Topologies(Files.createDirectories(dir), System.getProperty("java.class.path"), app.port())
+    try (Topology pair = new Topologies(Files.createDirectories(dir), app.port())
         .taskmesh()) {
       int taskId;
       try (TaskClient client = TaskClient.connect("127.0.0.1:" + app.port())) {
