@@ -112,7 +112,9 @@ public final class BenchMain {
     requests += closedLoop.succeeded();
     double cpuSeconds = cpu(topology) - cpuBefore;
     double jitSeconds = jit(topology) - jitBefore;
-    OverloadResult overloaded = overload.isZero() ? null : overload(topology, load, closedLoop, overload);
+    // past saturation only where there are proxies to shed: the direct path is the app's own behaviour
+    OverloadResult overloaded = overload.isZero() || topology.proxyPids().isEmpty() ? null
+        : overload(topology, load, closedLoop, overload);
     // the peak a container's limit must hold (VmHWM), not a sample that may miss it
     long maxRss = topology.proxyPids().stream().mapToLong(ProcessStats::peakRssBytes).max().orElse(0);
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
