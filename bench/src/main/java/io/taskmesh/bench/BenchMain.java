@@ -73,7 +73,10 @@ public final class BenchMain {
         }
       }
       String header = "### Side-by-side, " + LocalDate.now() + ", " + Runtime.getRuntime().availableProcessors()
-          + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask";
+          + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask\n\n"
+          + "Machine: " + ProcessStats.cpuModel() + ", Linux " + System.getProperty("os.version") + ", Java "
+          + System.getProperty("java.vm.version") + "; warm-up " + warmUp.toSeconds() + " s, overload "
+          + overload.toSeconds() + " s; sidecar JVM flags: `" + String.join(" ", Topologies.sidecarFlags()) + "`";
       String table = MarkdownReport.render(results, rates, header);
       System.out.println(table);
       Files.writeString(out.resolve("latest.md"), table);

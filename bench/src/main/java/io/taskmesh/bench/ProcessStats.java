@@ -73,6 +73,12 @@ public final class ProcessStats {
     return bytes;
   }
 
+  /** The CPU's model name from /proc/cpuinfo, e.g. {@code Intel(R) Xeon(R) Processor}. */
+  public static String cpuModel() {
+    return read(Path.of("/proc/cpuinfo")).lines().filter(line -> line.startsWith("model name")).findFirst()
+        .map(line -> line.substring(line.indexOf(':') + 1).trim()).orElse("unknown CPU");
+  }
+
   /** The machine's 1-minute load average (/proc/loadavg): how busy the shared cores were. */
   public static double loadAverage() {
     return Double.parseDouble(read(Path.of("/proc/loadavg")).split(" ")[0]);

@@ -33,6 +33,12 @@ public final class Topologies {
     return List.copyOf(flags);
   }
 
+  /** {@link #SIDECAR_JVM}, or the flags {@code bench.sidecarJvm} replaces them with. */
+  public static List<String> sidecarFlags() {
+    String replaced = System.getProperty("bench.sidecarJvm", "");
+    return replaced.isBlank() ? SIDECAR_JVM : List.of(replaced.trim().split("\\s+"));
+  }
+
   /** The memory limit of the injected sidecar container, in bytes. */
   public static long injectedMemoryLimitBytes() {
     return Quantity.getAmountInBytes(SidecarInjection.defaultResources().getLimits().get("memory")).longValue();
@@ -121,8 +127,7 @@ public final class Topologies {
   /** Starts one sidecar and waits until its admin port answers {@code readyPath} with 200. */
   public Started sidecar(String name, String config, int adminPort, String readyPath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    String replaced = System.getProperty("bench.sidecarJvm", "");
-    List<String> flags = new java.util.ArrayList<>(replaced.isBlank() ? SIDECAR_JVM : List.of(replaced.trim().split("\\s+")));
+    List<String> flags = new java.util.ArrayList<>(sidecarFlags());
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
