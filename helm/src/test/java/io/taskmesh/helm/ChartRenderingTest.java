@@ -142,7 +142,8 @@ class ChartRenderingTest {
 
   @Test
   void turningTheWebhookOffRemovesItAndItsPermissions() {
-    List<HasMetadata> objects = render(Map.of("webhook.enabled", false));
+    // the issuer (identity) keeps its own trust anchor Secret in the Role
+    List<HasMetadata> objects = render(Map.of("webhook.enabled", false, "identity.enabled", false));
 
     assertThat(objects).noneMatch(MutatingWebhookConfiguration.class::isInstance);
     assertThat(only(objects, ClusterRole.class).getRules())
@@ -152,7 +153,7 @@ class ChartRenderingTest {
 
   @Test
   void anOwnCertificateIsMountedWhereTheOperatorReadsIt() {
-    List<HasMetadata> objects = render(Map.of("webhook.certificateSecret", "injector-tls"));
+    List<HasMetadata> objects = render(Map.of("webhook.certificateSecret", "injector-tls", "identity.enabled", false));
     var pod = only(objects, Deployment.class).getSpec().getTemplate().getSpec();
     Container operator = pod.getContainers().get(0);
 
@@ -166,6 +167,27 @@ class ChartRenderingTest {
       });
     });
     assertThat(only(objects, Role.class).getRules()).noneMatch(rule -> rule.getResources().contains("secrets"));
+  }
+
+  @Test
+  void identityIsOnByDefaultWithTheIssuerExposedAndItsTrustAnchorSecret() {
+    List<HasMetadata> objects = render(Map.of("webhook.certificateSecret", "injector-tls"));
+    Container operator = only(objects, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(env(operator, "TASKMESH_IDENTITY_ENABLED")).isEqualTo("true");
+    assertThat(env(operator, "TASKMESH_MTLS_MODE")).isEqualTo("permissive");
+    assertThat(env(operator, "TASKMESH_TRUST_ANCHOR_SECRET")).isEqualTo("taskmesh-operator-trust-anchor");
+    assertThat(env(operator, "TASKMESH_ISSUER_SERVICE_NAME"))
+        .isEqualTo(only(objects, io.fabric8.kubernetes.api.model.Service.class).getMetadata().getName());
+    assertThat(operator.getPorts()).anySatisfy(port -> assertThat(port.getContainerPort()).isEqualTo(15012));
+    assertThat(only(objects, io.fabric8.kubernetes.api.model.Service.class).getSpec().getPorts())
+        .anySatisfy(port -> assertThat(port.getPort()).isEqualTo(15012));
+    assertThat(only(objects, Role.class).getRules()).anySatisfy(rule -> {
+      assertThat(rule.getResources()).containsExactly("secrets");
+      assertThat(rule.getVerbs()).containsExactly("get", "create");
+    });
+    assertThat(only(objects, ClusterRole.class).getRules())
+        .anySatisfy(rule -> assertThat(rule.getResources()).containsExactly("tokenreviews"));
   }
 
   @Test

@@ -33,7 +33,9 @@ class RbacMatchesTheOperatorTest {
       for (boolean webhook : new boolean[] {true, false}) {
         for (boolean ownCertificate : new boolean[] {true, false}) {
           for (List<String> watched : List.of(List.<String>of(), List.of("shop", ChartFixture.NAMESPACE))) {
-            all.add(Arguments.of(leaderElection, webhook, ownCertificate, watched));
+            for (String identity : List.of("managed", "provided", "off")) {
+              all.add(Arguments.of(leaderElection, webhook, ownCertificate, watched, identity));
+            }
           }
         }
       }
@@ -41,11 +43,11 @@ class RbacMatchesTheOperatorTest {
     return all.build();
   }
 
-  @ParameterizedTest(name = "leaderElection={0} webhook={1} managedCertificate={2} watchNamespaces={3}")
+  @ParameterizedTest(name = "leaderElection={0} webhook={1} managedCertificate={2} watchNamespaces={3} identity={4}")
   @MethodSource("settings")
   void theChartGrantsExactlyWhatTheOperatorUses(boolean leaderElection, boolean webhook, boolean managedCertificate,
-      List<String> watched) {
-    List<HasMetadata> objects = render(values(leaderElection, webhook, managedCertificate, watched));
+      List<String> watched, String identity) {
+    List<HasMetadata> objects = render(values(leaderElection, webhook, managedCertificate, watched, identity));
 
     Set<String> granted = new TreeSet<>();
     objects.stream().filter(ClusterRole.class::isInstance).map(ClusterRole.class::cast)
@@ -53,7 +55,8 @@ class RbacMatchesTheOperatorTest {
     objects.stream().filter(Role.class::isInstance).map(Role.class::cast).forEach(role -> role.getRules()
         .forEach(rule -> expand(rule, scopeOf(role), granted)));
     Set<String> used = new TreeSet<>();
-    for (Permissions.Permission p : Permissions.required(leaderElection, webhook, managedCertificate)) {
+    for (Permissions.Permission p : Permissions.required(leaderElection, webhook, managedCertificate,
+        !identity.equals("off"), identity.equals("managed"))) {
       switch (p.scope()) {
         case CLUSTER -> used.add(triple("cluster", p.apiGroup(), p.resource(), p.verb()));
         case OPERATOR_NAMESPACE -> used.add(triple("operator namespace", p.apiGroup(), p.resource(), p.verb()));
@@ -73,11 +76,11 @@ class RbacMatchesTheOperatorTest {
     assertThat(granted).as("granted by the chart (left) vs used by the operator (Permissions)").isEqualTo(used);
   }
 
-  @ParameterizedTest(name = "leaderElection={0} webhook={1} managedCertificate={2} watchNamespaces={3}")
+  @ParameterizedTest(name = "leaderElection={0} webhook={1} managedCertificate={2} watchNamespaces={3} identity={4}")
   @MethodSource("settings")
   void grantsAreNarrowedWhereKubernetesAllows(boolean leaderElection, boolean webhook, boolean managedCertificate,
-      List<String> watched) {
-    List<HasMetadata> objects = render(values(leaderElection, webhook, managedCertificate, watched));
+      List<String> watched, String identity) {
+    List<HasMetadata> objects = render(values(leaderElection, webhook, managedCertificate, watched, identity));
     List<PolicyRule> rules = Stream.concat(
         objects.stream().filter(ClusterRole.class::isInstance).flatMap(r -> ((ClusterRole) r).getRules().stream()),
         objects.stream().filter(Role.class::isInstance).flatMap(r -> ((Role) r).getRules().stream())).toList();
@@ -100,11 +103,13 @@ class RbacMatchesTheOperatorTest {
   }
 
   private static Map<String, Object> values(boolean leaderElection, boolean webhook, boolean managedCertificate,
-      List<String> watched) {
+      List<String> watched, String identity) {
     Map<String, Object> values = new HashMap<>(Map.of(
         "operator.leaderElection.enabled", leaderElection,
         "webhook.enabled", webhook,
-        "webhook.certificateSecret", managedCertificate ? "" : "injector-tls"));
+        "webhook.certificateSecret", managedCertificate ? "" : "injector-tls",
+        "identity.enabled", !identity.equals("off"),
+        "identity.trustAnchorSecret", identity.equals("provided") ? "mesh-root" : ""));
     for (int i = 0; i < watched.size(); i++) {
       values.put("operator.watchNamespaces[" + i + "]", watched.get(i));
     }

@@ -19,6 +19,9 @@ import io.taskmesh.operator.lifecycle.ReleaseCleanup;
 import io.taskmesh.operator.reconciler.EventRecorder;
 import io.taskmesh.operator.identity.IdentitySettings;
 import io.taskmesh.operator.identity.IssuerServer;
+import io.taskmesh.operator.identity.TrustBundlePublisher;
+import io.taskmesh.operator.discovery.MeshedPods;
+import java.util.Optional;
 import io.taskmesh.operator.reconciler.SidecarCensus;
 import io.taskmesh.operator.route.GrpcRouteController;
 import io.taskmesh.operator.route.RouteTables;
@@ -65,7 +68,10 @@ public final class Main {
     Operator operator = Operators.create(client, leaderElection
         ? Operators.leaderElection(namespace, identity).build() : null, metrics);
     EndpointRegistry endpoints = new EndpointRegistry();
-    EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints);
+    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
+    Optional<MeshedPods> meshedPods = identitySettings.enabled()
+        ? Optional.of(new MeshedPods(client, identitySettings.trustDomain())) : Optional.empty();
+    EndpointSliceWatcher slices = new EndpointSliceWatcher(client, endpoints, meshedPods);
     slices.start();
     RouteTables routeTables = new RouteTables();
     GrpcRouteController grpcRoutes = new GrpcRouteController(client, routeTables, Clock.systemUTC());
@@ -94,9 +100,12 @@ public final class Main {
     InjectionWebhook webhook = webhookSettings.enabled()
         ? InjectionWebhook.start(client, settings, webhookSettings, Clock.systemUTC(), new WebhookMetrics(metrics))
         : null;
-    IdentitySettings identitySettings = IdentitySettings.fromEnvironment(env);
     IssuerServer issuer = identitySettings.enabled()
         ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
+    TrustBundlePublisher trustBundles = issuer == null ? null : new TrustBundlePublisher(client, issuer::trustAnchors);
+    if (trustBundles != null) {
+      trustBundles.start();
+    }
     int port = Integer.parseInt(env.getOrDefault("TASKMESH_METRICS_PORT", "8081"));
     AdminServer admin = AdminServer.start("0.0.0.0", port,
         () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(), metrics);
@@ -108,6 +117,7 @@ public final class Main {
         webhook.close();
       }
       if (issuer != null) {
+        trustBundles.close();
         issuer.close();
       }
       discovery.close();
@@ -115,6 +125,7 @@ public final class Main {
       acks.close();
       clusterAddresses.close();
       slices.close();
+      meshedPods.ifPresent(MeshedPods::close);
       operator.stop();
       admin.close();
     }, "operator-stop"));

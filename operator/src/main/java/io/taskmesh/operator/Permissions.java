@@ -82,6 +82,7 @@ public final class Permissions {
       // reconciler/SidecarCensus.fromPods: the service's pods, to count them by that annotation; the
       // reconciler watches them (labelled ones only) so an ack updates status at once
       cluster("", "pods", "patch"), cluster("", "pods", "list"), cluster("", "pods", "watch"),
+      // discovery/MeshedPods (identity on): an informer on the pods labelled taskmesh.io/tls-mode=mtls (list, watch)
       // webhook/NamespaceLabels: an informer on namespaces for their injection label (get: one not cached yet),
       // webhook/SidecarInjector: the ConfigMap <service>-proxy an injected pod mounts
       new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.WEBHOOK, null),
@@ -113,6 +114,13 @@ public final class Permissions {
       // identity/TrustAnchorStore: reads the root of trust; creates it when the operator manages it
       own("", "secrets", "get", Needs.IDENTITY),
       own("", "secrets", "create", Needs.MANAGED_TRUST_ANCHOR),
+      // identity/TrustBundlePublisher: ConfigMap taskmesh-trust-bundle in each namespace with meshed pods, found
+      // by its TaskServices and its injection label (create cannot be narrowed by name)
+      new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("", "configmaps", "create", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("", "configmaps", "update", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("taskmesh.io", "taskservices", "list", Scope.CLUSTER, Needs.IDENTITY, null),
+      new Permission("", "namespaces", "list", Scope.CLUSTER, Needs.IDENTITY, null),
       // Operators.leaderElection: fabric8's LeaseLock reads, creates, and renews by JSON merge patch
       // (ResourceLock.update); JOSDK's LeaderElectionManager refuses to start without get, create, update
       own("coordination.k8s.io", "leases", "get", Needs.LEADER_ELECTION),

@@ -11,6 +11,9 @@ import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.operator.discovery.DiscoveryServer;
 import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.EndpointSliceWatcher;
+import io.taskmesh.operator.discovery.MeshedPods;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.util.Optional;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +49,34 @@ class EndpointSliceDiscoveryTest {
 
         await().atMost(BOUND).until(() -> sidecar.latest("tasks").getEndpointsCount() == 0);
       }
+    }
+  }
+
+  @Test
+  void aMeshedPodsEndpointCarriesItsServiceAccountsSpiffeIdAndAnUnmeshedOneItsName() {
+    client.resource(new PodBuilder().withNewMetadata().withName("tasks-0").withNamespace("shop")
+        .addToLabels("taskmesh.io/tls-mode", "mtls").endMetadata()
+        .withNewSpec().withServiceAccountName("tasks").addNewContainer().withName("app").endContainer().endSpec()
+        .build()).create();
+    client.resource(new PodBuilder().withNewMetadata().withName("tasks-1").withNamespace("shop").endMetadata()
+        .withNewSpec().addNewContainer().withName("app").endContainer().endSpec().build()).create();
+    EndpointRegistry registry = new EndpointRegistry();
+    try (MeshedPods pods = new MeshedPods(client, "cluster.local");
+        EndpointSliceWatcher watcher = new EndpointSliceWatcher(client, registry, Optional.of(pods));
+        DiscoveryServer server = DiscoveryServer.start("127.0.0.1", 0, registry)) {
+      watcher.start();
+      try (DiscoveryClientFixture sidecar = new DiscoveryClientFixture(server.port(), "web-1", "shop", "tasks")) {
+        client.resource(slice("tasks-mtls", true)).create();
+
+        await().atMost(BOUND).until(() -> sidecar.latest("tasks") != null
+            && sidecar.latest("tasks").getEndpointsCount() == 2
+            && sidecar.latest("tasks").getEndpoints(0).getIdentity().startsWith("spiffe://"));
+        assertThat(sidecar.latest("tasks").getEndpointsList()).extracting(Endpoint::getIdentity)
+            .containsExactly("spiffe://cluster.local/ns/shop/sa/tasks", "tasks-1");
+      }
+    } finally {
+      client.resource(slice("tasks-mtls", true)).delete();
+      client.pods().inNamespace("shop").delete();
     }
   }
 

@@ -31,6 +31,13 @@ import io.taskmesh.sidecar.filter.MetricsFilter;
 import io.taskmesh.sidecar.filter.RateLimitFilter;
 import io.taskmesh.sidecar.filter.StreamFilter;
 import io.taskmesh.sidecar.gateway.Gateway;
+import io.taskmesh.config.IdentityMode;
+import io.taskmesh.sidecar.identity.InboundTls;
+import io.taskmesh.sidecar.identity.MeshTlsContexts;
+import io.taskmesh.sidecar.identity.WorkloadIdentity;
+import io.netty.channel.ChannelHandler;
+import java.io.IOException;
+import java.time.Clock;
 import io.taskmesh.sidecar.filter.TracingFilter;
 import io.taskmesh.tracing.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -87,6 +94,8 @@ public final class Sidecar implements AutoCloseable {
   private final DiscoveredRoutes discoveredRoutes = new DiscoveredRoutes();
   /** Where route rules find their backends' clusters: on demand when there is a control plane. */
   private final ClusterResolver routeBackends;
+  /** null when the config has identity off: plaintext both ways. */
+  private final WorkloadIdentity identity;
   private volatile MeshConfig config;
   private volatile boolean draining;
 
@@ -95,8 +104,11 @@ public final class Sidecar implements AutoCloseable {
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
     BudgetCounter upstreamBudgets = new BudgetCounter(registry, "upstream");
+    identity = config.identity().enabled() ? startIdentity(config) : null;
+    Optional<MeshTlsContexts> tls = Optional.ofNullable(identity).map(WorkloadIdentity::contexts);
+    Counter plaintextUpstream = Counter.builder("taskmesh.plaintext.upstream.connections").register(registry);
     UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().upstream(),
-        () -> upstreamBudgets.exceeded("keepalive_timeout"));
+        () -> upstreamBudgets.exceeded("keepalive_timeout"), tls, plaintextUpstream::increment);
     overload = new OverloadManager(config.overload(), netty.workers(), registry);
     BudgetsConfig budgets = config.budgets();
     tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
@@ -129,7 +141,8 @@ public final class Sidecar implements AutoCloseable {
     outbound = ProxyListener.bind(netty, "127.0.0.1", config.outbound().port(), outboundChain, budgets.outbound(),
         new BudgetCounter(registry, "outbound"), overload, anyPeer -> true, config.drain().timeout(), // the local app
         CapturedTraffic.outbound(netty.channelType(), new TcpMetrics(registry, "outbound"),
-            Optional.ofNullable(onDemand).map(discovery -> new OnDemandRouter(outboundClusters, discovery, Optional.empty()))));
+            Optional.ofNullable(onDemand).map(discovery -> new OnDemandRouter(outboundClusters, discovery, Optional.empty()))),
+        Optional.empty()); // the app's own connections: plaintext on loopback
     gateway = config.isGateway() ? gateway(config, publicBindAddress, outboundChain) : null;
 
     localApp = new Cluster(config.service(), connector, config.outbound().defaults()); // loopback: no keepalive
@@ -137,11 +150,38 @@ public final class Sidecar implements AutoCloseable {
     inbound = ProxyListener.bind(netty, publicBindAddress, config.inbound().port(),
         InboundChain.assemble(config.service(), localApp, inboundFilters(filters), policies), budgets.inbound(),
         new BudgetCounter(registry, "inbound"), overload, new MeshPeers(outboundClusters), config.drain().timeout(),
-        CapturedTraffic.inbound(netty.channelType(), new TcpMetrics(registry, "inbound"), config.inbound().appPort()));
+        CapturedTraffic.inbound(netty.channelType(), new TcpMetrics(registry, "inbound"), config.inbound().appPort()),
+        tls.map(this::inboundTls));
 
     appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages(), budgets.admin(),
         new BudgetCounter(registry, "admin"));
+  }
+
+  /**
+   * The workload identity of the config: its token and trust bundle are read now (an unreadable one stops the
+   * start, naming the file), its first certificate is asked for in the background; /ready waits for it.
+   */
+  private static WorkloadIdentity startIdentity(MeshConfig config) {
+    try {
+      return WorkloadIdentity.start(config.identity(), Clock.systemUTC());
+    } catch (IOException e) {
+      throw new IllegalStateException("identity: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The first handler of each inbound connection: TLS or plaintext by its first bytes, plaintext refused in strict
+   * mode. The mode is read from the config in force for each new connection, so a reload between permissive
+   * and strict applies to the next connection; switching identity on or off takes a restart.
+   */
+  private Supplier<ChannelHandler> inboundTls(MeshTlsContexts contexts) {
+    IdentityMode started = config.identity().mode();
+    return () -> {
+      IdentityMode mode = config.identity().enabled() ? config.identity().mode() : started;
+      return new InboundTls(contexts, mode, outcome -> Counter.builder("taskmesh.inbound.connections")
+          .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)).register(registry).increment());
+    };
   }
 
   /** The gateway chain: transcoded calls enter through the outbound listener, gRPC ones pass the outbound filters. */
@@ -378,10 +418,16 @@ public final class Sidecar implements AutoCloseable {
     return pages;
   }
 
-  /** Ready when not draining and the local app answers its gRPC health check with SERVING (a gateway has none). */
+  /**
+   * Ready when not draining, holding its first workload certificate (with identity on), and the local app answers
+   * its gRPC health check with SERVING (a gateway has none).
+   */
   private Page readiness() {
     if (draining) {
       return Page.text(503, "draining\n");
+    }
+    if (identity != null && !identity.ready().isDone()) {
+      return Page.text(503, "waiting for the workload certificate of " + identity.id() + "\n");
     }
     if (gateway != null) {
       return Page.text(200, "ready\n"); // the ingress has no local app to wait for
@@ -431,7 +477,15 @@ public final class Sidecar implements AutoCloseable {
     appMethods.close();
     overload.close();
     netty.close();
+    if (identity != null) {
+      identity.close();
+    }
     tracing.close();
+  }
+
+  /** The workload identity; empty when the config has identity off. */
+  public Optional<WorkloadIdentity> identity() {
+    return Optional.ofNullable(identity);
   }
 
   Duration drainTimeout() {

@@ -75,7 +75,7 @@ class AccessLogTest {
     List<String> messages = messages();
     assertThat(messages.get(0)).startsWith("direction=inbound service=task-service "
         + "method=/taskservice.TaskService/CreateTask code=OK duration_ms=")
-        .contains(" endpoint=127.0.0.1:" + app.port() + " proxy_generated=false trace_id=")
+        .contains(" endpoint=127.0.0.1:" + app.port() + " proxy_generated=false peer=- trace_id=")
         .matches(".* trace_id=[0-9a-f]{32}$");
     assertThat(messages.get(1)).contains("method=/taskservice.TaskService/GetTask code=OK ");
     assertThat(messages.get(2)).contains("method=/taskservice.TaskService/GetTask code=RESOURCE_EXHAUSTED ")

@@ -37,7 +37,7 @@ public class MetricsBenchmark {
     request = new RequestInfo("outbound", "client-sidecar", "task-service", "/taskservice.TaskService/GetTask",
         System.nanoTime(), HotPathState.grpcRequestHeaders("task-service"),
         PolicyTable.of(MeshConfig.defaults("bench"), (service, then) -> then.accept(java.util.Optional.empty()))
-            .outbound("task-service"));
+            .outbound("task-service"), java.util.Optional.empty());
     outcome = new Outcome("OK", "10.0.0.1:50051", 1_234_567, false, Outcome.Fault.NONE);
   }
 

@@ -70,6 +70,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
           .withNewTemplate()
             .withNewMetadata()
               .withLabels(Labels.of(service))
+              .addToLabels(settings.sidecarIdentity().enabled()
+                  ? Map.of(SidecarInjection.TLS_MODE_LABEL, SidecarInjection.TLS_MODE_MTLS) : Map.of())
               .withAnnotations(Map.of(
                   "prometheus.io/scrape", "true",
                   "prometheus.io/port", Integer.toString(SidecarInjection.ADMIN_PORT),
@@ -87,6 +89,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
               .withContainers(app(service, settings, current))
               .addToVolumes(SidecarInjection.configVolume(Labels.proxyConfigMapName(service)))
               .addToVolumes(volumes(service).toArray(Volume[]::new))
+              .addToVolumes(settings.sidecarIdentity().enabled()
+                  ? SidecarInjection.identityVolumes().toArray(Volume[]::new) : new Volume[0])
             .endSpec()
           .endTemplate()
         .endSpec()
@@ -100,7 +104,8 @@ public class DeploymentDependent extends CRUDKubernetesDependentResource<Deploym
    */
   private static List<Container> initContainers(TaskService service, OperatorSettings settings,
       Optional<Deployment> current) {
-    Container proxy = ProxyImage.container(service, current, settings);
+    Container kept = ProxyImage.container(service, current, settings);
+    Container proxy = settings.sidecarIdentity().enabled() ? SidecarInjection.withIdentityMounts(kept) : kept;
     if (!SidecarInjection.runsAsProxyUid(proxy)) {
       return List.of(proxy);
     }

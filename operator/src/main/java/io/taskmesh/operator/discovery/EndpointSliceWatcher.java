@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One informer on EndpointSlices for the whole cluster (not one per sidecar), turned into endpoint sets
@@ -23,11 +24,19 @@ public final class EndpointSliceWatcher implements AutoCloseable {
 
   private final KubernetesClient client;
   private final EndpointRegistry registry;
+  private final Optional<MeshedPods> meshedPods;
   private SharedIndexInformer<EndpointSlice> informer;
 
+  /** Without workload identities: every endpoint's identity is its pod name (or address). */
   public EndpointSliceWatcher(KubernetesClient client, EndpointRegistry registry) {
+    this(client, registry, Optional.empty());
+  }
+
+  /** @param meshedPods the pods with a workload identity, whose endpoints carry their SPIFFE ID */
+  public EndpointSliceWatcher(KubernetesClient client, EndpointRegistry registry, Optional<MeshedPods> meshedPods) {
     this.client = client;
     this.registry = registry;
+    this.meshedPods = meshedPods;
   }
 
   public void start() {
@@ -52,6 +61,18 @@ public final class EndpointSliceWatcher implements AutoCloseable {
           }
         });
     informer.start();
+    meshedPods.ifPresent(pods -> pods.start(this::refreshNamespace));
+  }
+
+  /** A meshed pod appeared or changed: the sets of its namespace's services are built again (with its identity). */
+  private void refreshNamespace(String namespace) {
+    if (informer == null) {
+      return;
+    }
+    informer.getStore().list().stream()
+        .filter(slice -> namespace.equals(slice.getMetadata().getNamespace()))
+        .map(EndpointSliceWatcher::serviceOf).distinct()
+        .forEach(service -> refresh(informer.getIndexer().byIndex(BY_SERVICE, service).get(0)));
   }
 
   private static String serviceOf(EndpointSlice slice) {
@@ -70,7 +91,7 @@ public final class EndpointSliceWatcher implements AutoCloseable {
     registry.update(new ServiceKey(service, namespace), endpoints);
   }
 
-  static List<Endpoint> endpointsOf(EndpointSlice slice) {
+  private List<Endpoint> endpointsOf(EndpointSlice slice) {
     Integer port = slice.getPorts() == null ? null : slice.getPorts().stream()
         .filter(p -> "grpc".equals(p.getName())).map(EndpointPort::getPort).findFirst()
         .orElse(slice.getPorts().isEmpty() ? null : slice.getPorts().get(0).getPort());
@@ -88,7 +109,8 @@ public final class EndpointSliceWatcher implements AutoCloseable {
             .setReady(ready)
             .setZone(Objects.toString(endpoint.getZone(), ""))
             .setPodName(pod)
-            .setIdentity(pod.isEmpty() ? address : pod)
+            .setIdentity(meshedPods.flatMap(pods -> pods.identityOf(slice.getMetadata().getNamespace(), pod))
+                .map(io.taskmesh.identity.SpiffeId::uri).orElse(pod.isEmpty() ? address : pod))
             .build());
       }
     }

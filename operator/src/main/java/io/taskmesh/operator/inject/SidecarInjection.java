@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.taskmesh.config.IdentityConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -199,6 +200,61 @@ public final class SidecarInjection {
     return spec != null && Stream.concat(spec.getInitContainers().stream(), spec.getContainers().stream())
         .anyMatch(container -> CONTAINER_NAME.equals(container.getName())
             || INIT_CONTAINER_NAME.equals(container.getName()));
+  }
+
+  /**
+   * On pods whose sidecar has a workload identity: discovery then announces the pod's SPIFFE ID for its endpoints
+   * (callers reach it over mTLS), and the operator holds only these pods.
+   */
+  public static final String TLS_MODE_LABEL = "taskmesh.io/tls-mode";
+  public static final String TLS_MODE_MTLS = "mtls";
+  /** The projected ServiceAccount token the sidecar sends with its CSRs; the issuer reviews it for this audience. */
+  public static final String TOKEN_AUDIENCE = "taskmesh";
+  /** The kubelet renews a projected token at 80% of its life; the issuer reads it anew for each CSR. */
+  static final long TOKEN_EXPIRATION_SECONDS = 3600;
+  /** Per namespace, kept by the operator: the trust anchors under key {@link #TRUST_BUNDLE_KEY}. */
+  public static final String TRUST_BUNDLE_CONFIGMAP = "taskmesh-trust-bundle";
+  public static final String TRUST_BUNDLE_KEY = fileName(IdentityConfig.DEFAULT_TRUST_BUNDLE_PATH);
+  static final String TOKEN_VOLUME = "taskmesh-token";
+  static final String TRUST_VOLUME = "taskmesh-trust";
+
+  /**
+   * What the sidecar's workload identity reads, where its config's defaults expect them: the projected token at
+   * {@code /var/run/secrets/taskmesh.io/token/token} and the trust bundle at
+   * {@code /var/run/secrets/taskmesh.io/trust/ca.crt}.
+   */
+  public static List<Volume> identityVolumes() {
+    return List.of(
+        new VolumeBuilder().withName(TOKEN_VOLUME)
+            .withNewProjected().addNewSource().withNewServiceAccountToken()
+              .withAudience(TOKEN_AUDIENCE).withExpirationSeconds(TOKEN_EXPIRATION_SECONDS)
+              .withPath(fileName(IdentityConfig.DEFAULT_TOKEN_PATH))
+            .endServiceAccountToken().endSource().endProjected()
+            .build(),
+        new VolumeBuilder().withName(TRUST_VOLUME)
+            .withNewConfigMap().withName(TRUST_BUNDLE_CONFIGMAP).endConfigMap()
+            .build());
+  }
+
+  /** {@code proxy} with the mounts of {@link #identityVolumes()} (once: a container that has them is kept). */
+  public static Container withIdentityMounts(Container proxy) {
+    ContainerBuilder builder = new ContainerBuilder(proxy);
+    for (String[] mount : new String[][] {{TOKEN_VOLUME, IdentityConfig.DEFAULT_TOKEN_PATH},
+        {TRUST_VOLUME, IdentityConfig.DEFAULT_TRUST_BUNDLE_PATH}}) {
+      if (proxy.getVolumeMounts().stream().noneMatch(existing -> mount[0].equals(existing.getName()))) {
+        builder.addNewVolumeMount().withName(mount[0]).withMountPath(directory(mount[1])).withReadOnly(true)
+            .endVolumeMount();
+      }
+    }
+    return builder.build();
+  }
+
+  private static String fileName(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+
+  private static String directory(String path) {
+    return path.substring(0, path.lastIndexOf('/'));
   }
 
   /** How the app finds its way out through the sidecar. */

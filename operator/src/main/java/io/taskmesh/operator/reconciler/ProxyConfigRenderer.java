@@ -40,6 +40,9 @@ public final class ProxyConfigRenderer {
     putIfSet(defaults, "loadBalancer", mesh.loadBalancer);
     putIfSet(outbound, "upstreams", mesh.upstreams);
     putIfSet(root, "tracing", mesh.tracing);
+    if (settings.sidecarIdentity().enabled()) {
+      root.set("identity", JSON.valueToTree(settings.sidecarIdentity().configSection()));
+    }
     try {
       return MeshConfigParser.fromTree(root);
     } catch (ConfigException e) {

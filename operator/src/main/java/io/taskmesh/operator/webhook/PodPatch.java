@@ -37,14 +37,23 @@ final class PodPatch {
     // the capture, then the sidecar, before the app's own init containers, so that those already call through the mesh
     List<Container> initContainers = pod.getSpec().getInitContainers();
     Container captureInit = SidecarInjection.captureInit(settings.proxyInitImage(), capture);
-    Container sidecar = SidecarInjection.container(settings.proxyImage(), resources);
+    Container proxy = SidecarInjection.container(settings.proxyImage(), resources);
+    Container sidecar = settings.sidecarIdentity().enabled() ? SidecarInjection.withIdentityMounts(proxy) : proxy;
     if (initContainers == null || initContainers.isEmpty()) {
       add(ops, "/spec/initContainers", List.of(captureInit, sidecar));
     } else {
       add(ops, "/spec/initContainers/0", sidecar);
       add(ops, "/spec/initContainers/0", captureInit);
     }
-    append(ops, "/spec/volumes", pod.getSpec().getVolumes(), configVolume);
+    List<Volume> volumes = new ArrayList<>(pod.getSpec().getVolumes() == null ? List.of() : pod.getSpec().getVolumes());
+    List<Volume> added = new ArrayList<>(List.of(configVolume));
+    if (settings.sidecarIdentity().enabled()) {
+      added.addAll(SidecarInjection.identityVolumes());
+    }
+    for (Volume volume : added) {
+      append(ops, "/spec/volumes", volumes, volume);
+      volumes.add(volume);
+    }
     List<LocalObjectReference> pullSecretsOfPod = new ArrayList<>(pod.getSpec().getImagePullSecrets());
     for (String name : settings.imagePullSecrets()) {
       if (pullSecretsOfPod.stream().noneMatch(secret -> name.equals(secret.getName()))) {
@@ -58,6 +67,14 @@ final class PodPatch {
       boolean hasOutbound = env.stream().anyMatch(e -> SidecarInjection.outboundEnv().getName().equals(e.getName()));
       if (!hasOutbound) {
         append(ops, "/spec/containers/" + i + "/env", env, SidecarInjection.outboundEnv());
+      }
+    }
+    if (settings.sidecarIdentity().enabled()) {
+      Map<String, String> labels = pod.getMetadata().getLabels();
+      if (labels == null || labels.isEmpty()) {
+        add(ops, "/metadata/labels", Map.of(SidecarInjection.TLS_MODE_LABEL, SidecarInjection.TLS_MODE_MTLS));
+      } else {
+        add(ops, "/metadata/labels/" + escape(SidecarInjection.TLS_MODE_LABEL), SidecarInjection.TLS_MODE_MTLS);
       }
     }
     Map<String, String> annotations = pod.getMetadata().getAnnotations();

@@ -159,6 +159,9 @@ public final class SidecarInjector {
     root.put("namespace", namespace);
     workload.appPort().ifPresent(port -> root.putObject("inbound").put("appPort", port));
     root.putObject("outbound").putObject("discovery").put("address", settings.discoveryAddress());
+    if (settings.sidecarIdentity().enabled()) {
+      root.set("identity", Serialization.jsonMapper().valueToTree(settings.sidecarIdentity().configSection()));
+    }
     return MeshConfigParser.fromTree(root);
   }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -17,31 +18,52 @@ import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.Http2Keepalive;
 import java.time.Duration;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
+import io.taskmesh.sidecar.identity.MeshTls;
+import io.taskmesh.sidecar.identity.MeshTlsContexts;
+import io.taskmesh.sidecar.identity.UpstreamTls;
+import io.netty.util.concurrent.Promise;
+import java.util.Optional;
+import javax.net.ssl.SSLException;
 
 /**
- * Opens HTTP/2 connections (h2c prior knowledge) to endpoints, with keepalive PINGs when the budgets ask for
- * them, so a silently dead endpoint's connection is closed instead of holding streams.
+ * Opens HTTP/2 connections to endpoints, with keepalive PINGs when the budgets ask for them, so a silently
+ * dead endpoint's connection is closed instead of holding streams. With a workload identity, a meshed endpoint
+ * (discovery named its identity) is reached over mTLS and must prove that identity; any other endpoint is
+ * reached in plaintext (h2c prior knowledge), and each such connection is counted.
  */
 public final class UpstreamConnector {
   private final NettyResources netty;
   private final UpstreamConnectionBudgets budgets;
   private final Runnable onKeepaliveTimeout;
+  private final Optional<MeshTlsContexts> tls;
+  private final Runnable onPlaintext;
 
   /** Without keepalive: for the local app on loopback (a grpc-java server takes idle PINGs as abuse). */
   public UpstreamConnector(NettyResources netty) {
-    this(netty, new UpstreamConnectionBudgets(Duration.ZERO, Duration.ZERO), () -> { });
+    this(netty, new UpstreamConnectionBudgets(Duration.ZERO, Duration.ZERO), () -> { }, Optional.empty(), () -> { });
   }
 
-  /** @param onKeepaliveTimeout told when a connection is closed because its endpoint stopped answering */
-  public UpstreamConnector(NettyResources netty, UpstreamConnectionBudgets budgets, Runnable onKeepaliveTimeout) {
+  /**
+   * @param onKeepaliveTimeout told when a connection is closed because its endpoint stopped answering
+   * @param tls the proxy's certificate in force, when it has a workload identity
+   * @param onPlaintext told of every connection opened without TLS
+   */
+  public UpstreamConnector(NettyResources netty, UpstreamConnectionBudgets budgets, Runnable onKeepaliveTimeout,
+      Optional<MeshTlsContexts> tls, Runnable onPlaintext) {
     this.netty = netty;
     this.budgets = budgets;
     this.onKeepaliveTimeout = onKeepaliveTimeout;
+    this.tls = tls;
+    this.onPlaintext = onPlaintext;
   }
 
-  /** Connects on {@code loop}, so the connection's I/O runs on the thread of the streams that use it. */
+  /**
+   * Connects on {@code loop}, so the connection's I/O runs on the thread of the streams that use it. The future
+   * succeeds once the connection can carry streams: for a meshed endpoint, once it has proved its identity.
+   */
   ChannelFuture connect(EndpointAddress address, EventLoop loop, Runnable onGoAway) {
-    return new Bootstrap()
+    Promise<Void> verified = loop.newPromise();
+    ChannelFuture connected = new Bootstrap()
         .group(loop)
         .channel(netty.channelType())
         .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
@@ -50,6 +72,9 @@ public final class UpstreamConnector {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (!secure(ch, address, verified)) {
+              return;
+            }
             if (Http2Keepalive.enabled(budgets.keepaliveInterval())) {
               ch.pipeline().addLast(new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(), onKeepaliveTimeout));
             }
@@ -67,5 +92,47 @@ public final class UpstreamConnector {
           }
         })
         .connect(address.host(), address.port());
+    ChannelPromise usable = connected.channel().newPromise();
+    connected.addListener(done -> {
+      if (!done.isSuccess()) {
+        usable.tryFailure(done.cause());
+        return;
+      }
+      verified.addListener(proved -> {
+        if (proved.isSuccess()) {
+          usable.trySuccess();
+        } else {
+          usable.tryFailure(proved.cause());
+        }
+      });
+    });
+    return usable;
+  }
+
+  /**
+   * Puts mTLS at the front of a meshed endpoint's connection, or counts a plaintext one; {@code verified}
+   * completes when the connection may carry streams. A meshed endpoint before the first certificate has arrived
+   * is not reached at all (never in plaintext): false, and the connection is closed.
+   */
+  private boolean secure(SocketChannel ch, EndpointAddress address, Promise<Void> verified) {
+    if (address.identity().isEmpty() || tls.isEmpty()) {
+      onPlaintext.run();
+      return verified.trySuccess(null);
+    }
+    Optional<MeshTls> current = tls.get().current();
+    if (current.isEmpty()) {
+      verified.tryFailure(new SSLException("no workload certificate yet to reach meshed endpoint " + address));
+      ch.close();
+      return false;
+    }
+    UpstreamTls.install(ch, current.get(), address.host(), address.port(), address.identity().get())
+        .addListener(done -> {
+          if (done.isSuccess()) {
+            verified.trySuccess(null);
+          } else {
+            verified.tryFailure(done.cause());
+          }
+        });
+    return true;
   }
 }

@@ -10,6 +10,7 @@ import io.taskmesh.config.RouteTableMessages;
 import io.taskmesh.discovery.v1.EndpointSet;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
+import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.sidecar.route.AuthorityRouter;
 import java.time.Duration;
 import java.util.Collection;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlPlaneEndpointSource implements EndpointSource {
   private static final Logger log = LoggerFactory.getLogger(ControlPlaneEndpointSource.class);
+  private static final String SPIFFE_SCHEME = "spiffe://";
 
   /** What the control plane answered for a service name. */
   public enum Answer { FOUND, UNKNOWN }
@@ -208,10 +210,28 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
     listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
         .filter(io.taskmesh.discovery.v1.Endpoint::getReady)
-        .map(endpoint -> new EndpointAddress(endpoint.getAddress(), endpoint.getPort()))
+        .map(endpoint -> new EndpointAddress(endpoint.getAddress(), endpoint.getPort(), identity(endpoint)))
         .toList());
     if (!answer.complete(Answer.FOUND) && answer.join() == Answer.UNKNOWN) {
       answers.put(set.getService(), CompletableFuture.completedFuture(Answer.FOUND)); // it exists now
+    }
+  }
+
+  /**
+   * The SPIFFE ID of a meshed endpoint; empty for one outside the mesh, whose identity field names only its pod
+   * or address (and for a malformed ID, which is logged: such an endpoint is reached like an unmeshed one).
+   */
+  private static Optional<SpiffeId> identity(io.taskmesh.discovery.v1.Endpoint endpoint) {
+    String identity = endpoint.getIdentity();
+    if (!identity.startsWith(SPIFFE_SCHEME)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(SpiffeId.parse(identity));
+    } catch (IllegalArgumentException e) {
+      log.warn("event=endpoint_identity_invalid endpoint={}:{} error=\"{}\"", endpoint.getAddress(),
+          endpoint.getPort(), e.getMessage());
+      return Optional.empty();
     }
   }
 

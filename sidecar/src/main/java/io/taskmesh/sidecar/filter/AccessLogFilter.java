@@ -3,6 +3,7 @@ package io.taskmesh.sidecar.filter;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.taskmesh.config.AccessLogConfig;
+import io.taskmesh.identity.SpiffeId;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -11,8 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One key=value line per request on the logger {@value #LOGGER}, when the request's config enables it
  * ({@code accessLog.enabled}), for a {@code sampleRatio} share of requests. Fields: direction, service,
- * method, code, duration_ms, endpoint ({@code -} when none was reached), proxy_generated, and trace_id
- * when the request has a span. Byte counts are not logged: the proxy does not count bodies.
+ * method, code, duration_ms, endpoint ({@code -} when none was reached), proxy_generated, peer (the
+ * caller's SPIFFE ID proven by mTLS, {@code -} for plaintext) and trace_id when the request has a span. Byte counts are not logged: the proxy does not count bodies.
  */
 public final class AccessLogFilter implements StreamFilter {
   public static final String LOGGER = "taskmesh.access";
@@ -32,7 +33,8 @@ public final class AccessLogFilter implements StreamFilter {
         .append(" code=").append(outcome.code())
         .append(" duration_ms=").append(String.format(Locale.ROOT, "%.3f", outcome.durationNanos() / 1e6))
         .append(" endpoint=").append(outcome.endpoint() == null ? "-" : outcome.endpoint())
-        .append(" proxy_generated=").append(outcome.proxyGenerated());
+        .append(" proxy_generated=").append(outcome.proxyGenerated())
+        .append(" peer=").append(request.peer().map(SpiffeId::uri).orElse("-"));
     Span span = request.attachment(Span.class);
     SpanContext context = span == null ? SpanContext.getInvalid() : span.getSpanContext();
     if (context.isValid()) {

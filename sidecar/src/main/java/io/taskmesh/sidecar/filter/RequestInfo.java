@@ -1,10 +1,12 @@
 package io.taskmesh.sidecar.filter;
 
 import io.netty.handler.codec.http2.Http2Headers;
+import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.sidecar.codec.ProxyError;
 import io.taskmesh.sidecar.route.CallPolicy;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One request as filters see it: where it goes, its headers (as they will be sent on, so a filter may
@@ -19,6 +21,7 @@ public final class RequestInfo {
   private final long startNanos;
   private final Http2Headers headers;
   private final CallPolicy policy;
+  private final Optional<SpiffeId> peer;
   private Map<Class<?>, Object> attachments;
 
   /**
@@ -28,9 +31,10 @@ public final class RequestInfo {
    * @param service the routed service, or the requested target when nothing matched
    * @param method the gRPC method path, e.g. {@code /taskservice.TaskService/GetTask}
    * @param policy the policy the request got when it started, from the config in force then
+   * @param peer the identity the caller's connection proved by mTLS; empty for plaintext
    */
   public RequestInfo(String direction, String hop, String service, String method, long startNanos,
-      Http2Headers headers, CallPolicy policy) {
+      Http2Headers headers, CallPolicy policy, Optional<SpiffeId> peer) {
     this.direction = direction;
     this.hop = hop;
     this.service = service;
@@ -38,6 +42,12 @@ public final class RequestInfo {
     this.startNanos = startNanos;
     this.headers = headers;
     this.policy = policy;
+    this.peer = peer;
+  }
+
+  /** Who called, as the caller's mTLS certificate proved; empty for a plaintext connection. */
+  public Optional<SpiffeId> peer() {
+    return peer;
   }
 
   public String direction() {

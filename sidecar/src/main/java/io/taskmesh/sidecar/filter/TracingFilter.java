@@ -58,6 +58,7 @@ public final class TracingFilter implements StreamFilter {
         .setAttribute("taskmesh.direction", request.direction())
         .setAttribute("taskmesh.service", request.service())
         .startSpan();
+    request.peer().ifPresent(peer -> span.setAttribute("taskmesh.peer.identity", peer.uri()));
     for (String name : TRACE_HEADERS) {
       headers.remove(name);
     }

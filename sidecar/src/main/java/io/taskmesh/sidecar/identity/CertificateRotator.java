@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a certificate current: the first as soon as it is started, each next one at two-thirds of the
- * current one's life. A failed attempt is retried after 1 s, doubling to at most 30 s; the certificate in
+ * current one's life (counted from when it arrived). A failed attempt is retried after 1 s, doubling to at most 30 s; the certificate in
  * use stays in use meanwhile, so a third of its life is left for the issuer to come back.
  */
 public final class CertificateRotator implements AutoCloseable {
@@ -61,12 +61,13 @@ public final class CertificateRotator implements AutoCloseable {
   private void attempt() {
     try {
       WorkloadCertificate fresh = source.certify();
+      Instant received = clock.instant();
       sink.accept(fresh);
       WorkloadCertificate previous = current;
       current = fresh;
       retry = FIRST_RETRY;
       first.complete(fresh);
-      Duration wait = nonNegative(Duration.between(clock.instant(), fresh.renewAt()));
+      Duration wait = nonNegative(Duration.between(clock.instant(), fresh.renewAt(received)));
       log.info("event=certificate_{} spiffe_id={} serial={} not_after={} renew_in={}s",
           previous == null ? "issued" : "rotated", fresh.id(), fresh.leaf().getSerialNumber().toString(16),
           fresh.notAfter(), wait.toSeconds());

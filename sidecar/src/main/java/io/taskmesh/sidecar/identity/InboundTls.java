@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.util.AttributeKey;
 import io.taskmesh.config.IdentityMode;
 import io.taskmesh.identity.SpiffeId;
 import java.util.List;
@@ -17,13 +16,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The first handler of an inbound connection when identity is on: it tells a TLS record from plaintext by
  * the first bytes. TLS gets the server context of the moment; once the handshake has proved the caller
- * (and agreed on h2) its SPIFFE ID is on the channel as {@link #PEER}, and the handlers after this one see
+ * (and agreed on h2) its SPIFFE ID is on the channel ({@link PeerIdentity#of(io.netty.channel.Channel)}), and the handlers after this one see
  * plaintext HTTP/2. Plaintext goes on untouched in permissive mode and is refused (the connection closed)
  * in strict mode. Either way this handler leaves the pipeline after deciding.
  */
 public final class InboundTls extends ByteToMessageDecoder {
-  /** The caller's proven identity, set on the connection's channel after a successful mutual handshake. */
-  public static final AttributeKey<SpiffeId> PEER = AttributeKey.valueOf("taskmesh.peer.identity");
   /** A TLS record header is 5 bytes. */
   private static final int SNIFF_BYTES = 5;
   private static final Logger log = LoggerFactory.getLogger(InboundTls.class);
@@ -96,7 +93,7 @@ public final class InboundTls extends ByteToMessageDecoder {
       if (event instanceof SslHandshakeCompletionEvent done) {
         Optional<SpiffeId> peer = done.isSuccess() ? PeerIdentity.of(tls) : Optional.empty();
         if (peer.isPresent() && MeshTls.negotiatedH2(tls)) {
-          ctx.channel().attr(PEER).set(peer.get());
+          ctx.channel().attr(PeerIdentity.ATTRIBUTE).set(peer.get());
           observer.connection(Outcome.TLS);
           ctx.pipeline().remove(this);
         } else {

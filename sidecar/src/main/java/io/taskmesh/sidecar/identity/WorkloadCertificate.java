@@ -37,10 +37,15 @@ public record WorkloadCertificate(SpiffeId id, PrivateKey key, List<X509Certific
     return leaf().getNotAfter().toInstant();
   }
 
-  /** When to ask for the next one: two-thirds into this one's life, leaving a third for retries. */
-  public Instant renewAt() {
-    Duration life = Duration.between(notBefore(), notAfter());
-    return notBefore().plus(life.multipliedBy(2).dividedBy(3));
+  /**
+   * When to ask for the next one: two-thirds into this one's life as received, leaving a third for retries.
+   * The life counts from {@code received} when the issuer backdated {@code notBefore} (for clock skew): counted
+   * from notBefore, a certificate shorter than the backdating would be due at once, again and again.
+   */
+  public Instant renewAt(Instant received) {
+    Instant from = notBefore().isAfter(received) ? notBefore() : received;
+    Duration life = Duration.between(from, notAfter());
+    return from.plus(life.multipliedBy(2).dividedBy(3));
   }
 
   @Override

@@ -29,9 +29,10 @@ public final class ProxyListener implements AutoCloseable {
 
   private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, ListenerBudgets budgets,
       BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer, Duration drainTimeout,
-      CapturedTraffic capture) {
+      CapturedTraffic capture, Optional<Supplier<ChannelHandler>> transportSecurity) {
     ChannelInitializer<Http2StreamChannel> streams = streams(chain, overload, counter, meshPeer);
     this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline -> {
+      transportSecurity.ifPresent(security -> pipeline.addLast("transport-security", security.get()));
       Optional<CapturedTraffic.Connection> captured = capture.accept(pipeline.channel());
       if (captured.isPresent() && !captured.get().http2ToChain()) {
         pipeline.addLast(opaque(pipeline, captured.get().forwarder()).get());
@@ -79,18 +80,21 @@ public final class ProxyListener implements AutoCloseable {
    * Like {@link #bind(NettyResources, String, int, ProxyChain, ListenerBudgets, BudgetCounter, OverloadManager,
    * Predicate, Duration)}, for a listener the pod's capture redirects to: {@code capture} says what becomes of each
    * redirected connection.
+   *
+   * @param transportSecurity the first handler of every connection, before the protocol is sniffed (inbound mTLS)
    */
   public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
       ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer,
-      Duration drainTimeout, CapturedTraffic capture) {
-    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, meshPeer, drainTimeout, capture);
+      Duration drainTimeout, CapturedTraffic capture, Optional<Supplier<ChannelHandler>> transportSecurity) {
+    return new ProxyListener(netty, host, port, chain, budgets, counter, overload, meshPeer, drainTimeout, capture,
+        transportSecurity);
   }
 
   public static ProxyListener bind(NettyResources netty, String host, int port, ProxyChain chain,
       ListenerBudgets budgets, BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer,
       Duration drainTimeout) {
     return new ProxyListener(netty, host, port, chain, budgets, counter, overload, meshPeer, drainTimeout,
-        CapturedTraffic.NONE);
+        CapturedTraffic.NONE, Optional.empty());
   }
 
   /** The handler that proxies one HTTP/2 stream by {@code chain}, for listeners that choose per stream (the gateway). */

@@ -7,6 +7,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.taskmesh.identity.SpiffeId;
+import io.taskmesh.sidecar.identity.PeerIdentity;
+import java.util.Optional;
 import io.taskmesh.sidecar.logical.Downstream;
 import io.taskmesh.sidecar.logical.LogicalCall;
 import io.taskmesh.sidecar.logical.ProxyChain;
@@ -64,6 +67,11 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   @Override
   public boolean isActive() {
     return downstream.isActive();
+  }
+
+  @Override
+  public Optional<SpiffeId> peer() {
+    return PeerIdentity.of(downstream);
   }
 
   @Override

@@ -2,6 +2,8 @@ package io.taskmesh.sidecar.logical;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.taskmesh.identity.SpiffeId;
+import java.util.Optional;
 
 /** The caller's side of a request, as the listener relays it: the logical call reads and writes through it. */
 public interface Downstream {
@@ -9,6 +11,9 @@ public interface Downstream {
   EventLoop eventLoop();
 
   boolean isActive();
+
+  /** The identity the caller's connection proved by mTLS; empty for plaintext. */
+  Optional<SpiffeId> peer();
 
   /** Reads the caller's next frame: called once the last one was taken upstream (flow control). */
   void readNext();

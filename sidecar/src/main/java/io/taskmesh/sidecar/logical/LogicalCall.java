@@ -93,7 +93,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     Optional<Route> route = chain.router().route(requestHeaders);
     String service = route.map(Route::service).orElseGet(() -> chain.router().describeTarget(requestHeaders));
     request = new RequestInfo(chain.direction(), chain.hop(), service, method, startNanos, requestHeaders,
-        chain.policies().forService(service));
+        chain.policies().forService(service), downstream.peer());
     if (route.isEmpty()) {
       answer(CallErrors.noRoute(request), Fault.NONE);
       return;

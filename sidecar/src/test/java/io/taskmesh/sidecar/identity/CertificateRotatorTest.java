@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.taskmesh.identity.SpiffeId;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +24,9 @@ class CertificateRotatorTest {
     try (CertificateRotator rotator = new CertificateRotator(() -> authority.certificate(BILLING, Duration.ofSeconds(6)),
         used::add, Clock.systemUTC())) {
       WorkloadCertificate first = rotator.start().get(20, TimeUnit.SECONDS);
-      assertThat(first.renewAt()).isEqualTo(first.notBefore().plusSeconds(4));
+      assertThat(first.renewAt(first.notBefore())).isEqualTo(first.notBefore().plusSeconds(4));
+      Instant arrived = first.notBefore().plusSeconds(3);  // as if notBefore were backdated by 3 s
+      assertThat(first.renewAt(arrived)).isEqualTo(arrived.plusSeconds(2));
 
       await().atMost(Duration.ofSeconds(30)).until(() -> used.size() >= 2);
 

@@ -204,6 +204,11 @@ class LogicalCallTest {
     }
 
     @Override
+    public java.util.Optional<io.taskmesh.identity.SpiffeId> peer() {
+      return java.util.Optional.empty();
+    }
+
+    @Override
     public void readNext() {}
 
     @Override

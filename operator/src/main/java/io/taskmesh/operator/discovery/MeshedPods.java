@@ -1,0 +1,71 @@
+package io.taskmesh.operator.discovery;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.taskmesh.identity.SpiffeId;
+import io.taskmesh.operator.inject.SidecarInjection;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The pods whose sidecar has a workload identity (label {@code taskmesh.io/tls-mode=mtls}, set by the operator
+ * on the pods it makes and injects), and the SPIFFE ID of each: its ServiceAccount's. Only those pods are held,
+ * not every pod of the cluster. Discovery announces this identity for the pod's endpoints, so callers reach
+ * it over mTLS and require it.
+ */
+public final class MeshedPods implements AutoCloseable {
+  private final KubernetesClient client;
+  private final String trustDomain;
+  private SharedIndexInformer<Pod> informer;
+
+  public MeshedPods(KubernetesClient client, String trustDomain) {
+    this.client = client;
+    this.trustDomain = trustDomain;
+  }
+
+  /** @param changed told the namespace of a meshed pod that appeared or changed */
+  void start(Consumer<String> changed) {
+    informer = client.pods().inAnyNamespace()
+        .withLabel(SidecarInjection.TLS_MODE_LABEL, SidecarInjection.TLS_MODE_MTLS)
+        .runnableInformer(0);
+    informer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Pod pod) {
+        changed.accept(pod.getMetadata().getNamespace());
+      }
+
+      @Override
+      public void onUpdate(Pod before, Pod after) {
+        changed.accept(after.getMetadata().getNamespace());
+      }
+
+      @Override
+      public void onDelete(Pod pod, boolean finalStateUnknown) { }
+    });
+    informer.start();
+  }
+
+  /** The SPIFFE ID of pod {@code namespace/name}, when it is a meshed pod with an identity. */
+  Optional<SpiffeId> identityOf(String namespace, String name) {
+    if (informer == null || name.isEmpty()) {
+      return Optional.empty();
+    }
+    Pod pod = informer.getIndexer().getByKey(Cache.namespaceKeyFunc(namespace, name));
+    if (pod == null) {
+      return Optional.empty();
+    }
+    String account = pod.getSpec() == null || pod.getSpec().getServiceAccountName() == null
+        || pod.getSpec().getServiceAccountName().isEmpty() ? "default" : pod.getSpec().getServiceAccountName();
+    return Optional.of(new SpiffeId(trustDomain, namespace, account));
+  }
+
+  @Override
+  public void close() {
+    if (informer != null) {
+      informer.close();
+    }
+  }
+}
