@@ -247,7 +247,7 @@ class DesiredStateTest {
     // the proxy's peak RSS was measured at ~104 MB under load: the limit must be at least 1.5x that
     assertThat(Quantity.getAmountInBytes(sidecar.getResources().getLimits().get("memory")).longValue())
         .isGreaterThanOrEqualTo(156L * 1000 * 1000);
-    assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("112Mi");
+    assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("128Mi");
     assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m", "-XX:TieredStopAtLevel=1")
         .doesNotContain("MaxRAMPercentage");
 
