@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
@@ -15,9 +16,11 @@ import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.proxytest.PatienceGrpc;
 import io.taskmesh.sidecar.proxytest.WaitRequest;
 import io.taskmesh.sidecar.support.AdminClient;
+import io.taskmesh.sidecar.support.FakeControlPlane;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.sidecar.support.PatienceBackend;
 import io.taskmesh.sidecar.support.RawHttp2Client;
+import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -26,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The client sidecar's circuit opens only on failures the upstream caused: no caller can open it for
  * everyone with deadlines it chose too short or bodies that are not protobuf; the proxy's own route
- * timeout does count against the upstream.
+ * timeout does count against the upstream, and the proxy's own "no endpoints" (nothing was sent) does not.
  */
 class CircuitBreakerBlameTest {
   /** Opens on half of the last four calls. */
@@ -107,6 +110,37 @@ class CircuitBreakerBlameTest {
     }
 
     assertThat(breakerState(caller, "patience")).as("circuit state (1 open)").isEqualTo(1.0);
+  }
+  @Test
+  void callsWhileAServiceHasNoEndpointsLeaveTheCircuitClosedSoItsFirstEndpointIsCalledAtOnce() throws Exception {
+    FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
+        service: caller
+        namespace: shop
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+          defaults: {circuitBreaker: %s}
+          upstreams: {%s: {loadBalancer: ROUND_ROBIN}}
+        admin: {port: 0}
+        """.formatted(controlPlane.port(), BREAKER, MeshFixture.SERVICE)));
+    await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.subscriberCount() == 1);
+    controlPlane.announce(MeshFixture.SERVICE, 1); // known, but no pod is ready yet
+    await().atMost(Duration.ofSeconds(30)).until(() -> caller.outboundClusters().cluster(MeshFixture.SERVICE).isPresent());
+    TaskClient client = mesh.clientThrough(caller);
+    for (int i = 0; i < 10; i++) {
+      StatusRuntimeException noEndpoints = catchThrowableOfType(StatusRuntimeException.class, () -> client.get(1));
+      assertThat(noEndpoints.getStatus().getDescription()).contains("no endpoints");
+    }
+
+    controlPlane.announce(MeshFixture.SERVICE, 2, mesh.serverSidecar(mesh.backend()).inboundPort());
+    await().atMost(Duration.ofSeconds(30)).until(() -> caller.outboundClusters().cluster(MeshFixture.SERVICE)
+        .orElseThrow().anyHealthy().isPresent());
+
+    assertThat(client.create("first call to the first pod", "", "low", 4).getTitle())
+        .as("the circuit did not open on the proxy's own 'no endpoints'").isEqualTo("first call to the first pod");
+    assertThat(breakerState(caller, MeshFixture.SERVICE)).isZero();
   }
 
   private Sidecar callerOf(int upstreamPort, String service, String routeTimeout) {

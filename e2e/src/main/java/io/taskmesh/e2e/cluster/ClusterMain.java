@@ -1,18 +1,19 @@
 package io.taskmesh.e2e.cluster;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
+import io.taskmesh.e2e.cluster.story.Story;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * {@code ./taskmesh up} on the local cluster: starts it, installs the chart and the example TaskService as a
+ * {@code ./taskmesh} as root, on the local cluster. {@code demo} tells the {@link Story} (install, calls, failures,
+ * config change, blue-green, rollout) and stops; {@code up} installs the chart and the example TaskService as a
  * user would, prints what it applied and where everything listens, writes a kubeconfig, runs until Ctrl-C.
  */
 @Command(name = "taskmesh-cluster", mixinStandardHelpOptions = true,
@@ -25,6 +26,13 @@ public final class ClusterMain implements Callable<Integer> {
   @Option(names = "--no-tracing", description = "do not start Zipkin")
   boolean noTracing;
 
+  /** What to do once the cluster runs. */
+  enum Mode { up, demo }
+
+  @Parameters(index = "0", defaultValue = "up",
+      description = "up: install and run until Ctrl-C; demo: tell the story on the cluster, then stop (default ${DEFAULT-VALUE})")
+  Mode mode;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ClusterMain()).execute(args));
   }
@@ -35,17 +43,22 @@ public final class ClusterMain implements Callable<Integer> {
         : Optional.of(Path.of(System.getProperty("taskmesh.zipkin.jar", "e2e/target/zipkin/zipkin-server-exec.jar")));
     LocalCluster cluster = LocalCluster.start(new LocalCluster.Settings("taskmesh", ClusterPorts.API_SERVER,
         workDir.toAbsolutePath(), zipkin));
-    Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "stop-local-cluster"));
+    Thread stop = new Thread(cluster::close, "stop-local-cluster");
+    Runtime.getRuntime().addShutdownHook(stop);
     Path repository = Path.of("").toAbsolutePath();
-    print("helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace",
-        TaskmeshInstall.installChart(cluster.client(), repository));
-    print("kubectl apply -f examples/taskservice.yaml", TaskmeshInstall.applyExample(cluster.client(), repository));
-    System.out.println();
-    System.out.println("API server    " + cluster.apiServerUrl() + "  (pods: " + cluster.access().url() + ")");
-    System.out.println("pods          " + cluster.network().podCidr() + "   services " + cluster.network().serviceCidr());
-    cluster.zipkin().ifPresent(uri -> System.out.println("zipkin        " + uri + "/zipkin/   (in the cluster: zipkin.default:9411)"));
-    System.out.println("pod logs      " + workDir.resolve("node/pods"));
-    System.out.println();
+    if (mode == Mode.demo) {
+      int failed = new Story(cluster, repository, System.out).run();
+      printWhere(cluster);
+      System.out.println("Stopping the cluster.");
+      Runtime.getRuntime().removeShutdownHook(stop);
+      cluster.close();
+      return failed == 0 ? 0 : 1;
+    }
+    Story.printApplied(System.out, "helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace"
+        + " " + Story.CHART_OPTIONS, TaskmeshInstall.installChart(cluster.client(), repository, Story.CHART_VALUES));
+    Story.printApplied(System.out, "kubectl apply -f examples/taskservice.yaml",
+        TaskmeshInstall.applyExample(cluster.client(), repository));
+    printWhere(cluster);
     System.out.println("export KUBECONFIG=" + cluster.kubeconfig());
     System.out.println("kubectl get ts,deploy,pods,svc,endpointslices -A");
     System.out.println("Ctrl-C stops the cluster (pods, network namespaces and all).");
@@ -53,9 +66,23 @@ public final class ClusterMain implements Callable<Integer> {
     return 0;
   }
 
-  private static void print(String command, List<HasMetadata> applied) {
-    System.out.println("$ " + command);
-    applied.forEach(object -> System.out.println("  " + object.getKind().toLowerCase() + "/" + object.getMetadata().getName()
-        + (object.getMetadata().getNamespace() == null ? "" : " (" + object.getMetadata().getNamespace() + ")")));
+  private void printWhere(LocalCluster cluster) {
+    ExternalServices.Postgres postgres = cluster.externalServices().postgres();
+    System.out.println();
+    System.out.println("API server    " + cluster.apiServerUrl() + "  (pods: " + cluster.access().url() + "; kubeconfig "
+        + cluster.kubeconfig() + ")");
+    System.out.println("pods          " + cluster.network().podCidr() + "   services " + cluster.network().serviceCidr()
+        + "   (this host routes both through the node's namespace)");
+    var gateway = cluster.client().services().inNamespace(TaskmeshInstall.NAMESPACE).withName("taskmesh-gateway").get();
+    if (gateway != null) {
+      System.out.println("gateway       http://" + gateway.getSpec().getClusterIP() + ":8080/api/tasks   (service "
+          + "taskmesh-gateway." + TaskmeshInstall.NAMESPACE + ")");
+    }
+    cluster.zipkin().ifPresent(uri -> System.out.println("zipkin        " + uri + "/zipkin/   (in the cluster: zipkin.default:9411)"));
+    System.out.println("postgresql    " + postgres.hostJdbcUrl() + "   (in the cluster: " + postgres.service().name() + "."
+        + postgres.service().namespace() + ":" + postgres.service().port() + "; for spec.database.postgresUrlSecret:"
+        + " kubectl create secret generic task-service-db --from-literal=url='" + postgres.clusterJdbcUrl() + "')");
+    System.out.println("pod logs      " + workDir.resolve("node/pods"));
+    System.out.println();
   }
 }

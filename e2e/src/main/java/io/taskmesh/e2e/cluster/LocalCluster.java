@@ -7,14 +7,12 @@ import io.taskmesh.e2e.cluster.controllers.ControllerManager;
 import io.taskmesh.e2e.cluster.kubelet.ContainerImages;
 import io.taskmesh.e2e.cluster.kubelet.Kubelet;
 import io.taskmesh.e2e.cluster.kubelet.PodNetwork;
-import io.taskmesh.e2e.zipkin.ZipkinServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A Kubernetes cluster on this machine, for the product to run on as it does on a real one: an API server
  * (HTTPS, CRD schemas and CEL enforced, admission webhooks called), the controllers the product relies on,
- * and one node whose kubelet runs pods in network namespaces, with Zipkin as a service outside the cluster
- * ({@code zipkin.default:9411}). Needs root.
+ * and one node whose kubelet runs pods in network namespaces, with {@link ExternalServices} outside the
+ * cluster (Zipkin at {@code zipkin.default:9411} when asked for, PostgreSQL at {@code postgres.default:5432}
+ * on demand). Needs root.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
@@ -42,16 +41,16 @@ public final class LocalCluster implements AutoCloseable {
   private final ApiServer apiServer;
   private final Kubelet kubelet;
   private final Path kubeconfig;
-  private final Optional<ZipkinServer> zipkin;
+  private final ExternalServices externalServices;
 
   private LocalCluster(List<AutoCloseable> parts, PodNetwork network, ApiServer apiServer, Kubelet kubelet,
-      Path kubeconfig, Optional<ZipkinServer> zipkin) {
+      Path kubeconfig, ExternalServices externalServices) {
     this.parts = parts;
     this.network = network;
     this.apiServer = apiServer;
     this.kubelet = kubelet;
     this.kubeconfig = kubeconfig;
-    this.zipkin = zipkin;
+    this.externalServices = externalServices;
   }
 
   /** Why the cluster cannot run here, or empty when it can. */
@@ -71,6 +70,10 @@ public final class LocalCluster implements AutoCloseable {
       ApiServer apiServer = ApiServer.start(List.of(network.hostAddress(), InetAddress.getLoopbackAddress()),
           settings.apiServerPort(), network.serviceCidr());
       parts.add(apiServer);
+      // before the kubelet, so they stop after the pods that call them
+      ExternalServices externalServices = new ExternalServices(apiServer.client(), network.hostAddress(),
+          settings.workDir().resolve("external"));
+      parts.add(externalServices);
       ControllerManager controllers = new ControllerManager(component(apiServer), apiServer.caPem());
       parts.add(controllers);
       controllers.start();
@@ -78,16 +81,11 @@ public final class LocalCluster implements AutoCloseable {
           apiServer.access(network.hostAddress()), settings.workDir().resolve("node"));
       parts.add(kubelet);
       kubelet.start();
-      Optional<ZipkinServer> zipkin = settings.zipkinJar().map(jar -> ZipkinServer.start(jar,
-          network.hostAddress().getHostAddress(), ClusterPorts.ZIPKIN, settings.workDir().resolve("zipkin.log"),
-          Duration.ofSeconds(120)));
-      zipkin.ifPresent(parts::add);
-      zipkin.ifPresent(server -> ExternalServices.register(apiServer.client(), "default", "zipkin", ClusterPorts.ZIPKIN,
-          network.hostAddress(), server.port()));
+      settings.zipkinJar().ifPresent(externalServices::zipkin);
       Path kubeconfig = apiServer.writeKubeconfig(settings.workDir().resolve("kubeconfig"), settings.name());
       log.info("event=cluster_started name={} api_server={} pods={} services={} kubeconfig={}", settings.name(),
           apiServer.url(InetAddress.getLoopbackAddress()), network.podCidr(), network.serviceCidr(), kubeconfig);
-      return new LocalCluster(parts, network, apiServer, kubelet, kubeconfig, zipkin);
+      return new LocalCluster(parts, network, apiServer, kubelet, kubeconfig, externalServices);
     } catch (IOException e) {
       closeAll(parts);
       throw new UncheckedIOException(e);
@@ -132,7 +130,12 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Zipkin's address from the host, when it runs. */
   public Optional<URI> zipkin() {
-    return zipkin.map(ZipkinServer::baseUri);
+    return externalServices.zipkin();
+  }
+
+  /** The services outside the cluster that pods call by name (PostgreSQL, Zipkin). */
+  public ExternalServices externalServices() {
+    return externalServices;
   }
 
   /** Stops the pods, the controllers, the API server and removes the network, in that order. */

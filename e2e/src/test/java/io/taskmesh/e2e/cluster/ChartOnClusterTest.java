@@ -141,12 +141,8 @@ class ChartOnClusterTest {
     await("the example's proxy ConfigMap").atMost(Duration.ofMinutes(2)).until(() ->
         fixture.api().configMaps().inNamespace("default").withName("task-service-proxy").get() != null);
     try {
-      // under load the webhook can miss its 5 s timeout; failurePolicy Ignore then admits the pod unmeshed, as a
-      // cluster would: such a pod is removed and created again until the webhook has answered
-      Pod injected = await("a pod the webhook answered for").atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofSeconds(2)).until(() -> createOrRetry(pod("injected", Map.of(
-              "taskmesh.io/service", "task-service", "taskmesh.io/app-port", "50051"))),
-              created -> created != null);
+      Pod injected = fixture.createInjected(pod("injected", Map.of("taskmesh.io/service", "task-service",
+          "taskmesh.io/app-port", "50051")));
       Container proxy = injected.getSpec().getInitContainers().stream()
           .filter(c -> c.getName().equals("taskmesh-proxy")).findFirst().orElseThrow();
       assertThat(proxy.getRestartPolicy()).isEqualTo("Always");
@@ -154,7 +150,7 @@ class ChartOnClusterTest {
 
       // a denial is not a failure: failurePolicy Ignore does not let a pod the webhook refuses through
       await("the webhook's refusal").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
-          .untilAsserted(() -> assertThatThrownBy(() -> createOrRetry(pod("half-meshed",
+          .untilAsserted(() -> assertThatThrownBy(() -> fixture.createOrRemove(pod("half-meshed",
               Map.of("taskmesh.io/service", "task-service", "taskmesh.io/app-port", "8080"))))
               .isInstanceOf(KubernetesClientException.class)
               .hasMessageContaining("denied the request").hasMessageContaining("does not match inbound.appPort"));
@@ -162,19 +158,6 @@ class ChartOnClusterTest {
       fixture.api().pods().inNamespace("default").withName("injected").withGracePeriod(0).delete();
       fixture.api().pods().inNamespace("default").withName("half-meshed").withGracePeriod(0).delete();
     }
-  }
-
-  /** Creates the pod; one the webhook did not mesh (it timed out) is deleted and {@code null} returned. */
-  private static Pod createOrRetry(Pod pod) {
-    Pod created = fixture.api().pods().inNamespace("default").resource(pod).create();
-    if (created.getMetadata().getAnnotations() != null
-        && created.getMetadata().getAnnotations().containsKey("taskmesh.io/injected")) {
-      return created;
-    }
-    fixture.api().pods().inNamespace("default").withName(pod.getMetadata().getName()).withGracePeriod(0).delete();
-    await().atMost(Duration.ofMinutes(1))
-        .until(() -> fixture.api().pods().inNamespace("default").withName(pod.getMetadata().getName()).get() == null);
-    return null;
   }
 
   private static Pod pod(String name, Map<String, String> annotations) {

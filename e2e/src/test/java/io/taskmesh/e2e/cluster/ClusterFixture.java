@@ -1,6 +1,7 @@
 package io.taskmesh.e2e.cluster;
 
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -9,8 +10,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -48,6 +51,38 @@ final class ClusterFixture implements AutoCloseable {
   GenericKubernetesResource taskService(String namespace, String name) {
     return api().genericKubernetesResources(TaskmeshInstall.TASK_SERVICE_API_VERSION, "TaskService")
         .inNamespace(namespace).withName(name).get();
+  }
+
+  /** The TaskService's status, empty before the operator first wrote one. */
+  @SuppressWarnings("unchecked")
+  Map<String, Object> status(String namespace, String name) {
+    GenericKubernetesResource taskService = taskService(namespace, name);
+    Object status = taskService == null ? null : taskService.getAdditionalProperties().get("status");
+    return status == null ? Map.of() : (Map<String, Object>) status;
+  }
+
+  /**
+   * Creates an opted-in pod and returns it as admitted, meshed. Under load the webhook can miss its timeout, and
+   * failurePolicy Ignore then admits the pod unmeshed, as a cluster would: such a pod is removed and created
+   * again, as its controller would, until the webhook has answered.
+   */
+  Pod createInjected(Pod pod) {
+    return await("a pod the webhook answered for").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> createOrRemove(pod), created -> created != null);
+  }
+
+  /** Creates the pod; one the webhook did not mesh (it timed out) is deleted and {@code null} returned. */
+  Pod createOrRemove(Pod pod) {
+    String namespace = pod.getMetadata().getNamespace() == null ? "default" : pod.getMetadata().getNamespace();
+    Pod created = api().pods().inNamespace(namespace).resource(pod).create();
+    if (created.getMetadata().getAnnotations() != null
+        && created.getMetadata().getAnnotations().containsKey("taskmesh.io/injected")) {
+      return created;
+    }
+    api().pods().inNamespace(namespace).withName(pod.getMetadata().getName()).withGracePeriod(0).delete();
+    await().atMost(Duration.ofMinutes(1))
+        .until(() -> api().pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get() == null);
+    return null;
   }
 
   static boolean ready(Pod pod) {

@@ -45,7 +45,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole path of a GRPCRoute: stored in the (mock) API server, turned into a route table by the operator's
  * controller, carried by the operator's discovery server with the parent Service's endpoints, and applied by a
- * real sidecar whose config names no route, to real task-service calls. Each version is a task server with a
+ * real sidecar whose config names no route, to real task-service calls, and by a gateway (REST transcoded to
+ * gRPC, and gRPC passed through) on the same route. Each version is a task server with a
  * store of its own, so where a call went is counted in the stores.
  */
 @EnableKubernetesMockClient(crud = true)
@@ -59,6 +60,7 @@ class GrpcRouteTrafficTest {
   private TaskServer v1;
   private TaskServer v2;
   private Sidecar sidecar;
+  private DiscoveryServer discovery;
 
   @BeforeEach
   void start() {
@@ -77,7 +79,7 @@ class GrpcRouteTrafficTest {
     controller.start();
     client.resource(route(90, 10)).createOr(existing -> existing.update());
     await().atMost(BOUND).until(() -> !tables.current(key("task-service")).rules().isEmpty());
-    DiscoveryServer discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, tables, node -> { }));
+    discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, tables, node -> { }));
     sidecar = closeLater(Sidecar.start(MeshConfigParser.parse("""
         service: caller
         namespace: %s
@@ -111,19 +113,7 @@ class GrpcRouteTrafficTest {
     assertThat(toV1 + toV2).isEqualTo(2_000);
     assertThat(toV1).as("calls to v1 of 2,000 (90 %% ± 3 %%)").isBetween(1_740, 1_860);
 
-    Metadata pin = new Metadata();
-    pin.put(Metadata.Key.of("x-api-version", Metadata.ASCII_STRING_MARSHALLER), "v2");
-    int v1Before = stored(v1);
-    int v2Before = stored(v2);
-    try (TaskClient pinned = new TaskClient(io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-        .forAddress("127.0.0.1", sidecar.outboundPort()).overrideAuthority("task-service").usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(pin)).build(), Duration.ofSeconds(10))) {
-      for (int i = 0; i < 100; i++) {
-        pinned.create("pinned " + i, "", "low", 1);
-      }
-    }
-    assertThat(stored(v2) - v2Before - 1).as("x-api-version: v2 pins to v2").isEqualTo(100);
-    assertThat(stored(v1) - v1Before - 1).isZero();
+    assertCallsArePinnedToV2(sidecar.outboundPort(), "task-service", 100);
   }
 
   @Test
@@ -170,12 +160,74 @@ class GrpcRouteTrafficTest {
     });
   }
 
+  @Test
+  void theGatewayRoutesByTheSameRouteRestCallsByWeightAndGrpcCallsByHeader() throws Exception {
+    // in a namespace of its own, as the chart runs it: the route's backends are Services of the route's namespace
+    Sidecar gateway = closeLater(Sidecar.start(MeshConfigParser.parse("""
+        service: gateway
+        namespace: edge
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+        admin: {port: 0}
+        gateway:
+          port: 0
+          routes:
+            - {pathPrefix: /api/tasks, service: task-service.%s, transcode: true}
+            - {pathPrefix: /taskservice.TaskService/, service: task-service.%s}
+          clientRateLimit: {requestsPerMinute: 60000}
+        """.formatted(discovery.port(), NAMESPACE, NAMESPACE)), "127.0.0.1"));
+    HttpClient http = HttpClient.newHttpClient();
+    URI rest = URI.create("http://127.0.0.1:" + gateway.gatewayPort() + "/api/tasks");
+    await().atMost(BOUND).until(() -> createByRest(http, rest, "first") == 200
+        && clusters(gateway).containsAll(List.of("task-service-v1", "task-service-v2")));
+
+    int v1Start = stored(v1);
+    int v2Start = stored(v2);
+    for (int i = 0; i < 500; i++) {
+      assertThat(createByRest(http, rest, "rest " + i)).as("POST /api/tasks through the gateway").isEqualTo(200);
+    }
+    int toV1 = stored(v1) - v1Start - 1;
+    int toV2 = stored(v2) - v2Start - 1;
+    System.out.printf("GrpcRouteTrafficTest: 90/10 over 500 REST calls through the gateway: v1=%d v2=%d%n", toV1, toV2);
+    assertThat(toV1 + toV2).isEqualTo(500);
+    assertThat(toV1).as("REST calls to v1 of 500 (90 %% ± 5 %%, 3.7 standard deviations)").isBetween(425, 475);
+
+    // plain gRPC passes the gateway with its headers, so the header rule pins it (a REST call carries only
+    // its trace and correlation headers upstream)
+    assertCallsArePinnedToV2(gateway.gatewayPort(), "gateway", 50);
+  }
+
+  /** {@code calls} creates sent with {@code x-api-version: v2} to {@code port} all land on v2. */
+  private void assertCallsArePinnedToV2(int port, String authority, int calls) {
+    Metadata pin = new Metadata();
+    pin.put(Metadata.Key.of("x-api-version", Metadata.ASCII_STRING_MARSHALLER), "v2");
+    int v1Before = stored(v1);
+    int v2Before = stored(v2);
+    try (TaskClient pinned = new TaskClient(io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress("127.0.0.1", port).overrideAuthority(authority).usePlaintext()
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(pin)).build(), Duration.ofSeconds(10))) {
+      for (int i = 0; i < calls; i++) {
+        pinned.create("pinned " + i, "", "low", 1);
+      }
+    }
+    assertThat(stored(v2) - v2Before - 1).as("x-api-version: v2 through %s pins to v2", authority).isEqualTo(calls);
+    assertThat(stored(v1) - v1Before - 1).isZero();
+  }
+
+  private static int createByRest(HttpClient http, URI tasks, String title) throws Exception {
+    return http.send(HttpRequest.newBuilder(tasks).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"title\":\"" + title + "\",\"user_id\":1}")).build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
   /** A client through the sidecar once the route is in force there (its backends are held by then). */
   private TaskClient routedClient() throws Exception {
     TaskClient tasks = closeLater(TaskClient.connect("127.0.0.1:" + sidecar.outboundPort(), "task-service",
         Duration.ofSeconds(10)));
     tasks.create("subscribes to task-service", "", "low", 1);
-    await().atMost(BOUND).until(() -> clusters().containsAll(List.of("task-service-v1", "task-service-v2")));
+    await().atMost(BOUND).until(() -> clusters(sidecar).containsAll(List.of("task-service-v1", "task-service-v2")));
     return tasks;
   }
 
@@ -189,9 +241,9 @@ class GrpcRouteTrafficTest {
     }
   }
 
-  private List<String> clusters() throws Exception {
+  private static List<String> clusters(Sidecar proxy) throws Exception {
     HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.adminPort() + "/clusters")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + "/clusters")).build(),
         HttpResponse.BodyHandlers.ofString());
     List<String> names = new ArrayList<>();
     new ObjectMapper().readTree(response.body()).fieldNames().forEachRemaining(names::add);

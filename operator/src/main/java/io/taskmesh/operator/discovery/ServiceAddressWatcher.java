@@ -23,7 +23,9 @@ public final class ServiceAddressWatcher implements AutoCloseable {
   }
 
   public void start() {
-    informer = client.services().inAnyNamespace().inform(new ResourceEventHandler<>() {
+    // assigned before it runs: its handlers read the store through this field from the first event on
+    informer = client.services().inAnyNamespace().runnableInformer(0);
+    informer.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Service service) {
         refresh();
@@ -39,6 +41,7 @@ public final class ServiceAddressWatcher implements AutoCloseable {
         refresh();
       }
     });
+    informer.run();
     refresh();
   }
 

@@ -6,6 +6,8 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
+import io.taskmesh.config.RouteBackend;
+import io.taskmesh.config.RouteRule;
 import io.taskmesh.config.RouteTableMessages;
 import io.taskmesh.discovery.v1.EndpointSet;
 import io.taskmesh.discovery.v1.Node;
@@ -198,6 +200,24 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     send();
   }
 
+  /**
+   * A route's backends are Services of its parent's namespace. Asked from another namespace ({@code svc.ns}), they
+   * are named so too, so that this proxy subscribes to them there and not in its own namespace.
+   */
+  static List<RouteRule> inNamespaceOf(String askedName, List<RouteRule> rules) {
+    String host = askedName.contains(":") ? askedName.substring(0, askedName.lastIndexOf(':')) : askedName;
+    int dot = host.indexOf('.');
+    if (dot < 0) {
+      return rules;
+    }
+    String namespace = host.substring(dot + 1).split("\\.")[0];
+    return rules.stream().map(rule -> new RouteRule(rule.matches(), rule.backends().stream()
+            .map(backend -> backend.service().contains(".") ? backend
+                : new RouteBackend(backend.service() + "." + namespace, backend.weight()))
+            .toList(), rule.requestHeaders(), rule.timeout()))
+        .toList();
+  }
+
   private void answerService(EndpointSet set) {
     CompletableFuture<Answer> answer = answers.computeIfAbsent(set.getService(), name -> new CompletableFuture<>());
     if (set.getUnknown()) {
@@ -206,7 +226,8 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
       routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()), List.of());
       return;
     }
-    routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()), RouteTableMessages.rules(set.getRoutes()));
+    routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()),
+        inNamespaceOf(set.getService(), RouteTableMessages.rules(set.getRoutes())));
     // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
     listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
         .filter(io.taskmesh.discovery.v1.Endpoint::getReady)

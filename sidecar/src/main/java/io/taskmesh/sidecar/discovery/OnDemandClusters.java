@@ -1,5 +1,6 @@
 package io.taskmesh.sidecar.discovery;
 
+import io.taskmesh.sidecar.route.AuthorityRouter;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.ClusterResolver;
@@ -22,13 +23,15 @@ public final class OnDemandClusters implements ClusterResolver {
 
   @Override
   public void resolve(String service, Consumer<Optional<Cluster>> then) {
+    // subscribed by the name given ("svc.ns" reaches another namespace); clusters are named by the service alone
+    String cluster = AuthorityRouter.serviceName(service);
     discovery.touch(service);
-    Optional<Cluster> held = clusters.cluster(service);
+    Optional<Cluster> held = clusters.cluster(cluster);
     if (held.isPresent()) {
       then.accept(held);
       return;
     }
     discovery.resolve(service, null).thenAccept(resolution ->
-        then.accept(resolution == Resolution.FOUND ? clusters.cluster(service) : Optional.empty()));
+        then.accept(resolution == Resolution.FOUND ? clusters.cluster(cluster) : Optional.empty()));
   }
 }

@@ -141,7 +141,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
     if (chosen.isEmpty()) {
-      answer(CallErrors.noEndpoints(request), Fault.UPSTREAM);
+      // nothing was sent: counting it would hold the circuit open past the moment the first pod is ready
+      answer(CallErrors.noEndpoints(request), Fault.NONE);
       return;
     }
     cluster = found.get();
@@ -234,13 +235,15 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   }
 
   /**
-   * A unary try that has no answer within the per-try timeout is abandoned (the upstream sees it
-   * cancelled). The upstream may have acted on it already, so only an idempotent method is tried again
-   * (when attempts, budget and deadline allow); any other fails with the reason, never sent twice.
+   * A unary try of an idempotent method that has no answer within the per-try timeout is abandoned (the
+   * upstream sees it cancelled) and tried again when attempts, budget and deadline allow. Any other method
+   * has no per-try timer: the upstream may act on it however late, and it cannot be sent twice, so cutting
+   * it short would only turn a slow success (a cold pod just after a rollout) into a failure whose outcome
+   * the caller cannot know. The route timeout and the caller's deadline still bound it.
    */
   private void schedulePerTryTimeout(EndpointAttempt thisTry) {
     Duration perTry = request.policy().retries().perTryTimeout();
-    if (!unary || request.policy().retries().attempts() < 2 || perTry.isZero()) {
+    if (!unary || !idempotent || request.policy().retries().attempts() < 2 || perTry.isZero()) {
       return;
     }
     perTryTimer = downstream.eventLoop().schedule(() -> {
@@ -248,7 +251,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         return;
       }
       thisTry.timedOut();
-      if (idempotent && mayRetry("DEADLINE_EXCEEDED", true)) {
+      if (mayRetry("DEADLINE_EXCEEDED", true)) {
         retry(thisTry);
         return;
       }

@@ -14,8 +14,8 @@ import java.util.Set;
 
 /**
  * The API discovery documents clients read before they touch a resource ({@code /api}, {@code /apis},
- * {@code /api/v1}, {@code /apis/<group>/<version>}, {@code /version}): the built-in types this cluster serves
- * and every stored CRD's, with short names, scope, verbs and subresources.
+ * {@code /api/v1}, {@code /apis/<group>/<version>}, {@code /version}, and the {@link OpenApi} documents): the
+ * built-in types this cluster serves and every stored CRD's, with short names, scope, verbs and subresources.
  */
 final class Discovery {
   private static final List<String> VERBS = List.of("create", "delete", "deletecollection", "get", "list", "patch",
@@ -65,9 +65,11 @@ final class Discovery {
           "CustomResourceDefinition", false, List.of("crd", "crds"), List.of("status")));
 
   private final ObjectStore store;
+  private final OpenApi openApi;
 
   Discovery(ObjectStore store) {
     this.store = store;
+    this.openApi = new OpenApi(this, store);
   }
 
   /** Every type served now: the built-in ones and those of the stored CRDs. */
@@ -108,9 +110,7 @@ final class Discovery {
     } else if (path.equals("/apis")) {
       document = groups();
     } else if (path.startsWith("/openapi/")) {
-      // the OpenAPI documents are not served (kubectl then relies on server-side field validation)
-      return Optional.of(new ApiException(404, "NotFound", "the server could not find the requested resource")
-          .toResponse());
+      return openApi.answer(path);
     } else if (path.equals("/version")) {
       document = ObjectStore.JSON.createObjectNode().put("major", "1").put("minor", "31").put("gitVersion", "v1.31.0")
           .put("platform", "linux/amd64");

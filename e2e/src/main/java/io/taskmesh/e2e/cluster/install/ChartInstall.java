@@ -62,7 +62,11 @@ public final class ChartInstall {
 
   /** Creates every object of a manifest file as {@code kubectl create -f} does, in {@code namespace} if unset. */
   public static List<HasMetadata> apply(KubernetesClient api, String manifest, String namespace) {
-    List<HasMetadata> objects = parse(manifest);
+    return create(api, parse(manifest), namespace);
+  }
+
+  /** Creates {@code objects} in order, each in its own namespace, else in {@code namespace} (null: cluster-scoped). */
+  public static List<HasMetadata> create(KubernetesClient api, List<HasMetadata> objects, String namespace) {
     for (HasMetadata object : objects) {
       create(api, object, namespace);
     }
@@ -96,7 +100,8 @@ public final class ChartInstall {
     }
   }
 
-  static List<HasMetadata> parse(String manifest) {
+  /** The objects of a multi-document YAML manifest. */
+  public static List<HasMetadata> parse(String manifest) {
     List<HasMetadata> objects = new ArrayList<>();
     for (String document : manifest.split("(?m)^---\\s*$")) {
       if (document.lines().allMatch(line -> line.isBlank() || line.trim().startsWith("#"))) {

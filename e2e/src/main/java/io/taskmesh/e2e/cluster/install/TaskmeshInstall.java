@@ -19,7 +19,12 @@ public final class TaskmeshInstall {
 
   /** {@code helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace}. */
   public static List<HasMetadata> installChart(KubernetesClient api, Path repository) {
-    return ChartInstall.install(api, repository.resolve("helm/taskmesh"), RELEASE, NAMESPACE, Map.of());
+    return installChart(api, repository, Map.of());
+  }
+
+  /** The same with {@code --set key=value} for each of {@code values}. */
+  public static List<HasMetadata> installChart(KubernetesClient api, Path repository, Map<String, Object> values) {
+    return ChartInstall.install(api, repository.resolve("helm/taskmesh"), RELEASE, NAMESPACE, values);
   }
 
   /** {@code kubectl apply -f examples/taskservice.yaml} (namespace default). */

@@ -14,7 +14,8 @@ import java.util.function.UnaryOperator;
 /**
  * What runs for an image. The project's images run {@code java} from the e2e runtime classpath with the
  * main class and JVM flags their Jib build bakes in (parent pom: {@code jib-maven-plugin}; each module:
- * {@code image.name}, {@code image.mainClass}). Any other image runs its container's command verbatim,
+ * {@code image.name}, {@code image.mainClass}); a container of one that names its own command finds the classpath
+ * at {@code /app/jib-classpath-file}, as in a Jib image. Any other image runs its container's command verbatim,
  * when that command exists on this host (a shell script, iptables): there is no image to unpack.
  */
 public final class ContainerImages {

@@ -344,7 +344,8 @@ final class PodWorker {
 
   private Supplier<ContainerCommand> commandFor(Container container) {
     return () -> {
-      boolean javaImage = node.images().javaImage(container.getImage()).isPresent();
+      var java = node.images().javaImage(container.getImage());
+      boolean javaImage = java.isPresent();
       ContainerCommand.Identity identity = identity(container, javaImage);
       String podIp = podIp();
       String hostIp = node.network().hostAddress().getHostAddress();
@@ -355,6 +356,9 @@ final class PodWorker {
       if (readableView) {
         mounts.add(new ContainerCommand.Mount(node.classpath().directory(), ReadableClasspath.MOUNT_PATH, true));
       }
+      java.ifPresent(image -> mounts.add(new ContainerCommand.Mount(node.classpath().classpathFile(
+          readableView ? node.classpath().of(image.classpath()) : image.classpath()), ReadableClasspath.CLASSPATH_FILE,
+          true)));
       return new ContainerCommand(sandbox.netns(), mounts, identity, container.getWorkingDir(), argv, env);
     };
   }

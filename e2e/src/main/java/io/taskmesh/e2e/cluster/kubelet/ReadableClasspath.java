@@ -23,8 +23,11 @@ import java.util.stream.Stream;
  */
 final class ReadableClasspath {
   static final String MOUNT_PATH = "/app/libs";
+  /** Where a Jib image keeps its classpath, for commands that start {@code java} themselves. */
+  static final String CLASSPATH_FILE = "/app/jib-classpath-file";
   private final Path directory;
   private final Map<String, String> views = new ConcurrentHashMap<>();
+  private final Map<String, Path> files = new ConcurrentHashMap<>();
 
   ReadableClasspath(Path directory) {
     this.directory = directory;
@@ -37,6 +40,22 @@ final class ReadableClasspath {
 
   Path directory() {
     return directory;
+  }
+
+  /** A file holding {@code classpath}, as Jib writes {@link #CLASSPATH_FILE} into an image. */
+  Path classpathFile(String classpath) {
+    return files.computeIfAbsent(classpath, content -> {
+      Path file = directory.resolveSibling(directory.getFileName() + "-" + Integer.toHexString(content.hashCode())
+          + ".classpath");
+      try {
+        Files.createDirectories(directory.getParent());
+        Files.writeString(file, content);
+        Files.setPosixFilePermissions(file, AtomicWriter.permissions(0644));
+        return file;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write the classpath file " + file, e);
+      }
+    });
   }
 
   private synchronized String build(String classpath) {

@@ -16,6 +16,8 @@
  *   <li>{@link io.taskmesh.e2e.cluster.kubelet.ContainerImages}: the project's images run {@code java}
  *       with the main class and JVM flags of their Jib build, from the e2e runtime classpath; any other
  *       image runs its container's command verbatim when the host has it (the capture's iptables script).
+ *       A project image's container also sees {@code /app/jib-classpath-file}, as in a Jib image, so a
+ *       command that starts the JVM itself ({@code java -cp "$(cat /app/jib-classpath-file)" ...}) runs.
  * </ul>
  *
  * <p>Where it differs from a real node, knowingly: no cgroups (memory limits only size the JVM, as its
