@@ -23,7 +23,7 @@ done
 ./mvnw -q -B -ntp -pl bench -am package -DskipTests
 exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
   -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
-  -Dbench.warmupSeconds="${BENCH_WARMUP:-20}" -Dbench.paths="${BENCH_PATHS:-}" -Dbench.rates="${BENCH_RATES:-}" \
-  -Dbench.sidecarJvm="${BENCH_SIDECAR_JVM:-}" -Dbench.sidecarJvmExtra="${BENCH_SIDECAR_JVM_EXTRA:-}" \
+  -Dbench.warmupSeconds="${BENCH_WARMUP:-20}" -Dbench.overloadSeconds="${BENCH_OVERLOAD_SECONDS:-60}" -Dbench.paths="${BENCH_PATHS:-}" -Dbench.rates="${BENCH_RATES:-}" \
+  -Dbench.sidecarJava="${BENCH_SIDECAR_JAVA:-}" -Dbench.sidecarJar="${BENCH_SIDECAR_JAR:-}" -Dbench.sidecarJvm="${BENCH_SIDECAR_JVM:-}" -Dbench.sidecarJvmExtra="${BENCH_SIDECAR_JVM_EXTRA:-}" \
   -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out=bench/results \
   io.taskmesh.bench.BenchMain

@@ -16,10 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +27,7 @@ import java.util.function.Supplier;
 public final class BenchMain {
   private static final List<Integer> DEFAULT_RATES = List.of(500, 2_000, 5_000);
   private static final int CLOSED_LOOP_STREAMS = 64;
+  private static final int OVERLOAD_FACTOR = 3;
 
   public static void main(String[] args) throws Exception {
     // Ctrl-C or a kill of the bench also stops the proxies and the service it started
@@ -41,6 +39,7 @@ public final class BenchMain {
     List<String> selected = listProperty("bench.paths", List.of("direct", "taskmesh", "nginx", "haproxy"));
     Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "20")));
     Duration measured = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.seconds", "10")));
+    Duration overload = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.overloadSeconds", "0")));
     Path out = Files.createDirectories(Path.of(System.getProperty("bench.out", "bench/results")));
     Path workDir = Files.createTempDirectory("taskmesh-bench");
     String classpath = Files.readString(Path.of(System.getProperty("bench.classpath.file", "bench/target/classpath.txt"))).trim();
@@ -56,7 +55,7 @@ public final class BenchMain {
         taskId = client.create("benchmark payload", "a small task read again and again", "medium", 1).getId();
       }
       System.out.println("configs and logs of the processes: " + workDir + " (each run overwrites the last one's logs)");
-      Topologies topologies = new Topologies(workDir, classpath, appPort);
+      Topologies topologies = new Topologies(workDir, appPort);
       Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
       paths.put("direct", topologies::direct);
       paths.put("taskmesh", topologies::taskmesh);
@@ -69,12 +68,15 @@ public final class BenchMain {
         for (Map.Entry<String, Supplier<Topology>> path : paths.entrySet()) {
           System.out.printf("run %d/%d: %s%n", run, runs, path.getKey());
           try (Topology topology = path.getValue().get()) {
-            results.add(measure(topology, run, taskId, rates, warmUp, measured));
+            results.add(measure(topology, run, taskId, rates, warmUp, measured, overload));
           }
         }
       }
       String header = "### Side-by-side, " + LocalDate.now() + ", " + Runtime.getRuntime().availableProcessors()
-          + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask";
+          + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask\n\n"
+          + "Machine: " + ProcessStats.cpuModel() + ", Linux " + System.getProperty("os.version") + ", Java "
+          + System.getProperty("java.vm.version") + "; warm-up " + warmUp.toSeconds() + " s, overload "
+          + overload.toSeconds() + " s; sidecar JVM flags: `" + String.join(" ", Topologies.sidecarFlags()) + "`";
       String table = MarkdownReport.render(results, rates, header);
       System.out.println(table);
       Files.writeString(out.resolve("latest.md"), table);
@@ -84,7 +86,7 @@ public final class BenchMain {
   }
 
   private static ScenarioResult measure(Topology topology, int run, int taskId, List<Integer> rates,
-      Duration warmUp, Duration measured)
+      Duration warmUp, Duration measured, Duration overload)
       throws InterruptedException {
     Thread.sleep(1_000); // let start-up work settle before reading the idle footprint
     long idleRss = topology.proxyPids().stream().mapToLong(ProcessStats::rssBytes).max().orElse(0);
@@ -100,10 +102,6 @@ public final class BenchMain {
     LoadGenerator load = new LoadGenerator(() -> stub.withDeadlineAfter(10, TimeUnit.SECONDS).getTask(request));
     load.closedLoop(16, Duration.ZERO, warmUp);
 
-    AtomicLong maxRss = new AtomicLong();
-    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-    sampler.scheduleAtFixedRate(() -> topology.proxyPids().forEach(pid ->
-        maxRss.accumulateAndGet(ProcessStats.rssBytes(pid), Math::max)), 0, 500, TimeUnit.MILLISECONDS);
     double cpuBefore = cpu(topology);
     double jitBefore = jit(topology);
     Map<Integer, LoadResult> openLoop = new LinkedHashMap<>();
@@ -117,14 +115,31 @@ public final class BenchMain {
     requests += closedLoop.succeeded();
     double cpuSeconds = cpu(topology) - cpuBefore;
     double jitSeconds = jit(topology) - jitBefore;
-    sampler.shutdownNow();
+    // past saturation only where there are proxies to shed: the direct path is the app's own behaviour
+    OverloadResult overloaded = overload.isZero() || topology.proxyPids().isEmpty() ? null
+        : overload(topology, load, closedLoop, overload);
+    // the peak a container's limit must hold (VmHWM), not a sample that may miss it
+    long maxRss = topology.proxyPids().stream().mapToLong(ProcessStats::peakRssBytes).max().orElse(0);
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     int proxies = Math.max(1, topology.proxyPids().size());
     double cpuPer1000 = topology.proxyPids().isEmpty() ? 0 : cpuSeconds * 1000 / proxies / (requests / 1000.0);
     double jitPer1000 = topology.proxyPids().isEmpty() ? 0 : jitSeconds * 1000 / proxies / (requests / 1000.0);
-    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, jitPer1000, maxRss.get(),
-        startToReady,
-        idleRss, loadAverage);
+    return new ScenarioResult(topology.name(), run, openLoop, closedLoop, cpuPer1000, jitPer1000, maxRss,
+        startToReady, idleRss, loadAverage, overloaded);
+  }
+
+  /**
+   * Open loop at {@value #OVERLOAD_FACTOR}x the throughput the closed loop reached, for {@code seconds}: past
+   * saturation, where a proxy must shed what it cannot serve and keep its memory bounded.
+   */
+  private static OverloadResult overload(Topology topology, LoadGenerator load, LoadResult closedLoop,
+      Duration seconds) {
+    int rate = (int) Math.max(1, OVERLOAD_FACTOR * closedLoop.throughput());
+    LoadResult result = load.openLoop(rate, Duration.ofSeconds(1), seconds);
+    boolean alive = topology.proxyPids().stream().allMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive)
+        .orElse(false));
+    long peak = alive ? topology.proxyPids().stream().mapToLong(ProcessStats::peakRssBytes).max().orElse(0) : 0;
+    return new OverloadResult(rate, result, peak, alive);
   }
 
   /** A comma-separated system property, e.g. {@code -Dbench.paths=direct,taskmesh}. */

@@ -3,10 +3,15 @@ package io.taskmesh.bench;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Status;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -107,7 +112,7 @@ public final class LoadGenerator {
       @Override
       public void onFailure(Throwable failure) {
         if (recorded) {
-          outcomes.failed();
+          outcomes.failed(Status.fromThrowable(failure).getCode());
         }
         then.run();
       }
@@ -132,20 +137,22 @@ public final class LoadGenerator {
   private static final class Outcomes {
     private final Recorder latencies = new Recorder(3);
     private final AtomicLong succeeded = new AtomicLong();
-    private final AtomicLong failed = new AtomicLong();
+    private final Map<Status.Code, LongAdder> failed = new ConcurrentHashMap<>();
 
     void succeeded(long latencyNanos) {
       latencies.recordValue(Math.max(1, latencyNanos / 1_000));
       succeeded.incrementAndGet();
     }
 
-    void failed() {
-      failed.incrementAndGet();
+    void failed(Status.Code code) {
+      failed.computeIfAbsent(code, any -> new LongAdder()).increment();
     }
 
     LoadResult result(long overloaded, Duration measured) {
       Histogram histogram = latencies.getIntervalHistogram();
-      return new LoadResult(histogram, succeeded.get(), failed.get(), overloaded, measured.toNanos() / 1e9);
+      Map<String, Long> failures = new TreeMap<>();
+      failed.forEach((code, count) -> failures.put(code.name(), count.sum()));
+      return new LoadResult(histogram, succeeded.get(), failures, overloaded, measured.toNanos() / 1e9);
     }
   }
 }

@@ -16,16 +16,16 @@ public final class MarkdownReport {
     results.forEach(r -> byTopology.computeIfAbsent(r.topology(), k -> new ArrayList<>()).add(r));
     StringBuilder out = new StringBuilder(header).append("\n\n");
 
-    out.append("| path | rate (rps) | p50 ms | p90 ms | p99 ms (min–max) | p99.9 ms | failed |\n");
+    out.append("| path | rate (rps) | p50 ms | p90 ms | p99 ms (min–max) | p99.9 ms | failed (by gRPC code) |\n");
     out.append("|---|---:|---:|---:|---:|---:|---:|\n");
     byTopology.forEach((topology, runs) -> {
       for (int rate : rates) {
         List<LoadResult> loads = runs.stream().map(r -> r.openLoop().get(rate)).toList();
-        out.append(String.format("| %s | %,d | %.2f | %.2f | %.2f (%.2f–%.2f) | %.2f | %d |%n", topology, rate,
+        out.append(String.format("| %s | %,d | %.2f | %.2f | %.2f (%.2f–%.2f) | %.2f | %s |%n", topology, rate,
             median(loads, l -> l.percentileMillis(50)), median(loads, l -> l.percentileMillis(90)),
             median(loads, l -> l.percentileMillis(99)), min(loads, l -> l.percentileMillis(99)),
             max(loads, l -> l.percentileMillis(99)), median(loads, l -> l.percentileMillis(99.9)),
-            loads.stream().mapToLong(l -> l.failed() + l.overloaded()).sum()));
+            failures(loads) + notSent(loads)));
       }
     });
 
@@ -49,7 +49,33 @@ public final class MarkdownReport {
           runs.stream().mapToDouble(ScenarioResult::loadAverage).min().orElse(0),
           runs.stream().mapToDouble(ScenarioResult::loadAverage).max().orElse(0)));
     });
+    if (results.stream().anyMatch(r -> r.overload() != null)) {
+      out.append("\n| path | run | offered rps (3× its max) | answered rps | p99 ms | failed (by gRPC code) | not sent (generator full)"
+          + " | proxy peak RSS MB | proxies up after |\n");
+      out.append("|---|---:|---:|---:|---:|---|---:|---:|---|\n");
+      results.stream().filter(r -> r.overload() != null).forEach(r -> {
+        OverloadResult o = r.overload();
+        out.append(String.format("| %s | %d | %,d | %,.0f | %.2f | %s | %,d | %s | %s |%n", r.topology(), r.run(),
+            o.offeredRate(), o.load().throughput(), o.load().percentileMillis(99), failures(List.of(o.load())),
+            o.load().overloaded(), !r.topology().equals("direct") ? String.format("%.0f", o.peakRssBytes() / 1048576.0) : "–",
+            o.proxiesAlive() ? "yes" : "NO"));
+      });
+    }
     return out.toString();
+  }
+
+  private static String notSent(List<LoadResult> loads) {
+    long notSent = loads.stream().mapToLong(LoadResult::overloaded).sum();
+    return notSent == 0 ? "" : String.format(" + %,d not sent (generator full)", notSent);
+  }
+
+  /** The failed requests over {@code loads}, with their gRPC codes: {@code 195 (RESOURCE_EXHAUSTED 195)}. */
+  private static String failures(List<LoadResult> loads) {
+    Map<String, Long> byCode = new java.util.TreeMap<>();
+    loads.forEach(l -> l.failuresByCode().forEach((code, count) -> byCode.merge(code, count, Long::sum)));
+    long total = byCode.values().stream().mapToLong(Long::longValue).sum();
+    return total == 0 ? "0" : total + " (" + String.join(", ", byCode.entrySet().stream()
+        .map(e -> e.getKey() + " " + e.getValue()).toList()) + ")";
   }
 
   private static double median(List<LoadResult> values, ToDoubleFunction<LoadResult> metric) {

@@ -50,15 +50,33 @@ public final class ProcessStats {
   }
 
   public static long rssBytes(long pid) {
+    return statusBytes(pid, "VmRSS:");
+  }
+
+  /**
+   * The largest resident set the process (with its children) has had since it started ({@code VmHWM}): the
+   * figure a container's memory limit must hold, however short the peak was.
+   */
+  public static long peakRssBytes(long pid) {
+    return statusBytes(pid, "VmHWM:");
+  }
+
+  private static long statusBytes(long pid, String field) {
     long bytes = 0;
     for (long process : tree(pid)) {
       for (String line : read(Path.of("/proc", Long.toString(process), "status")).split("\n")) {
-        if (line.startsWith("VmRSS:")) {
+        if (line.startsWith(field)) {
           bytes += Long.parseLong(line.replaceAll("\\D", "")) * 1024;
         }
       }
     }
     return bytes;
+  }
+
+  /** The CPU's model name from /proc/cpuinfo, e.g. {@code Intel(R) Xeon(R) Processor}. */
+  public static String cpuModel() {
+    return read(Path.of("/proc/cpuinfo")).lines().filter(line -> line.startsWith("model name")).findFirst()
+        .map(line -> line.substring(line.indexOf(':') + 1).trim()).orElse("unknown CPU");
   }
 
   /** The machine's 1-minute load average (/proc/loadavg): how busy the shared cores were. */

@@ -1,8 +1,10 @@
 package io.taskmesh.bench;
 
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.taskmesh.e2e.local.ChildProcess;
 import io.taskmesh.e2e.local.FreePorts;
 import io.taskmesh.e2e.local.Readiness;
+import io.taskmesh.operator.inject.SidecarInjection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -20,21 +22,33 @@ import java.util.function.BooleanSupplier;
  */
 public final class Topologies {
   /**
-   * JVM flags of a sidecar, as in a pod: the serial collector and a small heap (the live set is a few MB;
-   * most of the footprint is class metadata and code, not heap), a code cache sized to what it uses,
-   * Netty's pooled chunks at 2 MB instead of 4 MB (one per busy event loop), small thread stacks.
+   * JVM flags of a sidecar as the operator injects them ({@code JAVA_TOOL_OPTIONS}), with the JVM told the
+   * container's memory limit ({@code -XX:MaxRAM}) as it would read it from the cgroup in a pod.
    */
-  public static final List<String> SIDECAR_JVM = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx64m",
-      "-XX:MaxDirectMemorySize=64m", "-Xss256k", "-XX:ReservedCodeCacheSize=48m", "-Dio.netty.allocator.maxOrder=8",
-      "-XX:+ExitOnOutOfMemoryError");
+  public static final List<String> SIDECAR_JVM = deployedFlags();
+
+  private static List<String> deployedFlags() {
+    List<String> flags = new java.util.ArrayList<>(List.of(SidecarInjection.JAVA_OPTIONS.trim().split("\\s+")));
+    flags.add("-XX:MaxRAM=" + injectedMemoryLimitBytes());
+    return List.copyOf(flags);
+  }
+
+  /** {@link #SIDECAR_JVM}, or the flags {@code bench.sidecarJvm} replaces them with. */
+  public static List<String> sidecarFlags() {
+    String replaced = System.getProperty("bench.sidecarJvm", "");
+    return replaced.isBlank() ? SIDECAR_JVM : List.of(replaced.trim().split("\\s+"));
+  }
+
+  /** The memory limit of the injected sidecar container, in bytes. */
+  public static long injectedMemoryLimitBytes() {
+    return Quantity.getAmountInBytes(SidecarInjection.defaultResources().getLimits().get("memory")).longValue();
+  }
 
   private final Path workDir;
-  private final String classpath;
   private final int appPort;
 
-  public Topologies(Path workDir, String classpath, int appPort) {
+  public Topologies(Path workDir, int appPort) {
     this.workDir = workDir;
-    this.classpath = classpath;
     this.appPort = appPort;
   }
 
@@ -113,15 +127,16 @@ public final class Topologies {
   /** Starts one sidecar and waits until its admin port answers {@code readyPath} with 200. */
   public Started sidecar(String name, String config, int adminPort, String readyPath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    String replaced = System.getProperty("bench.sidecarJvm", "");
-    List<String> flags = new java.util.ArrayList<>(replaced.isBlank() ? SIDECAR_JVM : List.of(replaced.trim().split("\\s+")));
+    List<String> flags = new java.util.ArrayList<>(sidecarFlags());
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
     }
+    List<String> command = new java.util.ArrayList<>(List.of(sidecarJava().toString()));
+    command.addAll(flags);
+    command.addAll(List.of("-cp", sidecarClasspath(), "io.taskmesh.sidecar.Main", "--config", file.toString()));
     long start = System.nanoTime();
-    ChildProcess sidecar = ChildProcess.startJava(name, flags, sidecarFirst(classpath), "io.taskmesh.sidecar.Main",
-        List.of("--config", file.toString()),
+    ChildProcess sidecar = ChildProcess.start(name, command,
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
         workDir.resolve(name + ".log"));
     URI ready = URI.create("http://127.0.0.1:" + adminPort + readyPath);
@@ -149,22 +164,26 @@ public final class Topologies {
   }
 
   /**
-   * The bench classpath with the sidecar's own jar first, so its resources win as in its image: above
-   * all its logback.xml (Netty at WARN). Otherwise the task service's, earlier on the classpath, logs
-   * Netty at INFO, one line per frame of a reset stream, and the logging itself slows the proxy down.
+   * The JVM the proxies run on: {@code bench.sidecarJava} (a Java home, e.g. another JDK to compare), else the
+   * bench's own, a JDK 17 like the proxy image's.
    */
-  static String sidecarFirst(String classpath) {
-    List<String> entries = new java.util.ArrayList<>(List.of(classpath.split(java.io.File.pathSeparator)));
-    List<String> sidecar = entries.stream().filter(Topologies::isSidecar).toList();
-    entries.removeAll(sidecar);
-    entries.addAll(0, sidecar);
-    return String.join(java.io.File.pathSeparator, entries);
+  static Path sidecarJava() {
+    String home = System.getProperty("bench.sidecarJava", "");
+    return Path.of(home.isBlank() ? System.getProperty("java.home") : home).resolve("bin").resolve("java");
   }
 
-  private static boolean isSidecar(String entry) {
-    Path path = Path.of(entry);
-    String file = path.getFileName().toString();
-    return file.startsWith("sidecar-") && file.endsWith(".jar") || path.endsWith(Path.of("sidecar", "target", "classes"));
+  /**
+   * The proxy's own runtime classpath, as in its image: the sidecar module's shaded jar ({@code bench.sidecarJar},
+   * else {@code sidecar/target/taskmesh-proxy.jar} from the repository's root or from {@code bench/}).
+   */
+  static String sidecarClasspath() {
+    String chosen = System.getProperty("bench.sidecarJar", "");
+    List<Path> jars = chosen.isBlank()
+        ? List.of(Path.of("sidecar/target/taskmesh-proxy.jar"), Path.of("../sidecar/target/taskmesh-proxy.jar"))
+        : List.of(Path.of(chosen));
+    return jars.stream().filter(Files::isRegularFile).findFirst().map(jar -> jar.toAbsolutePath().normalize().toString())
+        .orElseThrow(() -> new IllegalStateException("no proxy jar at " + jars
+            + "; build the sidecar module first (bench/run.sh does)"));
   }
 
   private Path dir(String name) {

@@ -244,11 +244,12 @@ class DesiredStateTest {
     TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
     Container sidecar = DeploymentDependent.build(service, SETTINGS).getSpec().getTemplate().getSpec()
         .getInitContainers().get(1);
-    // the proxy's RSS was measured at ~153-156 MB under load: the limit must sit well above it
+    // the proxy's peak RSS was measured at ~104 MB under load: the limit must be at least 1.5x that
     assertThat(Quantity.getAmountInBytes(sidecar.getResources().getLimits().get("memory")).longValue())
-        .isGreaterThan(200L * 1000 * 1000);
-    assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("160Mi");
-    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m").doesNotContain("MaxRAMPercentage");
+        .isGreaterThanOrEqualTo(156L * 1000 * 1000);
+    assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("128Mi");
+    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m", "-XX:TieredStopAtLevel=1")
+        .doesNotContain("MaxRAMPercentage");
 
     service.getSpec().sidecar = new SidecarSpec();
     service.getSpec().sidecar.resources = new ResourceRequirementsBuilder()

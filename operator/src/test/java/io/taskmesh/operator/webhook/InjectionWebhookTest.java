@@ -149,7 +149,7 @@ class InjectionWebhookTest {
     assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("512Mi"))
         .containsEntry("cpu", new Quantity("1"));
     assertThat(sidecar.getResources().getRequests()).as("the rest keep their defaults")
-        .containsEntry("memory", new Quantity("160Mi")).containsEntry("cpu", new Quantity("50m"));
+        .containsEntry("memory", new Quantity("128Mi")).containsEntry("cpu", new Quantity("50m"));
 
     annotations.put("taskmesh.io/proxy-memory-limit", "a lot");
     AdmissionResponse refused = apiServer.review(creating(ENABLED, pod(annotations))).getResponse();

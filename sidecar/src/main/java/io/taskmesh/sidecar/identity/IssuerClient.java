@@ -3,7 +3,7 @@ package io.taskmesh.sidecar.identity;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
 import io.taskmesh.identity.PeerVerifier;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.identity.v1.CertifyRequest;

@@ -1,0 +1,45 @@
+package io.taskmesh.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
+import ch.qos.logback.core.ConsoleAppender;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ProxyLoggingTest {
+
+  @Test
+  void withoutAConfigurationFileTheProxyLogsToStdoutWithNettyAndGrpcAtWarn() {
+    LoggerContext context = new LoggerContext();
+    ProxyLogging logging = new ProxyLogging(name -> false);
+    logging.setContext(context);
+
+    assertThat(logging.configure(context)).isEqualTo(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY);
+
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    assertThat(root.getLevel()).isEqualTo(Level.INFO);
+    ConsoleAppender<?> console = (ConsoleAppender<?>) root.getAppender("STDOUT");
+    assertThat(console.isStarted()).isTrue();
+    assertThat(((PatternLayoutEncoder) console.getEncoder()).getPattern()).isEqualTo(ProxyLogging.PATTERN);
+    assertThat(context.getLogger("io.netty.handler.codec.http2").getEffectiveLevel()).isEqualTo(Level.WARN);
+    assertThat(context.getLogger("io.grpc.internal").getEffectiveLevel()).isEqualTo(Level.WARN);
+    assertThat(context.getLogger("io.taskmesh.sidecar").getEffectiveLevel()).isEqualTo(Level.INFO);
+  }
+
+  @Test
+  void aLogbackFileOnTheClasspathIsLeftToLogbacksOwnConfiguration() {
+    for (String file : Set.of("logback.xml", "logback-test.xml")) {
+      LoggerContext context = new LoggerContext();
+      ProxyLogging logging = new ProxyLogging(file::equals);
+      logging.setContext(context);
+
+      assertThat(logging.configure(context)).as(file).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
+      assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDOUT")).as(file).isNull();
+    }
+  }
+}
