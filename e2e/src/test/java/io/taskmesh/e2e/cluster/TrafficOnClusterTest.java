@@ -74,6 +74,7 @@ class TrafficOnClusterTest {
             namespace: default
             outbound:
               discovery: {address: "taskmesh-operator.taskmesh-system.svc:15010"}
+            identity: {mode: permissive, trustDomain: cluster.local, issuer: "taskmesh-operator.taskmesh-system.svc:15012"}
             tracing: {exporter: zipkin, endpoint: "http://zipkin.default.svc.cluster.local:9411", samplingRatio: 1.0}
             """)).build()).create();
     // the client starts once the service is up, as a user would start it: calls before that fail (no endpoints)

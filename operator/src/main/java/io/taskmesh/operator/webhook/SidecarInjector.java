@@ -15,6 +15,7 @@ import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.dependent.ConfigMapDependent;
+import io.taskmesh.operator.inject.SidecarIdentity;
 import io.taskmesh.operator.inject.SidecarInjection;
 import io.taskmesh.operator.inject.SidecarResources;
 import java.nio.charset.StandardCharsets;
@@ -138,6 +139,14 @@ public final class SidecarInjector {
             : "the pod's gRPC port (set annotation " + APP_PORT_ANNOTATION + " to choose another)";
         return deny(response, source + ": " + workload.appPort().getAsInt() + " does not match inbound.appPort "
             + config.inbound().appPort() + " in ConfigMap " + namespace + "/" + configMapName);
+      }
+      SidecarIdentity identity = settings.sidecarIdentity();
+      if (identity.enabled() && !config.identity().enabled()) {
+        // discovery asks every sidecar for its workload certificate: without one this pod would be half-meshed
+        return deny(response, "ConfigMap " + namespace + "/" + configMapName + " " + ConfigMapDependent.CONFIG_KEY
+            + " has no identity section, but the mesh runs with identity on: add identity: {mode: "
+            + identity.mode().name().toLowerCase(java.util.Locale.ROOT) + ", trustDomain: " + identity.trustDomain()
+            + ", issuer: \"" + identity.issuerAddress() + "\"}");
       }
       configVolume = SidecarInjection.configVolume(configMapName);
       String annotated = configMap.getMetadata().getAnnotations() == null ? null
