@@ -4,9 +4,9 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.discovery.v1.InboundAuthorization;
+import io.taskmesh.operator.lifecycle.CoalescedPass;
 import io.taskmesh.operator.api.AuthorizationPolicy;
 import io.taskmesh.operator.api.AuthorizationPolicyStatus;
 import io.taskmesh.operator.dependent.Labels;
@@ -23,9 +23,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,12 +41,8 @@ public final class AuthorizationPolicyController implements AutoCloseable {
   private final KubernetesClient client;
   private final AuthorizationTables tables;
   private final Clock clock;
-  private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "authorization-policies");
-    thread.setDaemon(true);
-    return thread;
-  });
-  private final AtomicBoolean pending = new AtomicBoolean();
+  private final CoalescedPass passes =
+      new CoalescedPass("authorization-policies", "authorization_policies_failed", this::reconcileAll);
   private SharedIndexInformer<AuthorizationPolicy> policies;
 
   public AuthorizationPolicyController(KubernetesClient client, AuthorizationTables tables, Clock clock) {
@@ -65,41 +58,13 @@ public final class AuthorizationPolicyController implements AutoCloseable {
       log.warn("event=authorization_informer_retry started={} error={}", started, failure.toString());
       return true;
     });
-    policies.addEventHandler(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(AuthorizationPolicy added) {
-        schedule();
-      }
-
-      @Override
-      public void onUpdate(AuthorizationPolicy before, AuthorizationPolicy after) {
-        schedule();
-      }
-
-      @Override
-      public void onDelete(AuthorizationPolicy deleted, boolean finalStateUnknown) {
-        schedule();
-      }
-    });
-    policies.start().thenRun(this::schedule);
+    policies.addEventHandler(passes.onEveryChange());
+    policies.start().thenRun(passes::schedule);
   }
 
   /** A sidecar announced the table it enforces: the applied counts may have changed. */
   public void acksChanged() {
-    schedule();
-  }
-
-  private void schedule() {
-    if (pending.compareAndSet(false, true)) {
-      worker.execute(() -> {
-        pending.set(false);
-        try {
-          reconcileAll();
-        } catch (RuntimeException e) {
-          log.error("event=authorization_policies_failed", e);
-        }
-      });
-    }
+    passes.schedule();
   }
 
   private void reconcileAll() {
@@ -178,6 +143,6 @@ public final class AuthorizationPolicyController implements AutoCloseable {
     if (policies != null) {
       policies.close();
     }
-    worker.shutdownNow();
+    passes.close();
   }
 }

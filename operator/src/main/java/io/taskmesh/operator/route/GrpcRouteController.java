@@ -7,9 +7,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.config.RouteRule;
+import io.taskmesh.operator.lifecycle.CoalescedPass;
 import io.taskmesh.operator.discovery.ServiceKey;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -21,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,12 +48,7 @@ public final class GrpcRouteController implements AutoCloseable {
   private final KubernetesClient client;
   private final RouteTables tables;
   private final RouteStatuses statuses;
-  private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "grpc-routes");
-    thread.setDaemon(true);
-    return thread;
-  });
-  private final AtomicBoolean pending = new AtomicBoolean();
+  private final CoalescedPass passes = new CoalescedPass("grpc-routes", "grpc_routes_failed", this::reconcileAll);
   /** Touched only on the worker thread. */
   private Map<Contribution, List<RouteRule>> lastUsable = Map.of();
   private SharedIndexInformer<Service> services;
@@ -81,23 +73,10 @@ public final class GrpcRouteController implements AutoCloseable {
         return true;
       });
     }
-    services.addEventHandler(new Changes<>());
-    routes.addEventHandler(new Changes<>());
+    services.addEventHandler(passes.onEveryChange());
+    routes.addEventHandler(passes.onEveryChange());
     // judged against a partial cache a backend could look missing, so the first pass waits for both syncs
-    services.start().thenCombine(routes.start(), (a, b) -> true).thenRun(this::schedule);
-  }
-
-  private void schedule() {
-    if (pending.compareAndSet(false, true)) {
-      worker.execute(() -> {
-        pending.set(false);
-        try {
-          reconcileAll();
-        } catch (RuntimeException e) {
-          log.error("event=grpc_routes_failed", e);
-        }
-      });
-    }
+    services.start().thenCombine(routes.start(), (a, b) -> true).thenRun(passes::schedule);
   }
 
   private void reconcileAll() {
@@ -151,23 +130,6 @@ public final class GrpcRouteController implements AutoCloseable {
     if (services != null) {
       services.close();
     }
-    worker.shutdownNow();
-  }
-
-  private final class Changes<T> implements ResourceEventHandler<T> {
-    @Override
-    public void onAdd(T added) {
-      schedule();
-    }
-
-    @Override
-    public void onUpdate(T before, T after) {
-      schedule();
-    }
-
-    @Override
-    public void onDelete(T deleted, boolean finalStateUnknown) {
-      schedule();
-    }
+    passes.close();
   }
 }
