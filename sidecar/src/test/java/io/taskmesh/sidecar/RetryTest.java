@@ -4,9 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.StatusRuntimeException;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.RawHttp2Client;
 import io.taskmesh.taskservice.TaskServer;
+import io.taskmesh.taskservice.api.CreateTaskRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,5 +121,58 @@ class RetryTest {
     assertThat(retries).isPositive().isLessThanOrEqualTo(allowed);
     assertThat(refused).as("retries the budget refused").isPositive();
     assertThat(reachedUpstream).as("tries that reached a server sidecar").isEqualTo(requests + retries);
+  }
+  @Test
+  void aFarSidecarThatCouldNotReachItsAppBeforeTheBodyCameIsTriedElsewhereOnceTheBodyIsHere() throws Exception {
+    TaskServer doomed = mesh.backend();
+    TaskServer survivor = mesh.backend();
+    Sidecar first = mesh.serverSidecar(doomed);
+    Sidecar second = mesh.serverSidecar(survivor);
+    // a route timeout far above the wait for the far side's answer below
+    Sidecar caller = mesh.callerWithDefaults("{loadBalancer: ROUND_ROBIN, timeout: 60s}", first.inboundPort(),
+        second.inboundPort());
+    AdminClient callerAdmin = new AdminClient(caller.adminPort());
+    TaskClient client = mesh.clientThrough(caller);
+    await("the caller knows CreateTask is unary").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      client.create("warm up", "", "low", 1);
+      assertThat(callerAdmin.get("/methods").body()).contains("/taskservice.TaskService/CreateTask\":{\"unary\":true");
+    });
+    doomed.close(); // its sidecar answers UNAVAILABLE as soon as a request's headers come: the app refuses
+    AdminClient firstAdmin = new AdminClient(first.adminPort());
+
+    int answeredBeforeTheBody = 0;
+    int calls = 0;
+    try (RawHttp2Client raw = new RawHttp2Client(caller.outboundPort())) {
+      for (; calls < 8 && answeredBeforeTheBody < 2; calls++) {
+        double refusedBefore = refusedBy(firstAdmin);
+        RawHttp2Client.OpenRequest request = raw.open(new DefaultHttp2Headers().method("POST").scheme("http")
+            .path("/taskservice.TaskService/CreateTask").authority(MeshFixture.SERVICE)
+            .set("content-type", "application/grpc").set("te", "trailers").set("grpc-timeout", "30S"), false);
+        // a caller slow to send its body, as a loaded client is: the far side's answer comes first
+        long waitUntil = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (refusedBy(firstAdmin) == refusedBefore && System.nanoTime() < waitUntil) {
+          Thread.sleep(20);
+        }
+        if (refusedBy(firstAdmin) > refusedBefore) {
+          answeredBeforeTheBody++;
+        }
+        request.finish(CreateTaskRequest.newBuilder().setTitle("late body " + calls).setUserId(77).build().toByteArray());
+
+        Http2StreamFrame answer = request.answer();
+        assertThat(answer).isInstanceOf(Http2HeadersFrame.class);
+        Http2Headers headers = ((Http2HeadersFrame) answer).headers();
+        assertThat(headers.get("grpc-status")).as("call %d answered %s", calls, headers).isNull();
+        assertThat(headers.status()).hasToString("200");
+      }
+    }
+
+    assertThat(answeredBeforeTheBody).as("calls the far sidecar refused before their body came").isPositive();
+    int made = calls;
+    await("every call's task on the survivor, once").atMost(Duration.ofSeconds(30))
+        .until(() -> MeshFixture.tasksOn(survivor, 77), tasks -> tasks == made);
+  }
+
+  private static double refusedBy(AdminClient serverSidecar) {
+    return serverSidecar.metricSum("taskmesh_requests_total", "direction=\"inbound\"", "code=\"UNAVAILABLE\"");
   }
 }

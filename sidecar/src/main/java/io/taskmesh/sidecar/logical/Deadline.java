@@ -5,8 +5,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * When a request must be over: the caller's {@code grpc-timeout}, or the route timeout for a unary call
- * whose caller set none (a stream never gets it: it would cut a healthy watch).
+ * When a request must be over: the sooner of the caller's {@code grpc-timeout} and, for a unary call, the
+ * route timeout (the operator's bound holds whatever a caller asks; a stream never gets it: it would cut a
+ * healthy watch).
  */
 final class Deadline {
   /**
@@ -28,13 +29,11 @@ final class Deadline {
   /** The request's deadline, or null when it has none. */
   static Deadline of(CharSequence grpcTimeout, boolean unary, Duration routeTimeout, long startNanos) {
     Optional<Duration> callers = GrpcTimeout.parse(grpcTimeout);
-    if (callers.isPresent()) {
-      return new Deadline(startNanos, cappedNanos(callers.get()), false);
-    }
-    if (unary && !routeTimeout.isZero()) {
+    boolean routeBound = unary && !routeTimeout.isZero();
+    if (routeBound && (callers.isEmpty() || routeTimeout.compareTo(callers.get()) < 0)) {
       return new Deadline(startNanos, cappedNanos(routeTimeout), true);
     }
-    return null;
+    return callers.map(timeout -> new Deadline(startNanos, cappedNanos(timeout), false)).orElse(null);
   }
 
   private static long cappedNanos(Duration timeout) {

@@ -74,6 +74,12 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   /** The current try's; cancelled when the request completes, so finished requests leave the timer queue. */
   private ScheduledFuture<?> perTryTimer;
   private Retrying retrying;
+  /**
+   * A failed try's verdict, held while the rest of the request body is still on its way: the far side may
+   * answer (its app refused the connection, say) before the caller has sent all of a request, and only the
+   * whole request can be sent again. Run once the body has ended, or can no longer be kept.
+   */
+  private Runnable awaitingBody;
   private boolean responseStarted;
   private boolean responseEnded;
   private String grpcStatus;
@@ -161,6 +167,17 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       return;
     }
     retrying.keep(msg);
+    if (awaitingBody != null) {
+      ReferenceCountUtil.release(msg); // the replay buffer holds what a retry sends; the failed try needs nothing
+      if (retrying.bodyStillComing()) {
+        downstream.readNext();
+      } else {
+        Runnable decide = awaitingBody;
+        awaitingBody = null;
+        decide.run();
+      }
+      return;
+    }
     if (attempt != null && attempt.isOpen()) {
       forward(msg, true);
     } else {
@@ -273,9 +290,15 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     CharSequence proxyError = trailers.headers().get(ProxyError.ERROR_HEADER);
     // the next hop's app may have acted on a request it reset: like a reset here, only idempotent ones go again
     boolean mayHaveActed = proxyError != null && proxyError.toString().contains("reason=upstream_reset");
-    if ((!mayHaveActed || idempotent) && mayRetry(status, false)) {
-      retry(answered);
-      return;
+    if (!mayHaveActed || idempotent) {
+      if (unary && retrying.retryWaitsForBody(status)) { // a stream's caller may wait for an answer before it ends
+        awaitingBody = () -> trailersOnly(answered, trailers);
+        return;
+      }
+      if (mayRetry(status, false)) {
+        retry(answered);
+        return;
+      }
     }
     answered.pass(trailers);
   }
@@ -307,9 +330,15 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   /** The upstream may have acted on a reset request: only one it refused unprocessed, or an idempotent method, goes again. */
   @Override
   public void reset(EndpointAttempt failed, boolean refused) {
-    if (!responseStarted && (refused || idempotent) && mayRetry("UNAVAILABLE", false)) {
-      retry(failed);
-      return;
+    if (!responseStarted && (refused || idempotent)) {
+      if (unary && retrying.retryWaitsForBody("UNAVAILABLE")) {
+        awaitingBody = () -> reset(failed, refused);
+        return;
+      }
+      if (mayRetry("UNAVAILABLE", false)) {
+        retry(failed);
+        return;
+      }
     }
     answer(refused ? CallErrors.streamRefused(request, failed.endpoint())
         : CallErrors.upstreamReset(request, failed.endpoint()), Fault.UPSTREAM);

@@ -58,6 +58,19 @@ final class Retrying {
     return budgets.tryAcquire(service, policy);
   }
 
+  /**
+   * Whether a try that failed with {@code status} could go again but for the rest of the request body, which
+   * the caller has not sent yet (it is kept as it comes, up to the replay limit).
+   */
+  boolean retryWaitsForBody(String status) {
+    return bodyStillComing() && retriesDone + 1 < policy.attempts() && policy.retryOn().contains(status);
+  }
+
+  /** The request is being kept for a retry and has not ended yet. */
+  boolean bodyStillComing() {
+    return replay != null && !replay.replayable();
+  }
+
   /** A retry is under way; returns how many there have been. */
   int retried() {
     return ++retriesDone;

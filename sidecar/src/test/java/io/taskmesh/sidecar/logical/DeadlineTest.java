@@ -10,11 +10,22 @@ class DeadlineTest {
   private final long now = System.nanoTime();
 
   @Test
-  void theCallersTimeoutWinsOverTheRouteTimeout() {
-    Deadline deadline = Deadline.of("250m", true, Duration.ofSeconds(5), now);
+  void theSoonerOfTheCallersTimeoutAndTheRouteTimeoutWins() {
+    Deadline callers = Deadline.of("250m", true, Duration.ofSeconds(5), now);
+    assertThat(callers.isRouteTimeout()).isFalse();
+    assertThat(callers.allowedMillis()).isEqualTo(250);
+
+    Deadline routes = Deadline.of("30S", true, Duration.ofSeconds(5), now);
+    assertThat(routes.isRouteTimeout()).as("a caller cannot ask for more than the route allows").isTrue();
+    assertThat(routes.allowedMillis()).isEqualTo(5000);
+  }
+
+  @Test
+  void aStreamKeepsTheCallersDeadlineWhateverTheRouteTimeout() {
+    Deadline deadline = Deadline.of("30S", false, Duration.ofSeconds(5), now);
 
     assertThat(deadline.isRouteTimeout()).isFalse();
-    assertThat(deadline.allowedMillis()).isEqualTo(250);
+    assertThat(deadline.allowedMillis()).isEqualTo(30_000);
   }
 
   @Test

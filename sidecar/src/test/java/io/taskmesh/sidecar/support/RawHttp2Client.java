@@ -1,6 +1,8 @@
 package io.taskmesh.sidecar.support;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -10,6 +12,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -54,6 +57,17 @@ public final class RawHttp2Client implements AutoCloseable {
    * length-prefixed message that ends the request; answers the first response frame.
    */
   public Http2StreamFrame send(Http2Headers headers, byte[] grpcMessage) throws Exception {
+    if (grpcMessage == null) {
+      OpenRequest request = open(headers, true);
+      return request.answer();
+    }
+    OpenRequest request = open(headers, false);
+    request.finish(grpcMessage);
+    return request.answer();
+  }
+
+  /** Sends only the headers (ending the request when {@code endStream}); the body may follow later. */
+  public OpenRequest open(Http2Headers headers, boolean endStream) {
     CompletableFuture<Http2StreamFrame> first = new CompletableFuture<>();
     Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
         .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
@@ -70,15 +84,30 @@ public final class RawHttp2Client implements AutoCloseable {
           }
         })
         .open().syncUninterruptibly().getNow();
-    if (grpcMessage == null) {
-      stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true));
-    } else {
-      stream.write(new DefaultHttp2HeadersFrame(headers, false));
-      io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer(5 + grpcMessage.length)
-          .writeByte(0).writeInt(grpcMessage.length).writeBytes(grpcMessage);
-      stream.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(body, true));
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, endStream)).syncUninterruptibly();
+    return new OpenRequest(stream, first);
+  }
+
+  /** A request whose headers went out: its body, and the first response frame. */
+  public static final class OpenRequest {
+    private final Http2StreamChannel stream;
+    private final CompletableFuture<Http2StreamFrame> first;
+
+    private OpenRequest(Http2StreamChannel stream, CompletableFuture<Http2StreamFrame> first) {
+      this.stream = stream;
+      this.first = first;
     }
-    return first.get(30, TimeUnit.SECONDS);
+
+    /** Sends one gRPC length-prefixed message in a DATA frame that ends the request. */
+    public void finish(byte[] grpcMessage) {
+      ByteBuf body = Unpooled.buffer(5 + grpcMessage.length)
+          .writeByte(0).writeInt(grpcMessage.length).writeBytes(grpcMessage);
+      stream.writeAndFlush(new DefaultHttp2DataFrame(body, true)).syncUninterruptibly();
+    }
+
+    public Http2StreamFrame answer() throws Exception {
+      return first.get(30, TimeUnit.SECONDS);
+    }
   }
 
   @Override
