@@ -21,6 +21,7 @@ import io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource;
 import io.taskmesh.sidecar.capture.CapturedTraffic;
 import io.taskmesh.sidecar.capture.TcpMetrics;
 import io.taskmesh.sidecar.discovery.OnDemandDiscovery;
+import io.taskmesh.sidecar.discovery.ServiceNames;
 import io.taskmesh.sidecar.discovery.OnDemandRouter;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.AccessLogFilter;
@@ -199,7 +200,8 @@ public final class Sidecar implements AutoCloseable {
   private Gateway gateway(MeshConfig config, String publicBindAddress, ProxyChain outboundChain) {
     CircuitBreakerFilter breakers = outboundChain.filters().stream().filter(CircuitBreakerFilter.class::isInstance)
         .map(CircuitBreakerFilter.class::cast).findFirst().orElseThrow();
-    return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters, outboundChain,
+    return new Gateway(netty, publicBindAddress, config.gateway(), outbound.port(), outboundClusters,
+        new ServiceNames(config.namespace()), outboundChain,
         service -> breakers.state(service).map(Enum::name),
         service -> policies.current().outbound(service).timeout(), registry, config.drain().timeout(),
         config.budgets().gateway(), overload, config.tracing().samplingRatio());

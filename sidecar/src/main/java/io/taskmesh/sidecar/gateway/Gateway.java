@@ -12,6 +12,7 @@ import io.taskmesh.sidecar.overload.OverloadManager;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
+import io.taskmesh.sidecar.discovery.ServiceNames;
 import io.taskmesh.sidecar.listener.ProxyListener;
 import io.taskmesh.sidecar.logical.ProxyChain;
 import java.nio.file.Path;
@@ -40,6 +41,7 @@ public final class Gateway implements AutoCloseable {
   /**
    * @param outboundPort this proxy's outbound listener, where transcoded calls go
    * @param clusters the outbound clusters, for plain gRPC calls and the status page
+   * @param names how those clusters are named (the gateway's namespace is its own)
    * @param outboundChain the outbound filters, retries and timeouts, which plain gRPC calls get as well
    * @param circuitStates a service's circuit breaker state, if it has one
    * @param unaryTimeout a service's timeout for transcoded unary calls
@@ -47,12 +49,12 @@ public final class Gateway implements AutoCloseable {
    * @param samplingRatio the proxy's trace sampling ratio, which decides for traces that enter here
    */
   public Gateway(NettyResources netty, String bindAddress, GatewayConfig config, int outboundPort,
-      ClusterManager clusters, ProxyChain outboundChain, Function<String, Optional<String>> circuitStates,
+      ClusterManager clusters, ServiceNames names, ProxyChain outboundChain, Function<String, Optional<String>> circuitStates,
       Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout,
       ListenerBudgets budgets, OverloadManager overload, double samplingRatio) {
     this.clusters = clusters;
     this.circuitStates = circuitStates;
-    routes = new GatewayRoutes(config.routes());
+    routes = new GatewayRoutes(config.routes(), names);
     upstream = new UpstreamCalls(outboundPort);
     admission = new ClientAdmission(config.clientRateLimit(), System::nanoTime);
     DescriptorSource descriptors = config.descriptors() == null
@@ -91,7 +93,7 @@ public final class Gateway implements AutoCloseable {
           .put("host", route.host())
           .put("service", route.service())
           .put("transcode", route.transcode());
-      String clusterName = GatewayRoutes.clusterOf(route.service());
+      String clusterName = routes.clusterOf(route.service());
       Optional<Cluster> cluster = clusters.cluster(clusterName);
       entry.put("healthyEndpoints", cluster.map(GatewayStatus::healthyEndpoints).orElse(0L));
       entry.put("circuit", circuitStates.apply(clusterName).orElse("CLOSED"));

@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.gateway;
 
 import io.taskmesh.config.GatewayRoute;
+import io.taskmesh.sidecar.discovery.ServiceNames;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -11,9 +12,12 @@ import java.util.Optional;
  * naming the host wins over one without host (which matches any).
  */
 final class GatewayRoutes {
+  private final ServiceNames names;
   private volatile List<GatewayRoute> routes;
 
-  GatewayRoutes(List<GatewayRoute> routes) {
+  /** @param names how the proxy names the clusters of route services in its namespace and in others */
+  GatewayRoutes(List<GatewayRoute> routes, ServiceNames names) {
+    this.names = names;
     use(routes);
   }
 
@@ -39,10 +43,9 @@ final class GatewayRoutes {
         .findFirst();
   }
 
-  /** The cluster of a route's service: {@code task-service.prod} is served by cluster {@code task-service}. */
-  static String clusterOf(String service) {
-    int dot = service.indexOf('.');
-    return dot < 0 ? service : service.substring(0, dot);
+  /** The cluster of a route's service: {@code task-service.prod}'s, unless prod is the gateway's own namespace. */
+  String clusterOf(String service) {
+    return names.of(service);
   }
 
   private static String hostName(String host) {

@@ -62,7 +62,7 @@ final class GatewayStatus {
       if (services.has(route.service())) {
         continue;
       }
-      Optional<Cluster> cluster = clusters.cluster(GatewayRoutes.clusterOf(route.service()));
+      Optional<Cluster> cluster = clusters.cluster(routes.clusterOf(route.service()));
       long healthy = cluster.map(GatewayStatus::healthyEndpoints).orElse(0L);
       services.putObject(route.service())
           .put("healthy", healthy > 0)

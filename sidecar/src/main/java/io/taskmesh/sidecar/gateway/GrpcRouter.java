@@ -22,15 +22,15 @@ final class GrpcRouter implements Router {
   @Override
   public Optional<Route> route(Http2Headers requestHeaders) {
     return routes.match(String.valueOf(requestHeaders.authority()), String.valueOf(requestHeaders.path()))
-        .flatMap(route -> clusters.cluster(GatewayRoutes.clusterOf(route.service()))
-            .map(cluster -> new Route(GatewayRoutes.clusterOf(route.service()), cluster)));
+        .flatMap(route -> clusters.cluster(routes.clusterOf(route.service()))
+            .map(cluster -> new Route(routes.clusterOf(route.service()), cluster)));
   }
 
   /** The routed service, or {@code none}: never the caller's path, which would mint a metric series per path. */
   @Override
   public String describeTarget(Http2Headers requestHeaders) {
     return routes.match(String.valueOf(requestHeaders.authority()), String.valueOf(requestHeaders.path()))
-        .map(route -> GatewayRoutes.clusterOf(route.service()))
+        .map(route -> routes.clusterOf(route.service()))
         .orElse("none");
   }
 }

@@ -99,7 +99,7 @@ final class StreamDispatcher extends ChannelInboundHandlerAdapter {
   }
 
   private boolean isStream(String service, String path) {
-    return path != null && gateway.methods().shape(GatewayRoutes.clusterOf(service), path)
+    return path != null && gateway.methods().shape(gateway.routes().clusterOf(service), path)
         .map(shape -> !shape.unary()).orElse(false);
   }
 

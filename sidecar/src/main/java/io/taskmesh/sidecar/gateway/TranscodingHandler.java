@@ -158,7 +158,7 @@ final class TranscodingHandler extends SimpleChannelInboundHandler<FullHttpReque
 
   /** The service's configured timeout, or null (none) when it is zero. */
   private Duration unaryTimeout(String service) {
-    Duration timeout = gateway.unaryTimeout().apply(GatewayRoutes.clusterOf(service));
+    Duration timeout = gateway.unaryTimeout().apply(gateway.routes().clusterOf(service));
     return timeout == null || timeout.isZero() ? null : timeout;
   }
 

@@ -3,6 +3,7 @@ package io.taskmesh.sidecar.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.taskmesh.config.GatewayRoute;
+import io.taskmesh.sidecar.discovery.ServiceNames;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +11,7 @@ class GatewayRoutesTest {
   private final GatewayRoutes routes = new GatewayRoutes(List.of(
       new GatewayRoute("/", null, "web", false),
       new GatewayRoute("/api/tasks", null, "task-service", true),
-      new GatewayRoute("/api/tasks", "admin.example.com", "task-admin", true)));
+      new GatewayRoute("/api/tasks", "admin.example.com", "task-admin", true)), new ServiceNames("edge"));
 
   @Test
   void theLongestMatchingPrefixWins() {
@@ -26,8 +27,9 @@ class GatewayRoutesTest {
   }
 
   @Test
-  void aQualifiedServiceIsServedByTheClusterOfItsName() {
-    assertThat(GatewayRoutes.clusterOf("task-service.prod")).isEqualTo("task-service");
-    assertThat(GatewayRoutes.clusterOf("task-service")).isEqualTo("task-service");
+  void aServiceOfAnotherNamespaceIsAClusterOfItsOwnAndOneOfTheGatewaysIsNamedAlone() {
+    assertThat(routes.clusterOf("task-service.prod")).isEqualTo("task-service.prod");
+    assertThat(routes.clusterOf("task-service.edge.svc.cluster.local")).isEqualTo("task-service");
+    assertThat(routes.clusterOf("task-service")).isEqualTo("task-service");
   }
 }
