@@ -52,10 +52,10 @@ public final class SidecarInjection {
 
   /**
    * The proxy's requests and limits unless a TaskService or pod annotation says otherwise. Measured with
-   * {@link #JAVA_OPTIONS} (bench/README.md): the proxy's peak RSS under unary load is ~104 MB and it idles at
-   * ~95 MB, without mTLS; the request covers that peak and the limit is 1.9x it, so a burst is not an OOM kill
-   * and the certificate, BoringSSL and TLS buffers of mTLS (not measured yet) fit. The bench's
-   * SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of this limit.
+   * {@link #JAVA_OPTIONS} (bench/results/footprint.md): the proxy's peak RSS under unary load is ~100 MB and it
+   * idles at ~86 MB without mTLS; with mTLS (BoringSSL, the certificate, TLS buffers) ~122 MB peak, ~115 MB idle.
+   * The request covers the plaintext peak and the limit is 1.6x the mTLS one, so a burst is not an OOM kill. The
+   * bench's SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of this limit.
    */
   public static ResourceRequirements defaultResources() {
     return new ResourceRequirementsBuilder()
