@@ -248,7 +248,7 @@ class DesiredStateTest {
     assertThat(Quantity.getAmountInBytes(sidecar.getResources().getLimits().get("memory")).longValue())
         .isGreaterThanOrEqualTo(156L * 1000 * 1000);
     assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("128Mi");
-    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m", "-XX:TieredStopAtLevel=1")
+    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2")
         .doesNotContain("MaxRAMPercentage");
 
     service.getSpec().sidecar = new SidecarSpec();

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
+    Instant mainStarted = Instant.now();
+    lighterNettyDefaults();
     quietLeakDetection();
     Path file = configPath(args);
     if (file == null) {
@@ -64,8 +67,11 @@ public final class Main {
       return;
     }
     ConfigWatcher watcher = sidecar.watchConfig(file, content, Duration.ofSeconds(2));
-    log.info("event=started outbound={} inbound={} admin={} gateway={}", sidecar.outboundPort(), sidecar.inboundPort(),
-        sidecar.adminPort(), config.isGateway() ? sidecar.gatewayPort() : "off");
+    // start-up in two parts: the JVM until main (class-data sharing shortens it), main until the ports are bound
+    Instant processStarted = ProcessHandle.current().info().startInstant().orElse(mainStarted);
+    log.info("event=started outbound={} inbound={} admin={} gateway={} jvm_ms={} main_ms={}", sidecar.outboundPort(),
+        sidecar.inboundPort(), sidecar.adminPort(), config.isGateway() ? sidecar.gatewayPort() : "off",
+        Duration.between(processStarted, mainStarted).toMillis(), Duration.between(mainStarted, Instant.now()).toMillis());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("event=draining timeout={}", sidecar.drainTimeout());
@@ -75,6 +81,29 @@ public final class Main {
       stopped.countDown();
     }, "taskmesh-drain"));
     stopped.await();
+  }
+
+  /**
+   * Defaults of the deployed proxy, each unless a {@code -D} flag says otherwise; set before Netty or grpc-java
+   * first load (bench/README.md has what each was worth). Netty's JFR events (its allocator's and its event
+   * loops') cost some 130 classes of JFR even with no recording. The buffer pool: Netty's pooled allocator with
+   * one direct arena per event loop, none on the heap (the proxy relays direct buffers) and 1 MiB chunks (HTTP/2
+   * frames are at most 16 KiB), where Netty 4.2's default adaptive allocator held ~3 MB more at idle. grpc-java
+   * (the control-plane stream, the app's health probe, reflection) uses that pool too instead of one of its own.
+   */
+  private static void lighterNettyDefaults() {
+    defaultProperty("io.netty.jfr.enabled", "false");
+    defaultProperty("io.netty.allocator.type", "pooled");
+    defaultProperty("io.netty.allocator.numDirectArenas", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    defaultProperty("io.netty.allocator.numHeapArenas", "0");
+    defaultProperty("io.netty.allocator.maxOrder", "7");
+    defaultProperty("io.grpc.netty.useCustomAllocator", "false");
+  }
+
+  private static void defaultProperty(String name, String value) {
+    if (System.getProperty(name) == null) {
+      System.setProperty(name, value);
+    }
   }
 
   /**

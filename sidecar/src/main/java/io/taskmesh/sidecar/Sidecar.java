@@ -87,6 +87,7 @@ public final class Sidecar implements AutoCloseable {
   /** null unless the config has a {@code gateway:} section. */
   private final Gateway gateway;
   private final AppHealthProbe appHealth;
+  /** null when the config has tracing off. */
   private final OpenTelemetrySdk tracing;
   private final MethodCatalog methods;
   /** The local app's methods, learnt by reflection: which inbound calls are streams, which paths are junk. */
@@ -117,8 +118,9 @@ public final class Sidecar implements AutoCloseable {
         () -> upstreamBudgets.exceeded("keepalive_timeout"), tls, plaintextUpstream::increment);
     overload = new OverloadManager(config.overload(), netty.workers(), registry);
     BudgetsConfig budgets = config.budgets();
-    tracing = TracingSetup.create(config.service(), config.tracing().exporter(), config.tracing().endpoint(),
-        config.tracing().samplingRatio());
+    // no SDK at all without tracing: its classes are some 100 of the proxy's start-up and metadata
+    tracing = config.tracing().enabled() ? TracingSetup.create(config.service(), config.tracing().exporter(),
+        config.tracing().endpoint(), config.tracing().samplingRatio()) : null;
     List<StreamFilter> filters = sharedFilters(config);
 
     ClusterGauges clusterGauges = new ClusterGauges(registry);
@@ -497,7 +499,9 @@ public final class Sidecar implements AutoCloseable {
     if (identity != null) {
       identity.close();
     }
-    tracing.close();
+    if (tracing != null) {
+      tracing.close();
+    }
   }
 
   /** The workload identity; empty when the config has identity off. */

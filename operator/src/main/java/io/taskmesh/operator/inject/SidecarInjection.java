@@ -52,10 +52,10 @@ public final class SidecarInjection {
 
   /**
    * The proxy's requests and limits unless a TaskService or pod annotation says otherwise. Measured with
-   * {@link #JAVA_OPTIONS} (bench/README.md): the proxy's peak RSS under unary load is ~104 MB and it idles at
-   * ~95 MB, without mTLS; the request covers that peak and the limit is 1.9x it, so a burst is not an OOM kill
-   * and the certificate, BoringSSL and TLS buffers of mTLS (not measured yet) fit. The bench's
-   * SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of this limit.
+   * {@link #JAVA_OPTIONS} (bench/results/footprint.md): the proxy's peak RSS under unary load is ~100 MB and it
+   * idles at ~86 MB without mTLS; with mTLS (BoringSSL, the certificate, TLS buffers) ~122 MB peak, ~115 MB idle.
+   * The request covers the plaintext peak and the limit is 1.6x the mTLS one, so a burst is not an OOM kill. The
+   * bench's SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of this limit.
    */
   public static ResourceRequirements defaultResources() {
     return new ResourceRequirementsBuilder()
@@ -68,9 +68,13 @@ public final class SidecarInjection {
    * 48 MiB keeps the measured throughput (32 MiB halved it); direct memory, metaspace and code cache are capped.
    * Only the C1 compiler ({@code TieredStopAtLevel=1}): C2's compiler arenas and larger code cost ~35 MB of RSS
    * at peak for ~1.5x less CPU per request, and a sidecar's memory is reserved in every pod all the time.
+   * Two processors as the JVM sees them ({@code ActiveProcessorCount=2}, as Istio's sidecar concurrency of 2):
+   * a proxy without a CPU limit would otherwise size its event loops, buffer arenas, GC and compiler threads
+   * to every core of the node.
    */
   public static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xmx48m -XX:MaxDirectMemorySize=32m -Xss256k "
-      + "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=64m -XX:+ExitOnOutOfMemoryError";
+      + "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=64m -XX:ActiveProcessorCount=2 "
+      + "-XX:+ExitOnOutOfMemoryError";
 
   private SidecarInjection() {}
 
