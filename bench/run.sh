@@ -6,6 +6,8 @@
 #   bench/run.sh                                   3 runs, 10 s per rate (about 15 minutes)
 #   BENCH_RUNS=2 BENCH_SECONDS=5 bench/run.sh
 #   BENCH_PATHS=direct,taskmesh BENCH_RATES=500,2000 BENCH_WARMUP=20 bench/run.sh
+#   BENCH_BASELINE_JAR=/tmp/before.jar bench/run.sh   adds a taskmesh-baseline path run from that proxy jar
+#   BENCH_OUT=/tmp/results bench/run.sh                 tables and plot elsewhere than bench/results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,5 +27,6 @@ exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
   -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
   -Dbench.warmupSeconds="${BENCH_WARMUP:-20}" -Dbench.overloadSeconds="${BENCH_OVERLOAD_SECONDS:-60}" -Dbench.paths="${BENCH_PATHS:-}" -Dbench.rates="${BENCH_RATES:-}" \
   -Dbench.sidecarJava="${BENCH_SIDECAR_JAVA:-}" -Dbench.sidecarJar="${BENCH_SIDECAR_JAR:-}" -Dbench.sidecarJvm="${BENCH_SIDECAR_JVM:-}" -Dbench.sidecarJvmExtra="${BENCH_SIDECAR_JVM_EXTRA:-}" \
-  -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out=bench/results \
+  -Dbench.baselineJar="${BENCH_BASELINE_JAR:-}" \
+  -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out="${BENCH_OUT:-bench/results}" \
   io.taskmesh.bench.BenchMain

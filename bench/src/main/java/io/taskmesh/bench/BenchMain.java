@@ -58,6 +58,11 @@ public final class BenchMain {
       Topologies topologies = new Topologies(workDir, appPort);
       Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
       paths.put("direct", topologies::direct);
+      if (!System.getProperty("bench.baselineJar", "").isBlank()) {
+        paths.put("taskmesh-baseline", topologies::taskmeshBaseline);
+        selected = new ArrayList<>(selected);
+        selected.add("taskmesh-baseline");
+      }
       paths.put("taskmesh", topologies::taskmesh);
       paths.put("nginx", topologies::nginx);
       paths.put("haproxy", topologies::haproxy);

@@ -57,25 +57,38 @@ public final class Topologies {
   }
 
   public Topology taskmesh() {
+    return taskmesh("taskmesh", sidecarClasspath());
+  }
+
+  /**
+   * The taskmesh pair run from another proxy jar ({@code bench.baselineJar}), measured in the same run as the
+   * current build: a change's before and after under the same load.
+   */
+  public Topology taskmeshBaseline() {
+    return taskmesh("taskmesh-baseline", Path.of(System.getProperty("bench.baselineJar")).toAbsolutePath().toString());
+  }
+
+  private Topology taskmesh(String path, String jar) {
+    String prefix = path.equals("taskmesh") ? "" : path + "-"; // a baseline's logs and profiles apart
     int inbound = FreePorts.next();
     int serverAdmin = FreePorts.next();
     int outbound = FreePorts.next();
     int clientAdmin = FreePorts.next();
     // the server sidecar is ready when /ready says so (its app answers SERVING); the client sidecar has no
     // local app in the bench, so it is ready when its listeners are bound and /healthz answers
-    Started server = sidecar("server-sidecar", """
+    Started server = sidecar(prefix + "server-sidecar", """
         service: task-service
         inbound: {port: %d, appPort: %d}
         outbound: {port: %d}
         admin: {port: %d}
-        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin, "/ready");
-    Started client = startOrStop(server.process(), () -> sidecar("client-sidecar", """
+        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin, "/ready", jar);
+    Started client = startOrStop(server.process(), () -> sidecar(prefix + "client-sidecar", """
         service: bench-client
         inbound: {port: %d, appPort: 1}
         outbound: {port: %d, discovery: {static: {task-service: ["127.0.0.1:%d"]}}}
         admin: {port: %d}
-        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin, "/healthz"));
-    return new Simple("taskmesh", "127.0.0.1:" + outbound, "task-service",
+        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin, "/healthz", jar));
+    return new Simple(path, "127.0.0.1:" + outbound, "task-service",
         List.of(client.process().pid(), server.process().pid()),
         List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
           client.process().close();
@@ -126,6 +139,10 @@ public final class Topologies {
 
   /** Starts one sidecar and waits until its admin port answers {@code readyPath} with 200. */
   public Started sidecar(String name, String config, int adminPort, String readyPath) {
+    return sidecar(name, config, adminPort, readyPath, sidecarClasspath());
+  }
+
+  private Started sidecar(String name, String config, int adminPort, String readyPath, String classpath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
     List<String> flags = new java.util.ArrayList<>(sidecarFlags());
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
@@ -134,7 +151,7 @@ public final class Topologies {
     }
     List<String> command = new java.util.ArrayList<>(List.of(sidecarJava().toString()));
     command.addAll(flags);
-    command.addAll(List.of("-cp", sidecarClasspath(), "io.taskmesh.sidecar.Main", "--config", file.toString()));
+    command.addAll(List.of("-cp", classpath, "io.taskmesh.sidecar.Main", "--config", file.toString()));
     long start = System.nanoTime();
     ChildProcess sidecar = ChildProcess.start(name, command,
         Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),

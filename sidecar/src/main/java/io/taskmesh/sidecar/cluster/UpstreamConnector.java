@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.config.UpstreamConnectionBudgets;
+import io.taskmesh.sidecar.codec.ConsolidatedFlush;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.Http2Keepalive;
 import java.time.Duration;
@@ -78,7 +79,7 @@ public final class UpstreamConnector {
             if (Http2Keepalive.enabled(budgets.keepaliveInterval())) {
               ch.pipeline().addLast(new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(), onKeepaliveTimeout));
             }
-            ch.pipeline().addLast(Http2Codecs.client());
+            ch.pipeline().addLast(new ConsolidatedFlush(), Http2Codecs.client());
             ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
               @Override

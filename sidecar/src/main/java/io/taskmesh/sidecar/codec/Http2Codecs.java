@@ -45,17 +45,17 @@ public final class Http2Codecs {
   }
 
   /**
-   * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), the
-   * codec, then {@code streams} (the multiplexer).
+   * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), one
+   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, then {@code streams} (the multiplexer).
    */
   public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
       Consumer<String> exceeded, ChannelHandler streams) {
     Http2FrameCodec codec = server(budgets, drainTimeout, exceeded);
     if (!Http2Keepalive.enabled(budgets.keepaliveInterval())) {
-      return new ChannelHandler[] {codec, streams};
+      return new ChannelHandler[] {new ConsolidatedFlush(), codec, streams};
     }
     return new ChannelHandler[] {new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(),
-        () -> exceeded.accept("keepalive_timeout")), codec, streams};
+        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, streams};
   }
 
   public static Http2FrameCodec client() {

@@ -44,8 +44,11 @@ public final class EndpointAttempt {
     /** A trailers-only answer before anything was passed on: {@link #pass} it, or try again. */
     void trailersOnly(EndpointAttempt attempt, Http2HeadersFrame trailers);
 
-    /** A response frame for the caller (already made for the caller's stream); the write, once done, reads the next. */
+    /** A response frame for the caller (already made for the caller's stream). */
     ChannelFuture respond(Object frame, boolean endsStream);
+
+    /** Runs {@code then} now if the caller's stream takes more frames, else once it does. */
+    void whenCallerWritable(Runnable then);
 
     /** The stream closed before its answer was complete; {@code refused}: the upstream said it never processed it. */
     void reset(EndpointAttempt attempt, boolean refused);
@@ -68,6 +71,8 @@ public final class EndpointAttempt {
   private long openedNanos;
   private long responseHeadersNanos;
   private int responseDataFrames;
+  /** What waits for the upstream stream to become writable again (the caller's next read); at most one. */
+  private Runnable onWritable;
 
   /** @param tried endpoints the request failed on so far; this try adds the ones it cannot reach */
   public EndpointAttempt(Cluster cluster, Set<Endpoint> tried, EventLoop loop, Listener call) {
@@ -81,7 +86,13 @@ public final class EndpointAttempt {
   public void connect(Endpoint target) {
     endpoint = target;
     Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(), loop);
-    opening.addListener(done -> loop.execute(() -> opened(opening)));
+    opening.addListener(done -> {
+      if (loop.inEventLoop()) {
+        opened(opening); // the usual case: the connection runs on the caller's loop, no hop needed
+      } else {
+        loop.execute(() -> opened(opening));
+      }
+    });
   }
 
   private void opened(Future<Http2StreamChannel> opening) {
@@ -138,6 +149,15 @@ public final class EndpointAttempt {
     stream.flush();
   }
 
+  /** Runs {@code then} now if the upstream stream takes more frames (window and buffer not full), else once it does. */
+  public void whenWritable(Runnable then) {
+    if (stream.isWritable()) {
+      then.run();
+    } else {
+      onWritable = then;
+    }
+  }
+
   /** Closes the stream; an open one closes with RST_STREAM(CANCEL), so the upstream sees the call cancelled. */
   public void cancel() {
     if (stream != null) {
@@ -187,12 +207,13 @@ public final class EndpointAttempt {
       return;
     }
     call.respond(copy, ends).addListener((ChannelFutureListener) written -> {
-      if (written.isSuccess()) {
-        up.read();
-      } else {
+      if (!written.isSuccess()) {
         up.close();
       }
     });
+    // no waiting for each write to complete: the frames read in one turn leave together (ConsolidatedFlush); after
+    // the last one the read sees the stream's end, which closes its channel
+    call.whenCallerWritable(up::read);
   }
 
   /** The upstream side of this try's stream. */
@@ -250,6 +271,16 @@ public final class EndpointAttempt {
           call.reset(EndpointAttempt.this, refused);
         }
       });
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      Runnable waiting = onWritable;
+      if (waiting != null && ctx.channel().isWritable()) {
+        onWritable = null;
+        waiting.run();
+      }
+      ctx.fireChannelWritabilityChanged();
     }
 
     @Override

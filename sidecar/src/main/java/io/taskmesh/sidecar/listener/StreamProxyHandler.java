@@ -17,13 +17,15 @@ import io.taskmesh.sidecar.logical.ProxyChain;
 /**
  * The caller's side of one HTTP/2 stream: its first headers start a {@link LogicalCall}, which owns the
  * request; every later frame is relayed to it, and its response frames are written back here. Auto-read
- * is off: the next frame is read only when the call has taken the last one upstream, so a slow upstream
- * slows the caller (HTTP/2 windows do the rest).
+ * is off: the next frame is read only when the call's upstream stream can take it, and the upstream's next
+ * only when this stream can, so a slow reader on either side slows the other (HTTP/2 windows do the rest).
  */
 final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements Downstream {
   private final ProxyChain chain;
   private Channel downstream;
   private LogicalCall call;
+  /** What waits for this stream to become writable again (the upstream's next read); at most one. */
+  private Runnable onWritable;
 
   StreamProxyHandler(ProxyChain chain) {
     this.chain = chain;
@@ -55,6 +57,16 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Runnable waiting = onWritable;
+    if (waiting != null && ctx.channel().isWritable()) {
+      onWritable = null;
+      waiting.run();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     ctx.close();
   }
@@ -82,6 +94,15 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   @Override
   public ChannelFuture send(Object frame) {
     return downstream.writeAndFlush(frame);
+  }
+
+  @Override
+  public void whenWritable(Runnable then) {
+    if (downstream.isWritable()) {
+      then.run();
+    } else {
+      onWritable = then;
+    }
   }
 
   @Override

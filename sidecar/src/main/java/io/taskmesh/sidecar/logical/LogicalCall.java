@@ -179,28 +179,30 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       return;
     }
     if (attempt != null && attempt.isOpen()) {
-      forward(msg, true);
+      if (forward(msg, true)) {
+        attempt.whenWritable(downstream::readNext);
+      }
     } else {
       pending.add(msg);
     }
   }
 
-  private void forward(Object msg, boolean flush) {
+  /** Writes a request frame to the try's stream; false when it ended the try instead (the caller reset). */
+  private boolean forward(Object msg, boolean flush) {
     Object copy = Frames.restamp(msg);
     if (copy == null) {
-      return;
+      return true;
     }
     if (copy instanceof Http2ResetFrame) {
       attempt.cancel();
-      return;
+      return false;
     }
     (flush ? attempt.writeAndFlush(copy) : attempt.write(copy)).addListener((ChannelFutureListener) written -> {
-      if (written.isSuccess()) {
-        downstream.readNext();
-      } else {
+      if (!written.isSuccess()) {
         downstream.close();
       }
     });
+    return true;
   }
 
   /** The caller's stream closed: an unfinished try is cancelled upstream. */
@@ -234,7 +236,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       forward(pending.poll(), false);
     }
     opened.flush();
-    downstream.readNext();
+    opened.whenWritable(downstream::readNext);
     schedulePerTryTimeout(opened);
   }
 
@@ -325,6 +327,11 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       complete(grpcStatus, false, faultOf(grpcStatus));
     }
     return written;
+  }
+
+  @Override
+  public void whenCallerWritable(Runnable then) {
+    downstream.whenWritable(then);
   }
 
   /** The upstream may have acted on a reset request: only one it refused unprocessed, or an idempotent method, goes again. */

@@ -184,5 +184,10 @@ class EndpointAttemptTest {
     public void reset(EndpointAttempt attempt, boolean refused) {
       resets++;
     }
+
+    @Override
+    public void whenCallerWritable(Runnable then) {
+      then.run();
+    }
   }
 }

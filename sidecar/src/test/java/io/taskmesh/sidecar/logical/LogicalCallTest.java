@@ -212,6 +212,11 @@ class LogicalCallTest {
     public void readNext() {}
 
     @Override
+    public void whenWritable(Runnable then) {
+      then.run();
+    }
+
+    @Override
     public ChannelFuture send(Object frame) {
       sentOnLoop &= loop.inEventLoop();
       sent.add(frame);
