@@ -8,6 +8,7 @@
 #   BENCH_PATHS=direct,taskmesh BENCH_RATES=500,2000 BENCH_WARMUP=20 bench/run.sh
 #   BENCH_BASELINE_JAR=/tmp/before.jar bench/run.sh   adds a taskmesh-baseline path run from that proxy jar
 #   BENCH_OUT=/tmp/results bench/run.sh                 tables and plot elsewhere than bench/results
+#   BENCH_PATHS=direct,taskmesh-mtls,taskmesh-mtls-jdk,haproxy-tls BENCH_REPORT=mtls.md bench/run.sh   TLS rows only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,18 @@ for tool in nginx haproxy; do
   fi
 done
 
+# The TLS rows (taskmesh-mtls, taskmesh-mtls-jdk, haproxy-tls) need a haproxy built with OpenSSL (Debian's is).
+check_haproxy_tls() {
+  case ",${BENCH_PATHS:-haproxy-tls}," in
+    *,haproxy-tls,*)
+      if ! "$(command -v haproxy || echo /usr/sbin/haproxy)" -vv 2>/dev/null | grep -q 'USE_OPENSSL=1'; then
+        echo "haproxy has no TLS (USE_OPENSSL) here: drop haproxy-tls from BENCH_PATHS" >&2
+        exit 1
+      fi ;;
+  esac
+}
+check_haproxy_tls
+
 ./mvnw -q -B -ntp -pl bench -am package -DskipTests
 exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
   -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
@@ -29,4 +42,5 @@ exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
   -Dbench.sidecarJava="${BENCH_SIDECAR_JAVA:-}" -Dbench.sidecarJar="${BENCH_SIDECAR_JAR:-}" -Dbench.sidecarJvm="${BENCH_SIDECAR_JVM:-}" -Dbench.sidecarJvmExtra="${BENCH_SIDECAR_JVM_EXTRA:-}" \
   -Dbench.baselineJar="${BENCH_BASELINE_JAR:-}" \
   -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out="${BENCH_OUT:-bench/results}" \
+  -Dbench.report="${BENCH_REPORT:-latest.md}" \
   io.taskmesh.bench.BenchMain

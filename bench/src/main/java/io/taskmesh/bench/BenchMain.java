@@ -36,7 +36,8 @@ public final class BenchMain {
     int runs = Integer.parseInt(System.getProperty("bench.runs", "2"));
     List<Integer> rates = listProperty("bench.rates", DEFAULT_RATES.stream().map(String::valueOf).toList()).stream()
         .map(Integer::parseInt).toList();
-    List<String> selected = listProperty("bench.paths", List.of("direct", "taskmesh", "nginx", "haproxy"));
+    List<String> selected = listProperty("bench.paths", List.of("direct", "taskmesh", "taskmesh-mtls", "nginx", "haproxy",
+        "haproxy-tls"));
     Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "20")));
     Duration measured = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.seconds", "10")));
     Duration overload = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.overloadSeconds", "0")));
@@ -56,24 +57,29 @@ public final class BenchMain {
       }
       System.out.println("configs and logs of the processes: " + workDir + " (each run overwrites the last one's logs)");
       Topologies topologies = new Topologies(workDir, appPort);
-      Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
-      paths.put("direct", topologies::direct);
-      if (!System.getProperty("bench.baselineJar", "").isBlank()) {
-        paths.put("taskmesh-baseline", topologies::taskmeshBaseline);
-        selected = new ArrayList<>(selected);
-        selected.add("taskmesh-baseline");
-      }
-      paths.put("taskmesh", topologies::taskmesh);
-      paths.put("nginx", topologies::nginx);
-      paths.put("haproxy", topologies::haproxy);
-      paths.keySet().retainAll(selected);
-
       List<ScenarioResult> results = new ArrayList<>();
-      for (int run = 1; run <= runs; run++) {
-        for (Map.Entry<String, Supplier<Topology>> path : paths.entrySet()) {
-          System.out.printf("run %d/%d: %s%n", run, runs, path.getKey());
-          try (Topology topology = path.getValue().get()) {
-            results.add(measure(topology, run, taskId, rates, warmUp, measured, overload));
+      try (TlsTopologies tls = new TlsTopologies(topologies, workDir, appPort)) {
+        Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
+        paths.put("direct", topologies::direct);
+        if (!System.getProperty("bench.baselineJar", "").isBlank()) {
+          paths.put("taskmesh-baseline", topologies::taskmeshBaseline);
+          selected = new ArrayList<>(selected);
+          selected.add("taskmesh-baseline");
+        }
+        paths.put("taskmesh", topologies::taskmesh);
+        paths.put("taskmesh-mtls", tls::taskmeshMtls);
+        paths.put("taskmesh-mtls-jdk", tls::taskmeshMtlsJdk);
+        paths.put("nginx", topologies::nginx);
+        paths.put("haproxy", topologies::haproxy);
+        paths.put("haproxy-tls", tls::haproxyTls);
+        paths.keySet().retainAll(selected);
+
+        for (int run = 1; run <= runs; run++) {
+          for (Map.Entry<String, Supplier<Topology>> path : paths.entrySet()) {
+            System.out.printf("run %d/%d: %s%n", run, runs, path.getKey());
+            try (Topology topology = path.getValue().get()) {
+              results.add(measure(topology, run, taskId, rates, warmUp, measured, overload));
+            }
           }
         }
       }
@@ -82,11 +88,14 @@ public final class BenchMain {
           + "Machine: " + ProcessStats.cpuModel() + ", Linux " + System.getProperty("os.version") + ", Java "
           + System.getProperty("java.vm.version") + "; warm-up " + warmUp.toSeconds() + " s, overload "
           + overload.toSeconds() + " s; sidecar JVM flags: `" + String.join(" ", Topologies.sidecarFlags()) + "`";
-      String table = MarkdownReport.render(results, rates, header);
+      String table = MarkdownReport.render(results, rates, header) + TlsReport.render(results).orElse("");
       System.out.println(table);
-      Files.writeString(out.resolve("latest.md"), table);
-      LatencyPlot.write(results, rates, out.resolve("latency.png"));
-      System.out.println("wrote " + out.resolve("latest.md") + " and " + out.resolve("latency.png"));
+      // another name (BENCH_REPORT) keeps a run of some paths from replacing the full run's latest.md
+      String report = System.getProperty("bench.report", "latest.md");
+      Path plot = out.resolve(report.equals("latest.md") ? "latency.png" : report.replaceFirst("\\.md$", "") + "-latency.png");
+      Files.writeString(out.resolve(report), table);
+      LatencyPlot.write(results, rates, plot);
+      System.out.println("wrote " + out.resolve(report) + " and " + plot);
     }
   }
 

@@ -78,12 +78,12 @@ public final class MarkdownReport {
         .map(e -> e.getKey() + " " + e.getValue()).toList()) + ")";
   }
 
-  private static double median(List<LoadResult> values, ToDoubleFunction<LoadResult> metric) {
+  static double median(List<LoadResult> values, ToDoubleFunction<LoadResult> metric) {
     List<Double> sorted = values.stream().map(metric::applyAsDouble).sorted(Comparator.naturalOrder()).toList();
     return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
   }
 
-  private static double medianOf(List<ScenarioResult> runs, ToDoubleFunction<ScenarioResult> metric) {
+  static double medianOf(List<ScenarioResult> runs, ToDoubleFunction<ScenarioResult> metric) {
     List<Double> sorted = runs.stream().map(metric::applyAsDouble).sorted().toList();
     return sorted.get(sorted.size() / 2);
   }

@@ -53,6 +53,15 @@ public final class PeerProxy implements AutoCloseable {
 
   /** haproxy with {@code proto h2} on the bind and server lines, and upstream connections shared across streams. */
   public static PeerProxy haproxy(Path directory, int listenPort, int upstreamPort) {
+    return haproxy(directory, listenPort, "proto h2", upstreamPort, "proto h2");
+  }
+
+  /**
+   * haproxy as {@link #haproxy(Path, int, int)}, with the given options on its bind line and its server line
+   * (e.g. TLS: {@code ssl crt ... ca-file ... verify required alpn h2}).
+   */
+  public static PeerProxy haproxy(Path directory, int listenPort, String bindOptions, int upstreamPort,
+      String serverOptions) {
     String config = """
         global
           maxconn 4096
@@ -63,11 +72,11 @@ public final class PeerProxy implements AutoCloseable {
           timeout server 300s
           http-reuse always
         frontend grpc_in
-          bind 127.0.0.1:%d proto h2
+          bind 127.0.0.1:%d %s
           default_backend grpc_out
         backend grpc_out
-          server upstream 127.0.0.1:%d proto h2
-        """.formatted(listenPort, upstreamPort);
+          server upstream 127.0.0.1:%d %s
+        """.formatted(listenPort, bindOptions, upstreamPort, serverOptions);
     Path file = write(directory.resolve("haproxy.cfg"), config);
     return start("haproxy", directory, listenPort, List.of(executable("haproxy"), "-db", "-f", file.toString()));
   }

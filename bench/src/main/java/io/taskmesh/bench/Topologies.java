@@ -121,7 +121,7 @@ public final class Topologies {
   }
 
   /** Starts the second proxy of a pair; if that fails, stops the first so no process outlives the run. */
-  private static <T> T startOrStop(AutoCloseable first, java.util.function.Supplier<T> second) {
+  static <T> T startOrStop(AutoCloseable first, java.util.function.Supplier<T> second) {
     try {
       return second.get();
     } catch (RuntimeException e) {
@@ -139,12 +139,23 @@ public final class Topologies {
 
   /** Starts one sidecar and waits until its admin port answers {@code readyPath} with 200. */
   public Started sidecar(String name, String config, int adminPort, String readyPath) {
-    return sidecar(name, config, adminPort, readyPath, sidecarClasspath());
+    return sidecar(name, config, adminPort, readyPath, List.of());
+  }
+
+  /** {@link #sidecar(String, String, int, String)} with {@code properties} (e.g. {@code -Dkey=value}) added to its JVM. */
+  public Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties) {
+    return sidecar(name, config, adminPort, readyPath, properties, sidecarClasspath());
   }
 
   private Started sidecar(String name, String config, int adminPort, String readyPath, String classpath) {
+    return sidecar(name, config, adminPort, readyPath, List.of(), classpath);
+  }
+
+  private Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties,
+      String classpath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
     List<String> flags = new java.util.ArrayList<>(sidecarFlags());
+    flags.addAll(properties);
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
@@ -215,7 +226,7 @@ public final class Topologies {
     }
   }
 
-  private record Simple(String name, String target, String authority, List<Long> proxyPids,
+  record Simple(String name, String target, String authority, List<Long> proxyPids,
       List<Long> startToReadyMillis, Runnable stop) implements Topology {
     @Override
     public void close() {

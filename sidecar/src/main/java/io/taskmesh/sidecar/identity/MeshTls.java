@@ -12,7 +12,10 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.taskmesh.identity.PeerVerifier;
 import io.taskmesh.identity.SpiffeTrustManager;
 import java.time.Clock;
+import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLException;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TLS contexts of one certificate: the server side (inbound, client certificate required) and the
@@ -27,9 +30,42 @@ public record MeshTls(SslContext server, SslContext client, WorkloadCertificate 
       ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
       ApplicationProtocolNames.HTTP_2);
 
-  /** The engine that measured faster for our handshakes and bulk transfer: see bench/README.md (TLS engine). */
+  /** The system property that picks the TLS engine of mesh connections: {@code boringssl} or {@code jdk}. */
+  public static final String ENGINE_PROPERTY = "taskmesh.tls.engine";
+
+  /**
+   * The engine of the {@value #ENGINE_PROPERTY} system property (e.g. {@code -Dtaskmesh.tls.engine=jdk} in
+   * {@code JAVA_TOOL_OPTIONS}); unset, BoringSSL, which measured cheaper per request and per handshake
+   * (bench/README.md, TLS engine), or the JDK's where the native library does not load.
+   */
   public static SslProvider preferredProvider() {
-    return SslProvider.isAlpnSupported(SslProvider.OPENSSL) ? SslProvider.OPENSSL : SslProvider.JDK;
+    SslProvider provider = provider(System.getProperty(ENGINE_PROPERTY, ""),
+        () -> SslProvider.isAlpnSupported(SslProvider.OPENSSL));
+    LoggerFactory.getLogger(MeshTls.class).info("event=tls_engine engine={}",
+        provider == SslProvider.OPENSSL ? "boringssl" : "jdk");
+    return provider;
+  }
+
+  /**
+   * The engine a setting names; blank means BoringSSL when {@code boringSslLoads}, else the JDK's. With
+   * {@code jdk} the native library is not even tried, so it costs no memory.
+   *
+   * @throws IllegalArgumentException for another name, or {@code boringssl} where it does not load
+   */
+  static SslProvider provider(String setting, BooleanSupplier boringSslLoads) {
+    return switch (setting.trim().toLowerCase(Locale.ROOT)) {
+      case "" -> boringSslLoads.getAsBoolean() ? SslProvider.OPENSSL : SslProvider.JDK;
+      case "jdk" -> SslProvider.JDK;
+      case "boringssl" -> {
+        if (!boringSslLoads.getAsBoolean()) {
+          throw new IllegalArgumentException(ENGINE_PROPERTY + "=boringssl, but netty-tcnative's BoringSSL does not "
+              + "load on this platform (" + System.getProperty("os.arch") + "); use jdk");
+        }
+        yield SslProvider.OPENSSL;
+      }
+      default -> throw new IllegalArgumentException(ENGINE_PROPERTY + ": \"" + setting + "\" is not a TLS engine; "
+          + "expected boringssl or jdk");
+    };
   }
 
   /** Whether a finished handshake agreed on h2; a mesh connection without it is closed. */

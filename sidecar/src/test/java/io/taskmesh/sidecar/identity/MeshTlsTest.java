@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -10,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -98,6 +100,20 @@ class MeshTlsTest {
       assertThat(before.channel.isActive()).isTrue();
       assertThat(before.echo("still here")).isEqualTo("still here");
     }
+  }
+
+  @Test
+  void theEngineIsBoringSslUnlessTheJdksIsAskedForOrTheNativeLibraryDoesNotLoad() {
+    assertThat(MeshTls.provider("", () -> true)).isEqualTo(SslProvider.OPENSSL);
+    assertThat(MeshTls.provider("", () -> false)).isEqualTo(SslProvider.JDK);
+    assertThat(MeshTls.provider("boringssl", () -> true)).isEqualTo(SslProvider.OPENSSL);
+    assertThat(MeshTls.provider(" JDK ", () -> {
+      throw new AssertionError("the native library is not tried when the JDK's TLS is asked for");
+    })).isEqualTo(SslProvider.JDK);
+    assertThatThrownBy(() -> MeshTls.provider("boringssl", () -> false))
+        .hasMessageContaining("taskmesh.tls.engine=boringssl").hasMessageContaining("does not load");
+    assertThatThrownBy(() -> MeshTls.provider("openssl3", () -> true)).hasMessageContaining("taskmesh.tls.engine")
+        .hasMessageContaining("\"openssl3\"").hasMessageContaining("expected boringssl or jdk");
   }
 
   private static java.math.BigInteger serial(TlsPeers.Client connection) throws Exception {
