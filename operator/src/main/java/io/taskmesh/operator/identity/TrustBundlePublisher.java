@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps ConfigMap {@code taskmesh-trust-bundle} (key {@code ca.crt}: the trust anchors, PEM) in every namespace
- * whose pods get a sidecar: those with a TaskService and those labelled for injection, looked over on start and
- * every minute; the webhook also asks for a pod's namespace before it injects it. The ConfigMap is written only
+ * whose pods get a sidecar: those with a TaskService, those labelled for injection and the operator's own (where
+ * the chart's gateway runs with its workload identity), looked over on start and every minute; the webhook also asks for a pod's namespace before it injects it. The ConfigMap is written only
  * when it is missing or holds other anchors, so every replica may run this.
  */
 public final class TrustBundlePublisher implements AutoCloseable {
@@ -33,15 +33,18 @@ public final class TrustBundlePublisher implements AutoCloseable {
   private static final String INJECTION_LABEL = "taskmesh.io/injection";
   private final KubernetesClient client;
   private final Supplier<List<X509Certificate>> anchors;
+  private final Set<String> alwaysIn;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "trust-bundle");
     thread.setDaemon(true);
     return thread;
   });
 
-  public TrustBundlePublisher(KubernetesClient client, Supplier<List<X509Certificate>> anchors) {
+  /** @param alwaysIn namespaces that get the bundle whatever runs there (the operator's own) */
+  public TrustBundlePublisher(KubernetesClient client, Supplier<List<X509Certificate>> anchors, Set<String> alwaysIn) {
     this.client = client;
     this.anchors = anchors;
+    this.alwaysIn = Set.copyOf(alwaysIn);
   }
 
   public void start() {
@@ -68,7 +71,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   private void publishEverywhere() {
     try {
-      Set<String> namespaces = new TreeSet<>();
+      Set<String> namespaces = new TreeSet<>(alwaysIn);
       client.resources(TaskService.class).inAnyNamespace().list().getItems().stream()
           .map(HasMetadata::getMetadata).map(meta -> meta.getNamespace()).filter(Objects::nonNull)
           .forEach(namespaces::add);
