@@ -6,34 +6,22 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.taskmesh.config.IdentityConfig;
 import io.taskmesh.config.IdentityMode;
-import io.taskmesh.config.MeshConfig;
-import io.taskmesh.config.MeshConfigParser;
-import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.operator.api.AuthorizationPolicy;
 import io.taskmesh.operator.api.AuthorizationPolicySpec;
 import io.taskmesh.operator.authz.AuthorizationTables;
 import io.taskmesh.operator.authz.PolicyTranslator;
-import io.taskmesh.operator.discovery.DiscoveryLimits;
-import io.taskmesh.operator.discovery.DiscoveryServer;
-import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.ServiceKey;
-import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,44 +40,36 @@ class GatewayIdentityTrafficTest {
   private static final SpiffeId GATEWAY = new SpiffeId(MeshIssuer.TRUST_DOMAIN, GATEWAY_NAMESPACE, "taskmesh-gateway");
   private static final SpiffeId FRONTEND = new SpiffeId(MeshIssuer.TRUST_DOMAIN, NAMESPACE, "frontend");
   private static final ServiceKey TASK_SERVICE = new ServiceKey("task-service", NAMESPACE);
-  private static final Duration BOUND = Duration.ofSeconds(60);
+  private static final Duration BOUND = MeshOfIdentities.BOUND;
 
   @TempDir
   Path dir;
-  private final List<AutoCloseable> started = new ArrayList<>();
-  private final EndpointRegistry endpoints = new EndpointRegistry();
   // as the operator runs it: its own namespace (the gateway's) may discover every service
   private final AuthorizationTables authorization = new AuthorizationTables(Set.of(GATEWAY_NAMESPACE));
-  private MeshIssuer issuer;
-  private DiscoveryServer discovery;
+  private MeshOfIdentities mesh;
   private Sidecar server;
 
   @BeforeEach
   void startMesh() throws Exception {
-    issuer = closeLater(new MeshIssuer(dir));
-    discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, new RouteTables(), authorization,
-        (node, peer) -> { }, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry(), Optional.of(issuer.discoveryTls())));
-    TaskServer app = closeLater(TaskServer.start(TaskServerOptions.defaults().withPort(0).withBindAddress("127.0.0.1")
-        .withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1")));
-    server = sidecar("""
+    mesh = new MeshOfIdentities(dir, authorization);
+    TaskServer app = mesh.closeLater(TaskServer.start(TaskServerOptions.defaults().withPort(0)
+        .withBindAddress("127.0.0.1").withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1")));
+    server = mesh.sidecar("""
         service: task-service
         namespace: %s
         inbound: {port: 0, appPort: %d}
-        """.formatted(NAMESPACE, app.port()), TASKS);
-    endpoints.update(TASK_SERVICE, List.of(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(server.inboundPort())
-        .setReady(true).setIdentity(TASKS.uri()).build()));
+        """.formatted(NAMESPACE, app.port()), TASKS, IdentityMode.PERMISSIVE);
+    mesh.announce(TASK_SERVICE, server, TASKS);
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = started.size() - 1; i >= 0; i--) {
-      started.get(i).close();
-    }
+    mesh.close();
   }
 
   @Test
   void aPolicyNamingTheGatewaysServiceAccountLetsItsCallsThroughAndRefusesOtherCallers() throws Exception {
-    Sidecar gateway = sidecar("""
+    Sidecar gateway = mesh.sidecar("""
         service: taskmesh-gateway
         namespace: %s
         inbound: {port: 0, appPort: 1}
@@ -97,14 +77,14 @@ class GatewayIdentityTrafficTest {
           port: 0
           routes:
             - {pathPrefix: /taskservice.TaskService/, service: task-service.%s}
-        """.formatted(GATEWAY_NAMESPACE, NAMESPACE), GATEWAY);
-    TaskClient throughGateway = closeLater(TaskClient.connect("127.0.0.1:" + gateway.gatewayPort(), "gateway", BOUND));
-    TaskClient plaintext = closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort(), "task-service", BOUND));
-    TaskClient frontend = closeLater(TaskClient.connect("127.0.0.1:" + sidecar("""
+        """.formatted(GATEWAY_NAMESPACE, NAMESPACE), GATEWAY, IdentityMode.PERMISSIVE);
+    TaskClient throughGateway = mesh.closeLater(TaskClient.connect("127.0.0.1:" + gateway.gatewayPort(), "gateway", BOUND));
+    TaskClient plaintext = mesh.closeLater(TaskClient.connect("127.0.0.1:" + server.inboundPort(), "task-service", BOUND));
+    TaskClient frontend = mesh.closeLater(TaskClient.connect("127.0.0.1:" + mesh.sidecar("""
         service: frontend
         namespace: %s
         inbound: {port: 0, appPort: 1}
-        """.formatted(NAMESPACE), FRONTEND).outboundPort(), "task-service", BOUND));
+        """.formatted(NAMESPACE), FRONTEND, IdentityMode.PERMISSIVE).outboundPort(), "task-service", BOUND));
     assertThat(frontend.create("before the policy", "", "low", 1).getTitle()).isEqualTo("before the policy");
 
     enforce(onlyTheGateway());
@@ -140,30 +120,7 @@ class GatewayIdentityTrafficTest {
   private void enforce(AuthorizationPolicy policy) {
     authorization.update(TASK_SERVICE, PolicyTranslator.table(List.of(policy)));
     String hash = authorization.current(TASK_SERVICE).getHash();
-    await().atMost(BOUND).until(() -> discovery.service().subscribers().stream()
+    await().atMost(BOUND).until(() -> mesh.discovery().service().subscribers().stream()
         .anyMatch(node -> node.getService().equals("task-service") && node.getAuthorizationHash().equals(hash)));
-  }
-
-  /** A proxy of {@code yaml} (plus outbound to discovery, admin) certified as {@code id}, permissive inbound. */
-  private Sidecar sidecar(String yaml, SpiffeId id) throws Exception {
-    MeshConfig config = MeshConfigParser.parse(yaml + """
-        outbound:
-          port: 0
-          discovery: {address: "localhost:%d"}
-        admin: {port: 0}
-        """.formatted(discovery.port()));
-    IdentityConfig identity = new IdentityConfig(IdentityMode.PERMISSIVE, MeshIssuer.TRUST_DOMAIN,
-        "localhost:" + issuer.port(), issuer.tokenFile(id.namespace(), id.serviceAccount()).toString(),
-        issuer.bundle().toString(), Duration.ofHours(1));
-    Sidecar sidecar = closeLater(Sidecar.start(new MeshConfig(config.service(), config.namespace(), config.inbound(),
-        config.outbound(), config.tracing(), config.admin(), config.drain(), config.gateway(), config.accessLog(),
-        config.budgets(), config.overload(), identity), "127.0.0.1"));
-    sidecar.identity().orElseThrow().ready().get(BOUND.toSeconds(), TimeUnit.SECONDS);
-    return sidecar;
-  }
-
-  private <T extends AutoCloseable> T closeLater(T resource) {
-    started.add(resource);
-    return resource;
   }
 }
