@@ -95,6 +95,7 @@ public final class Main {
         Set.of(namespace));
     if (trustBundles != null) {
       trustBundles.start();
+      meshedPods.ifPresent(pods -> pods.onNewPod(trustBundles::publishSoon));
     }
     // with identity on, discovery takes only peers with a workload certificate, and bounds each by its identity
     DiscoveryServer discovery = DiscoveryServer.start("0.0.0.0", discoveryPort, endpoints, routeTables, authorization,

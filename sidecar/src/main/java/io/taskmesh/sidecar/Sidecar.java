@@ -22,7 +22,6 @@ import io.taskmesh.sidecar.capture.CapturedTraffic;
 import io.taskmesh.sidecar.capture.TcpMetrics;
 import io.taskmesh.sidecar.discovery.OnDemandDiscovery;
 import io.taskmesh.sidecar.discovery.OnDemandRouter;
-import io.taskmesh.sidecar.route.AuthorityRouter;
 import io.taskmesh.sidecar.discovery.StaticEndpointSource;
 import io.taskmesh.sidecar.filter.AccessLogFilter;
 import io.taskmesh.sidecar.filter.BulkheadFilter;
@@ -133,7 +132,7 @@ public final class Sidecar implements AutoCloseable {
     }
     controlPlane = controlPlane(config, Optional.ofNullable(identity));
     onDemand = controlPlane == null ? null : new OnDemandDiscovery(controlPlane,
-        service -> outboundClusters.remove(AuthorityRouter.serviceName(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
+        service -> outboundClusters.remove(controlPlane.names().of(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
         OnDemandDiscovery.DEFAULT_IDLE_AFTER, System::nanoTime);
     routeBackends = onDemand == null ? outboundClusters : new OnDemandClusters(outboundClusters, onDemand);
     policies = new ActivePolicies(PolicyTable.of(config, routeBackends));

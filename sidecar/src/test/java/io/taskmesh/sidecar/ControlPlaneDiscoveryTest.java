@@ -95,4 +95,48 @@ class ControlPlaneDiscoveryTest {
     controlPlane.announce("billing", 1, backend.port());
     await().atMost(Duration.ofSeconds(30)).until(() -> clientSide.outboundClusters().cluster("billing").isPresent());
   }
+
+  @Test
+  void aServiceOfTheSameNameInAnotherNamespaceIsAClusterOfItsOwn() throws Exception {
+    TaskServer here = mesh.backend();
+    TaskServer inBilling = mesh.backend();
+    FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
+        service: caller
+        namespace: shop
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+        admin: {port: 0}
+        """.formatted(controlPlane.port())));
+    String through = "127.0.0.1:" + caller.outboundPort();
+    TaskClient local = mesh.closeLater(TaskClient.connect(through, "task-service", Duration.ofSeconds(10)));
+    TaskClient billing = mesh.closeLater(TaskClient.connect(through, "task-service.billing.svc.cluster.local:50051",
+        Duration.ofSeconds(10)));
+    TaskClient ownNamespaceInFull = mesh.closeLater(TaskClient.connect(through, "task-service.shop:50051",
+        Duration.ofSeconds(10)));
+
+    // each name is subscribed on its first call; a call before the answer fails with no route and creates nothing.
+    // The control plane sends every set to every subscriber: the sidecar takes only what it subscribed to.
+    await("a call to task-service").atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      controlPlane.announce("task-service", 1, here.port());
+      controlPlane.announce("task-service.billing", 1, inBilling.port());
+      return local.create("here", "", "low", 31) != null;
+    });
+    await("a call to task-service.billing").atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      controlPlane.announce("task-service", 1, here.port());
+      controlPlane.announce("task-service.billing", 1, inBilling.port());
+      return billing.create("in billing", "", "low", 32) != null;
+    });
+    ownNamespaceInFull.create("here too", "", "low", 31);
+
+    assertThat(MeshFixture.tasksOn(here, 31)).as("task-service and task-service.shop: the caller's namespace").isEqualTo(2);
+    assertThat(MeshFixture.tasksOn(here, 32)).as("none of billing's calls here").isZero();
+    assertThat(MeshFixture.tasksOn(inBilling, 32)).isEqualTo(1);
+    assertThat(MeshFixture.tasksOn(inBilling, 31)).isZero();
+    assertThat(controlPlane.subscriptions().get(controlPlane.subscriptions().size() - 1).getServicesList())
+        .containsExactlyInAnyOrder("task-service", "task-service.billing");
+    assertThat(caller.outboundClusters().clusters()).containsOnlyKeys("task-service", "task-service.billing");
+  }
 }

@@ -3,6 +3,7 @@ package io.taskmesh.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.Test;
  * another endpoint and ejects the dead one. All backends failing: retries stay within the budget.
  */
 class RetryTest {
+  private static final Metadata.Key<String> ERROR_HEADER =
+      Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER);
   private final MeshFixture mesh = new MeshFixture();
 
   @AfterEach
@@ -39,7 +42,7 @@ class RetryTest {
   }
 
   @Test
-  void killingOneOfThreeBackendsUnderLoadFailsNoCallEjectsItAndLeavesTheCircuitClosed() throws Exception {
+  void killingOneOfThreeBackendsUnderLoadFailsOnlyCallsItHadTakenEjectsItAndLeavesTheCircuitClosed() throws Exception {
     List<TaskServer> apps = new ArrayList<>();
     int[] inboundPorts = new int[3];
     for (int i = 0; i < 3; i++) {
@@ -80,7 +83,11 @@ class RetryTest {
     }
     load.shutdown();
 
-    assertThat(failures).as("calls that failed although a retry could save them").isEmpty();
+    // a CreateTask the app had taken when it died may have acted: it is reset, and rightly not sent again
+    assertThat(failures).as("calls that failed although a retry could save them")
+        .allSatisfy(failure -> assertThat(String.valueOf(failure.getTrailers() == null ? null
+            : failure.getTrailers().get(ERROR_HEADER))).contains("reason=upstream_reset"))
+        .hasSizeLessThanOrEqualTo(4); // at most one in flight per worker at the kill
     assertThat(admin.metricSum("taskmesh_retries_total", "service=\"task-service\"")).isPositive();
     assertThat(admin.metricSum("taskmesh_circuit_breaker_state", "service=\"task-service\"")).isZero();
   }

@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.operator.inject.SidecarInjection;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -19,11 +21,17 @@ import java.util.function.Consumer;
 public final class MeshedPods implements AutoCloseable {
   private final KubernetesClient client;
   private final String trustDomain;
+  private final List<Consumer<String>> newPodListeners = new CopyOnWriteArrayList<>();
   private SharedIndexInformer<Pod> informer;
 
   public MeshedPods(KubernetesClient client, String trustDomain) {
     this.client = client;
     this.trustDomain = trustDomain;
+  }
+
+  /** Tells {@code listener} the namespace of every meshed pod that appears from now on. */
+  public void onNewPod(Consumer<String> listener) {
+    newPodListeners.add(listener);
   }
 
   /** @param changed told the namespace of a meshed pod that appeared or changed */
@@ -35,6 +43,7 @@ public final class MeshedPods implements AutoCloseable {
       @Override
       public void onAdd(Pod pod) {
         changed.accept(pod.getMetadata().getNamespace());
+        newPodListeners.forEach(listener -> listener.accept(pod.getMetadata().getNamespace()));
       }
 
       @Override

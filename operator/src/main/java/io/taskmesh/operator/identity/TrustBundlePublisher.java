@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps ConfigMap {@code taskmesh-trust-bundle} (key {@code ca.crt}: the trust anchors, PEM) in every namespace
- * whose pods get a sidecar: those with a TaskService, those labelled for injection and the operator's own (where
- * the chart's gateway runs with its workload identity), looked over on start and every minute; the webhook also asks for a pod's namespace before it injects it. The ConfigMap is written only
- * when it is missing or holds other anchors, so every replica may run this.
+ * whose pods get a sidecar: those with a TaskService, those labelled for injection, the operator's own (where the
+ * chart's gateway runs with its workload identity) and those where a meshed pod runs (a pod opted in by its own
+ * label anywhere), looked over on start and every minute, and at once for the namespace of a meshed pod that
+ * appears ({@link #publishSoon}: until then the kubelet waits to mount it). The ConfigMap is written only when it
+ * is missing or holds other anchors, so every replica may run this.
  */
 public final class TrustBundlePublisher implements AutoCloseable {
   static final Duration EVERY = Duration.ofMinutes(1);
@@ -49,6 +51,18 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   public void start() {
     scheduler.scheduleWithFixedDelay(this::publishEverywhere, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Brings the bundle into {@code namespace} off the caller's thread (an informer's). */
+  public void publishSoon(String namespace) {
+    scheduler.execute(() -> {
+      try {
+        ensure(namespace);
+      } catch (KubernetesClientException e) {
+        log.warn("event=trust_bundle_publish_failed namespace={} retry_in={}s error=\"{}\"", namespace,
+            EVERY.toSeconds(), e.getMessage());
+      }
+    });
   }
 
   /** Writes the bundle into {@code namespace} unless it is there already with these anchors. */
@@ -77,6 +91,8 @@ public final class TrustBundlePublisher implements AutoCloseable {
           .forEach(namespaces::add);
       client.namespaces().withLabel(INJECTION_LABEL, "enabled").list().getItems()
           .forEach(namespace -> namespaces.add(namespace.getMetadata().getName()));
+      client.pods().inAnyNamespace().withLabel(SidecarInjection.TLS_MODE_LABEL, SidecarInjection.TLS_MODE_MTLS).list()
+          .getItems().forEach(pod -> namespaces.add(pod.getMetadata().getNamespace()));
       namespaces.forEach(this::ensure);
     } catch (KubernetesClientException e) {
       log.warn("event=trust_bundle_publish_failed retry_in={}s error=\"{}\"", EVERY.toSeconds(), e.getMessage());

@@ -22,7 +22,9 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.config.MeshConfigWriter;
+import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.TestTaskServices;
+import io.taskmesh.operator.inject.SidecarIdentity;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -313,6 +315,33 @@ class InjectionWebhookTest {
 
   static String caBundle(String configName) {
     return WebhookFixture.caBundle(client, configName);
+  }
+
+  @Test
+  void withIdentityOnAPodWhoseOwnConfigHasNoIdentitySectionIsRefusedNamingWhatToAdd() throws Exception {
+    OperatorSettings off = TestTaskServices.SETTINGS;
+    OperatorSettings identityOn = new OperatorSettings(off.proxyImage(), off.proxyInitImage(), off.taskServiceImage(),
+        off.discoveryAddress(), off.imagePullSecrets(), SidecarIdentity.fromEnvironment(Map.of(
+            "TASKMESH_IDENTITY_ENABLED", "true", "TASKMESH_NAMESPACE", "taskmesh-system")));
+    String configName = "identity-on.taskmesh.io";
+    client.resource(webhookConfiguration(configName)).create();
+    try (InjectionWebhook withIdentity = InjectionWebhook.start(client, identityOn, settings(configName),
+        Clock.systemUTC(), new WebhookMetrics(new SimpleMeterRegistry()))) {
+      WebhookClient identityApiServer = new WebhookClient(caBundle(configName), withIdentity.port());
+
+      AdmissionResponse refused = identityApiServer.review(creating(ENABLED, pod(OPTED_IN))).getResponse();
+      assertThat(refused.getAllowed()).as("orders-proxy has no identity section").isFalse();
+      assertThat(refused.getStatus().getMessage())
+          .contains("ConfigMap shop/orders-proxy proxy.yaml has no identity section")
+          .contains("add identity: {mode: permissive, trustDomain: cluster.local, issuer: \"taskmesh-operator.taskmesh-system.svc:15012\"}");
+
+      Pod billing = pod(Map.of("taskmesh.io/app-port", "8080", "taskmesh.io/service", "billing"));
+      AdmissionResponse defaults = identityApiServer.review(creating(ENABLED, billing)).getResponse();
+      assertThat(defaults.getAllowed()).as("a pod without a ConfigMap of its own gets the defaults, identity included")
+          .isTrue();
+      assertThat(MeshConfigParser.parse(patched(billing, defaults).getMetadata().getAnnotations()
+          .get(SidecarInjection.PROXY_CONFIG_ANNOTATION)).identity().enabled()).isTrue();
+    }
   }
 
   private static String decode(String base64) {

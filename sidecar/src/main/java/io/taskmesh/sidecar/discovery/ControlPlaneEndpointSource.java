@@ -15,7 +15,6 @@ import io.taskmesh.discovery.v1.InboundAuthorization;
 import io.taskmesh.discovery.v1.Node;
 import io.taskmesh.discovery.v1.SubscribeRequest;
 import io.taskmesh.identity.SpiffeId;
-import io.taskmesh.sidecar.route.AuthorityRouter;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -61,6 +60,7 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   private final Map<String, CompletableFuture<Answer>> answers = new HashMap<>();
   private final Map<String, CompletableFuture<Optional<String>>> addresses = new LinkedHashMap<>();
   private Node node;
+  private final ServiceNames names;
   private EndpointListener listener;
   private volatile RouteListener routeListener = (service, rules) -> { };
   private volatile Consumer<InboundAuthorization> authorizationListener = table -> { };
@@ -79,9 +79,15 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     this.channel = tls.map(credentials -> NettyChannelBuilder.forTarget(address, credentials))
         .orElseGet(() -> NettyChannelBuilder.forTarget(address).usePlaintext()).build();
     this.node = node;
+    this.names = new ServiceNames(node.getNamespace());
     this.services.addAll(services);
     this.minBackoff = minBackoff;
     this.maxBackoff = maxBackoff;
+  }
+
+  /** How this sidecar names the services it calls (its node's namespace is its own). */
+  public ServiceNames names() {
+    return names;
   }
 
   /** Who hears each service's route rules (before {@link #start}). */
@@ -250,14 +256,13 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
         log.warn("event=discovery_denied service={} reason=\"{}\"", set.getService(), set.getDenied());
       }
       answer.complete(Answer.UNKNOWN);
-      listener.onUnknown(AuthorityRouter.serviceName(set.getService()));
-      routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()), List.of());
+      listener.onUnknown(names.of(set.getService()));
+      routeListener.onRoutes(names.of(set.getService()), List.of());
       return;
     }
-    routeListener.onRoutes(AuthorityRouter.serviceName(set.getService()),
+    routeListener.onRoutes(names.of(set.getService()),
         inNamespaceOf(set.getService(), RouteTableMessages.rules(set.getRoutes())));
-    // asked as "svc.ns" for another namespace; the proxy's clusters are named by the service alone
-    listener.onEndpoints(AuthorityRouter.serviceName(set.getService()), set.getEndpointsList().stream()
+    listener.onEndpoints(names.of(set.getService()), set.getEndpointsList().stream()
         .filter(io.taskmesh.discovery.v1.Endpoint::getReady)
         .map(endpoint -> new EndpointAddress(endpoint.getAddress(), endpoint.getPort(), identity(endpoint)))
         .toList());

@@ -1,6 +1,5 @@
 package io.taskmesh.sidecar.discovery;
 
-import io.taskmesh.sidecar.route.AuthorityRouter;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.cluster.ClusterResolver;
@@ -23,15 +22,14 @@ public final class OnDemandClusters implements ClusterResolver {
 
   @Override
   public void resolve(String service, Consumer<Optional<Cluster>> then) {
-    // subscribed by the name given ("svc.ns" reaches another namespace); clusters are named by the service alone
-    String cluster = AuthorityRouter.serviceName(service);
-    discovery.touch(service);
+    String cluster = discovery.names().of(service); // "svc.ns" names another namespace's service
+    discovery.touch(cluster);
     Optional<Cluster> held = clusters.cluster(cluster);
     if (held.isPresent()) {
       then.accept(held);
       return;
     }
-    discovery.resolve(service, null).thenAccept(resolution ->
+    discovery.resolve(cluster, null).thenAccept(resolution ->
         then.accept(resolution == Resolution.FOUND ? clusters.cluster(cluster) : Optional.empty()));
   }
 }

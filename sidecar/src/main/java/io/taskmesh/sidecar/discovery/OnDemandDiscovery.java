@@ -51,6 +51,11 @@ public final class OnDemandDiscovery implements AutoCloseable {
     sweeper.scheduleWithFixedDelay(this::dropIdle, sweep, sweep, TimeUnit.MILLISECONDS);
   }
 
+  /** How the services looked up here are named (their subscription and their cluster alike). */
+  public ServiceNames names() {
+    return source.names();
+  }
+
   /** The services the config in force names (upstreams, static map, gateway routes): subscribed and kept. */
   public void pin(Set<String> services) {
     pinned = Set.copyOf(services);

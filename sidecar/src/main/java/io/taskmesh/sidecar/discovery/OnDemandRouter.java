@@ -9,7 +9,6 @@ import io.taskmesh.sidecar.discovery.OnDemandDiscovery.Resolution;
 import io.taskmesh.sidecar.route.AuthorityRouter;
 import io.taskmesh.sidecar.route.Route;
 import io.taskmesh.sidecar.route.Router;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -39,11 +38,11 @@ public final class OnDemandRouter implements Router {
 
   @Override
   public Optional<Route> route(Http2Headers requestHeaders) {
-    String name = subscriptionName(describeTarget(requestHeaders));
+    String name = discovery.names().of(describeTarget(requestHeaders));
     if (name.isEmpty() && originalDestination.isEmpty()) {
       return Optional.empty();
     }
-    String service = name.isEmpty() ? originalDestination.get() : AuthorityRouter.serviceName(name);
+    String service = name.isEmpty() ? originalDestination.get() : name;
     return Optional.of(new Route(service, Backends.single(new Backend(service, 1,
         (ignored, then) -> resolve(name, then)))));
   }
@@ -53,16 +52,15 @@ public final class OnDemandRouter implements Router {
       byOriginalDestination(then);
       return;
     }
-    String cluster = AuthorityRouter.serviceName(name);
     discovery.touch(name);
-    Optional<Cluster> held = clusters.cluster(cluster);
+    Optional<Cluster> held = clusters.cluster(name);
     if (held.isPresent()) {
       then.accept(held);
       return;
     }
     discovery.resolve(name, null).thenAccept(resolution -> {
       if (resolution == Resolution.FOUND) {
-        then.accept(clusters.cluster(cluster));
+        then.accept(clusters.cluster(name));
       } else if (resolution == Resolution.UNKNOWN && originalDestination.isPresent()) {
         byOriginalDestination(then);
       } else {
@@ -92,29 +90,5 @@ public final class OnDemandRouter implements Router {
       authority = requestHeaders.get("host");
     }
     return authority == null ? "" : authority.toString();
-  }
-
-  /**
-   * What to subscribe to for an authority: {@code svc} or {@code svc.ns}, without port or cluster suffix; empty
-   * for an IP address (only the original destination can say which service that is).
-   */
-  static String subscriptionName(String authority) {
-    String host = authority.toLowerCase(Locale.ROOT);
-    if (host.startsWith("[")) {
-      return "";
-    }
-    int colon = host.lastIndexOf(':');
-    if (colon >= 0) {
-      host = host.substring(0, colon);
-    }
-    if (host.isEmpty() || host.chars().allMatch(c -> c == '.' || Character.isDigit(c))) {
-      return "";
-    }
-    for (String suffix : new String[] {".svc.cluster.local", ".svc"}) {
-      if (host.endsWith(suffix)) {
-        host = host.substring(0, host.length() - suffix.length());
-      }
-    }
-    return host;
   }
 }
