@@ -50,6 +50,7 @@ class ChartRenderingTest {
         Arguments.of("gateway on", Map.of("gateway.enabled", true)),
         Arguments.of("gateway exposed", Map.of("gateway.enabled", true, "gateway.service.type", "LoadBalancer",
             "gateway.replicas", 2)),
+        Arguments.of("gateway with TLS", Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls")),
         Arguments.of("private registry", Map.of("images.registry", "registry.example.com/", "images.operator.tag", "1.2.3")));
   }
 
@@ -72,7 +73,9 @@ class ChartRenderingTest {
     Deployment operator = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
         .filter(d -> d.getMetadata().getName().equals(ChartFixture.RELEASE + "-operator")).findFirst().orElseThrow();
     assertThat(operator.getSpec().getTemplate().getSpec().getServiceAccountName())
-        .isEqualTo(only(objects, ServiceAccount.class).getMetadata().getName());
+        .isEqualTo(ChartFixture.RELEASE + "-operator");
+    assertThat(objects).filteredOn(ServiceAccount.class::isInstance)
+        .anyMatch(account -> account.getMetadata().getName().equals(ChartFixture.RELEASE + "-operator"));
   }
 
   @Test
@@ -96,6 +99,65 @@ class ChartRenderingTest {
     assertThat(proxy.getArgs()).containsSequence("--mode", "gateway");
     assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
     assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+  }
+
+  @Test
+  void theGatewayCallsTheMeshWithItsOwnIdentityMountedAsAnInjectedSidecarsIs() {
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true));
+    io.taskmesh.config.MeshConfig parsed = io.taskmesh.config.MeshConfigParser.parse(
+        only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml"));
+    assertThat(parsed.identity().mode()).isEqualTo(io.taskmesh.config.IdentityMode.PERMISSIVE);
+    assertThat(parsed.identity().trustDomain()).isEqualTo("cluster.local");
+    assertThat(parsed.identity().issuerAddress()).isEqualTo("taskmesh-operator.taskmesh-system.svc:15012");
+    assertThat(parsed.identity().tokenPath()).isEqualTo(io.taskmesh.config.IdentityConfig.DEFAULT_TOKEN_PATH);
+    assertThat(parsed.identity().trustBundlePath()).isEqualTo(io.taskmesh.config.IdentityConfig.DEFAULT_TRUST_BUNDLE_PATH);
+
+    io.fabric8.kubernetes.api.model.PodSpec pod = gateway(objects).getSpec().getTemplate().getSpec();
+    assertThat(pod.getServiceAccountName()).isEqualTo("taskmesh-gateway");
+    assertThat(objects).filteredOn(ServiceAccount.class::isInstance)
+        .anyMatch(account -> account.getMetadata().getName().equals("taskmesh-gateway"));
+    assertThat(pod.getVolumes()).containsAll(io.taskmesh.operator.inject.SidecarInjection.identityVolumes());
+    Container proxy = pod.getContainers().get(0);
+    assertThat(io.taskmesh.operator.inject.SidecarInjection.withIdentityMounts(proxy).getVolumeMounts())
+        .as("the operator's own mounts add nothing: the chart has them").isEqualTo(proxy.getVolumeMounts());
+
+    List<HasMetadata> withoutIdentity = render(Map.of("gateway.enabled", true, "identity.enabled", false));
+    assertThat(io.taskmesh.config.MeshConfigParser.parse(only(withoutIdentity, io.fabric8.kubernetes.api.model.ConfigMap.class)
+        .getData().get("proxy.yaml")).identity().enabled()).isFalse();
+    assertThat(gateway(withoutIdentity).getSpec().getTemplate().getSpec().getVolumes())
+        .noneMatch(volume -> volume.getName().startsWith("taskmesh-t"));
+  }
+
+  @Test
+  void aGatewayTlsSecretIsMountedNamedInTheConfigAndServedAsHttps() {
+    List<HasMetadata> plaintext = render(Map.of("gateway.enabled", true));
+    assertThat(io.taskmesh.config.MeshConfigParser.parse(only(plaintext, io.fabric8.kubernetes.api.model.ConfigMap.class)
+        .getData().get("proxy.yaml")).gateway().tls()).isNull();
+
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.service.port", 443));
+    io.taskmesh.config.GatewayTlsConfig tls = io.taskmesh.config.MeshConfigParser.parse(
+        only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml")).gateway().tls();
+    io.fabric8.kubernetes.api.model.PodSpec pod = gateway(objects).getSpec().getTemplate().getSpec();
+    io.fabric8.kubernetes.api.model.Volume secret = pod.getVolumes().stream()
+        .filter(volume -> volume.getSecret() != null).findFirst().orElseThrow();
+    assertThat(secret.getSecret().getSecretName()).isEqualTo("edge-tls");
+    String mountPath = pod.getContainers().get(0).getVolumeMounts().stream()
+        .filter(mount -> mount.getName().equals(secret.getName())).findFirst().orElseThrow().getMountPath();
+    assertThat(tls.certFile()).isEqualTo(mountPath + "/tls.crt");
+    assertThat(tls.keyFile()).isEqualTo(mountPath + "/tls.key");
+    Service service = objects.stream().filter(Service.class::isInstance).map(Service.class::cast)
+        .filter(s -> s.getMetadata().getName().endsWith("-gateway")).findFirst().orElseThrow();
+    assertThat(service.getSpec().getPorts()).singleElement().satisfies(port -> {
+      assertThat(port.getPort()).isEqualTo(443);
+      assertThat(port.getName()).isEqualTo("https");
+      assertThat(port.getAppProtocol()).isEqualTo("https");
+    });
+  }
+
+  private static Deployment gateway(List<HasMetadata> objects) {
+    return objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+        .filter(d -> d.getMetadata().getName().endsWith("-gateway")).findFirst().orElseThrow();
   }
 
   @Test

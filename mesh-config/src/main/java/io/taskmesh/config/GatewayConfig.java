@@ -9,6 +9,7 @@ import java.util.List;
  * @param descriptors {@code null} when descriptors are fetched by gRPC server reflection
  * @param maxRequestBodyBytes the largest HTTP/JSON request body (it is buffered whole); above it: 413
  * @param requestBodyTimeout from a request's headers to the end of its body; a body not finished by then: 408
+ * @param tls {@code null} for plaintext (h2c and HTTP/1.1) on the gateway port; set, the port speaks only TLS
  */
 public record GatewayConfig(
     int port,
@@ -17,7 +18,8 @@ public record GatewayConfig(
     ClientRateLimitConfig clientRateLimit,
     String correlationHeader,
     int maxRequestBodyBytes,
-    Duration requestBodyTimeout) {
+    Duration requestBodyTimeout,
+    GatewayTlsConfig tls) {
 
   public GatewayConfig {
     routes = List.copyOf(routes);
@@ -26,6 +28,6 @@ public record GatewayConfig(
   /** The same gateway with other routes (what a hot reload may change). */
   public GatewayConfig withRoutes(List<GatewayRoute> newRoutes) {
     return new GatewayConfig(port, newRoutes, descriptors, clientRateLimit, correlationHeader, maxRequestBodyBytes,
-        requestBodyTimeout);
+        requestBodyTimeout, tls);
   }
 }

@@ -360,9 +360,23 @@ public final class MeshConfigParser {
     GatewayConfig gateway = new GatewayConfig(
         port(node, "port", 8080), routes, descriptors, clientRateLimit, correlationHeader,
         node.integer("maxRequestBodyBytes", 1024 * 1024, 1, 64 * 1024 * 1024),
-        node.duration("requestBodyTimeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
+        node.duration("requestBodyTimeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
+        node.has("tls") ? gatewayTls(node.object("tls")) : null);
     node.finish();
     return gateway;
+  }
+
+  /** Both files are required: the files themselves are read (and checked) when the gateway starts. */
+  private static GatewayTlsConfig gatewayTls(ConfigNode node) {
+    for (String key : List.of("certFile", "keyFile")) {
+      if (!node.has(key)) {
+        throw new ConfigException(node.path(key), "is required in gateway.tls (e.g. /etc/taskmesh/tls/tls."
+            + (key.equals("certFile") ? "crt" : "key") + " from a kubernetes.io/tls Secret)");
+      }
+    }
+    GatewayTlsConfig tls = new GatewayTlsConfig(absolutePath(node, "certFile", null), absolutePath(node, "keyFile", null));
+    node.finish();
+    return tls;
   }
 
   /**

@@ -278,6 +278,9 @@ public final class MeshConfigWriter {
       node.put("maxRequestBodyBytes", gateway.maxRequestBodyBytes());
       node.put("requestBodyTimeout", Durations.format(gateway.requestBodyTimeout()));
     }
+    if (gateway.tls() != null) {
+      node.put("tls", Map.of("certFile", gateway.tls().certFile(), "keyFile", gateway.tls().keyFile()));
+    }
     return node;
   }
 }

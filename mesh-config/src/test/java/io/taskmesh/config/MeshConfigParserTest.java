@@ -260,6 +260,18 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void gatewayTlsNamesBothFilesAsAbsolutePaths() {
+    assertThat(MeshConfigParser.parse("service: gw\ngateway: {}\n").gateway().tls()).isNull();
+    assertThat(MeshConfigParser.parse("service: gw\ngateway: {tls: {certFile: /tls/tls.crt, keyFile: /tls/tls.key}}\n")
+        .gateway().tls()).isEqualTo(new GatewayTlsConfig("/tls/tls.crt", "/tls/tls.key"));
+    assertConfigError("service: gw\ngateway: {tls: {certFile: /tls/tls.crt}}\n", "gateway.tls.keyFile", "is required");
+    assertConfigError("service: gw\ngateway: {tls: {certFile: tls.crt, keyFile: /tls/tls.key}}\n", "gateway.tls.certFile",
+        "absolute path");
+    assertConfigError("service: gw\ngateway: {tls: {certFile: /a, keyFile: /b, minVersion: TLSv1.1}}\n",
+        "gateway.tls.minVersion", "");
+  }
+
+  @Test
   void theAccessLogIsOffByDefaultAndReadWhenConfigured() {
     assertThat(MeshConfig.defaults("a").accessLog()).isEqualTo(new AccessLogConfig(false, 1.0));
     MeshConfig config = MeshConfigParser.parse("service: a\naccessLog: {enabled: true, sampleRatio: 0.1}\n");

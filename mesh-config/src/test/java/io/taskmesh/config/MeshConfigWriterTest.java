@@ -13,7 +13,9 @@ class MeshConfigWriterTest {
         discovery: {static: {billing: ["127.0.0.1:1", "127.0.0.1:2"]}}
         upstreams: {billing: {timeout: 1500ms}}
       tracing: {exporter: zipkin, samplingRatio: 0.5}
-      gateway: {routes: [{pathPrefix: /api, host: example.com, service: billing}]}
+      gateway:
+        routes: [{pathPrefix: /api, host: example.com, service: billing}]
+        tls: {certFile: /etc/taskmesh/tls/tls.crt, keyFile: /etc/taskmesh/tls/tls.key}
       """;
 
   @Test

@@ -122,7 +122,8 @@ public final class Permissions {
       own("", "secrets", "get", Needs.IDENTITY),
       own("", "secrets", "create", Needs.MANAGED_TRUST_ANCHOR),
       // identity/TrustBundlePublisher: ConfigMap taskmesh-trust-bundle in each namespace with meshed pods, found
-      // by its TaskServices and its injection label (create cannot be narrowed by name)
+      // by its TaskServices and its injection label, and in the operator's own (the gateway's); create cannot be
+      // narrowed by name
       new Permission("", "configmaps", "get", Scope.CLUSTER, Needs.IDENTITY, null),
       new Permission("", "configmaps", "create", Scope.CLUSTER, Needs.IDENTITY, null),
       new Permission("", "configmaps", "update", Scope.CLUSTER, Needs.IDENTITY, null),

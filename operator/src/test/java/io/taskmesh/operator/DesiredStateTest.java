@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.taskmesh.config.ConfigException;
+import io.taskmesh.config.IdentityMode;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.operator.api.AppEnvVar;
@@ -29,6 +30,7 @@ import io.taskmesh.operator.dependent.DeploymentDependent;
 import io.taskmesh.operator.dependent.ProxyImage;
 import io.taskmesh.operator.dependent.ServiceDependent;
 import io.taskmesh.operator.inject.SidecarInjection;
+import io.taskmesh.operator.inject.SidecarIdentity;
 import io.taskmesh.operator.reconciler.ProxyConfigRenderer;
 import io.taskmesh.operator.reconciler.SpecProblems;
 import java.time.Duration;
@@ -163,6 +165,22 @@ class DesiredStateTest {
       assertThat(problem.reason()).isEqualTo("EmbeddedStoreWithReplicas");
       assertThat(problem.message()).contains("spec.database.postgresUrlSecret");
     });
+  }
+
+  @Test
+  void aServicesOwnMtlsModeOverridesTheMeshWideOneInItsProxyConfig() {
+    OperatorSettings permissiveMesh = new OperatorSettings(SETTINGS.proxyImage(), SETTINGS.proxyInitImage(),
+        SETTINGS.taskServiceImage(), SETTINGS.discoveryAddress(), SETTINGS.imagePullSecrets(),
+        new SidecarIdentity(IdentityMode.PERMISSIVE, "cluster.local", "taskmesh-operator.taskmesh-system.svc:15012"));
+    TaskService strict = TestTaskServices.withTimeout("shop", "tasks", "2s");
+    strict.getSpec().mesh.mtls = MeshSpec.Mtls.strict;
+
+    assertThat(ProxyConfigRenderer.render(strict, permissiveMesh).identity().mode()).isEqualTo(IdentityMode.STRICT);
+    assertThat(ProxyConfigRenderer.render(TestTaskServices.withTimeout("shop", "tasks", "2s"), permissiveMesh)
+        .identity().mode()).isEqualTo(IdentityMode.PERMISSIVE);
+    assertThatThrownBy(() -> ProxyConfigRenderer.render(strict, SETTINGS))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("spec.mesh.mtls"))
+        .hasMessageContaining("without identity");
   }
 
   @Test

@@ -61,6 +61,10 @@ public final class Main {
     Sidecar sidecar;
     try {
       sidecar = Sidecar.start(config, bindAddress);
+    } catch (ConfigException e) {  // a file the config names is unusable, e.g. gateway.tls.keyFile
+      System.err.println("taskmesh-proxy: invalid config " + file + ": " + e.getMessage());
+      System.exit(2);
+      return;
     } catch (RuntimeException e) {
       System.err.println("taskmesh-proxy: cannot start: " + e.getMessage());
       System.exit(1);

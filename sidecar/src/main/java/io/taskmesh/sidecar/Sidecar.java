@@ -263,7 +263,7 @@ public final class Sidecar implements AutoCloseable {
         .build();
     // with identity on, the control plane takes only peers that present a workload certificate
     Optional<io.grpc.ChannelCredentials> tls = identity.map(workload -> ControlPlaneTls.credentials(workload.contexts(),
-        workload.trustAnchors()));
+        workload::trustAnchors));
     return new ControlPlaneEndpointSource(config.outbound().discovery().address(), tls, node,
         configuredServices(config), Duration.ofMillis(200), Duration.ofSeconds(10));
   }

@@ -36,6 +36,9 @@ public class MeshSpec {
 
   public enum Exporter { otlp, zipkin, none }
 
+  /** Whether this service's sidecars still take plaintext from callers once the mesh runs mTLS. */
+  public enum Mtls { strict, permissive }
+
   @JsonPropertyDescription("Deadline of calls this service makes when the caller sets none, e.g. 5s")
   @Pattern(DURATION)
   @Size(max = 11)
@@ -52,6 +55,11 @@ public class MeshSpec {
   public LoadBalancer loadBalancer;
 
   public Tracing tracing;
+
+  @JsonPropertyDescription("Inbound mTLS of this service's sidecars: strict refuses plaintext callers (pods outside the"
+      + " mesh), permissive accepts them beside mTLS ones. Absent: the mesh-wide mode (chart value identity.mtlsMode)."
+      + " Needs the mesh's identity on")
+  public Mtls mtls;
 
   @JsonPropertyDescription("Per-upstream overrides of timeout, retries, circuitBreaker, outlierDetection, loadBalancer")
   @Size(max = 64)

@@ -23,10 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps ConfigMap {@code taskmesh-trust-bundle} (key {@code ca.crt}: the trust anchors, PEM) in every namespace
- * whose pods get a sidecar: those with a TaskService, those labelled for injection and those where a meshed pod
- * runs (a pod opted in by its own label anywhere), looked over on start and every minute, and at once for the
- * namespace of a meshed pod that appears ({@link #publishSoon}: until then the kubelet waits to mount it). The
- * ConfigMap is written only when it is missing or holds other anchors, so every replica may run this.
+ * whose pods get a sidecar: those with a TaskService, those labelled for injection, the operator's own (where the
+ * chart's gateway runs with its workload identity) and those where a meshed pod runs (a pod opted in by its own
+ * label anywhere), looked over on start and every minute, and at once for the namespace of a meshed pod that
+ * appears ({@link #publishSoon}: until then the kubelet waits to mount it). The ConfigMap is written only when it
+ * is missing or holds other anchors, so every replica may run this.
  */
 public final class TrustBundlePublisher implements AutoCloseable {
   static final Duration EVERY = Duration.ofMinutes(1);
@@ -34,15 +35,18 @@ public final class TrustBundlePublisher implements AutoCloseable {
   private static final String INJECTION_LABEL = "taskmesh.io/injection";
   private final KubernetesClient client;
   private final Supplier<List<X509Certificate>> anchors;
+  private final Set<String> alwaysIn;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "trust-bundle");
     thread.setDaemon(true);
     return thread;
   });
 
-  public TrustBundlePublisher(KubernetesClient client, Supplier<List<X509Certificate>> anchors) {
+  /** @param alwaysIn namespaces that get the bundle whatever runs there (the operator's own) */
+  public TrustBundlePublisher(KubernetesClient client, Supplier<List<X509Certificate>> anchors, Set<String> alwaysIn) {
     this.client = client;
     this.anchors = anchors;
+    this.alwaysIn = Set.copyOf(alwaysIn);
   }
 
   public void start() {
@@ -81,7 +85,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   private void publishEverywhere() {
     try {
-      Set<String> namespaces = new TreeSet<>();
+      Set<String> namespaces = new TreeSet<>(alwaysIn);
       client.resources(TaskService.class).inAnyNamespace().list().getItems().stream()
           .map(HasMetadata::getMetadata).map(meta -> meta.getNamespace()).filter(Objects::nonNull)
           .forEach(namespaces::add);

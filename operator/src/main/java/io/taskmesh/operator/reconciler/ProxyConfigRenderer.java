@@ -41,7 +41,14 @@ public final class ProxyConfigRenderer {
     putIfSet(outbound, "upstreams", mesh.upstreams);
     putIfSet(root, "tracing", mesh.tracing);
     if (settings.sidecarIdentity().enabled()) {
-      root.set("identity", JSON.valueToTree(settings.sidecarIdentity().configSection()));
+      ObjectNode identity = JSON.valueToTree(settings.sidecarIdentity().configSection());
+      root.set("identity", identity);
+      if (mesh.mtls != null) {
+        identity.put("mode", mesh.mtls.name());  // this service's own choice over the mesh-wide mode
+      }
+    } else if (mesh.mtls != null) {
+      throw new ConfigException("spec.mesh.mtls", "is " + mesh.mtls + ", but the mesh runs without identity (no"
+          + " certificates, no mTLS): turn it on with the chart value identity.enabled, or remove spec.mesh.mtls");
     }
     try {
       return MeshConfigParser.fromTree(root);

@@ -18,12 +18,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
  * The trust bundle is wherever a sidecar may need it: namespaces with a TaskService, namespaces labelled for
- * injection, and any namespace where a meshed pod appears (opted in by its own label), the last at once.
+ * injection, the operator's own (the chart's gateway), and any namespace where a meshed pod appears (opted in by
+ * its own label), the last at once.
  */
 @EnableKubernetesMockClient(crud = true)
 class TrustBundlePublisherTest {
@@ -36,7 +38,7 @@ class TrustBundlePublisherTest {
     client.resource(TestTaskServices.withTimeout("shop", "tasks", "2s")).create();
     AtomicReference<List<X509Certificate>> anchors = new AtomicReference<>(List.of(root("first")));
     try (MeshedPods meshedPods = new MeshedPods(client, "cluster.local");
-        TrustBundlePublisher publisher = new TrustBundlePublisher(client, anchors::get);
+        TrustBundlePublisher publisher = new TrustBundlePublisher(client, anchors::get, Set.of("taskmesh-system"));
         EndpointSliceWatcher slices = new EndpointSliceWatcher(client, new EndpointRegistry(), Optional.of(meshedPods))) {
       publisher.start();
       meshedPods.onNewPod(publisher::publishSoon);
@@ -45,6 +47,8 @@ class TrustBundlePublisherTest {
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         assertThat(bundle("shop")).as("namespace of a TaskService").isEqualTo(Pem.certificates(anchors.get()));
         assertThat(bundle("labelled")).as("namespace labelled for injection").isEqualTo(Pem.certificates(anchors.get()));
+        assertThat(bundle("taskmesh-system")).as("the operator's own, where the gateway runs")
+            .isEqualTo(Pem.certificates(anchors.get()));
       });
       assertThat(bundle("elsewhere")).isNull();
 

@@ -26,7 +26,8 @@ import java.util.function.Function;
  * go through this proxy's own outbound listener, so they get its routing, discovery, circuit breaking and
  * deadlines; plain gRPC calls are proxied by the outbound filters straight to the routed cluster. In front
  * of both: a per-client rate limit and a correlation id. The port also answers {@code GET /health} and
- * {@code GET /metrics} itself ({@link GatewayStatus}).
+ * {@code GET /metrics} itself ({@link GatewayStatus}). With {@code gateway.tls} the port terminates TLS
+ * ({@link EdgeTls}); its calls into the mesh are made with this proxy's own workload identity, like a sidecar's.
  */
 public final class Gateway implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -34,7 +35,12 @@ public final class Gateway implements AutoCloseable {
   private final GatewayRoutes routes;
   private final UpstreamCalls upstream;
   private final ClientAdmission admission;
+  /** How often the TLS certificate and key files are looked at for a new pair. */
+  static final Duration TLS_FILE_CHECK = Duration.ofSeconds(2);
+
   private final GatewayListener listener;
+  /** null without {@code gateway.tls}. */
+  private final EdgeTls tls;
   private final ClusterManager clusters;
   private final Function<String, Optional<String>> circuitStates;
 
@@ -52,6 +58,8 @@ public final class Gateway implements AutoCloseable {
       ClusterManager clusters, ServiceNames names, ProxyChain outboundChain, Function<String, Optional<String>> circuitStates,
       Function<String, Duration> unaryTimeout, MeterRegistry registry, Duration drainTimeout,
       ListenerBudgets budgets, OverloadManager overload, double samplingRatio) {
+    // first: a bad certificate or key stops the start before anything else is opened
+    tls = config.tls() == null ? null : new EdgeTls(config.tls(), TLS_FILE_CHECK, registry, Clock.systemUTC());
     this.clusters = clusters;
     this.circuitStates = circuitStates;
     routes = new GatewayRoutes(config.routes(), names);
@@ -65,15 +73,25 @@ public final class Gateway implements AutoCloseable {
         new BudgetCounter(registry, "gateway"), overload, outboundChain.methods(), unaryTimeout,
         new GatewayMetrics(registry), new GatewayStatus(routes, clusters, Clock.systemUTC()));
     ProxyChain grpcChain = outboundChain.routedBy("gateway", "gateway", new GrpcRouter(routes, clusters));
-    listener = new GatewayListener(netty, bindAddress, config.port(), context,
-        () -> ProxyListener.streamHandler(grpcChain), drainTimeout);
+    try {
+      listener = new GatewayListener(netty, bindAddress, config.port(), context,
+          () -> ProxyListener.streamHandler(grpcChain), drainTimeout, Optional.ofNullable(tls));
+    } catch (RuntimeException e) {
+      if (tls != null) {
+        tls.close();
+      }
+      throw e;
+    }
   }
 
   public int port() {
     return listener.port();
   }
 
-  /** Hot reload: new routes apply to the next request (port, descriptors and limits stay as started). */
+  /**
+   * Hot reload: new routes apply to the next request (port, descriptors, limits and the TLS files named stay as
+   * started; the files' contents are watched on their own).
+   */
   public void apply(GatewayConfig config) {
     routes.use(config.routes());
   }
@@ -113,6 +131,9 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     listener.close();
+    if (tls != null) {
+      tls.close();
+    }
     upstream.close();
   }
 }

@@ -13,11 +13,13 @@ import io.taskmesh.sidecar.codec.ProtocolSniffer;
 import io.taskmesh.sidecar.listener.BudgetedServer;
 import io.taskmesh.sidecar.listener.Http1Activity;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The gateway port: HTTP/1.1 requests are transcoded; HTTP/2 (h2c prior knowledge) streams are transcoded
- * or, when they are gRPC, proxied like outbound calls. Within the gateway's budgets ({@code budgets.gateway}).
+ * The gateway port: HTTP/1.1 requests are transcoded; HTTP/2 (h2c prior knowledge, or h2 by ALPN over TLS) streams
+ * are transcoded or, when they are gRPC, proxied like outbound calls. With {@code gateway.tls} the port speaks TLS
+ * only. Within the gateway's budgets ({@code budgets.gateway}).
  */
 final class GatewayListener implements AutoCloseable {
   private static final int MAX_INITIAL_LINE = 8 * 1024;
@@ -25,7 +27,7 @@ final class GatewayListener implements AutoCloseable {
   private final BudgetedServer server;
 
   GatewayListener(NettyResources netty, String host, int port, GatewayContext gateway,
-      Supplier<ChannelHandler> grpcProxy, Duration drainTimeout) {
+      Supplier<ChannelHandler> grpcProxy, Duration drainTimeout, Optional<EdgeTls> tls) {
     ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
@@ -34,7 +36,10 @@ final class GatewayListener implements AutoCloseable {
       }
     };
     server = new BudgetedServer(netty, host, port, gateway.budgets(), gateway.budgetCounter(), drainTimeout,
-        pipeline -> pipeline.addLast(new ProtocolSniffer(
+        pipeline -> {
+          // with TLS, the protocol is told from the decrypted bytes, as ALPN agreed (h2 or http/1.1)
+          tls.ifPresent(edge -> pipeline.addLast("tls", edge.newHandler(pipeline.channel().alloc())));
+          pipeline.addLast(new ProtocolSniffer(
             () -> Http2Codecs.serverHandlers(gateway.budgets(), drainTimeout, gateway.budgetCounter()::exceeded,
                 new Http2MultiplexHandler(streams)),
             () -> new ChannelHandler[] {
@@ -44,7 +49,8 @@ final class GatewayListener implements AutoCloseable {
               new HttpObjectAggregator(gateway.config().maxRequestBodyBytes()),
               // holds a pipelined request until the one before it is answered (reads are off meanwhile)
               new FlowControlHandler(),
-              new TranscodingHandler(gateway)})));
+              new TranscodingHandler(gateway)}));
+        });
   }
 
   int port() {

@@ -8,20 +8,22 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * TLS to the control plane (discovery) with identity on: the sidecar presents the workload certificate in force
  * at each handshake (so a rotation needs no new channel), and checks the operator's serving certificate against
- * the trust bundle and the discovery address's host name.
+ * the trust bundle in force and the discovery address's host name.
  */
 public final class ControlPlaneTls {
   private ControlPlaneTls() {}
 
-  public static ChannelCredentials credentials(MeshTlsContexts contexts, List<X509Certificate> trustAnchors) {
+  /** @param trustAnchors the anchors in force at each handshake (the mounted bundle, reloaded when it changes) */
+  public static ChannelCredentials credentials(MeshTlsContexts contexts, Supplier<List<X509Certificate>> trustAnchors) {
     return TlsChannelCredentials.newBuilder().keyManager(new CurrentCertificate(contexts))
-        .trustManager(TrustBundle.trustManagers(trustAnchors)).build();
+        .trustManager(TrustBundle.following(trustAnchors)).build();
   }
 
   /** Names the current certificate by its serial, so a chain and a key asked for by one alias always match. */

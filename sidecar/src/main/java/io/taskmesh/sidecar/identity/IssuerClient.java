@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Asks the operator's issuer for a certificate: TLS to the issuer, trusting only the trust bundle and
@@ -26,17 +27,18 @@ import java.util.concurrent.TimeUnit;
 public final class IssuerClient implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
   private final ManagedChannel channel;
-  private final PeerVerifier bundle;
+  private final Supplier<PeerVerifier> bundle;
   private final TokenFile token;
   private final Duration lifetime;
 
   /**
    * @param authority the name the issuer's certificate must carry (its Service's DNS name)
-   * @param bundle the trust anchors from the mounted trust bundle, and our trust domain
+   * @param bundle the trust anchors of the mounted trust bundle in force, and our trust domain
    */
-  public IssuerClient(String host, int port, String authority, PeerVerifier bundle, TokenFile token, Duration lifetime) {
+  public IssuerClient(String host, int port, String authority, Supplier<PeerVerifier> bundle, TokenFile token,
+      Duration lifetime) {
     TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder()
-        .trustManager(TrustBundle.trustManagers(bundle.trustAnchors()));
+        .trustManager(TrustBundle.following(() -> bundle.get().trustAnchors()));
     this.channel = NettyChannelBuilder.forAddress(host, port, tls.build()).overrideAuthority(authority).build();
     this.bundle = bundle;
     this.token = token;
@@ -54,14 +56,15 @@ public final class IssuerClient implements AutoCloseable {
             .setLifetimeSeconds((int) Math.min(Integer.MAX_VALUE, lifetime.toSeconds()))
             .build());
     List<X509Certificate> chain = certificates(response.getChainList());
-    SpiffeId issued = bundle.verify(chain);
+    PeerVerifier verifier = bundle.get();
+    SpiffeId issued = verifier.verify(chain);
     if (!issued.equals(id)) {
       throw new CertificateException("the issuer certified " + issued + ", we asked for " + id);
     }
     if (!chain.get(0).getPublicKey().equals(request.key().getPublic())) {
       throw new CertificateException("the issuer's certificate is not for the key we sent");
     }
-    List<X509Certificate> anchors = response.getTrustAnchorsCount() == 0 ? bundle.trustAnchors()
+    List<X509Certificate> anchors = response.getTrustAnchorsCount() == 0 ? verifier.trustAnchors()
         : certificates(response.getTrustAnchorsList());
     return new WorkloadCertificate(id, request.key().getPrivate(), chain, anchors);
   }

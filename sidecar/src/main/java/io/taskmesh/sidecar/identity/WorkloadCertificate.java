@@ -25,6 +25,11 @@ public record WorkloadCertificate(SpiffeId id, PrivateKey key, List<X509Certific
     }
   }
 
+  /** The same certificate and key, checking peers against {@code anchors} instead. */
+  public WorkloadCertificate trusting(List<X509Certificate> anchors) {
+    return new WorkloadCertificate(id, key, chain, anchors);
+  }
+
   public X509Certificate leaf() {
     return chain.get(0);
   }

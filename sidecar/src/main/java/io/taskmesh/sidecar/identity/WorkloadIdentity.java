@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * The proxy's identity as its config describes it: who it is (the ServiceAccount its token names), the
- * issuer it asks, the rotation that keeps its certificate current and the TLS contexts made from it.
+ * issuer it asks, the rotation that keeps its certificate current, the trust bundle (reloaded when the file changes)
+ * and the TLS contexts made from them.
  */
 public final class WorkloadIdentity implements AutoCloseable {
   private static final Pattern SUBJECT = Pattern.compile("system:serviceaccount:([^:]+):([^:]+)");
@@ -28,12 +29,12 @@ public final class WorkloadIdentity implements AutoCloseable {
   private final IssuerClient issuer;
   private final CertificateRotator rotator;
   private final CompletableFuture<WorkloadCertificate> ready;
-  private final List<X509Certificate> trustAnchors;
+  private final TrustBundleFile bundle;
 
   private WorkloadIdentity(SpiffeId id, MeshTlsContexts contexts, IssuerClient issuer, CertificateRotator rotator,
-      List<X509Certificate> trustAnchors) {
+      TrustBundleFile bundle) {
     this.id = id;
-    this.trustAnchors = List.copyOf(trustAnchors);
+    this.bundle = bundle;
     this.contexts = contexts;
     this.issuer = issuer;
     this.rotator = rotator;
@@ -51,15 +52,16 @@ public final class WorkloadIdentity implements AutoCloseable {
     }
     TokenFile token = new TokenFile(Path.of(config.tokenPath()));
     SpiffeId id = idOf(token.read(), config.trustDomain(), token.path());
-    PeerVerifier bundle = new PeerVerifier(TrustBundle.read(Path.of(config.trustBundlePath())), config.trustDomain(),
-        clock);
+    TrustBundleFile bundle = new TrustBundleFile(Path.of(config.trustBundlePath()), TrustBundleFile.CHECK_EVERY);
     int colon = config.issuerAddress().lastIndexOf(':');
     String host = config.issuerAddress().substring(0, colon);
     int port = Integer.parseInt(config.issuerAddress().substring(colon + 1));
-    IssuerClient issuer = new IssuerClient(host, port, host, bundle, token, config.certLifetime());
+    IssuerClient issuer = new IssuerClient(host, port, host,
+        () -> new PeerVerifier(bundle.anchors(), config.trustDomain(), clock), token, config.certLifetime());
     MeshTlsContexts contexts = new MeshTlsContexts(config.trustDomain(), clock, MeshTls.preferredProvider());
+    bundle.onChange(contexts::trust);
     CertificateRotator rotator = new CertificateRotator(() -> issuer.certify(id), contexts::use, clock);
-    return new WorkloadIdentity(id, contexts, issuer, rotator, bundle.trustAnchors());
+    return new WorkloadIdentity(id, contexts, issuer, rotator, bundle);
   }
 
   /**
@@ -88,9 +90,12 @@ public final class WorkloadIdentity implements AutoCloseable {
     return id;
   }
 
-  /** The mounted trust bundle's anchors: what the control plane's serving certificate is checked against. */
+  /**
+   * The mounted trust bundle's anchors in force (it is reloaded when it changes): what the control plane's serving
+   * certificate is checked against.
+   */
   public List<X509Certificate> trustAnchors() {
-    return trustAnchors;
+    return bundle.anchors();
   }
 
   public MeshTlsContexts contexts() {
@@ -106,5 +111,6 @@ public final class WorkloadIdentity implements AutoCloseable {
   public void close() {
     rotator.close();
     issuer.close();
+    bundle.close();
   }
 }

@@ -70,7 +70,7 @@ class IssuerClientTest {
 
   private static IssuerClient client(TestIssuer issuer, TestAuthority trusted, Path dir) {
     return new IssuerClient("127.0.0.1", issuer.port(), TestIssuer.NAME,
-        new PeerVerifier(trusted.anchors(), "mesh.test", Clock.systemUTC()), new TokenFile(dir.resolve("token")),
+        () -> new PeerVerifier(trusted.anchors(), "mesh.test", Clock.systemUTC()), new TokenFile(dir.resolve("token")),
         Duration.ofHours(24));
   }
 }

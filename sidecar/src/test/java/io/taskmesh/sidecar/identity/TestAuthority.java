@@ -30,14 +30,14 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * A root and an intermediate standing in for the operator's issuer (which lives in another module), making
  * the same kind of chains: leaf with one SPIFFE URI, intermediate, anchor apart.
  */
-final class TestAuthority {
+public final class TestAuthority {
   private final AtomicLong serials = new AtomicLong(System.nanoTime());
   private final KeyPair rootKey = newKey();
   private final KeyPair intermediateKey = newKey();
   private final X509Certificate root;
   private final X509Certificate intermediate;
 
-  TestAuthority(String name) {
+  public TestAuthority(String name) {
     Instant now = Instant.now();
     root = sign(rootKey.getPrivate(), new X500Name("CN=" + name), new X500Name("CN=" + name), rootKey.getPublic(),
         now.minusSeconds(60), now.plus(Duration.ofDays(30)), new BasicConstraints(true), null, null);
@@ -46,7 +46,7 @@ final class TestAuthority {
         null, null);
   }
 
-  static KeyPair newKey() {
+  public static KeyPair newKey() {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
       generator.initialize(new ECGenParameterSpec("secp256r1"));
@@ -56,17 +56,17 @@ final class TestAuthority {
     }
   }
 
-  List<X509Certificate> anchors() {
+  public List<X509Certificate> anchors() {
     return List.of(root);
   }
 
   /** A workload certificate for {@code id}, valid from {@code from} for {@code lifetime}. */
-  WorkloadCertificate certificate(SpiffeId id, Instant from, Duration lifetime) {
+  public WorkloadCertificate certificate(SpiffeId id, Instant from, Duration lifetime) {
     KeyPair key = newKey();
     return new WorkloadCertificate(id, key.getPrivate(), leafChain(key.getPublic(), id.uri(), from, lifetime), anchors());
   }
 
-  WorkloadCertificate certificate(SpiffeId id, Duration lifetime) {
+  public WorkloadCertificate certificate(SpiffeId id, Duration lifetime) {
     return certificate(id, Instant.now().minusSeconds(1), lifetime);
   }
 
@@ -78,8 +78,8 @@ final class TestAuthority {
     return List.of(leaf, intermediate);
   }
 
-  /** A TLS server certificate for {@code dnsName}, for the issuer itself. */
-  WorkloadCertificate serverCertificate(String dnsName) {
+  /** A TLS server certificate for {@code dnsName}: for the issuer itself, or the gateway's edge. */
+  public WorkloadCertificate serverCertificate(String dnsName) {
     KeyPair key = newKey();
     Instant now = Instant.now();
     X509Certificate leaf = sign(intermediateKey.getPrivate(), null, new X500Name("CN=" + dnsName), key.getPublic(),

@@ -12,16 +12,27 @@ import java.util.stream.Stream;
 
 /** curl-style HTTP/1.1 requests to a gateway port with the JDK HttpClient. */
 public final class HttpJsonClient {
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(10)).build();
-  private final int port;
+  private final HttpClient http;
+  private final String base;
 
   public HttpJsonClient(int port) {
-    this.port = port;
+    this(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build(),
+        "http://127.0.0.1:" + port);
+  }
+
+  private HttpJsonClient(HttpClient http, String base) {
+    this.http = http;
+    this.base = base;
+  }
+
+  /** HTTPS to {@code localhost:port}, trusting what {@code tls} trusts, in {@code version} (agreed by ALPN). */
+  public static HttpJsonClient overTls(int port, javax.net.ssl.SSLContext tls, HttpClient.Version version) {
+    return new HttpJsonClient(HttpClient.newBuilder().version(version).sslContext(tls)
+        .connectTimeout(Duration.ofSeconds(10)).build(), "https://localhost:" + port);
   }
 
   public HttpRequest.Builder request(String method, String path, String body) {
-    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    return HttpRequest.newBuilder(URI.create(base + path))
         .timeout(Duration.ofSeconds(30))
         .header("content-type", "application/json")
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
