@@ -71,8 +71,9 @@ class ChartRenderingTest {
     });
     Deployment operator = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
         .filter(d -> d.getMetadata().getName().equals(ChartFixture.RELEASE + "-operator")).findFirst().orElseThrow();
-    assertThat(operator.getSpec().getTemplate().getSpec().getServiceAccountName())
-        .isEqualTo(only(objects, ServiceAccount.class).getMetadata().getName());
+    assertThat(operator.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo(ChartFixture.RELEASE + "-operator");
+    assertThat(objects).filteredOn(ServiceAccount.class::isInstance)
+        .anyMatch(account -> account.getMetadata().getName().equals(ChartFixture.RELEASE + "-operator"));
   }
 
   @Test
@@ -96,6 +97,33 @@ class ChartRenderingTest {
     assertThat(proxy.getArgs()).containsSequence("--mode", "gateway");
     assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
     assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+  }
+
+  @Test
+  void withIdentityOnTheGatewayHasAServiceAccountOfItsOwnItsTokenTheTrustBundleAndAnIdentitySection() {
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true));
+    String name = ChartFixture.RELEASE + "-gateway";
+    assertThat(objects).filteredOn(ServiceAccount.class::isInstance)
+        .anyMatch(account -> account.getMetadata().getName().equals(name));
+    io.taskmesh.config.MeshConfig parsed = io.taskmesh.config.MeshConfigParser.parse(
+        only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml"));
+    // discovery answers only peers with a workload certificate while identity is on
+    assertThat(parsed.identity().mode()).isEqualTo(io.taskmesh.config.IdentityMode.PERMISSIVE);
+    assertThat(parsed.identity().issuerAddress()).isEqualTo("taskmesh-operator.taskmesh-system.svc:15012");
+    Deployment gateway = objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+        .filter(d -> d.getMetadata().getName().equals(name)).findFirst().orElseThrow();
+    var pod = gateway.getSpec().getTemplate().getSpec();
+    assertThat(pod.getServiceAccountName()).isEqualTo(name);
+    assertThat(pod.getVolumes()).anyMatch(volume -> volume.getProjected() != null
+        && "taskmesh".equals(volume.getProjected().getSources().get(0).getServiceAccountToken().getAudience()));
+    assertThat(pod.getVolumes()).anyMatch(volume -> volume.getConfigMap() != null
+        && volume.getConfigMap().getName().equals("taskmesh-trust-bundle"));
+    assertThat(pod.getContainers().get(0).getVolumeMounts()).extracting(mount -> mount.getMountPath())
+        .contains("/var/run/secrets/taskmesh.io/token", "/var/run/secrets/taskmesh.io/trust");
+
+    List<HasMetadata> plaintext = render(Map.of("gateway.enabled", true, "identity.enabled", false));
+    assertThat(io.taskmesh.config.MeshConfigParser.parse(only(plaintext, io.fabric8.kubernetes.api.model.ConfigMap.class)
+        .getData().get("proxy.yaml")).identity().mode()).isEqualTo(io.taskmesh.config.IdentityMode.OFF);
   }
 
   @Test

@@ -91,7 +91,8 @@ public final class Main {
     PodAcks acks = new PodAcks(client, policies::acksChanged);
     IssuerServer issuer = identitySettings.enabled()
         ? IssuerServer.start(client, identitySettings, Clock.systemUTC()) : null;
-    TrustBundlePublisher trustBundles = issuer == null ? null : new TrustBundlePublisher(client, issuer::trustAnchors);
+    TrustBundlePublisher trustBundles = issuer == null ? null : new TrustBundlePublisher(client, issuer::trustAnchors,
+        identitySettings.namespace());
     if (trustBundles != null) {
       trustBundles.start();
     }

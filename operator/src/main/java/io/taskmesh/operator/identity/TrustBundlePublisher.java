@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps ConfigMap {@code taskmesh-trust-bundle} (key {@code ca.crt}: the trust anchors, PEM) in every namespace
  * whose pods get a sidecar: those with a TaskService and those labelled for injection, looked over on start and
- * every minute; the webhook also asks for a pod's namespace before it injects it. The ConfigMap is written only
- * when it is missing or holds other anchors, so every replica may run this.
+ * every minute, and the operator's own (where the chart's gateway runs); the webhook also asks for a pod's
+ * namespace before it injects it. The ConfigMap is written only when it is missing or holds other anchors, so
+ * every replica may run this.
  */
 public final class TrustBundlePublisher implements AutoCloseable {
   static final Duration EVERY = Duration.ofMinutes(1);
@@ -33,15 +34,18 @@ public final class TrustBundlePublisher implements AutoCloseable {
   private static final String INJECTION_LABEL = "taskmesh.io/injection";
   private final KubernetesClient client;
   private final Supplier<List<X509Certificate>> anchors;
+  private final String ownNamespace;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "trust-bundle");
     thread.setDaemon(true);
     return thread;
   });
 
-  public TrustBundlePublisher(KubernetesClient client, Supplier<List<X509Certificate>> anchors) {
+  /** @param ownNamespace the operator's namespace, which always gets the bundle (the gateway's sidecar reads it) */
+  public TrustBundlePublisher(KubernetesClient client, Supplier<List<X509Certificate>> anchors, String ownNamespace) {
     this.client = client;
     this.anchors = anchors;
+    this.ownNamespace = ownNamespace;
   }
 
   public void start() {
@@ -67,6 +71,12 @@ public final class TrustBundlePublisher implements AutoCloseable {
   }
 
   private void publishEverywhere() {
+    try {
+      ensure(ownNamespace);
+    } catch (KubernetesClientException e) {
+      log.warn("event=trust_bundle_publish_failed namespace={} retry_in={}s error=\"{}\"", ownNamespace,
+          EVERY.toSeconds(), e.getMessage());
+    }
     try {
       Set<String> namespaces = new TreeSet<>();
       client.resources(TaskService.class).inAnyNamespace().list().getItems().stream()

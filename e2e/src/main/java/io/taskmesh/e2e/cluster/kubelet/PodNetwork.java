@@ -199,7 +199,7 @@ public final class PodNetwork implements AutoCloseable {
       }
       if (lock == null) {
         channel.close();
-        throw new IllegalStateException("cluster name " + clusterName + " is in use by a running cluster on this"
+        throw new ClusterNameInUseException("cluster name " + clusterName + " is in use by a running cluster on this"
             + " machine (" + lockFile + " is locked); pick another name");
       }
       return lock;
