@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.security.cert.X509Certificate;
@@ -23,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps ConfigMap {@code taskmesh-trust-bundle} (key {@code ca.crt}: the trust anchors, PEM) in every namespace
- * whose pods get a sidecar: those with a TaskService and those labelled for injection, looked over on start and
- * every minute, and the operator's own (where the chart's gateway runs); the webhook also asks for a pod's
+ * whose pods get a sidecar: those with a TaskService (at once when one is created) and those labelled for
+ * injection, looked over on start and every minute, and the operator's own (where the chart's gateway runs); the webhook also asks for a pod's
  * namespace before it injects it. The ConfigMap is written only when it is missing or holds other anchors, so
  * every replica may run this.
  */
@@ -35,6 +37,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
   private final KubernetesClient client;
   private final Supplier<List<X509Certificate>> anchors;
   private final String ownNamespace;
+  private volatile SharedIndexInformer<TaskService> taskServices;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "trust-bundle");
     thread.setDaemon(true);
@@ -50,6 +53,27 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   public void start() {
     scheduler.scheduleWithFixedDelay(this::publishEverywhere, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    // a new TaskService's pods mount the bundle: its namespace gets it now, not at the next look-over
+    taskServices = client.resources(TaskService.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(TaskService taskService) {
+        String namespace = taskService.getMetadata().getNamespace();
+        scheduler.execute(() -> {
+          try {
+            ensure(namespace);
+          } catch (KubernetesClientException e) {
+            log.warn("event=trust_bundle_publish_failed namespace={} retry_in={}s error=\"{}\"", namespace,
+                EVERY.toSeconds(), e.getMessage());
+          }
+        });
+      }
+
+      @Override
+      public void onUpdate(TaskService before, TaskService after) {}
+
+      @Override
+      public void onDelete(TaskService taskService, boolean finalStateUnknown) {}
+    });
   }
 
   /** Writes the bundle into {@code namespace} unless it is there already with these anchors. */
@@ -92,6 +116,9 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   @Override
   public void close() {
+    if (taskServices != null) {
+      taskServices.close();
+    }
     scheduler.shutdownNow();
   }
 }

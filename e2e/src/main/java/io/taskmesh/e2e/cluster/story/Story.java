@@ -206,8 +206,9 @@ public final class Story {
         .map(c -> c.getName() + ("Always".equals(c.getRestartPolicy()) ? " (native sidecar)" : " (init)"))
         .collect(Collectors.joining(", ")));
     boolean calling = waitFor(() -> clientTotals().ok() > 0, Duration.ofMinutes(2));
-    out.printf("  $ kubectl logs %s -c app | tail -1%n    %s   (first call at %.1f s)%n", CLIENT, clientTotals(),
-        sinceStart());
+    CallLoop.Totals totals = clientTotals();
+    out.printf("  $ kubectl logs %s -c app | tail -1%n    calls ok=%d failed=%d   (first call at %.1f s)%n", CLIENT,
+        totals.ok(), totals.failed(), sinceStart());
     require(calling, "the client pod made no successful call");
   }
 
@@ -354,7 +355,7 @@ public final class Story {
     }, Duration.ofMinutes(1));
     require(enforced, "the policy was not enforced within a minute");
     HttpResponse<String> answer = refused.get(0);
-    out.printf("  after %.1f s every sidecar of task-service holds it:%n", (System.nanoTime() - start) / 1e9);
+    out.printf("  the gateway's calls are refused %.1f s after the apply:%n", (System.nanoTime() - start) / 1e9);
     out.println("  $ curl -si " + gateway.uri() + "/api/tasks/" + taskId + "   (the gateway calls as"
         + " spiffe://cluster.local/ns/taskmesh-system/sa/taskmesh-gateway)");
     out.println("    " + answer.statusCode() + " " + answer.body().strip());
