@@ -3,6 +3,7 @@ package io.taskmesh.e2e.cluster;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
 import io.taskmesh.e2e.cluster.story.Story;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -26,6 +27,8 @@ public final class ClusterMain implements Callable<Integer> {
   @Option(names = "--no-tracing", description = "do not start Zipkin")
   boolean noTracing;
 
+  private static final Duration DEMO_PROBE_PERIOD = Duration.ofSeconds(1);
+
   /** What to do once the cluster runs. */
   enum Mode { up, demo }
 
@@ -41,8 +44,20 @@ public final class ClusterMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Optional<Path> zipkin = noTracing ? Optional.empty()
         : Optional.of(Path.of(System.getProperty("taskmesh.zipkin.jar", "e2e/target/zipkin/zipkin-server-exec.jar")));
+    long start = System.nanoTime();
+    // a run starts clean: pods' volumes (an H2 store on its PVC) and logs of the last run would come back
+    deleteRecursively(workDir.toAbsolutePath());
+    // the demo's one setting of the node: probes run at least every second, so a pod is seen ready within a
+    // second of being so (the sidecar's readiness probe runs every 5 s); `up` probes as a kubelet does
+    Optional<Duration> probePeriodCap = mode == Mode.demo ? Optional.of(DEMO_PROBE_PERIOD) : Optional.empty();
+    probePeriodCap.ifPresent(cap -> System.out.println("Demo setting: the node runs every probe at least every "
+        + cap.toSeconds() + " s, whatever its periodSeconds (the product's probes are unchanged)."));
     LocalCluster cluster = LocalCluster.start(new LocalCluster.Settings("taskmesh", ClusterPorts.API_SERVER,
-        workDir.toAbsolutePath(), zipkin));
+        workDir.toAbsolutePath(), zipkin, probePeriodCap));
+    // PostgreSQL starts beside the install; the story's TaskService is the first to need it
+    cluster.externalServices().startPostgres();
+    System.out.printf("Local cluster started in %.1f s (API server, controllers, node; Zipkin and PostgreSQL still"
+        + " starting beside the install)%n", (System.nanoTime() - start) / 1e9);
     Thread stop = new Thread(cluster::close, "stop-local-cluster");
     Runtime.getRuntime().addShutdownHook(stop);
     Path repository = Path.of("").toAbsolutePath();
@@ -64,6 +79,17 @@ public final class ClusterMain implements Callable<Integer> {
     System.out.println("Ctrl-C stops the cluster (pods, network namespaces and all).");
     new CountDownLatch(1).await();
     return 0;
+  }
+
+  private static void deleteRecursively(Path directory) throws java.io.IOException {
+    if (!java.nio.file.Files.exists(directory)) {
+      return;
+    }
+    try (var paths = java.nio.file.Files.walk(directory)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(path);
+      }
+    }
   }
 
   private void printWhere(LocalCluster cluster) {

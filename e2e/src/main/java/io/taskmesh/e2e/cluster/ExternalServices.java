@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +52,8 @@ public final class ExternalServices implements AutoCloseable {
   private final InetAddress hostAddress;
   private final Path workDir;
   private final List<AutoCloseable> started = new ArrayList<>();
-  private Postgres postgres;
-  private ZipkinServer zipkin;
+  private CompletableFuture<Postgres> postgres;
+  private CompletableFuture<ZipkinServer> zipkin;
 
   /**
    * A service outside the cluster as pods see it ({@code name.namespace:port}) and where it really listens.
@@ -98,18 +99,31 @@ public final class ExternalServices implements AutoCloseable {
     this.workDir = workDir;
   }
 
-  /** Starts PostgreSQL (once) and publishes it as {@code postgres.default:5432}. */
-  public synchronized Postgres postgres() {
-    if (postgres != null) {
-      return postgres;
+  /** Starts PostgreSQL (once) and publishes it as {@code postgres.default:5432}; waits until it runs. */
+  public Postgres postgres() {
+    return joined(startPostgres(), "PostgreSQL");
+  }
+
+  /**
+   * Starts PostgreSQL in the background (once), so that it comes up while the cluster does other work; the
+   * Service is published at once, as a database that is still starting would be.
+   */
+  public synchronized CompletableFuture<Postgres> startPostgres() {
+    if (postgres == null) {
+      String password = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+      int hostPort = FreePorts.next();
+      Published service = publish(POSTGRES, POSTGRES_PORT, hostPort);
+      postgres = CompletableFuture.supplyAsync(() -> runPostgres(service, password), ExternalServices::inBackground);
     }
-    String password = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-    int hostPort = FreePorts.next();
+    return postgres;
+  }
+
+  private Postgres runPostgres(Published service, String password) {
     try {
       Path hba = Files.createDirectories(workDir).resolve("pg_hba.conf");
       Files.writeString(hba, hostBasedAuthentication());
       EmbeddedPostgres server = EmbeddedPostgres.builder()
-          .setPort(hostPort)
+          .setPort(service.hostPort())
           .setDataDirectory(workDir.resolve("postgres"))
           .setCleanDataDirectory(true)
           .setServerConfig("listen_addresses", "127.0.0.1," + hostAddress.getHostAddress())
@@ -117,7 +131,9 @@ public final class ExternalServices implements AutoCloseable {
           .setOutputRedirector(java.lang.ProcessBuilder.Redirect.appendTo(workDir.resolve("postgres.log").toFile()))
           .setErrorRedirector(java.lang.ProcessBuilder.Redirect.appendTo(workDir.resolve("postgres.log").toFile()))
           .start();
-      started.add(server);
+      synchronized (this) {
+        started.add(server);
+      }
       try (Connection connection = server.getPostgresDatabase().getConnection();
           Statement statement = connection.createStatement()) {
         statement.execute("ALTER USER postgres PASSWORD '" + password + "'");
@@ -127,32 +143,61 @@ public final class ExternalServices implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot set the password of the cluster's PostgreSQL", e);
     }
-    postgres = new Postgres(publish(POSTGRES, POSTGRES_PORT, hostPort), "postgres", password);
-    log.info("event=external_service_started name={} cluster={}:{} host={}:{}", POSTGRES, postgres.service().clusterHost(),
-        POSTGRES_PORT, hostAddress.getHostAddress(), hostPort);
-    return postgres;
+    log.info("event=external_service_started name={} cluster={}:{} host={}:{}", POSTGRES, service.clusterHost(),
+        POSTGRES_PORT, hostAddress.getHostAddress(), service.hostPort());
+    return new Postgres(service, "postgres", password);
   }
 
-  /** Starts Zipkin from {@code jar} (once) on the host address and publishes it as {@code zipkin.default:9411}. */
-  public synchronized URI zipkin(Path jar) {
+  /** Starts Zipkin from {@code jar} (once) on the host address, publishes it as {@code zipkin.default:9411}, waits. */
+  public URI zipkin(Path jar) {
+    return joined(startZipkin(jar), "Zipkin").baseUri();
+  }
+
+  /** Starts Zipkin in the background (once); its Service is published at once. */
+  public synchronized CompletableFuture<ZipkinServer> startZipkin(Path jar) {
     if (zipkin == null) {
       try {
         Files.createDirectories(workDir);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create " + workDir, e);
       }
-      zipkin = ZipkinServer.start(jar, hostAddress.getHostAddress(), ClusterPorts.ZIPKIN, workDir.resolve("zipkin.log"),
-          Duration.ofSeconds(120));
-      started.add(zipkin);
-      publish(ZIPKIN, ClusterPorts.ZIPKIN, zipkin.port());
-      log.info("event=external_service_started name={} url={}", ZIPKIN, zipkin.baseUri());
+      publish(ZIPKIN, ClusterPorts.ZIPKIN, ClusterPorts.ZIPKIN);
+      zipkin = CompletableFuture.supplyAsync(() -> {
+        ZipkinServer server = ZipkinServer.start(jar, hostAddress.getHostAddress(), ClusterPorts.ZIPKIN,
+            workDir.resolve("zipkin.log"), Duration.ofSeconds(120));
+        synchronized (this) {
+          started.add(server);
+        }
+        log.info("event=external_service_started name={} url={}", ZIPKIN, server.baseUri());
+        return server;
+      }, ExternalServices::inBackground);
     }
-    return zipkin.baseUri();
+    return zipkin;
   }
 
-  /** Zipkin's address from this host, once started. */
-  public synchronized Optional<URI> zipkin() {
-    return Optional.ofNullable(zipkin).map(ZipkinServer::baseUri);
+  /** Zipkin's address from this host, once it runs (waiting for it when it is starting). */
+  public Optional<URI> zipkin() {
+    CompletableFuture<ZipkinServer> starting;
+    synchronized (this) {
+      starting = zipkin;
+    }
+    return Optional.ofNullable(starting).map(future -> joined(future, "Zipkin").baseUri());
+  }
+
+  private static <T> T joined(CompletableFuture<T> future, String what) {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause
+          : new IllegalStateException("cannot start " + what, e.getCause());
+    }
+  }
+
+  /** One daemon thread per service start: a start is a few seconds of waiting on a child process. */
+  private static void inBackground(Runnable start) {
+    Thread thread = new Thread(start, "external-service-start");
+    thread.setDaemon(true);
+    thread.start();
   }
 
   /**
@@ -191,18 +236,31 @@ public final class ExternalServices implements AutoCloseable {
     return new Published(NAMESPACE, name, port, hostAddress, hostPort);
   }
 
-  /** Stops what was started, newest first. */
+  /** Stops what was started, newest first, once the starts under way have ended (so none outlives the cluster). */
   @Override
-  public synchronized void close() {
-    for (int i = started.size() - 1; i >= 0; i--) {
+  public void close() {
+    List<CompletableFuture<?>> starting = new ArrayList<>();
+    synchronized (this) {
+      java.util.stream.Stream.of(postgres, zipkin).filter(java.util.Objects::nonNull).forEach(starting::add);
+    }
+    for (CompletableFuture<?> start : starting) {
       try {
-        started.get(i).close();
-      } catch (Exception e) {
-        log.warn("event=external_service_close_failed error={}", e.toString());
+        start.join();
+      } catch (RuntimeException e) {
+        log.warn("event=external_service_start_failed error={}", e.toString());
       }
     }
-    started.clear();
-    postgres = null;
-    zipkin = null;
+    synchronized (this) {
+      for (int i = started.size() - 1; i >= 0; i--) {
+        try {
+          started.get(i).close();
+        } catch (Exception e) {
+          log.warn("event=external_service_close_failed error={}", e.toString());
+        }
+      }
+      started.clear();
+      postgres = null;
+      zipkin = null;
+    }
   }
 }

@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -33,8 +34,16 @@ public final class LocalCluster implements AutoCloseable {
    * @param name names the cluster's network namespaces, [a-z0-9]{1,11}
    * @param apiServerPort 0 for any free port
    * @param zipkinJar where Zipkin's exec jar is, or empty to run without tracing
+   * @param probePeriodCap when present, the kubelet runs every probe at least this often, whatever its
+   *     {@code periodSeconds} (the demo's setting: a pod is seen ready within this of being so)
    */
-  public record Settings(String name, int apiServerPort, Path workDir, Optional<Path> zipkinJar) {}
+  public record Settings(String name, int apiServerPort, Path workDir, Optional<Path> zipkinJar,
+      Optional<Duration> probePeriodCap) {
+    /** Probes at their own periods, as a kubelet runs them. */
+    public Settings(String name, int apiServerPort, Path workDir, Optional<Path> zipkinJar) {
+      this(name, apiServerPort, workDir, zipkinJar, Optional.empty());
+    }
+  }
 
   private final List<AutoCloseable> parts;
   private final PodNetwork network;
@@ -74,14 +83,15 @@ public final class LocalCluster implements AutoCloseable {
       ExternalServices externalServices = new ExternalServices(apiServer.client(), network.hostAddress(),
           settings.workDir().resolve("external"));
       parts.add(externalServices);
+      // Zipkin's JVM starts while the controllers and the kubelet do; callers of zipkin() wait for it
+      settings.zipkinJar().ifPresent(externalServices::startZipkin);
       ControllerManager controllers = new ControllerManager(component(apiServer), apiServer.caPem());
       parts.add(controllers);
       controllers.start();
       Kubelet kubelet = new Kubelet(component(apiServer), network, ContainerImages.project(),
-          apiServer.access(network.hostAddress()), settings.workDir().resolve("node"));
+          apiServer.access(network.hostAddress()), settings.workDir().resolve("node"), settings.probePeriodCap());
       parts.add(kubelet);
       kubelet.start();
-      settings.zipkinJar().ifPresent(externalServices::zipkin);
       Path kubeconfig = apiServer.writeKubeconfig(settings.workDir().resolve("kubeconfig"), settings.name());
       log.info("event=cluster_started name={} api_server={} pods={} services={} kubeconfig={}", settings.name(),
           apiServer.url(InetAddress.getLoopbackAddress()), network.podCidr(), network.serviceCidr(), kubeconfig);
@@ -128,7 +138,7 @@ public final class LocalCluster implements AutoCloseable {
     return kubelet;
   }
 
-  /** Zipkin's address from the host, when it runs. */
+  /** Zipkin's address from the host, when it runs (waiting for it while it starts). */
   public Optional<URI> zipkin() {
     return externalServices.zipkin();
   }

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
+import io.taskmesh.e2e.cluster.kubelet.ClusterNameInUseException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,10 +29,26 @@ final class ClusterFixture implements AutoCloseable {
     this.cluster = cluster;
   }
 
-  /** Skips the test unless the cluster can run here (root, iproute2, iptables). */
+  /**
+   * Skips the test unless the cluster can run here (root, iproute2, iptables). The cluster is named
+   * {@code name}, or {@code name2}..{@code name9} when another run (another worktree's) holds it, so the same
+   * class can run in two places at once; a crashed run's leftovers go when its name is next taken.
+   */
   static ClusterFixture start(String name, boolean zipkin) throws Exception {
     Optional<String> unavailable = LocalCluster.unavailableReason();
     assumeThat(unavailable).as("the local cluster needs root: %s", unavailable.orElse("")).isEmpty();
+    for (int suffix = 1; ; suffix++) {
+      try {
+        return startNamed(suffix == 1 ? name : name + suffix, zipkin);
+      } catch (ClusterNameInUseException e) {
+        if (suffix == 9) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static ClusterFixture startNamed(String name, boolean zipkin) throws Exception {
     // under target/, not /tmp: a pod's emptyDir mounted at /tmp would hide the kubelet's own files under /tmp
     Path work = Path.of("target", "clusters", name).toAbsolutePath();
     if (Files.exists(work)) {

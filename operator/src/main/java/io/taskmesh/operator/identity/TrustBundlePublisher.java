@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.operator.api.TaskService;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.security.cert.X509Certificate;
@@ -25,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * Keeps ConfigMap {@code taskmesh-trust-bundle} (key {@code ca.crt}: the trust anchors, PEM) in every namespace
  * whose pods get a sidecar: those with a TaskService, those labelled for injection, the operator's own (where the
  * chart's gateway runs with its workload identity) and those where a meshed pod runs (a pod opted in by its own
- * label anywhere), looked over on start and every minute, and at once for the namespace of a meshed pod that
- * appears ({@link #publishSoon}: until then the kubelet waits to mount it). The ConfigMap is written only when it
+ * label anywhere), looked over on start and every minute, and at once for the namespace of a TaskService or
+ * meshed pod that appears ({@link #publishSoon}: until then the kubelet waits to mount it). The ConfigMap is written only when it
  * is missing or holds other anchors, so every replica may run this.
  */
 public final class TrustBundlePublisher implements AutoCloseable {
@@ -36,6 +38,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
   private final KubernetesClient client;
   private final Supplier<List<X509Certificate>> anchors;
   private final Set<String> alwaysIn;
+  private volatile SharedIndexInformer<TaskService> taskServices;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "trust-bundle");
     thread.setDaemon(true);
@@ -51,6 +54,19 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   public void start() {
     scheduler.scheduleWithFixedDelay(this::publishEverywhere, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    // a new TaskService's pods mount the bundle: its namespace gets it now, not at the next look-over
+    taskServices = client.resources(TaskService.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(TaskService taskService) {
+        publishSoon(taskService.getMetadata().getNamespace());
+      }
+
+      @Override
+      public void onUpdate(TaskService before, TaskService after) {}
+
+      @Override
+      public void onDelete(TaskService taskService, boolean finalStateUnknown) {}
+    });
   }
 
   /** Brings the bundle into {@code namespace} off the caller's thread (an informer's). */
@@ -101,6 +117,9 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   @Override
   public void close() {
+    if (taskServices != null) {
+      taskServices.close();
+    }
     scheduler.shutdownNow();
   }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The trust bundle is wherever a sidecar may need it: namespaces with a TaskService, namespaces labelled for
  * injection, the operator's own (the chart's gateway), and any namespace where a meshed pod appears (opted in by
- * its own label), the last at once.
+ * its own label) or a TaskService is created, those at once.
  */
 @EnableKubernetesMockClient(crud = true)
 class TrustBundlePublisherTest {
@@ -57,6 +57,10 @@ class TrustBundlePublisherTest {
           .withNewSpec().addNewContainer().withName("app").endContainer().endSpec().build()).create();
       await("the bundle where a meshed pod appeared, before the next pass").atMost(Duration.ofSeconds(30))
           .untilAsserted(() -> assertThat(bundle("elsewhere")).isEqualTo(Pem.certificates(anchors.get())));
+
+      client.resource(TestTaskServices.withTimeout("billing", "invoices", "2s")).create();
+      await("the bundle where a TaskService was created, before the next pass").atMost(Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(bundle("billing")).isEqualTo(Pem.certificates(anchors.get())));
 
       anchors.set(List.of(root("first"), root("second")));
       publisher.ensure("shop");

@@ -1,7 +1,9 @@
 package io.taskmesh.e2e.cluster.apiserver;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.taskmesh.operator.schema.CelRules;
 import io.taskmesh.operator.schema.OpenApiSchemaValidator;
 import io.taskmesh.operator.schema.SchemaPruning;
 import java.util.List;
@@ -21,6 +23,11 @@ final class CustomResourceSchemas implements Admission {
 
   CustomResourceSchemas(ObjectStore store) {
     this.store = store;
+    // cel-java's first use loads and links some thousand classes (seconds on a busy machine); done on the API
+    // server's event loop it would stall every request meanwhile, so it is done beside it now
+    Thread warmUp = new Thread(() -> CelRules.holds("self == 1", IntNode.valueOf(1)), "cel-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
   }
 
   /** The stored CRD serving {@code group}/{@code resource}, if any. */

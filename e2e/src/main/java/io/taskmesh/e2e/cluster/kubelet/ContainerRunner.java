@@ -353,7 +353,7 @@ final class ContainerRunner {
 
   private void schedule(Probe probe, ProbeOutcome outcome, Supplier<Boolean> when) {
     long initialDelay = probe.getInitialDelaySeconds() == null ? 0 : probe.getInitialDelaySeconds();
-    long period = probe.getPeriodSeconds() == null ? 10 : probe.getPeriodSeconds();
+    long period = prober.period(probe).toMillis();
     Process running = process;
     probeTasks.add(probes.scheduleWithFixedDelay(() -> {
       if (stopping || running == null || !running.isAlive() || !when.get()) {
@@ -364,7 +364,7 @@ final class ContainerRunner {
       } catch (RuntimeException e) {
         outcome.record(false);
       }
-    }, TimeUnit.SECONDS.toMillis(initialDelay), TimeUnit.SECONDS.toMillis(period), TimeUnit.MILLISECONDS));
+    }, TimeUnit.SECONDS.toMillis(initialDelay), period, TimeUnit.MILLISECONDS));
   }
 
   private synchronized void cancelProbes() {

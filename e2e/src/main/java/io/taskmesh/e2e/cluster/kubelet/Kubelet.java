@@ -52,6 +52,7 @@ public final class Kubelet implements AutoCloseable {
   private static final Duration VOLUME_RESYNC = Duration.ofMinutes(1);
 
   private final KubernetesClient api;
+  private final Optional<Duration> probePeriodCap;
   private final PodNetwork network;
   private final ContainerImages images;
   private final ClusterAccess access;
@@ -63,12 +64,19 @@ public final class Kubelet implements AutoCloseable {
   private final AtomicBoolean servicesDirty = new AtomicBoolean();
   private final PodStatusWriter statusWriter;
   private final KubeProxy kubeProxy;
-  private SharedIndexInformer<Service> services;
-  private SharedIndexInformer<EndpointSlice> slices;
+  private volatile SharedIndexInformer<Service> services;
+  private volatile SharedIndexInformer<EndpointSlice> slices;
   private NodeContext node;
   private volatile boolean closed;
 
   public Kubelet(KubernetesClient api, PodNetwork network, ContainerImages images, ClusterAccess access, Path workDir) {
+    this(api, network, images, access, workDir, Optional.empty());
+  }
+
+  /** @param probePeriodCap when present, every probe runs at least this often (a demo setting, said when used) */
+  public Kubelet(KubernetesClient api, PodNetwork network, ContainerImages images, ClusterAccess access, Path workDir,
+      Optional<Duration> probePeriodCap) {
+    this.probePeriodCap = probePeriodCap;
     this.api = api;
     this.network = network;
     this.images = images;
@@ -82,7 +90,7 @@ public final class Kubelet implements AutoCloseable {
   public synchronized void start() {
     allowTraversal(workDir);
     node = new NodeContext(api, network, images, new ContainerEnvironment(api, access, network.clusterName()),
-        new Prober(), probes, new ReadableClasspath(workDir.resolve("classpath")), this::knownServices,
+        new Prober(probePeriodCap), probes, new ReadableClasspath(workDir.resolve("classpath")), this::knownServices,
         statusWriter::publish, workDir);
     kubeProxy.install();
     registerNode();
@@ -184,8 +192,12 @@ public final class Kubelet implements AutoCloseable {
     if (servicesDirty.compareAndSet(false, true)) {
       sync.execute(() -> {
         servicesDirty.set(false);
+        SharedIndexInformer<EndpointSlice> endpointSlices = slices;
+        if (endpointSlices == null) {
+          return; // the Services' informer runs first; the EndpointSlices' own first events sync again
+        }
         try {
-          kubeProxy.sync(knownServices(), slices.getStore().list());
+          kubeProxy.sync(knownServices(), endpointSlices.getStore().list());
           workers.values().forEach(PodWorker::refreshHosts);
         } catch (RuntimeException e) {
           log.warn("event=service_sync_failed error={}", e.getMessage());

@@ -42,6 +42,8 @@ public final class PodNetwork implements AutoCloseable {
   private final String clusterName;
   private final int slot;
   private final BitSet podAddresses = new BitSet(256);
+  /** Where the search for the next free pod address starts: just after the last one given. */
+  private int nextAddress = 2;
   private final AtomicInteger sandboxes = new AtomicInteger();
   private final FileLock owner;
   private boolean closed;
@@ -137,11 +139,17 @@ public final class PodNetwork implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the pod network of cluster " + clusterName + " is closed");
     }
-    int host = podAddresses.nextClearBit(2);
+    // round robin, as CNI IPAM plugins allocate: a pod's address is not handed to the next pod at once, when
+    // the other pods' neighbour caches may still map it to the gone pod's interface (their connects time out)
+    int host = podAddresses.nextClearBit(nextAddress);
+    if (host >= 255) {
+      host = podAddresses.nextClearBit(2);
+    }
     if (host >= 255) {
       throw new IllegalStateException("no pod address left in " + podCidr());
     }
     podAddresses.set(host);
+    nextAddress = host + 1;
     int id = sandboxes.incrementAndGet();
     String netns = PREFIX + clusterName + "-p" + id;
     String bridgePort = "vp" + id;
@@ -199,7 +207,7 @@ public final class PodNetwork implements AutoCloseable {
       }
       if (lock == null) {
         channel.close();
-        throw new IllegalStateException("cluster name " + clusterName + " is in use by a running cluster on this"
+        throw new ClusterNameInUseException("cluster name " + clusterName + " is in use by a running cluster on this"
             + " machine (" + lockFile + " is locked); pick another name");
       }
       return lock;

@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,8 +27,20 @@ import java.util.concurrent.TimeUnit;
  * loopback only fails them as it would there); exec inside the container's namespaces.
  */
 final class Prober {
+  private final Optional<Duration> periodCap;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
       .followRedirects(HttpClient.Redirect.NEVER).build();
+
+  /** @param periodCap when present, no probe waits longer than this between two attempts (a demo setting) */
+  Prober(Optional<Duration> periodCap) {
+    this.periodCap = periodCap;
+  }
+
+  /** How long between two attempts of {@code probe}: its {@code periodSeconds} (default 10 s), capped if asked. */
+  Duration period(Probe probe) {
+    Duration period = Duration.ofSeconds(probe.getPeriodSeconds() == null ? 10 : probe.getPeriodSeconds());
+    return periodCap.filter(cap -> cap.compareTo(period) < 0).orElse(period);
+  }
 
   /** Whether {@code probe} passes against {@code container} of the pod at {@code podIp} (process {@code pid}). */
   boolean passes(Probe probe, Container container, InetAddress podIp, long pid, ContainerCommand command) {

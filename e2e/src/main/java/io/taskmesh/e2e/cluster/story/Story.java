@@ -3,7 +3,10 @@ package io.taskmesh.e2e.cluster.story;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.taskmesh.e2e.cluster.CallLoop;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.e2e.cluster.ExternalServices;
@@ -23,10 +26,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,20 +36,35 @@ import java.util.stream.Collectors;
 
 /**
  * The story of taskmesh told on the local cluster, with what a user types printed before each step: the chart
- * installed, the example TaskService applied and watched until Ready, a call from an injected pod, the gateway,
- * a pod killed, a {@code spec.mesh} change, an outage, a trace, then a blue-green switch of the task service by
- * GRPCRoute weights and a rolling update of the new version, with the calls counted throughout.
+ * installed, the example TaskService applied (two replicas on the cluster's PostgreSQL) and watched until Ready,
+ * an injected client pod calling it without pause, the gateway, a pod killed, a {@code spec.mesh} change, an
+ * AuthorizationPolicy refusing the gateway's identity, an outage, the client's trace, then a blue-green switch
+ * of the task service by GRPCRoute weights and a rolling update of the new version, with the calls counted
+ * throughout and each step's time printed.
  */
 public final class Story {
   /**
+   * The demo's JVM flags for the operator, the gateway and the task services: the C1 compiler only. Every pod
+   * here starts one or two JVMs on a machine of two cores, and C2's compilations at start-up compete with the
+   * other pods' starts; the chart's and the operator's defaults stay as they are for real clusters.
+   */
+  public static final String DEMO_JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+  /**
    * Chart values beyond the defaults: the story calls the mesh through its gateway, from one address (this host),
-   * faster than the default 100 requests a minute per client.
+   * faster than the default 100 requests a minute per client; the operator and the gateway run
+   * {@link #DEMO_JVM_FLAGS}.
    */
   public static final Map<String, Object> CHART_VALUES = Map.of("gateway.enabled", "true",
-      "gateway.clientRateLimit.requestsPerMinute", "60000");
+      "gateway.clientRateLimit.requestsPerMinute", "60000",
+      "operator.javaOptions", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError " + DEMO_JVM_FLAGS,
+      "gateway.javaOptions", "-XX:MaxRAMPercentage=40 -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError "
+          + DEMO_JVM_FLAGS);
   /** {@link #CHART_VALUES} as {@code helm install} options. */
-  public static final String CHART_OPTIONS = "--set gateway.enabled=true --set gateway.clientRateLimit.requestsPerMinute=60000";
+  public static final String CHART_OPTIONS = "--set gateway.enabled=true --set gateway.clientRateLimit.requestsPerMinute=60000"
+      + " --set operator.javaOptions='... " + DEMO_JVM_FLAGS + "' --set gateway.javaOptions='... " + DEMO_JVM_FLAGS + "'";
   private static final String NS = "default";
+  private static final String CLIENT = "task-client";
+  private static final String CLIENT_IDENTITY = "spiffe://cluster.local/ns/default/sa/" + CLIENT;
   private static final int USER = 1;
 
   private final LocalCluster cluster;
@@ -60,6 +76,7 @@ public final class Story {
   private final List<Step> steps = new ArrayList<>();
   private GatewayCalls gateway;
   private String taskId;
+  private final long storyStart = System.nanoTime();
 
   private interface Step {
     void run() throws IOException;
@@ -71,15 +88,20 @@ public final class Story {
     this.repository = repository;
     this.out = out;
     this.table = new TaskServiceTable(api, out);
-    step("Install the chart, apply the example TaskService, watch it become Ready", this::install);
-    step("Call the service from a pod the webhook injected (a plain client dialling task-service:50051)",
+    step("Install the chart, apply the example TaskService (two replicas on the cluster's PostgreSQL), watch it"
+        + " become Ready", this::install);
+    step("Call the service from a pod the webhook injected (a plain client loop dialling task-service:50051)",
         this::callFromInjectedPod);
     step("The gateway: the same service as REST/JSON from outside the mesh", this::throughTheGateway);
-    step("Kill the pod: the deployment controller replaces it, the EndpointSlice follows", this::killPod);
-    step("Change spec.mesh: the sidecar reloads, no pod restarts, status shows the new config applied",
+    step("Kill a pod: the deployment controller replaces it, the EndpointSlice follows, no call fails",
+        this::killPod);
+    step("Change spec.mesh: the sidecars reload, no pod restarts, status shows the new config applied",
         this::changeMesh);
-    step("An outage: the gateway's circuit to task-service opens, then closes when it is back", this::outage);
-    step("One request's trace, fetched back from Zipkin", this::trace);
+    step("Zero trust: an AuthorizationPolicy lets only the client pod's identity in; the gateway is refused",
+        this::refuseByIdentity);
+    step("An outage: no endpoints, calls fail at once and say why; they succeed again once a pod is back",
+        this::outage);
+    step("One call's trace from the client pod, each hop's span, fetched back from Zipkin", this::trace);
     step("Blue-green: two versions behind the task-service Service, GRPCRoute weights 100/0 -> 50/50 -> 0/100",
         this::blueGreen);
     step("A rolling update of the new version under load", this::rollout);
@@ -110,43 +132,124 @@ public final class Story {
     return failed;
   }
 
-  private void install() {
+  private void install() throws IOException {
     printApplied("helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace " + CHART_OPTIONS,
         TaskmeshInstall.installChart(api, repository, CHART_VALUES));
+    out.printf("    (applied at %.1f s)%n", sinceStart());
     ExternalServices.Postgres postgres = cluster.externalServices().postgres();
     api.resource(postgres.urlSecret(NS, "tasks-db")).create();
     out.println("  $ kubectl create secret generic tasks-db --from-literal=url='"
         + postgres.clusterJdbcUrl().replace(postgres.password(), "***") + "'");
-    printApplied("kubectl apply -f examples/taskservice.yaml", TaskmeshInstall.applyExample(api, repository));
+    require(waitFor(() -> available(TaskmeshInstall.NAMESPACE, "taskmesh-operator"), Duration.ofMinutes(6)),
+        "the operator did not become ready");
+    out.printf("  operator ready at %.1f s%n", sinceStart());
+    List<HasMetadata> example = new ArrayList<>();
+    for (HasMetadata object : ChartInstall.parse(Files.readString(repository.resolve("examples/taskservice.yaml")))) {
+      if (object instanceof GenericKubernetesResource taskService && taskService.getKind().equals("TaskService")) {
+        spec(taskService).put("replicas", 2);
+        spec(taskService).put("database", Map.of("postgresUrlSecret", Map.of("name", "tasks-db", "key", "url")));
+        withDemoJvm(taskService);
+      }
+      example.add(object);
+    }
+    printApplied("kubectl apply -f examples/taskservice.yaml   (with replicas: 2, database.postgresUrlSecret: tasks-db;"
+        + " env JAVA_TOOL_OPTIONS=" + DEMO_JVM_FLAGS + ")", ChartInstall.create(api, example, NS));
     require(table.watchUntil(List.of("task-service"), TaskServiceTable::settled, Duration.ofMinutes(4)),
         "the TaskService did not become Ready");
+    out.printf("  task-service Ready at %.1f s; gateway %s%n", sinceStart(),
+        available(TaskmeshInstall.NAMESPACE, "taskmesh-gateway") ? "ready" : "not ready yet");
+  }
+
+  /** The demo's JVM flags for a TaskService's app, as a user sets them: {@code spec.env}. */
+  private static void withDemoJvm(GenericKubernetesResource taskService) {
+    spec(taskService).put("env", List.of(Map.of("name", "JAVA_TOOL_OPTIONS", "value", DEMO_JVM_FLAGS)));
+  }
+
+  private boolean available(String namespace, String deployment) {
+    var found = api.apps().deployments().inNamespace(namespace).withName(deployment).get();
+    return found != null && found.getStatus() != null && found.getStatus().getReadyReplicas() != null
+        && found.getStatus().getReadyReplicas() >= 1;
+  }
+
+  private double sinceStart() {
+    return (System.nanoTime() - storyStart) / 1e9;
   }
 
   private void callFromInjectedPod() {
-    String script = "exec java -cp \"$(cat /app/jib-classpath-file)\" io.taskmesh.taskservice.cli.TaskCli"
-        + " --target task-service:50051 create --title 'hello from a meshed pod' --user-id " + USER;
-    out.println("  $ kubectl run task-cli --restart=Never --labels=taskmesh.io/inject=true"
-        + " --image=taskmesh/task-service --command -- sh -c '" + script.replace("'", "\\'") + "'");
-    Pod created = api.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("task-cli")
-        .addToLabels("taskmesh.io/inject", "true").endMetadata()
-        .withNewSpec().withRestartPolicy("Never").addNewContainer().withName("task-cli")
-        .withImage("taskmesh/task-service:0.1.0").withCommand("sh", "-c", script).endContainer().endSpec().build())
-        .create();
+    out.println("  $ kubectl create serviceaccount " + CLIENT);
+    api.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName(CLIENT)
+        .endMetadata().build()).create();
+    String proxyConfig = """
+        service: task-client
+        namespace: default
+        outbound:
+          discovery: {address: "taskmesh-operator.taskmesh-system.svc:15010"}
+        identity: {mode: permissive, trustDomain: cluster.local, issuer: "taskmesh-operator.taskmesh-system.svc:15012"}
+        tracing: {exporter: zipkin, endpoint: "http://zipkin.default.svc.cluster.local:9411", samplingRatio: 1.0}
+        """;
+    out.println("  $ kubectl create configmap " + CLIENT + "-proxy --from-file=proxy.yaml   (the client's sidecar:"
+        + " what a user writes for a workload of their own)");
+    proxyConfig.lines().forEach(line -> out.println("      " + line));
+    api.configMaps().inNamespace(NS).resource(new ConfigMapBuilder().withNewMetadata().withName(CLIENT + "-proxy")
+        .endMetadata().withData(Map.of("proxy.yaml", proxyConfig)).build()).create();
+    String script = "exec java " + DEMO_JVM_FLAGS + " -cp \"$(cat /app/jib-classpath-file)\""
+        + " io.taskmesh.e2e.cluster.CallLoop --target task-service:50051 --pause PT0.2S --max-duration PT15M";
+    out.println("  $ kubectl run " + CLIENT + " --restart=Never --labels=taskmesh.io/inject=true --image=taskmesh/task-service"
+        + " --overrides='{\"spec\":{\"serviceAccountName\":\"" + CLIENT + "\"}}' --command -- sh -c '"
+        + script.replace("'", "\\'") + "'");
+    out.println("    (CallLoop, of the e2e module: creates a task and reads it back, again and again, and prints its totals)");
+    Pod created = createInjected(new PodBuilder().withNewMetadata().withName(CLIENT)
+        .addToLabels("taskmesh.io/inject", "true").addToLabels("app.kubernetes.io/name", CLIENT).endMetadata()
+        .withNewSpec().withRestartPolicy("Never").withServiceAccountName(CLIENT).addNewContainer().withName("app")
+        .withImage("taskmesh/task-service:0.1.0").withCommand("sh", "-c", script).endContainer().endSpec().build());
     out.println("  the webhook added: " + created.getSpec().getInitContainers().stream()
         .map(c -> c.getName() + ("Always".equals(c.getRestartPolicy()) ? " (native sidecar)" : " (init)"))
         .collect(Collectors.joining(", ")));
-    boolean done = waitFor(() -> {
-      Pod pod = api.pods().inNamespace(NS).withName("task-cli").get();
-      return pod != null && pod.getStatus() != null
-          && List.of("Succeeded", "Failed").contains(String.valueOf(pod.getStatus().getPhase()));
-    }, Duration.ofMinutes(2));
-    Pod pod = api.pods().inNamespace(NS).withName("task-cli").get();
-    out.println("  pod task-cli: " + (done ? pod.getStatus().getPhase() : "still " + pod.getStatus().getPhase()));
-    out.println("  $ kubectl logs task-cli -c task-cli");
-    cluster.kubelet().logTail(NS, "task-cli", "task-cli").ifPresent(log -> log.lines()
-        .filter(line -> !line.contains("|-") && !line.isBlank()).forEach(line -> out.println("    " + line)));
-    api.pods().inNamespace(NS).withName("task-cli").withGracePeriod(0).delete();
-    require(done && "Succeeded".equals(pod.getStatus().getPhase()), "the client pod did not succeed");
+    boolean calling = waitFor(() -> clientTotals().ok() > 0, Duration.ofMinutes(2));
+    CallLoop.Totals totals = clientTotals();
+    out.printf("  $ kubectl logs %s -c app | tail -1%n    calls ok=%d failed=%d   (first call at %.1f s)%n", CLIENT,
+        totals.ok(), totals.failed(), sinceStart());
+    require(calling, "the client pod made no successful call");
+  }
+
+  /**
+   * Creates an opted-in pod as admitted with its sidecar. Under load the webhook can miss its timeout and its
+   * failurePolicy (Ignore for labelled pods) admits the pod without one, as a cluster would: such a pod is
+   * deleted and created again, as its controller would.
+   */
+  private Pod createInjected(Pod pod) {
+    for (int attempt = 1; ; attempt++) {
+      Pod created = api.pods().inNamespace(NS).resource(pod).create();
+      if (created.getMetadata().getAnnotations() != null
+          && created.getMetadata().getAnnotations().containsKey("taskmesh.io/injected")) {
+        return created;
+      }
+      out.println("  the webhook did not answer in time, the pod was admitted without a sidecar: deleted, created again");
+      api.pods().inNamespace(NS).withName(pod.getMetadata().getName()).withGracePeriod(0).delete();
+      require(attempt < 5 && waitFor(() -> api.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get() == null,
+          Duration.ofMinutes(1)), "the webhook never injected " + pod.getMetadata().getName());
+    }
+  }
+
+  /** The client pod's totals, from its log. */
+  private CallLoop.Totals clientTotals() {
+    return cluster.kubelet().logFile(NS, CLIENT, "app").map(log -> {
+      try {
+        return CallLoop.Totals.last(Files.readString(log));
+      } catch (IOException e) {
+        return new CallLoop.Totals(0, 0);
+      }
+    }).orElse(new CallLoop.Totals(0, 0));
+  }
+
+  /** What the client pod did since {@code before}. */
+  private String clientSince(CallLoop.Totals before) {
+    CallLoop.Totals now = clientTotals();
+    return (now.ok() - before.ok()) + " succeeded, " + (now.failed() - before.failed()) + " failed";
+  }
+
+  private long clientFailedSince(CallLoop.Totals before) {
+    return clientTotals().failed() - before.failed();
   }
 
   private void throughTheGateway() throws IOException {
@@ -160,6 +263,14 @@ public final class Story {
         return false;
       }
     }, Duration.ofMinutes(2));
+    // the gateway learns task-service's methods once, by reflection through the mesh: a read shows when it can
+    waitFor(() -> {
+      try {
+        return gateway.get("/api/tasks?user_id=" + USER).statusCode() == 200;
+      } catch (IOException e) {
+        return false;
+      }
+    }, Duration.ofMinutes(1));
     String body = "{\"title\":\"Sent as JSON\",\"user_id\":" + USER + "}";
     out.println("  $ curl -s -X POST " + gateway.uri() + "/api/tasks -d '" + body + "'   (service taskmesh-gateway)");
     HttpResponse<String> created = gateway.post("/api/tasks", body, Map.of());
@@ -172,22 +283,31 @@ public final class Story {
   }
 
   private void killPod() {
-    Pod victim = taskServicePods("task-service").get(0);
+    List<Pod> before = taskServicePods("task-service");
+    Pod victim = before.get(0);
+    CallLoop.Totals client = clientTotals();
+    gateway.tally();
     out.println("  $ kubectl delete pod " + victim.getMetadata().getName());
     long start = System.nanoTime();
     api.pods().inNamespace(NS).withName(victim.getMetadata().getName()).delete();
     boolean replaced = waitFor(() -> {
       gateway.getCounted(taskId);
       List<Pod> pods = taskServicePods("task-service");
-      return pods.size() == 1 && ready(pods.get(0))
-          && !pods.get(0).getMetadata().getUid().equals(victim.getMetadata().getUid())
-          && endpoints("task-service").contains(pods.get(0).getStatus().getPodIP());
+      return pods.size() == before.size() && pods.stream().allMatch(Story::ready)
+          && pods.stream().noneMatch(pod -> pod.getMetadata().getUid().equals(victim.getMetadata().getUid()))
+          && new java.util.HashSet<>(endpoints("task-service")).equals(pods.stream()
+              .map(pod -> pod.getStatus().getPodIP()).collect(Collectors.toSet()));
     }, Duration.ofMinutes(2));
-    Pod replacement = taskServicePods("task-service").get(0);
-    out.printf("  replaced by %s (%s), ready and the only address in the EndpointSlice after %.1f s%n",
+    Pod replacement = taskServicePods("task-service").stream()
+        .filter(pod -> before.stream().noneMatch(old -> old.getMetadata().getUid().equals(pod.getMetadata().getUid())))
+        .findFirst().orElseThrow(() -> new IllegalStateException("no replacement pod"));
+    out.printf("  replaced by %s (%s), ready and in the EndpointSlice beside the other replica after %.1f s%n",
         replacement.getMetadata().getName(), replacement.getStatus().getPodIP(), (System.nanoTime() - start) / 1e9);
-    out.println("  calls through the gateway meanwhile (one replica, so some fail): " + gateway.tally());
+    GatewayCalls.Tally tally = gateway.tally();
+    long clientFailed = clientFailedSince(client);
+    out.println("  calls meanwhile: from the client pod " + clientSince(client) + "; through the gateway " + tally);
     require(replaced, "no ready replacement");
+    require(clientFailed == 0 && tally.failed() == 0, "calls failed while a pod was replaced");
   }
 
   private void changeMesh() {
@@ -203,25 +323,89 @@ public final class Story {
     require(applied && restartsAfter.equals(restartsBefore), "the change was not applied in place");
   }
 
+  private void refuseByIdentity() {
+    String policy = """
+        apiVersion: taskmesh.io/v1alpha1
+        kind: AuthorizationPolicy
+        metadata: {name: only-task-client}
+        spec:
+          targetRef: {kind: TaskService, name: task-service}
+          rules:
+            - from:
+                - identity: %s
+        """.formatted(CLIENT_IDENTITY);
+    out.println("  $ kubectl apply -f - <<EOF");
+    policy.lines().forEach(line -> out.println("    " + line));
+    out.println("    EOF");
+    CallLoop.Totals client = clientTotals();
+    long start = System.nanoTime();
+    ChartInstall.apply(api, policy, NS);
+    List<HttpResponse<String>> refused = new ArrayList<>();
+    boolean enforced = waitFor(() -> {
+      try {
+        HttpResponse<String> response = gateway.get("/api/tasks/" + taskId);
+        if (response.statusCode() == 200) {
+          return false;
+        }
+        refused.add(response);
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }, Duration.ofMinutes(1));
+    require(enforced, "the policy was not enforced within a minute");
+    HttpResponse<String> answer = refused.get(0);
+    out.printf("  the gateway's calls are refused %.1f s after the apply:%n", (System.nanoTime() - start) / 1e9);
+    out.println("  $ curl -si " + gateway.uri() + "/api/tasks/" + taskId + "   (the gateway calls as"
+        + " spiffe://cluster.local/ns/taskmesh-system/sa/taskmesh-gateway)");
+    out.println("    " + answer.statusCode() + " " + answer.body().strip());
+    answer.headers().firstValue("taskmesh-error").ifPresent(error -> out.println("    taskmesh-error: " + error));
+    waitFor(() -> clientTotals().ok() > client.ok() + 4, Duration.ofSeconds(20));
+    long clientFailed = clientFailedSince(client);
+    out.println("  the client pod (" + CLIENT_IDENTITY + ") meanwhile: " + clientSince(client));
+    out.println("  $ kubectl delete authorizationpolicy only-task-client");
+    api.genericKubernetesResources(TaskmeshInstall.TASK_SERVICE_API_VERSION, "AuthorizationPolicy").inNamespace(NS)
+        .withName("only-task-client").delete();
+    long lifted = System.nanoTime();
+    boolean open = waitFor(() -> gateway.getCounted(taskId), Duration.ofMinutes(1));
+    gateway.tally();
+    out.printf("  the gateway's call succeeds again after %.1f s%n", (System.nanoTime() - lifted) / 1e9);
+    require(answer.statusCode() == 403 && answer.body().contains("PERMISSION_DENIED"),
+        "the gateway's refusal was not PERMISSION_DENIED");
+    require(clientFailed == 0, "the allowed client's calls failed");
+    require(open, "the gateway was still refused after the policy went");
+  }
+
   private void outage() {
     out.println("  $ kubectl scale ts task-service --replicas=0");
+    CallLoop.Totals client = clientTotals();
+    gateway.tally();
     editTaskService("task-service", spec -> spec.put("replicas", 0));
     waitFor(() -> endpoints("task-service").isEmpty(), Duration.ofMinutes(1));
-    for (int i = 0; i < 30; i++) {
+    HttpResponse<String> refused = null;
+    try {
+      refused = gateway.get("/api/tasks/" + taskId);
+    } catch (IOException e) {
+      out.println("  the gateway did not answer: " + e);
+    }
+    if (refused != null) {
+      out.println("  $ curl -s " + gateway.uri() + "/api/tasks/" + taskId);
+      out.println("    " + refused.statusCode() + " " + abbreviate(refused.body().strip()));
+    }
+    for (int i = 0; i < 20; i++) {
       gateway.getCounted(taskId);
     }
-    out.println("  30 calls through the gateway: " + gateway.tally() + "; its circuit to task-service: " + circuit());
+    out.println("  20 more calls through the gateway: " + gateway.tally() + "; its circuit to task-service: "
+        + circuit() + " (the proxy's own 'no endpoints' answer sent nothing, so it does not count against the circuit)");
     out.println("  $ kubectl scale ts task-service --replicas=1");
     long start = System.nanoTime();
     editTaskService("task-service", spec -> spec.put("replicas", 1));
     waitFor(() -> !endpoints("task-service").isEmpty(), Duration.ofMinutes(2));
-    out.printf("  a pod is ready after %.1f s; the circuit lets trial calls through once its wait in OPEN is over%n",
-        (System.nanoTime() - start) / 1e9);
-    boolean closed = waitFor(() -> gateway.getCounted(taskId) && circuit().equals("CLOSED"), Duration.ofMinutes(2),
-        Duration.ofSeconds(1));
-    out.printf("  after %.1f s a call succeeded and the circuit is %s (%s meanwhile)%n",
-        (System.nanoTime() - start) / 1e9, circuit(), gateway.tally());
-    require(closed, "the circuit did not close");
+    out.printf("  a pod is ready after %.1f s%n", (System.nanoTime() - start) / 1e9);
+    boolean back = waitFor(() -> gateway.getCounted(taskId), Duration.ofMinutes(1));
+    out.printf("  the gateway's next call succeeded after %.1f s (%s meanwhile); the client pod during the outage: %s%n",
+        (System.nanoTime() - start) / 1e9, gateway.tally(), clientSince(client));
+    require(back, "no call succeeded after the outage");
   }
 
   private void trace() {
@@ -230,28 +414,25 @@ public final class Story {
       out.println("  tracing is off (Zipkin not started)");
       return;
     }
-    String traceId = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-    String traceparent = "00-" + traceId + "-" + traceId.substring(0, 16) + "-01";
-    out.println("  $ curl -s -X POST " + gateway.uri() + "/api/tasks -H 'traceparent: " + traceparent + "' -d ...");
-    try {
-      out.println("    " + (gateway.createTask("Trace me", USER, Map.of("traceparent", traceparent)).isPresent()
-          ? "created" : "NOT created"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     ZipkinQuery zipkin = new ZipkinQuery(zipkinUri);
-    List<Span> spans = new ArrayList<>();
+    List<Span> trace = new ArrayList<>();
     waitFor(() -> {
-      spans.clear();
-      spans.addAll(zipkin.trace(traceId));
-      return !spans.isEmpty();
-    }, Duration.ofSeconds(20));
-    out.println("  $ curl -s " + zipkinUri + "/api/v2/trace/" + traceId);
-    if (spans.isEmpty()) {
-      out.println("  no spans within 20 s");
-      return;
-    }
-    TraceTree.render(spans).lines().forEach(line -> out.println("    " + line));
+      zipkin.traces(CLIENT, 20).stream().filter(Story::crossesBothSidecars).findFirst().ifPresent(found -> {
+        trace.clear();
+        trace.addAll(found);
+      });
+      return !trace.isEmpty();
+    }, Duration.ofSeconds(30));
+    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + CLIENT + "&limit=20'");
+    require(!trace.isEmpty(), "no trace of the client pod with a span of each sidecar within 30 s");
+    out.println("  $ curl -s " + zipkinUri + "/api/v2/trace/" + trace.get(0).traceId());
+    TraceTree.render(trace).lines().forEach(line -> out.println("    " + line));
+  }
+
+  /** A trace holding the client sidecar's CLIENT span and the server sidecar's SERVER span. */
+  private static boolean crossesBothSidecars(List<Span> trace) {
+    return trace.stream().anyMatch(span -> span.serviceName().equals(CLIENT) && "CLIENT".equals(span.kind()))
+        && trace.stream().anyMatch(span -> span.serviceName().equals("task-service") && "SERVER".equals(span.kind()));
   }
 
   private void blueGreen() throws IOException {
@@ -265,6 +446,7 @@ public final class Story {
     for (HasMetadata object : ChartInstall.parse(Files.readString(repository.resolve("examples/grpcroute-canary.yaml")))) {
       if (object instanceof GenericKubernetesResource resource && resource.getKind().equals("TaskService")) {
         spec(resource).put("replicas", 1);
+        withDemoJvm(resource);
         canary.add(resource);
       }
       if (object.getKind().equals("GRPCRoute")) {
@@ -274,8 +456,9 @@ public final class Story {
         canary.add(route);
       }
     }
-    printApplied("kubectl apply -f examples/grpcroute-canary.yaml   (one replica per version; weights 100/0; its"
-        + " Service task-service is the example TaskService's)", ChartInstall.create(api, canary, NS));
+    printApplied("kubectl apply -f examples/grpcroute-canary.yaml   (one replica per version, env JAVA_TOOL_OPTIONS="
+        + DEMO_JVM_FLAGS + "; weights 100/0; its Service task-service is the example TaskService's)",
+        ChartInstall.create(api, canary, NS));
     require(table.watchUntil(List.of("task-service-v1", "task-service-v2"), TaskServiceTable::settled,
         Duration.ofMinutes(4)), "the two versions did not become Ready");
     shiftWeights(100, 0);
@@ -285,7 +468,7 @@ public final class Story {
     for (int[] weights : new int[][] {{100, 0}, {50, 50}, {0, 100}}) {
       shiftWeights(weights[0], weights[1]);
       Map<String, Double> before = servedByVersion();
-      for (int i = 0; i < 200; i++) {
+      for (int i = 0; i < 100; i++) {
         gateway.getCounted(taskId);
       }
       Map<String, Double> after = servedByVersion();
@@ -297,6 +480,8 @@ public final class Story {
   private void rollout() {
     out.println("  $ kubectl patch ts task-service-v2 --type=merge -p '{\"spec\":{\"image\":\"taskmesh/task-service:0.2.1\"}}'");
     String oldPod = taskServicePods("task-service-v2").get(0).getMetadata().getName();
+    CallLoop.Totals client = clientTotals();
+    gateway.tally();
     AtomicBoolean loading = new AtomicBoolean(true);
     Thread load = new Thread(() -> {
       while (loading.get()) {
@@ -324,8 +509,10 @@ public final class Story {
       }
     }
     GatewayCalls.Tally tally = gateway.tally();
-    out.println("  calls through the gateway during the rollout: " + tally);
-    require(tally.failed() == 0, "calls failed during the rollout");
+    long clientFailed = clientFailedSince(client);
+    out.println("  calls during the rollout: through the gateway " + tally + "; from the client pod (by the same"
+        + " route) " + clientSince(client));
+    require(tally.failed() == 0 && clientFailed == 0, "calls failed during the rollout");
   }
 
   /** Sets the weights of the route's weighted rule (the one with two backends). */
