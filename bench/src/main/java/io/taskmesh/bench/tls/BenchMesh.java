@@ -117,7 +117,7 @@ public final class BenchMesh implements AutoCloseable {
    */
   public Path certificateFile(String serviceAccount) throws IOException {
     PeerVerifier trust = new PeerVerifier(anchors, TRUST_DOMAIN, Clock.systemUTC());
-    try (IssuerClient client = new IssuerClient("localhost", issuer.port(), "localhost", trust,
+    try (IssuerClient client = new IssuerClient("localhost", issuer.port(), "localhost", () -> trust,
         new TokenFile(tokenFile(serviceAccount)), Duration.ofHours(24))) {
       WorkloadCertificate certificate = client.certify(id(serviceAccount));
       return Files.writeString(dir.resolve(serviceAccount + ".pem"),
