@@ -78,7 +78,7 @@ public final class OnDemandRouter implements Router {
       if (service.isEmpty()) {
         then.accept(Optional.empty());
       } else {
-        resolve(service.get(), then);
+        resolve(discovery.names().of(service.get()), then); // "svc.ns" as discovery says it, named as the sidecar does
       }
     });
   }
