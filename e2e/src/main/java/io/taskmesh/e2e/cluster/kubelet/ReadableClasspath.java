@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * container running as its image's user (65532), so those entries are hard-linked (or copied, across
  * file systems) into a directory of the kubelet's own, which containers see at {@link #MOUNT_PATH} — where
  * a Jib image keeps its libraries — so no mount of theirs (an emptyDir over {@code /tmp}) can hide it.
- * Readable entries are used where they are.
+ * Readable entries are used where they are, unless a pod's own mount may cover them (entries under {@code /tmp}).
  */
 final class ReadableClasspath {
   static final String MOUNT_PATH = "/app/libs";
@@ -68,7 +68,7 @@ final class ReadableClasspath {
     List<String> entries = new ArrayList<>();
     for (String entry : classpath.split(File.pathSeparator)) {
       Path path = Path.of(entry).toAbsolutePath();
-      if (!Files.exists(path) || readableByAll(path)) {
+      if (!Files.exists(path) || readableByAll(path) && !mayBeCoveredByAPodMount(path)) {
         entries.add(entry);
         continue;
       }
@@ -114,6 +114,11 @@ final class ReadableClasspath {
         }
       }
     }
+  }
+
+  /** A pod's own emptyDir over {@code /tmp} hides what is there (a checkout under /tmp, say). */
+  private static boolean mayBeCoveredByAPodMount(Path path) {
+    return path.startsWith("/tmp");
   }
 
   private static boolean readableByAll(Path path) {
