@@ -48,6 +48,7 @@ import java.util.function.IntUnaryOperator;
  */
 public final class LogicalCall implements EndpointAttempt.Listener {
   private static final IntUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
+  static final Duration UNKNOWN_SHAPE_BODY_WAIT = Duration.ofSeconds(1);
 
   private final ProxyChain chain;
   private final Downstream downstream;
@@ -80,6 +81,10 @@ public final class LogicalCall implements EndpointAttempt.Listener {
    * whole request can be sent again. Run once the body has ended, or can no longer be kept.
    */
   private Runnable awaitingBody;
+  /** Bounds {@link #awaitingBody} for a call whose shape is not learnt yet (it may be a stream). */
+  private ScheduledFuture<?> bodyWaitTimer;
+  /** The method's shape was learnt (else {@link #unary} is only a guess). */
+  private boolean shapeKnown;
   private boolean responseStarted;
   private boolean responseEnded;
   private String grpcStatus;
@@ -119,6 +124,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       }
     }
     Optional<MethodCatalog.MethodShape> shape = chain.methods().shape(service, method);
+    shapeKnown = shape.isPresent();
     unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
     idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false)
         || request.policy().retries().idempotentMethods().contains(method);
@@ -174,6 +180,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       } else {
         Runnable decide = awaitingBody;
         awaitingBody = null;
+        cancelBodyWait();
         decide.run();
       }
       return;
@@ -293,8 +300,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     // the next hop's app may have acted on a request it reset: like a reset here, only idempotent ones go again
     boolean mayHaveActed = proxyError != null && proxyError.toString().contains("reason=upstream_reset");
     if (!mayHaveActed || idempotent) {
-      if (unary && retrying.retryWaitsForBody(status)) { // a stream's caller may wait for an answer before it ends
-        awaitingBody = () -> trailersOnly(answered, trailers);
+      if (holdForBody(status, () -> trailersOnly(answered, trailers))) {
         return;
       }
       if (mayRetry(status, false)) {
@@ -338,8 +344,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   @Override
   public void reset(EndpointAttempt failed, boolean refused) {
     if (!responseStarted && (refused || idempotent)) {
-      if (unary && retrying.retryWaitsForBody("UNAVAILABLE")) {
-        awaitingBody = () -> reset(failed, refused);
+      if (holdForBody("UNAVAILABLE", () -> reset(failed, refused))) {
         return;
       }
       if (mayRetry("UNAVAILABLE", false)) {
@@ -349,6 +354,36 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     answer(refused ? CallErrors.streamRefused(request, failed.endpoint())
         : CallErrors.upstreamReset(request, failed.endpoint()), Fault.UPSTREAM);
+  }
+
+  /**
+   * Holds a failed try's verdict ({@code decide}) until the rest of the body has come, when only that stands in the
+   * way of a retry. A unary call's body comes at once. A call whose shape is not learnt yet (the first calls to a
+   * service) may be a stream whose caller waits for an answer before it ends, so it is held at most
+   * {@link #UNKNOWN_SHAPE_BODY_WAIT}, then the verdict stands. A known stream is not held.
+   */
+  private boolean holdForBody(String status, Runnable decide) {
+    if (!(unary || !shapeKnown) || !retrying.retryWaitsForBody(status)) {
+      return false;
+    }
+    awaitingBody = decide;
+    if (!unary) {
+      bodyWaitTimer = downstream.eventLoop().schedule(() -> {
+        if (awaitingBody == decide && !completed) {
+          awaitingBody = null;
+          retrying.release(); // the whole body cannot be sent again: the failed try's answer goes to the caller
+          decide.run();
+        }
+      }, UNKNOWN_SHAPE_BODY_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    return true;
+  }
+
+  private void cancelBodyWait() {
+    if (bodyWaitTimer != null) {
+      bodyWaitTimer.cancel(false);
+      bodyWaitTimer = null;
+    }
   }
 
   /** Nothing reached the caller yet and it is still there: the policy, budget and deadline decide. */
@@ -421,6 +456,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (perTryTimer != null) {
       perTryTimer.cancel(false);
     }
+    cancelBodyWait();
     if (attempt != null) {
       attempt.finish();
     }
