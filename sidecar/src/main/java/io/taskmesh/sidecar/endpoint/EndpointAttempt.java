@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.taskmesh.sidecar.codec.WhenWritable;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.Endpoint;
 import io.taskmesh.sidecar.codec.ProxyError;
@@ -72,7 +73,7 @@ public final class EndpointAttempt {
   private long responseHeadersNanos;
   private int responseDataFrames;
   /** What waits for the upstream stream to become writable again (the caller's next read); at most one. */
-  private Runnable onWritable;
+  private final WhenWritable onWritable = new WhenWritable();
 
   /** @param tried endpoints the request failed on so far; this try adds the ones it cannot reach */
   public EndpointAttempt(Cluster cluster, Set<Endpoint> tried, EventLoop loop, Listener call) {
@@ -151,11 +152,7 @@ public final class EndpointAttempt {
 
   /** Runs {@code then} now if the upstream stream takes more frames (window and buffer not full), else once it does. */
   public void whenWritable(Runnable then) {
-    if (stream.isWritable()) {
-      then.run();
-    } else {
-      onWritable = then;
-    }
+    onWritable.run(stream, then);
   }
 
   /** Closes the stream; an open one closes with RST_STREAM(CANCEL), so the upstream sees the call cancelled. */
@@ -275,11 +272,7 @@ public final class EndpointAttempt {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      Runnable waiting = onWritable;
-      if (waiting != null && ctx.channel().isWritable()) {
-        onWritable = null;
-        waiting.run();
-      }
+      onWritable.writabilityChanged(ctx.channel());
       ctx.fireChannelWritabilityChanged();
     }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.taskmesh.sidecar.codec.WhenWritable;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.sidecar.identity.PeerIdentity;
 import java.util.Optional;
@@ -25,7 +26,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   private Channel downstream;
   private LogicalCall call;
   /** What waits for this stream to become writable again (the upstream's next read); at most one. */
-  private Runnable onWritable;
+  private final WhenWritable onWritable = new WhenWritable();
 
   StreamProxyHandler(ProxyChain chain) {
     this.chain = chain;
@@ -58,11 +59,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    Runnable waiting = onWritable;
-    if (waiting != null && ctx.channel().isWritable()) {
-      onWritable = null;
-      waiting.run();
-    }
+    onWritable.writabilityChanged(ctx.channel());
     ctx.fireChannelWritabilityChanged();
   }
 
@@ -98,11 +95,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void whenWritable(Runnable then) {
-    if (downstream.isWritable()) {
-      then.run();
-    } else {
-      onWritable = then;
-    }
+    onWritable.run(downstream, then);
   }
 
   @Override
