@@ -30,15 +30,7 @@ class MethodCatalogLearningTest {
   void methodsAskedBeforeAnyEndpointWasKnownAreLearntWithoutFurtherCalls() {
     int serverInbound = mesh.serverSidecar(mesh.backend()).inboundPort();
     FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
-    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
-        service: caller
-        namespace: shop
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {address: "127.0.0.1:%d"}
-        admin: {port: 0}
-        """.formatted(controlPlane.port())));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse(MeshFixture.discoveringCallerYaml(controlPlane.port())));
     TaskClient client = mesh.clientThrough(caller);
     AdminClient admin = new AdminClient(caller.adminPort());
 
