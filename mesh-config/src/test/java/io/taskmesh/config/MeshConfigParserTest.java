@@ -338,6 +338,12 @@ class MeshConfigParserTest {
     assertThat(written).containsOnlyOnce("prematureResets");
     assertThat(MeshConfigParser.parse(written)).isEqualTo(config);
 
+    PrematureResetBudget budget = PrematureResetBudget.DEFAULT;
+    assertThat(budget.exceededBy(200, 200)).as("within the burst").isFalse();
+    assertThat(budget.exceededBy(201, 201)).as("over the burst, every stream reset").isTrue();
+    assertThat(budget.exceededBy(201, 500)).as("over the burst but 40 % of the streams").isFalse();
+    assertThat(new PrematureResetBudget(0, 100, Duration.ofMillis(100)).exceededBy(1000, 1000)).as("100 %: off").isFalse();
+
     assertConfigError("service: a\nbudgets: {inbound: {prematureResets: {percentOfStreams: 0}}}\n",
         "budgets.inbound.prematureResets.percentOfStreams", "");
     assertConfigError("service: a\nbudgets: {inbound: {prematureResets: {within: 0}}}\n",
