@@ -117,6 +117,35 @@ final class ClusterFixture implements AutoCloseable {
         .collect(Collectors.joining("; "));
   }
 
+  /**
+   * {@link #describe(List)}, and for each running container that is not ready the last lines of its log: a
+   * readiness that never comes says why in the failure message.
+   */
+  String describeWithLogs(List<Pod> pods) {
+    StringBuilder text = new StringBuilder(describe(pods));
+    for (Pod pod : pods) {
+      Stream.ofNullable(pod.getStatus()).flatMap(status -> Stream.concat(
+              Stream.ofNullable(status.getInitContainerStatuses()).flatMap(List::stream),
+              Stream.ofNullable(status.getContainerStatuses()).flatMap(List::stream)))
+          .filter(status -> status.getState() != null && status.getState().getRunning() != null
+              && !Boolean.TRUE.equals(status.getReady()))
+          .forEach(status -> text.append("\n--- ").append(pod.getMetadata().getName()).append('/')
+              .append(status.getName()).append(", last log lines:\n").append(lastLogLines(pod, status.getName())));
+    }
+    return text.toString();
+  }
+
+  private String lastLogLines(Pod pod, String container) {
+    Optional<Path> log = cluster.kubelet().logFile(pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
+        container);
+    try {
+      List<String> lines = log.isPresent() && Files.exists(log.get()) ? Files.readAllLines(log.get()) : List.of();
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 8), lines.size()));
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return "(cannot read " + log.orElse(null) + ": " + e + ")";
+    }
+  }
+
   private static String describe(ContainerStatus status) {
     String state = status.getState() == null ? "?" : status.getState().getRunning() != null ? "running"
         : status.getState().getWaiting() != null ? "waiting(" + status.getState().getWaiting().getReason() + ")"

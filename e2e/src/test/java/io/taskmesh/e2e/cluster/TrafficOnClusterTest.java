@@ -363,6 +363,6 @@ class TrafficOnClusterTest {
   }
 
   private static String describePods() {
-    return ClusterFixture.describe(fixture.api().pods().inAnyNamespace().list().getItems());
+    return fixture.describeWithLogs(fixture.api().pods().inAnyNamespace().list().getItems());
   }
 }

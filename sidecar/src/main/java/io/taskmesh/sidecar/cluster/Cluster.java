@@ -41,18 +41,30 @@ public final class Cluster {
   }
 
   /**
-   * An endpoint not in {@code excluded} (those a request already failed to reach), skipping ejected
-   * ones unless every candidate is ejected: then any candidate is better than none.
+   * An endpoint not at the host and port of one in {@code excluded} (those a request already failed to reach),
+   * skipping ejected ones unless every candidate is ejected: then any candidate is better than none. By host and
+   * port, since an update that changes only an endpoint's identity (its pod is going away, say) makes it a new
+   * endpoint of the same place, which would fail the same way.
    */
   public Optional<Endpoint> choose(Set<Endpoint> excluded) {
     List<Endpoint> current = active;
     if (excluded.isEmpty() && !outliers.hasEjections()) {
       return current.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(current));
     }
-    List<Endpoint> candidates = current.stream().filter(e -> !excluded.contains(e)).toList();
+    List<Endpoint> candidates = current.stream().filter(e -> !atAnyOf(excluded, e)).toList();
     List<Endpoint> healthy = candidates.stream().filter(e -> !outliers.isEjected(e)).toList();
     List<Endpoint> pool = healthy.isEmpty() ? candidates : healthy;
     return pool.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(pool));
+  }
+
+  private static boolean atAnyOf(Set<Endpoint> excluded, Endpoint endpoint) {
+    EndpointAddress place = endpoint.address();
+    for (Endpoint tried : excluded) {
+      if (tried == endpoint || tried.address().port() == place.port() && tried.address().host().equals(place.host())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** An active endpoint not ejected, without counting as a pick of the balancer (for side requests). */
