@@ -20,12 +20,11 @@ import org.slf4j.LoggerFactory;
  * on one. Exits 2 with the offending key when the config is invalid; drains on SIGTERM.
  */
 public final class Main {
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
-
   private Main() {}
 
   public static void main(String[] args) throws Exception {
     Instant mainStarted = Instant.now();
+    Logger log = LoggerFactory.getLogger(Main.class); // here, not in a static field: logging's set-up counts to main_ms
     lighterNettyDefaults();
     quietLeakDetection();
     Path file = configPath(args);
