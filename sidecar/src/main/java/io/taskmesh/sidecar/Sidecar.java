@@ -496,10 +496,10 @@ public final class Sidecar implements AutoCloseable {
     methods.close();
     appMethods.close();
     overload.close();
-    netty.close();
     if (identity != null) {
-      identity.close();
+      identity.close(); // before the event loops, which carry the issuer's channel
     }
+    netty.close();
     if (tracing != null) {
       tracing.close();
     }
