@@ -6,6 +6,7 @@ import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.config.ConfigWatcher;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,12 +21,11 @@ import org.slf4j.LoggerFactory;
  * on one. Exits 2 with the offending key when the config is invalid; drains on SIGTERM.
  */
 public final class Main {
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
-
   private Main() {}
 
   public static void main(String[] args) throws Exception {
     Instant mainStarted = Instant.now();
+    Logger log = LoggerFactory.getLogger(Main.class); // here, not in a static field: logging's set-up counts to main_ms
     lighterNettyDefaults();
     quietLeakDetection();
     Path file = configPath(args);
@@ -71,11 +71,12 @@ public final class Main {
       return;
     }
     ConfigWatcher watcher = sidecar.watchConfig(file, content, Duration.ofSeconds(2));
-    // start-up in two parts: the JVM until main (class-data sharing shortens it), main until the ports are bound
-    Instant processStarted = ProcessHandle.current().info().startInstant().orElse(mainStarted);
+    // start-up in two parts: the JVM until main (class-data sharing shortens it), main until the ports are bound. The
+    // JVM's own start time, not the process's: Linux gives that from the boot time in whole seconds (up to 1 s off)
+    Instant jvmStarted = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
     log.info("event=started outbound={} inbound={} admin={} gateway={} jvm_ms={} main_ms={}", sidecar.outboundPort(),
         sidecar.inboundPort(), sidecar.adminPort(), config.isGateway() ? sidecar.gatewayPort() : "off",
-        Duration.between(processStarted, mainStarted).toMillis(), Duration.between(mainStarted, Instant.now()).toMillis());
+        Duration.between(jvmStarted, mainStarted).toMillis(), Duration.between(mainStarted, Instant.now()).toMillis());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("event=draining timeout={}", sidecar.drainTimeout());

@@ -1,5 +1,6 @@
 package io.taskmesh.sidecar;
 
+import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -14,16 +15,18 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.concurrent.TimeUnit;
 
-/** The event loops and socket types of one proxy: epoll when the platform has it, one loop per core. */
+/**
+ * The event loops and socket types of one proxy: epoll when the platform has it, one loop per core. The loops
+ * also accept (a listener's accepts are few next to its reads) and carry the proxy's grpc-java clients, so the
+ * proxy runs no event loop thread beyond one per core (each thread is a stack and native memory in every pod).
+ */
 public final class NettyResources implements AutoCloseable {
   private final boolean epoll;
-  private final EventLoopGroup acceptors;
   private final EventLoopGroup workers;
 
   public NettyResources(int workerThreads) {
     this.epoll = Epoll.isAvailable();
     IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-    this.acceptors = new MultiThreadIoEventLoopGroup(1, factory);
     this.workers = new MultiThreadIoEventLoopGroup(workerThreads, factory);
   }
 
@@ -31,8 +34,9 @@ public final class NettyResources implements AutoCloseable {
     return new NettyResources(Runtime.getRuntime().availableProcessors());
   }
 
+  /** Where listeners accept: the same loops as their connections. */
   public EventLoopGroup acceptors() {
-    return acceptors;
+    return workers;
   }
 
   public EventLoopGroup workers() {
@@ -47,9 +51,16 @@ public final class NettyResources implements AutoCloseable {
     return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
   }
 
+  /**
+   * {@code builder} on these loops and socket type: without them each grpc-java channel shares a group of its own
+   * (two threads per core) for as long as any of them is open.
+   */
+  public NettyChannelBuilder carrying(NettyChannelBuilder builder) {
+    return builder.eventLoopGroup(workers).channelType(channelType());
+  }
+
   @Override
   public void close() {
-    acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }
 }

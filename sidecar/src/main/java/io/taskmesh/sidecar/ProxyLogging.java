@@ -3,25 +3,23 @@ package io.taskmesh.sidecar;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import java.util.function.Predicate;
 
 /**
- * The proxy's logging, set up in code: one line per event on stdout, Netty and grpc-java at WARN. Logback's XML
- * configuration alone loads some 400 classes (its model, its actions and the JDK's XML parser), a few MB of
- * class metadata in every sidecar and part of its start-up. Found by logback's service loader; a classpath with
+ * The proxy's logging, set up in code: one {@link ProxyLogLine} per event on stdout, Netty and grpc-java at WARN.
+ * Logback's XML configuration alone loads some 400 classes (its model, its actions and the JDK's XML parser), a
+ * few MB of class metadata in every sidecar and part of its start-up. Found by logback's service loader; a classpath with
  * its own {@code logback-test.xml} or {@code logback.xml}, or {@code -Dlogback.configurationFile}, is left to
  * logback's usual configuration.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class ProxyLogging extends ContextAwareBase implements Configurator {
-  static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{20} - %msg%n";
-
   private final Predicate<String> onClasspath;
 
   /** As logback's service loader makes it: looks for configuration files on this class's classpath. */
@@ -39,9 +37,12 @@ public final class ProxyLogging extends ContextAwareBase implements Configurator
         || onClasspath.test("logback.xml")) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    ProxyLogLine layout = new ProxyLogLine();
+    layout.setContext(context);
+    layout.start();
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
-    encoder.setPattern(PATTERN);
+    encoder.setLayout(layout);
     encoder.start();
     ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
     console.setContext(context);

@@ -111,7 +111,7 @@ public final class Sidecar implements AutoCloseable {
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
     BudgetCounter upstreamBudgets = new BudgetCounter(registry, "upstream");
-    identity = config.identity().enabled() ? startIdentity(config) : null;
+    identity = config.identity().enabled() ? startIdentity(config, netty) : null;
     Optional<MeshTlsContexts> tls = Optional.ofNullable(identity).map(WorkloadIdentity::contexts);
     Counter plaintextUpstream = Counter.builder("taskmesh.plaintext.upstream.connections").register(registry);
     UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().upstream(),
@@ -133,7 +133,7 @@ public final class Sidecar implements AutoCloseable {
     if (!config.isGateway()) {
       appMethods.shape(config.service(), ""); // asks the app now, so its first watches are known as streams
     }
-    controlPlane = controlPlane(config, Optional.ofNullable(identity));
+    controlPlane = controlPlane(config, Optional.ofNullable(identity), netty);
     onDemand = controlPlane == null ? null : new OnDemandDiscovery(controlPlane,
         service -> outboundClusters.remove(controlPlane.names().of(service)), OnDemandDiscovery.DEFAULT_WAIT_CAP,
         OnDemandDiscovery.DEFAULT_IDLE_AFTER, System::nanoTime);
@@ -167,7 +167,7 @@ public final class Sidecar implements AutoCloseable {
         CapturedTraffic.inbound(netty.channelType(), new TcpMetrics(registry, "inbound"), config.inbound().appPort()),
         tls.map(this::inboundTls));
 
-    appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1));
+    appHealth = new AppHealthProbe(config.inbound().appPort(), Duration.ofSeconds(1), netty);
     admin = new AdminServer(netty, publicBindAddress, config.admin().port(), adminPages(), budgets.admin(),
         new BudgetCounter(registry, "admin"));
   }
@@ -176,9 +176,9 @@ public final class Sidecar implements AutoCloseable {
    * The workload identity of the config: its token and trust bundle are read now (an unreadable one stops the
    * start, naming the file), its first certificate is asked for in the background; /ready waits for it.
    */
-  private static WorkloadIdentity startIdentity(MeshConfig config) {
+  private static WorkloadIdentity startIdentity(MeshConfig config, NettyResources netty) {
     try {
-      return WorkloadIdentity.start(config.identity(), Clock.systemUTC());
+      return WorkloadIdentity.start(config.identity(), Clock.systemUTC(), netty::carrying);
     } catch (IOException e) {
       throw new IllegalStateException("identity: " + e.getMessage(), e);
     }
@@ -251,7 +251,8 @@ public final class Sidecar implements AutoCloseable {
    * The control-plane stream, subscribed from the start to the services the config names; others are added on
    * demand when the app calls them.
    */
-  private static ControlPlaneEndpointSource controlPlane(MeshConfig config, Optional<WorkloadIdentity> identity) {
+  private static ControlPlaneEndpointSource controlPlane(MeshConfig config, Optional<WorkloadIdentity> identity,
+      NettyResources netty) {
     if (!config.outbound().discovery().hasControlPlane()) {
       return null;
     }
@@ -264,7 +265,7 @@ public final class Sidecar implements AutoCloseable {
     // with identity on, the control plane takes only peers that present a workload certificate
     Optional<io.grpc.ChannelCredentials> tls = identity.map(workload -> ControlPlaneTls.credentials(workload.contexts(),
         workload::trustAnchors));
-    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), tls, node,
+    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), tls, netty::carrying, node,
         configuredServices(config), Duration.ofMillis(200), Duration.ofSeconds(10));
   }
 
@@ -495,10 +496,10 @@ public final class Sidecar implements AutoCloseable {
     methods.close();
     appMethods.close();
     overload.close();
-    netty.close();
     if (identity != null) {
-      identity.close();
+      identity.close(); // before the event loops, which carry the issuer's channel
     }
+    netty.close();
     if (tracing != null) {
       tracing.close();
     }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.PatternLayout;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -25,10 +27,32 @@ class ProxyLoggingTest {
     assertThat(root.getLevel()).isEqualTo(Level.INFO);
     ConsoleAppender<?> console = (ConsoleAppender<?>) root.getAppender("STDOUT");
     assertThat(console.isStarted()).isTrue();
-    assertThat(((PatternLayoutEncoder) console.getEncoder()).getPattern()).isEqualTo(ProxyLogging.PATTERN);
+    assertThat(((LayoutWrappingEncoder<?>) console.getEncoder()).getLayout()).isInstanceOf(ProxyLogLine.class);
     assertThat(context.getLogger("io.netty.handler.codec.http2").getEffectiveLevel()).isEqualTo(Level.WARN);
     assertThat(context.getLogger("io.grpc.internal").getEffectiveLevel()).isEqualTo(Level.WARN);
     assertThat(context.getLogger("io.taskmesh.sidecar").getEffectiveLevel()).isEqualTo(Level.INFO);
+  }
+
+  @Test
+  void theProxysLineIsWhatLogbacksPatternMakesOfItsPattern() {
+    LoggerContext context = new LoggerContext();
+    PatternLayout pattern = new PatternLayout();
+    pattern.setContext(context);
+    pattern.setPattern(ProxyLogLine.PATTERN);
+    pattern.start();
+    ProxyLogLine line = new ProxyLogLine();
+    line.setContext(context);
+    line.start();
+    Logger shortName = context.getLogger("io.taskmesh.sidecar.Main");
+    Logger longName = context.getLogger("io.taskmesh.sidecar.discovery.ControlPlaneEndpointSource");
+    IllegalStateException cause = new IllegalStateException("refused", new java.io.IOException("reset"));
+
+    for (LoggingEvent event : java.util.List.of(
+        new LoggingEvent("fqcn", shortName, Level.INFO, "event=started admin={}", null, new Object[] {9901}),
+        new LoggingEvent("fqcn", longName, Level.WARN, "event=stream_closed", null, null),
+        new LoggingEvent("fqcn", longName, Level.ERROR, "event=failed reason=\"{}\"", cause, new Object[] {"x"}))) {
+      assertThat(line.doLayout(event)).isEqualTo(pattern.doLayout(event));
+    }
   }
 
   @Test

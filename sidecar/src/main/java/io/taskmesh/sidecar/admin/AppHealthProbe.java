@@ -10,6 +10,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
+import io.taskmesh.sidecar.NettyResources;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,10 +32,11 @@ public final class AppHealthProbe implements AutoCloseable {
   });
   private volatile String lastProblem;
 
-  public AppHealthProbe(int appPort, Duration interval) {
+  /** @param netty the proxy's event loops, which carry the probe's channel */
+  public AppHealthProbe(int appPort, Duration interval, NettyResources netty) {
     this.appPort = appPort;
     this.target = "127.0.0.1:" + appPort;
-    this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+    this.channel = netty.carrying(NettyChannelBuilder.forTarget(target)).usePlaintext().build();
     this.lastProblem = "local app " + target + " not checked yet";
     scheduler.scheduleWithFixedDelay(this::check, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }

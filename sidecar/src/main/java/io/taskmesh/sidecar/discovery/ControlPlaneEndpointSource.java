@@ -4,6 +4,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
+import java.util.function.UnaryOperator;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
@@ -73,11 +74,25 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
     this(address, Optional.empty(), node, services, minBackoff, maxBackoff);
   }
 
-  /** @param tls with identity on: TLS presenting the workload certificate; empty: plaintext */
+  /**
+   * On grpc-java's own event loops.
+   *
+   * @param tls with identity on: TLS presenting the workload certificate; empty: plaintext
+   */
   public ControlPlaneEndpointSource(String address, Optional<ChannelCredentials> tls, Node node,
       Collection<String> services, Duration minBackoff, Duration maxBackoff) {
-    this.channel = tls.map(credentials -> NettyChannelBuilder.forTarget(address, credentials))
-        .orElseGet(() -> NettyChannelBuilder.forTarget(address).usePlaintext()).build();
+    this(address, tls, UnaryOperator.identity(), node, services, minBackoff, maxBackoff);
+  }
+
+  /**
+   * @param tls with identity on: TLS presenting the workload certificate; empty: plaintext
+   * @param transport puts the channel on the proxy's event loops ({@code NettyResources::carrying})
+   */
+  public ControlPlaneEndpointSource(String address, Optional<ChannelCredentials> tls,
+      UnaryOperator<NettyChannelBuilder> transport, Node node, Collection<String> services, Duration minBackoff,
+      Duration maxBackoff) {
+    this.channel = transport.apply(tls.map(credentials -> NettyChannelBuilder.forTarget(address, credentials))
+        .orElseGet(() -> NettyChannelBuilder.forTarget(address).usePlaintext())).build();
     this.node = node;
     this.names = new ServiceNames(node.getNamespace());
     this.services.addAll(services);

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Asks the operator's issuer for a certificate: TLS to the issuer, trusting only the trust bundle and
@@ -37,9 +38,16 @@ public final class IssuerClient implements AutoCloseable {
    */
   public IssuerClient(String host, int port, String authority, Supplier<PeerVerifier> bundle, TokenFile token,
       Duration lifetime) {
+    this(host, port, authority, bundle, token, lifetime, UnaryOperator.identity());
+  }
+
+  /** @param transport puts the channel on the proxy's event loops ({@code NettyResources::carrying}) */
+  public IssuerClient(String host, int port, String authority, Supplier<PeerVerifier> bundle, TokenFile token,
+      Duration lifetime, UnaryOperator<NettyChannelBuilder> transport) {
     TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder()
         .trustManager(TrustBundle.following(() -> bundle.get().trustAnchors()));
-    this.channel = NettyChannelBuilder.forAddress(host, port, tls.build()).overrideAuthority(authority).build();
+    this.channel = transport.apply(NettyChannelBuilder.forAddress(host, port, tls.build()))
+        .overrideAuthority(authority).build();
     this.bundle = bundle;
     this.token = token;
     this.lifetime = lifetime;

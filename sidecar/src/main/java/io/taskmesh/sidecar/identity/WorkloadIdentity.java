@@ -1,5 +1,6 @@
 package io.taskmesh.sidecar.identity;
 
+import io.grpc.netty.NettyChannelBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.taskmesh.config.IdentityConfig;
@@ -14,6 +15,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -47,6 +49,12 @@ public final class WorkloadIdentity implements AutoCloseable {
    * @throws IOException when the token or the trust bundle cannot be read; the message names the file
    */
   public static WorkloadIdentity start(IdentityConfig config, Clock clock) throws IOException {
+    return start(config, clock, UnaryOperator.identity());
+  }
+
+  /** {@link #start(IdentityConfig, Clock)}, the issuer's channel on the event loops {@code transport} gives it. */
+  public static WorkloadIdentity start(IdentityConfig config, Clock clock, UnaryOperator<NettyChannelBuilder> transport)
+      throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("identity is off in this config");
     }
@@ -57,7 +65,7 @@ public final class WorkloadIdentity implements AutoCloseable {
     String host = config.issuerAddress().substring(0, colon);
     int port = Integer.parseInt(config.issuerAddress().substring(colon + 1));
     IssuerClient issuer = new IssuerClient(host, port, host,
-        () -> new PeerVerifier(bundle.anchors(), config.trustDomain(), clock), token, config.certLifetime());
+        () -> new PeerVerifier(bundle.anchors(), config.trustDomain(), clock), token, config.certLifetime(), transport);
     MeshTlsContexts contexts = new MeshTlsContexts(config.trustDomain(), clock, MeshTls.preferredProvider());
     bundle.onChange(contexts::trust);
     CertificateRotator rotator = new CertificateRotator(() -> issuer.certify(id), contexts::use, clock);
