@@ -74,6 +74,24 @@ public final class EndpointAttempt {
   private int responseDataFrames;
   /** What waits for the upstream stream to become writable again (the caller's next read); at most one. */
   private final WhenWritable onWritable = new WhenWritable();
+  /*
+   * What each response frame needs, made once per try as plain objects: the proxy runs C1-compiled, where a
+   * capturing lambda or method reference costs a method-handle call and a native allocation each time it is made.
+   */
+  private final Runnable readUpstream = new Runnable() {
+    @Override
+    public void run() {
+      stream.read();
+    }
+  };
+  private final ChannelFutureListener closeUpstreamIfNotWritten = new ChannelFutureListener() {
+    @Override
+    public void operationComplete(ChannelFuture written) {
+      if (!written.isSuccess()) {
+        stream.close();
+      }
+    }
+  };
 
   /** @param tried endpoints the request failed on so far; this try adds the ones it cannot reach */
   public EndpointAttempt(Cluster cluster, Set<Endpoint> tried, EventLoop loop, Listener call) {
@@ -198,19 +216,14 @@ public final class EndpointAttempt {
       endpoint.recordLatency(responseHeadersNanos - openedNanos); // connect time is not the endpoint's latency
     }
     Object copy = Frames.restamp(msg);
-    Http2StreamChannel up = stream;
     if (copy == null) {
-      up.read();
+      stream.read();
       return;
     }
-    call.respond(copy, ends).addListener((ChannelFutureListener) written -> {
-      if (!written.isSuccess()) {
-        up.close();
-      }
-    });
+    call.respond(copy, ends).addListener(closeUpstreamIfNotWritten);
     // no waiting for each write to complete: the frames read in one turn leave together (ConsolidatedFlush); after
     // the last one the read sees the stream's end, which closes its channel
-    call.whenCallerWritable(up::read);
+    call.whenCallerWritable(readUpstream);
   }
 
   /** The upstream side of this try's stream. */

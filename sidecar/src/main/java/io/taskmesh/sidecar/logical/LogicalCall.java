@@ -89,6 +89,24 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private boolean responseEnded;
   private String grpcStatus;
   private boolean completed;
+  /*
+   * What each frame needs, made once per call as plain objects: the proxy runs C1-compiled, where a capturing
+   * lambda or method reference costs a method-handle call and a native allocation each time it is made.
+   */
+  private final Runnable readNextFromCaller = new Runnable() {
+    @Override
+    public void run() {
+      downstream.readNext();
+    }
+  };
+  private final ChannelFutureListener closeCallerIfNotWritten = new ChannelFutureListener() {
+    @Override
+    public void operationComplete(ChannelFuture written) {
+      if (!written.isSuccess()) {
+        downstream.close();
+      }
+    }
+  };
 
   public LogicalCall(ProxyChain chain, Downstream downstream, Http2HeadersFrame first) {
     this.chain = chain;
@@ -187,7 +205,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     if (attempt != null && attempt.isOpen()) {
       if (forward(msg, true)) {
-        attempt.whenWritable(downstream::readNext);
+        attempt.whenWritable(readNextFromCaller);
       }
     } else {
       pending.add(msg);
@@ -204,11 +222,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.cancel();
       return false;
     }
-    (flush ? attempt.writeAndFlush(copy) : attempt.write(copy)).addListener((ChannelFutureListener) written -> {
-      if (!written.isSuccess()) {
-        downstream.close();
-      }
-    });
+    (flush ? attempt.writeAndFlush(copy) : attempt.write(copy)).addListener(closeCallerIfNotWritten);
     return true;
   }
 
@@ -243,7 +257,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       forward(pending.poll(), false);
     }
     opened.flush();
-    opened.whenWritable(downstream::readNext);
+    opened.whenWritable(readNextFromCaller);
     schedulePerTryTimeout(opened);
   }
 
@@ -461,7 +475,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.finish();
     }
     Outcome outcome = new Outcome(code == null ? "UNKNOWN" : code,
-        attempt == null ? null : attempt.endpoint().address().toString(), System.nanoTime() - startNanos,
+        attempt == null ? null : attempt.endpoint().addressText(), System.nanoTime() - startNanos,
         proxyGenerated, fault);
     for (StreamFilter filter : filters) {
       filter.onComplete(request, outcome);
