@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.taskmesh.sidecar.codec.WhenWritable;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.Endpoint;
@@ -75,8 +76,9 @@ public final class EndpointAttempt {
   /** What waits for the upstream stream to become writable again (the caller's next read); at most one. */
   private final WhenWritable onWritable = new WhenWritable();
   /*
-   * What each response frame needs, made once per try as plain objects: the proxy runs C1-compiled, where a
-   * capturing lambda or method reference costs a method-handle call and a native allocation each time it is made.
+   * What opening the stream and each response frame need, made once per try as plain objects: the proxy runs
+   * C1-compiled, where a capturing lambda or method reference costs a method-handle call and a native allocation
+   * each time it is made.
    */
   private final Runnable readUpstream = new Runnable() {
     @Override
@@ -92,6 +94,16 @@ public final class EndpointAttempt {
       }
     }
   };
+  private final GenericFutureListener<Future<Http2StreamChannel>> whenOpened = new GenericFutureListener<>() {
+    @Override
+    public void operationComplete(Future<Http2StreamChannel> opening) {
+      if (loop.inEventLoop()) {
+        opened(opening); // the usual case: the connection runs on the caller's loop, no hop needed
+      } else {
+        loop.execute(() -> opened(opening));
+      }
+    }
+  };
 
   /** @param tried endpoints the request failed on so far; this try adds the ones it cannot reach */
   public EndpointAttempt(Cluster cluster, Set<Endpoint> tried, EventLoop loop, Listener call) {
@@ -104,14 +116,7 @@ public final class EndpointAttempt {
   /** Opens a stream to {@code target}, counted outstanding there until {@link #finish()}. */
   public void connect(Endpoint target) {
     endpoint = target;
-    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(), loop);
-    opening.addListener(done -> {
-      if (loop.inEventLoop()) {
-        opened(opening); // the usual case: the connection runs on the caller's loop, no hop needed
-      } else {
-        loop.execute(() -> opened(opening));
-      }
-    });
+    target.openStream(new UpstreamHandler(), loop).addListener(whenOpened);
   }
 
   private void opened(Future<Http2StreamChannel> opening) {

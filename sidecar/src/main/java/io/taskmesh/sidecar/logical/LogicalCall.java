@@ -36,6 +36,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -90,8 +91,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private String grpcStatus;
   private boolean completed;
   /*
-   * What each frame needs, made once per call as plain objects: the proxy runs C1-compiled, where a capturing
-   * lambda or method reference costs a method-handle call and a native allocation each time it is made.
+   * What each frame and the deadline need, made once per call as plain objects: the proxy runs C1-compiled, where
+   * a capturing lambda or method reference costs a method-handle call and a native allocation each time it is made.
    */
   private final Runnable readNextFromCaller = new Runnable() {
     @Override
@@ -105,6 +106,12 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       if (!written.isSuccess()) {
         downstream.close();
       }
+    }
+  };
+  private final Runnable onDeadline = new Runnable() {
+    @Override
+    public void run() {
+      deadlineExceeded();
     }
   };
 
@@ -148,15 +155,18 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         || request.policy().retries().idempotentMethods().contains(method);
     deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, routeTimeout, startNanos);
     if (deadline != null) {
-      deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
-          Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+      deadlineTimer = downstream.eventLoop().schedule(onDeadline, Math.max(0, deadline.remainingNanos()),
+          TimeUnit.NANOSECONDS);
     }
     retrying = new Retrying(request.policy().retries(), chain.retries(), service, requestEndsWithHeaders);
-    backends.choose(RANDOM).resolve(found -> {
-      if (downstream.eventLoop().inEventLoop()) {
-        firstTry(found);
-      } else {
-        downstream.eventLoop().execute(() -> firstTry(found));
+    backends.choose(RANDOM).resolve(new Consumer<>() { // a plain object, not a lambda (see readNextFromCaller)
+      @Override
+      public void accept(Optional<Cluster> found) {
+        if (downstream.eventLoop().inEventLoop()) {
+          firstTry(found);
+        } else {
+          downstream.eventLoop().execute(() -> firstTry(found));
+        }
       }
     });
   }
