@@ -22,6 +22,7 @@ import java.time.Duration;
  * @param keepaliveInterval a PING is sent when nothing was read for this long
  * @param keepaliveTimeout the connection is closed when nothing, not even the PING's ack, arrives this long
  *     after the PING
+ * @param prematureResets how many streams an HTTP/2 client may reset before they were answered
  */
 public record ListenerBudgets(
     int maxConnections,
@@ -33,9 +34,18 @@ public record ListenerBudgets(
     Duration idleTimeout,
     Duration maxConnectionAge,
     Duration keepaliveInterval,
-    Duration keepaliveTimeout) {
+    Duration keepaliveTimeout,
+    PrematureResetBudget prematureResets) {
 
   private static final int MIB = 1024 * 1024;
+
+  /** Budgets with the default {@link PrematureResetBudget}. */
+  public ListenerBudgets(int maxConnections, int maxConcurrentStreams, int maxStreamBufferBytes,
+      int maxConnectionBufferBytes, Duration firstByteTimeout, Duration headerTimeout, Duration idleTimeout,
+      Duration maxConnectionAge, Duration keepaliveInterval, Duration keepaliveTimeout) {
+    this(maxConnections, maxConcurrentStreams, maxStreamBufferBytes, maxConnectionBufferBytes, firstByteTimeout,
+        headerTimeout, idleTimeout, maxConnectionAge, keepaliveInterval, keepaliveTimeout, PrematureResetBudget.DEFAULT);
+  }
 
   /** The mesh's own listeners (outbound, inbound): windows sized for large messages. */
   public static final ListenerBudgets MESH = new ListenerBudgets(1024, 100, MIB, 4 * MIB,
@@ -57,6 +67,6 @@ public record ListenerBudgets(
 
   ListenerBudgets withMaxConnectionAge(Duration age) {
     return new ListenerBudgets(maxConnections, maxConcurrentStreams, maxStreamBufferBytes, maxConnectionBufferBytes,
-        firstByteTimeout, headerTimeout, idleTimeout, age, keepaliveInterval, keepaliveTimeout);
+        firstByteTimeout, headerTimeout, idleTimeout, age, keepaliveInterval, keepaliveTimeout, prematureResets);
   }
 }

@@ -431,7 +431,8 @@ public final class MeshConfigParser {
         node.duration("idleTimeout", base.idleTimeout(), Duration.ZERO, Duration.ofDays(1)),
         node.duration("maxConnectionAge", base.maxConnectionAge(), Duration.ZERO, Duration.ofDays(30)),
         node.duration("keepaliveInterval", base.keepaliveInterval(), Duration.ZERO, Duration.ofHours(2)),
-        node.duration("keepaliveTimeout", base.keepaliveTimeout(), Duration.ZERO, Duration.ofHours(1)));
+        node.duration("keepaliveTimeout", base.keepaliveTimeout(), Duration.ZERO, Duration.ofHours(1)),
+        prematureResets(node.object("prematureResets"), base.prematureResets()));
     if ((long) budgets.maxConnectionBufferBytes() < 2L * budgets.maxStreamBufferBytes()) {
       throw new ConfigException(node.path("maxConnectionBufferBytes"), "must be at least twice maxStreamBufferBytes ("
           + 2L * budgets.maxStreamBufferBytes() + "), so one stream cannot take a connection's whole window");
@@ -442,6 +443,15 @@ public final class MeshConfigParser {
     }
     node.finish();
     return budgets;
+  }
+
+  private static PrematureResetBudget prematureResets(ConfigNode node, PrematureResetBudget base) {
+    PrematureResetBudget budget = new PrematureResetBudget(
+        node.integer("burst", base.burst(), 0, 1_000_000),
+        node.integer("percentOfStreams", base.percentOfStreams(), 1, 100),
+        node.duration("within", base.within(), Duration.ofMillis(1), Duration.ofMinutes(1)));
+    node.finish();
+    return budget;
   }
 
   private static OverloadConfig overload(ConfigNode node) {

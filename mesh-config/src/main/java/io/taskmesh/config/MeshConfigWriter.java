@@ -137,6 +137,13 @@ public final class MeshConfigWriter {
     node.put("maxConnectionAge", Durations.format(budgets.maxConnectionAge()));
     node.put("keepaliveInterval", Durations.format(budgets.keepaliveInterval()));
     node.put("keepaliveTimeout", Durations.format(budgets.keepaliveTimeout()));
+    if (!budgets.prematureResets().equals(PrematureResetBudget.DEFAULT)) {
+      Map<String, Object> resets = new LinkedHashMap<>();
+      resets.put("burst", budgets.prematureResets().burst());
+      resets.put("percentOfStreams", budgets.prematureResets().percentOfStreams());
+      resets.put("within", Durations.format(budgets.prematureResets().within()));
+      node.put("prematureResets", resets);
+    }
     return node;
   }
 

@@ -327,6 +327,32 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void aListenersPrematureResetBudgetDefaultsAndIsWrittenOnlyWhenItDiffers() {
+    assertThat(MeshConfig.defaults("a").budgets().gateway().prematureResets())
+        .isEqualTo(new PrematureResetBudget(200, 50, Duration.ofMillis(100)));
+    MeshConfig config = MeshConfigParser.parse(
+        "service: a\nbudgets: {outbound: {prematureResets: {burst: 10, within: 20ms}}}\n");
+    assertThat(config.budgets().outbound().prematureResets()).isEqualTo(new PrematureResetBudget(10, 50, Duration.ofMillis(20)));
+    assertThat(config.budgets().inbound().prematureResets()).isEqualTo(PrematureResetBudget.DEFAULT);
+    String written = MeshConfigWriter.toYaml(config);
+    assertThat(written).containsOnlyOnce("prematureResets");
+    assertThat(MeshConfigParser.parse(written)).isEqualTo(config);
+
+    PrematureResetBudget budget = PrematureResetBudget.DEFAULT;
+    assertThat(budget.exceededBy(200, 200)).as("within the burst").isFalse();
+    assertThat(budget.exceededBy(201, 201)).as("over the burst, every stream reset").isTrue();
+    assertThat(budget.exceededBy(201, 500)).as("over the burst but 40 % of the streams").isFalse();
+    assertThat(new PrematureResetBudget(0, 100, Duration.ofMillis(100)).exceededBy(1000, 1000)).as("100 %: off").isFalse();
+
+    assertConfigError("service: a\nbudgets: {inbound: {prematureResets: {percentOfStreams: 0}}}\n",
+        "budgets.inbound.prematureResets.percentOfStreams", "");
+    assertConfigError("service: a\nbudgets: {inbound: {prematureResets: {within: 0}}}\n",
+        "budgets.inbound.prematureResets.within", "");
+    assertConfigError("service: a\nbudgets: {inbound: {prematureResets: {max: 5}}}\n",
+        "budgets.inbound.prematureResets.max", "unknown key");
+  }
+
+  @Test
   void forwardedForTrustIsACountOfHopsOrAListOfProxies() {
     assertThat(MeshConfigParser.parse("service: gw\ngateway: {}\n").gateway().clientRateLimit().forwardedFor())
         .isEqualTo(ForwardedForTrust.NONE);

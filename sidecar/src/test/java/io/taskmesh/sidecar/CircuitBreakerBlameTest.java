@@ -114,17 +114,8 @@ class CircuitBreakerBlameTest {
   @Test
   void callsWhileAServiceHasNoEndpointsLeaveTheCircuitClosedSoItsFirstEndpointIsCalledAtOnce() throws Exception {
     FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
-    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
-        service: caller
-        namespace: shop
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {address: "127.0.0.1:%d"}
-          defaults: {circuitBreaker: %s}
-          upstreams: {%s: {loadBalancer: ROUND_ROBIN}}
-        admin: {port: 0}
-        """.formatted(controlPlane.port(), BREAKER, MeshFixture.SERVICE)));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse(MeshFixture.discoveringCallerYaml(controlPlane.port(),
+        "defaults: {circuitBreaker: " + BREAKER + "}", "upstreams: {" + MeshFixture.SERVICE + ": {loadBalancer: ROUND_ROBIN}}")));
     await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.subscriberCount() == 1);
     controlPlane.announce(MeshFixture.SERVICE, 1); // known, but no pod is ready yet
     await().atMost(Duration.ofSeconds(30)).until(() -> caller.outboundClusters().cluster(MeshFixture.SERVICE).isPresent());

@@ -3,6 +3,7 @@ package io.taskmesh.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.sidecar.support.FakeControlPlane;
@@ -28,16 +29,8 @@ class ControlPlaneDiscoveryTest {
     TaskServer second = mesh.backend();
     FakeControlPlane controlPlane = new FakeControlPlane(0);
     int controlPlanePort = controlPlane.port();
-    Sidecar clientSide = mesh.sidecar(MeshConfigParser.parse("""
-        service: caller
-        namespace: shop
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {address: "127.0.0.1:%d"}
-          upstreams: {task-service: {loadBalancer: ROUND_ROBIN}}
-        admin: {port: 0}
-        """.formatted(controlPlanePort)));
+    Sidecar clientSide = mesh.sidecar(MeshConfigParser.parse(MeshFixture.discoveringCallerYaml(controlPlanePort,
+        "upstreams: {task-service: {loadBalancer: ROUND_ROBIN}}")));
     TaskClient client = mesh.clientThrough(clientSide);
 
     await().atMost(Duration.ofSeconds(30)).until(() -> !controlPlane.subscriptions().isEmpty());
@@ -66,22 +59,14 @@ class ControlPlaneDiscoveryTest {
   void afterEveryReloadTheSidecarReannouncesItsHashAndSubscriptionsOnTheSameStream() throws Exception {
     TaskServer backend = mesh.backend();
     FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
-    String config = """
-        service: caller
-        namespace: shop
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {address: "127.0.0.1:%d"}
-          defaults: {timeout: %s}
-          upstreams: {%s: {loadBalancer: ROUND_ROBIN}}
-        admin: {port: 0}
-        """;
-    Sidecar clientSide = mesh.sidecar(MeshConfigParser.parse(config.formatted(controlPlane.port(), "5s", "task-service")));
+    java.util.function.BiFunction<String, String, MeshConfig> config = (timeout, upstream) -> MeshConfigParser.parse(
+        MeshFixture.discoveringCallerYaml(controlPlane.port(), "defaults: {timeout: " + timeout + "}",
+            "upstreams: {" + upstream + ": {loadBalancer: ROUND_ROBIN}}"));
+    Sidecar clientSide = mesh.sidecar(config.apply("5s", "task-service"));
     await().atMost(Duration.ofSeconds(30)).until(() -> !controlPlane.subscriptions().isEmpty());
 
     for (String timeout : new String[] {"3s", "4s"}) {
-      var reloaded = MeshConfigParser.parse(config.formatted(controlPlane.port(), timeout, "billing"));
+      MeshConfig reloaded = config.apply(timeout, "billing");
       clientSide.apply(reloaded);
       String hash = MeshConfigWriter.hash(reloaded);
       await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.subscriptions().stream()
@@ -101,15 +86,7 @@ class ControlPlaneDiscoveryTest {
     TaskServer here = mesh.backend();
     TaskServer inBilling = mesh.backend();
     FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
-    Sidecar caller = mesh.sidecar(MeshConfigParser.parse("""
-        service: caller
-        namespace: shop
-        inbound: {port: 0, appPort: 1}
-        outbound:
-          port: 0
-          discovery: {address: "127.0.0.1:%d"}
-        admin: {port: 0}
-        """.formatted(controlPlane.port())));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse(MeshFixture.discoveringCallerYaml(controlPlane.port())));
     String through = "127.0.0.1:" + caller.outboundPort();
     TaskClient local = mesh.closeLater(TaskClient.connect(through, "task-service", Duration.ofSeconds(10)));
     TaskClient billing = mesh.closeLater(TaskClient.connect(through, "task-service.billing.svc.cluster.local:50051",

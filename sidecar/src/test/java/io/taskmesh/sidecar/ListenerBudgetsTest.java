@@ -1,12 +1,21 @@
 package io.taskmesh.sidecar;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.awaitility.Awaitility.await;
 
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.CallOptions;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.overload.DirectMemory;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.NeverAnsweringBackend;
 import io.taskmesh.sidecar.support.RawH2Socket;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.io.InputStream;
@@ -15,6 +24,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,14 +163,47 @@ class ListenerBudgetsTest {
     Sidecar proxy = clientSidecar("{}");
     try (RawH2Socket raw = new RawH2Socket(proxy.outboundPort())) {
       raw.preface();
-      for (int stream = 1; stream < 2 * 400 && !raw.receivedFrame(RawH2Socket.GOAWAY); stream += 2) {
+      for (int stream = 1; stream < 2 * 2000 && !raw.receivedFrame(RawH2Socket.GOAWAY); stream += 2) {
         raw.headers(stream, MeshFixture.SERVICE, GET_TASK, false).reset(stream);
       }
       await().atMost(Duration.ofSeconds(20)).until(() -> raw.receivedFrame(RawH2Socket.GOAWAY, 0xb));
+      assertThat(raw.closedWithin(20)).isTrue();
     } catch (java.net.SocketException closedWhileWriting) {
       // the proxy closed the connection after its GOAWAY; the metric below says why
     }
-    assertCounted(proxy, "http2_abuse");
+    assertCounted(proxy, "premature_resets");
+    assertThat(budgetExceeded(proxy, "http2_abuse")).as("counted once, by the budget that fired").isZero();
+  }
+
+  @Test
+  void aCallerCancellingManyCallsWhoseDeadlinesExpiredKeepsItsConnection() throws Exception {
+    NeverAnsweringBackend app = mesh.closeLater(NeverAnsweringBackend.start());
+    Sidecar proxy = mesh.sidecar(MeshConfigParser.parse(
+        MeshFixture.clientConfigYaml("ROUND_ROBIN", mesh.serverSidecar(app.port()).inboundPort())));
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", proxy.outboundPort())
+        .overrideAuthority(MeshFixture.SERVICE).usePlaintext().build();
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> channel.getState(true) == ConnectivityState.READY);
+      AtomicBoolean leftReady = new AtomicBoolean();
+      channel.notifyWhenStateChanged(ConnectivityState.READY, () -> leftReady.set(true)); // a GOAWAY would
+      // 8 waves of 50: each call reset by the caller at its deadline, twice the budget's burst of 200
+      for (int wave = 0; wave < 8; wave++) {
+        List<ListenableFuture<byte[]>> calls = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+          calls.add(ClientCalls.futureUnaryCall(channel.newCall(NeverAnsweringBackend.WAIT,
+              CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS)), new byte[0]));
+        }
+        for (ListenableFuture<byte[]> call : calls) {
+          ExecutionException failed = assertThrows(ExecutionException.class, () -> call.get(30, TimeUnit.SECONDS));
+          assertThat(Status.fromThrowable(failed).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        }
+      }
+      assertThat(leftReady).as("the caller's connection was never sent away").isFalse();
+      assertThat(budgetExceeded(proxy, "premature_resets")).isZero();
+      assertThat(budgetExceeded(proxy, "http2_abuse")).isZero();
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   @Test
@@ -225,11 +270,14 @@ class ListenerBudgetsTest {
   }
 
   private void assertCounted(Sidecar proxy, String budget) {
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(new AdminClient(proxy.adminPort())
-        .metricSum("taskmesh_listener_budget_exceeded_total", "budget=\"" + budget + "\"", "listener=\"outbound\""))
-        .isPositive());
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(budgetExceeded(proxy, budget)).isPositive());
     assertStillServing(proxy);
     assertDirectMemoryBounded();
+  }
+
+  private static double budgetExceeded(Sidecar proxy, String budget) {
+    return new AdminClient(proxy.adminPort()).metricSum("taskmesh_listener_budget_exceeded_total",
+        "budget=\"" + budget + "\"", "listener=\"outbound\"");
   }
 
   private void assertStillServing(Sidecar proxy) {

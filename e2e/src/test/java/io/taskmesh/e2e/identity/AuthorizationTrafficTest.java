@@ -7,22 +7,13 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.taskmesh.config.IdentityConfig;
 import io.taskmesh.config.IdentityMode;
-import io.taskmesh.config.MeshConfig;
-import io.taskmesh.config.MeshConfigParser;
-import io.taskmesh.discovery.v1.Endpoint;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.operator.api.AuthorizationPolicy;
 import io.taskmesh.operator.api.AuthorizationPolicySpec;
 import io.taskmesh.operator.authz.AuthorizationTables;
 import io.taskmesh.operator.authz.PolicyTranslator;
-import io.taskmesh.operator.discovery.DiscoveryLimits;
-import io.taskmesh.operator.discovery.DiscoveryServer;
-import io.taskmesh.operator.discovery.EndpointRegistry;
 import io.taskmesh.operator.discovery.ServiceKey;
-import io.taskmesh.operator.route.RouteTables;
 import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.taskservice.TaskServer;
 import io.taskmesh.taskservice.TaskServerOptions;
@@ -30,11 +21,8 @@ import io.taskmesh.taskservice.api.ListTasksRequest;
 import io.taskmesh.taskservice.client.TaskClient;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,35 +40,25 @@ class AuthorizationTrafficTest {
   private static final SpiffeId FRONTEND = new SpiffeId(MeshIssuer.TRUST_DOMAIN, NAMESPACE, "frontend");
   private static final SpiffeId BATCH = new SpiffeId(MeshIssuer.TRUST_DOMAIN, NAMESPACE, "batch");
   private static final ServiceKey TASK_SERVICE = new ServiceKey("task-service", NAMESPACE);
-  private static final Duration BOUND = Duration.ofSeconds(60);
+  private static final Duration BOUND = MeshOfIdentities.BOUND;
   private static final Metadata.Key<String> ERROR = Metadata.Key.of("taskmesh-error", Metadata.ASCII_STRING_MARSHALLER);
 
   @TempDir
   Path dir;
-  private final List<AutoCloseable> started = new ArrayList<>();
-  private final EndpointRegistry endpoints = new EndpointRegistry();
   private final AuthorizationTables authorization = new AuthorizationTables();
-  private MeshIssuer issuer;
-  private DiscoveryServer discovery;
-  private Sidecar server;
+  private MeshOfIdentities mesh;
 
   @BeforeEach
   void startMesh() throws Exception {
-    issuer = closeLater(new MeshIssuer(dir));
-    discovery = closeLater(DiscoveryServer.start("127.0.0.1", 0, endpoints, new RouteTables(), authorization,
-        (node, peer) -> { }, DiscoveryLimits.DEFAULTS, new SimpleMeterRegistry(), Optional.of(issuer.discoveryTls())));
-    TaskServer app = closeLater(TaskServer.start(TaskServerOptions.defaults().withPort(0).withBindAddress("127.0.0.1")
-        .withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1")));
-    server = sidecar("task-service", app.port(), IdentityMode.STRICT, TASKS);
-    endpoints.update(TASK_SERVICE, List.of(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(server.inboundPort())
-        .setReady(true).setIdentity(TASKS.uri()).build()));
+    mesh = new MeshOfIdentities(dir, authorization);
+    TaskServer app = mesh.closeLater(TaskServer.start(TaskServerOptions.defaults().withPort(0)
+        .withBindAddress("127.0.0.1").withDatabaseUrl("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1")));
+    mesh.announce(TASK_SERVICE, sidecar("task-service", app.port(), IdentityMode.STRICT, TASKS), TASKS);
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = started.size() - 1; i >= 0; i--) {
-      started.get(i).close();
-    }
+    mesh.close();
   }
 
   @Test
@@ -117,7 +95,7 @@ class AuthorizationTrafficTest {
   private void enforce(AuthorizationPolicy policy) {
     authorization.update(TASK_SERVICE, PolicyTranslator.table(List.of(policy)));
     String hash = authorization.current(TASK_SERVICE).getHash();
-    await().atMost(BOUND).until(() -> discovery.service().subscribers().stream()
+    await().atMost(BOUND).until(() -> mesh.discovery().service().subscribers().stream()
         .anyMatch(node -> node.getService().equals("task-service") && node.getAuthorizationHash().equals(hash)));
   }
 
@@ -144,31 +122,14 @@ class AuthorizationTrafficTest {
   }
 
   private Sidecar sidecar(String service, int appPort, IdentityMode mode, SpiffeId id) throws Exception {
-    MeshConfig config = MeshConfigParser.parse("""
+    return mesh.sidecar("""
         service: %s
         namespace: %s
         inbound: {port: 0, appPort: %d}
-        outbound:
-          port: 0
-          discovery: {address: "localhost:%d"}
-        admin: {port: 0}
-        """.formatted(service, NAMESPACE, appPort, discovery.port()));
-    IdentityConfig identity = new IdentityConfig(mode, MeshIssuer.TRUST_DOMAIN, "localhost:" + issuer.port(),
-        issuer.tokenFile(id.namespace(), id.serviceAccount()).toString(), issuer.bundle().toString(),
-        Duration.ofHours(1));
-    Sidecar sidecar = closeLater(Sidecar.start(new MeshConfig(config.service(), config.namespace(), config.inbound(),
-        config.outbound(), config.tracing(), config.admin(), config.drain(), config.gateway(), config.accessLog(),
-        config.budgets(), config.overload(), identity), "127.0.0.1"));
-    sidecar.identity().orElseThrow().ready().get(BOUND.toSeconds(), TimeUnit.SECONDS);
-    return sidecar;
+        """.formatted(service, NAMESPACE, appPort), id, mode);
   }
 
   private TaskClient client(Sidecar caller) {
-    return closeLater(TaskClient.connect("127.0.0.1:" + caller.outboundPort(), "task-service", BOUND));
-  }
-
-  private <T extends AutoCloseable> T closeLater(T resource) {
-    started.add(resource);
-    return resource;
+    return mesh.closeLater(TaskClient.connect("127.0.0.1:" + caller.outboundPort(), "task-service", BOUND));
   }
 }

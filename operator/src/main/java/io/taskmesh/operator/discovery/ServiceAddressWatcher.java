@@ -3,8 +3,8 @@ package io.taskmesh.operator.discovery;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.taskmesh.operator.lifecycle.EveryChange;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -25,22 +25,7 @@ public final class ServiceAddressWatcher implements AutoCloseable {
   public void start() {
     // assigned before it runs: its handlers read the store through this field from the first event on
     informer = client.services().inAnyNamespace().runnableInformer(0);
-    informer.addEventHandler(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Service service) {
-        refresh();
-      }
-
-      @Override
-      public void onUpdate(Service before, Service after) {
-        refresh();
-      }
-
-      @Override
-      public void onDelete(Service service, boolean finalStateUnknown) {
-        refresh();
-      }
-    });
+    informer.addEventHandler(new EveryChange<>(this::refresh));
     informer.run();
     refresh();
   }

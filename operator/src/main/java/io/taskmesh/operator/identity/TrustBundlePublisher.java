@@ -71,14 +71,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
 
   /** Brings the bundle into {@code namespace} off the caller's thread (an informer's). */
   public void publishSoon(String namespace) {
-    scheduler.execute(() -> {
-      try {
-        ensure(namespace);
-      } catch (KubernetesClientException e) {
-        log.warn("event=trust_bundle_publish_failed namespace={} retry_in={}s error=\"{}\"", namespace,
-            EVERY.toSeconds(), e.getMessage());
-      }
-    });
+    scheduler.execute(() -> orRetryLater(namespace, () -> ensure(namespace)));
   }
 
   /** Writes the bundle into {@code namespace} unless it is there already with these anchors. */
@@ -100,7 +93,7 @@ public final class TrustBundlePublisher implements AutoCloseable {
   }
 
   private void publishEverywhere() {
-    try {
+    orRetryLater("*", () -> {
       Set<String> namespaces = new TreeSet<>(alwaysIn);
       client.resources(TaskService.class).inAnyNamespace().list().getItems().stream()
           .map(HasMetadata::getMetadata).map(meta -> meta.getNamespace()).filter(Objects::nonNull)
@@ -110,8 +103,16 @@ public final class TrustBundlePublisher implements AutoCloseable {
       client.pods().inAnyNamespace().withLabel(SidecarInjection.TLS_MODE_LABEL, SidecarInjection.TLS_MODE_MTLS).list()
           .getItems().forEach(pod -> namespaces.add(pod.getMetadata().getNamespace()));
       namespaces.forEach(this::ensure);
+    });
+  }
+
+  /** Runs {@code publishing}; when the API server fails it, the next look-over tries again. */
+  private static void orRetryLater(String namespace, Runnable publishing) {
+    try {
+      publishing.run();
     } catch (KubernetesClientException e) {
-      log.warn("event=trust_bundle_publish_failed retry_in={}s error=\"{}\"", EVERY.toSeconds(), e.getMessage());
+      log.warn("event=trust_bundle_publish_failed namespace={} retry_in={}s error=\"{}\"", namespace,
+          EVERY.toSeconds(), e.getMessage());
     }
   }
 

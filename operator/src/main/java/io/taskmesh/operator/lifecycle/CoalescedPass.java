@@ -45,22 +45,7 @@ public final class CoalescedPass implements AutoCloseable {
 
   /** An informer handler that schedules a pass on every add, update and delete. */
   public <T> ResourceEventHandler<T> onEveryChange() {
-    return new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(T added) {
-        schedule();
-      }
-
-      @Override
-      public void onUpdate(T before, T after) {
-        schedule();
-      }
-
-      @Override
-      public void onDelete(T deleted, boolean finalStateUnknown) {
-        schedule();
-      }
-    };
+    return new EveryChange<>(this::schedule);
   }
 
   @Override

@@ -10,14 +10,17 @@ import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.logging.LogLevel;
 import io.taskmesh.config.ListenerBudgets;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
- * HTTP/2 frame codecs with the proxy's limits on both sides. Netty (4.2) guards against the known floods
- * itself: rapid reset (at most 200 RST_STREAM in 30 s, then GOAWAY), CONTINUATION floods (small CONTINUATION
- * frames), empty DATA frames, oversized header blocks and streams over SETTINGS_MAX_CONCURRENT_STREAMS
- * (refused). What the server side answers that way is counted by the budget it belongs to.
+ * HTTP/2 frame codecs with the proxy's limits on both sides. Netty (4.2) guards against most known floods
+ * itself: CONTINUATION floods (small CONTINUATION frames), empty DATA frames, oversized header blocks and
+ * streams over SETTINGS_MAX_CONCURRENT_STREAMS (refused). Rapid reset is the {@link PrematureResetGuard}'s
+ * instead of Netty's (200 RST_STREAM in 30 s, however long the streams lived), which sent away callers
+ * cancelling calls whose deadlines had expired. What the server side answers that way is counted by the budget
+ * it belongs to.
  */
 public final class Http2Codecs {
   /** Largest request header block accepted from a client (SETTINGS_MAX_HEADER_LIST_SIZE). */
@@ -29,8 +32,9 @@ public final class Http2Codecs {
 
   /**
    * @param drainTimeout how long closing a connection waits for its streams after GOAWAY (graceful drain)
-   * @param exceeded told {@code max_concurrent_streams} for each stream refused over the limit and
-   *     {@code http2_abuse} for each connection sent away with ENHANCE_YOUR_CALM
+   * @param exceeded told {@code max_concurrent_streams} for each stream refused over the limit,
+   *     {@code premature_resets} for each connection sent away by the {@link PrematureResetGuard} and
+   *     {@code http2_abuse} for each other connection sent away with ENHANCE_YOUR_CALM
    */
   public static Http2FrameCodec server(ListenerBudgets budgets, Duration drainTimeout, Consumer<String> exceeded) {
     return Http2FrameCodecBuilder.forServer()
@@ -39,23 +43,25 @@ public final class Http2Codecs {
             .maxHeaderListSize(MAX_HEADER_LIST_SIZE)
             .maxConcurrentStreams(budgets.maxConcurrentStreams())
             .initialWindowSize(budgets.maxStreamBufferBytes()))
-        .decoderEnforceMaxRstFramesPerWindow(200, 30)
+        .decoderEnforceMaxRstFramesPerWindow(0, 0)
         .frameLogger(new RefusalCounter(exceeded))
         .build();
   }
 
   /**
    * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), one
-   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, then {@code streams} (the multiplexer).
+   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, the {@link PrematureResetGuard}, then
+   * {@code streams} (the multiplexer).
    */
   public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
       Consumer<String> exceeded, ChannelHandler streams) {
     Http2FrameCodec codec = server(budgets, drainTimeout, exceeded);
+    PrematureResetGuard resets = new PrematureResetGuard(budgets.prematureResets());
     if (!Http2Keepalive.enabled(budgets.keepaliveInterval())) {
-      return new ChannelHandler[] {new ConsolidatedFlush(), codec, streams};
+      return new ChannelHandler[] {new ConsolidatedFlush(), codec, resets, streams};
     }
     return new ChannelHandler[] {new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(),
-        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, streams};
+        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, resets, streams};
   }
 
   public static Http2FrameCodec client() {
@@ -68,7 +74,8 @@ public final class Http2Codecs {
 
   /**
    * Netty's frame logger is the one place every frame the codec writes passes, including the RST_STREAM and
-   * GOAWAY frames its own guards send; this one counts those and logs nothing.
+   * GOAWAY frames its own guards and the {@link PrematureResetGuard} send; this one counts those (the guard's
+   * GOAWAY by the budget its debug data names) and logs nothing.
    */
   private static final class RefusalCounter extends Http2FrameLogger {
     private final Consumer<String> exceeded;
@@ -94,7 +101,8 @@ public final class Http2Codecs {
     public void logGoAway(Direction direction, ChannelHandlerContext ctx, int lastStreamId, long errorCode,
         ByteBuf debugData) {
       if (direction == Direction.OUTBOUND && errorCode == Http2Error.ENHANCE_YOUR_CALM.code()) {
-        exceeded.accept("http2_abuse");
+        boolean resets = debugData.toString(StandardCharsets.US_ASCII).startsWith(PrematureResetGuard.BUDGET);
+        exceeded.accept(resets ? PrematureResetGuard.BUDGET : "http2_abuse");
       }
     }
   }

@@ -15,9 +15,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import io.taskmesh.sidecar.reflection.ServerFiles;
@@ -25,15 +27,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the proxy knows of an upstream's methods, learnt from the upstream's gRPC server reflection
- * (asked once per service, off the event loops; asked again a while after a failure): which methods are
+ * What the proxy knows of an upstream's methods, learnt from the upstream's gRPC server reflection (asked at
+ * the service's first call, off the event loops): which methods are
  * unary — only those get the route timeout and the per-try timeout, so a watch is never cut — and which
  * the proto marks {@code idempotency_level} IDEMPOTENT or NO_SIDE_EFFECTS, which may also be retried
  * after the upstream reset them. Until a service's methods are known, each is treated as a possible stream.
+ *
+ * <p>The first call to a service usually comes before its endpoints (discovery answers on demand) and before
+ * the far side is ready, so a failed ask is repeated by itself at once with a short backoff ({@link #FIRST_RETRY}
+ * doubling up to {@link #LONGEST_RETRY}, {@link #PROMPT_RETRIES} times); only after those the service is asked
+ * again at a call {@link #ASK_AGAIN_AFTER} later.
  */
 public final class MethodCatalog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MethodCatalog.class);
   private static final Duration ASK_AGAIN_AFTER = Duration.ofSeconds(10);
+  private static final Duration FIRST_RETRY = Duration.ofMillis(100);
+  private static final Duration LONGEST_RETRY = Duration.ofSeconds(2);
+  private static final int PROMPT_RETRIES = 12;
   private static final Duration REFLECTION_DEADLINE = Duration.ofSeconds(20);
 
   /**
@@ -52,8 +62,11 @@ public final class MethodCatalog implements AutoCloseable {
 
   private final Function<String, Optional<InetSocketAddress>> endpointOf;
   private final Map<String, Map<String, MethodShape>> known = new ConcurrentHashMap<>();
-  private final Map<String, Long> lastAskedNanos = new ConcurrentHashMap<>();
-  private final ExecutorService asker = Executors.newSingleThreadExecutor(runnable -> {
+  /** Services being asked, their prompt retries included. */
+  private final Set<String> asking = ConcurrentHashMap.newKeySet();
+  /** Services whose prompt retries all failed: when a call may ask again. */
+  private final Map<String, Long> askAgainAtNanos = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService asker = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "taskmesh-method-catalog");
     thread.setDaemon(true);
     return thread;
@@ -115,20 +128,24 @@ public final class MethodCatalog implements AutoCloseable {
   }
 
   private void askLater(String service) {
-    long now = System.nanoTime();
-    Long last = lastAskedNanos.get(service);
-    if (last != null && now - last < ASK_AGAIN_AFTER.toNanos()) {
+    if (asking.contains(service)) {
       return;
     }
-    if (lastAskedNanos.put(service, now) == last) {
-      asker.execute(() -> ask(service));
+    Long againAt = askAgainAtNanos.get(service);
+    if (againAt != null && System.nanoTime() - againAt < 0) {
+      return;
+    }
+    if (asking.add(service)) {
+      askAgainAtNanos.remove(service);
+      later(() -> ask(service, 0), Duration.ZERO);
     }
   }
 
-  private void ask(String service) {
+  private void ask(String service, int retries) {
     Optional<InetSocketAddress> endpoint = endpointOf.apply(service);
-    if (endpoint.isEmpty() || asker.isShutdown()) {
-      return; // asked again after ASK_AGAIN_AFTER, not on every request meanwhile
+    if (endpoint.isEmpty()) {
+      failed(service, retries, "no endpoint known yet");
+      return;
     }
     Metadata marker = new Metadata();
     marker.put(Metadata.Key.of(QUERY_HEADER, Metadata.ASCII_STRING_MARSHALLER), QUERY_VALUE);
@@ -140,14 +157,34 @@ public final class MethodCatalog implements AutoCloseable {
         .whenComplete((files, failure) -> {
           channel.shutdownNow();
           if (failure != null) {
-            log.info("event=methods_unknown service={} reason=\"{}\"", service, failure.getMessage());
+            failed(service, retries, failure.getMessage());
             return;
           }
           Map<String, MethodShape> methods = new HashMap<>();
           files.forEach(file -> addMethods(file, methods));
           known.put(service, Map.copyOf(methods));
-          log.info("event=methods_learnt service={} methods={}", service, methods.size());
+          asking.remove(service);
+          log.info("event=methods_learnt service={} methods={} retries={}", service, methods.size(), retries);
         });
+  }
+
+  private void failed(String service, int retries, String reason) {
+    if (retries < PROMPT_RETRIES) {
+      long delayNanos = Math.min(LONGEST_RETRY.toNanos(), FIRST_RETRY.toNanos() << retries);
+      later(() -> ask(service, retries + 1), Duration.ofNanos(delayNanos));
+      return;
+    }
+    log.info("event=methods_unknown service={} reason=\"{}\" retries={}", service, reason, retries);
+    askAgainAtNanos.put(service, System.nanoTime() + ASK_AGAIN_AFTER.toNanos());
+    asking.remove(service);
+  }
+
+  private void later(Runnable task, Duration delay) {
+    try {
+      asker.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closed) {
+      // the catalog was closed: nothing is asked any more
+    }
   }
 
   private static void addMethods(FileDescriptorProto file, Map<String, MethodShape> methods) {

@@ -73,6 +73,24 @@ public final class MeshFixture implements AutoCloseable {
         """.formatted(SERVICE, endpoints, defaults);
   }
 
+  /**
+   * A caller's sidecar config (service {@code caller} in namespace {@code shop}) whose endpoints come from the
+   * control plane at the given port; each of {@code outboundKeys} is one more key of its {@code outbound}
+   * section, e.g. {@code "defaults: {timeout: 1s}"}.
+   */
+  public static String discoveringCallerYaml(int controlPlanePort, String... outboundKeys) {
+    String more = java.util.Arrays.stream(outboundKeys).map(key -> "  " + key + "\n").collect(Collectors.joining());
+    return """
+        service: caller
+        namespace: shop
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery: {address: "127.0.0.1:%d"}
+        %sadmin: {port: 0}
+        """.formatted(controlPlanePort, more);
+  }
+
   public Sidecar sidecar(MeshConfig config) {
     Sidecar sidecar = Sidecar.start(config, "127.0.0.1");
     started.add(sidecar);
