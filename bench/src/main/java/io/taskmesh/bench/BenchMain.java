@@ -61,12 +61,19 @@ public final class BenchMain {
       try (TlsTopologies tls = new TlsTopologies(topologies, workDir, appPort)) {
         Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
         paths.put("direct", topologies::direct);
-        if (!System.getProperty("bench.baselineJar", "").isBlank()) {
+        boolean baseline = !System.getProperty("bench.baselineJar", "").isBlank();
+        if (baseline) {
           paths.put("taskmesh-baseline", topologies::taskmeshBaseline);
           selected = new ArrayList<>(selected);
           selected.add("taskmesh-baseline");
+          if (selected.contains("taskmesh-mtls")) {
+            selected.add("taskmesh-mtls-baseline");
+          }
         }
         paths.put("taskmesh", topologies::taskmesh);
+        if (baseline) {
+          paths.put("taskmesh-mtls-baseline", tls::taskmeshMtlsBaseline);
+        }
         paths.put("taskmesh-mtls", tls::taskmeshMtls);
         paths.put("taskmesh-mtls-jdk", tls::taskmeshMtlsJdk);
         paths.put("nginx", topologies::nginx);

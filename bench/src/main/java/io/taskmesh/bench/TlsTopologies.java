@@ -45,14 +45,22 @@ public final class TlsTopologies implements AutoCloseable {
   }
 
   public Topology taskmeshMtls() {
-    return taskmesh("taskmesh-mtls", "boringssl", List.of());
+    return taskmesh("taskmesh-mtls", "boringssl", List.of(), Topologies.sidecarClasspath());
+  }
+
+  /** {@link #taskmeshMtls()} from the baseline's proxy jar ({@code bench.baselineJar}), its sidecars' names prefixed. */
+  public Topology taskmeshMtlsBaseline() {
+    return taskmesh("taskmesh-mtls-baseline", "boringssl", List.of(),
+        Path.of(System.getProperty("bench.baselineJar")).toAbsolutePath().toString());
   }
 
   public Topology taskmeshMtlsJdk() {
-    return taskmesh("taskmesh-mtls-jdk", "jdk", List.of("-D" + MeshTls.ENGINE_PROPERTY + "=jdk"));
+    return taskmesh("taskmesh-mtls-jdk", "jdk", List.of("-D" + MeshTls.ENGINE_PROPERTY + "=jdk"),
+        Topologies.sidecarClasspath());
   }
 
-  private Topology taskmesh(String name, String engine, List<String> properties) {
+  private Topology taskmesh(String name, String engine, List<String> properties, String classpath) {
+    String prefix = name.endsWith("-baseline") ? name + "-" : ""; // a baseline's logs and profiles apart
     BenchMesh mesh = mesh();
     int inbound = FreePorts.next();
     int serverAdmin = FreePorts.next();
@@ -60,7 +68,7 @@ public final class TlsTopologies implements AutoCloseable {
     int clientAdmin = FreePorts.next();
     // ready: the server sidecar has its certificate and its app answers; the client sidecar (no local app) has
     // its listeners bound, and then a first call through the pair proves its certificate and discovery are in
-    Topologies.Started server = plain.sidecar("server-sidecar", """
+    Topologies.Started server = plain.sidecar(prefix + "server-sidecar", """
         service: task-service
         namespace: %s
         inbound: {port: %d, appPort: %d}
@@ -68,9 +76,9 @@ public final class TlsTopologies implements AutoCloseable {
         admin: {port: %d}
         identity: %s
         """.formatted(BenchMesh.NAMESPACE, inbound, appPort, FreePorts.next(), serverAdmin,
-        identity(mesh, "task-service")), serverAdmin, "/ready", properties);
+        identity(mesh, "task-service")), serverAdmin, "/ready", properties, classpath);
     mesh.announce("task-service", inbound, "task-service");
-    Topologies.Started client = Topologies.startOrStop(server.process(), () -> plain.sidecar("client-sidecar", """
+    Topologies.Started client = Topologies.startOrStop(server.process(), () -> plain.sidecar(prefix + "client-sidecar", """
         service: bench-client
         namespace: %s
         inbound: {port: %d, appPort: 1}
@@ -78,7 +86,7 @@ public final class TlsTopologies implements AutoCloseable {
         admin: {port: %d}
         identity: %s
         """.formatted(BenchMesh.NAMESPACE, FreePorts.next(), outbound, mesh.discoveryPort(), clientAdmin,
-        identity(mesh, "bench-client")), clientAdmin, "/healthz", properties));
+        identity(mesh, "bench-client")), clientAdmin, "/healthz", properties, classpath));
     Topology topology = new Topologies.Simple(name, "127.0.0.1:" + outbound, "task-service",
         List.of(client.process().pid(), server.process().pid()),
         List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {

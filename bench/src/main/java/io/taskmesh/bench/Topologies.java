@@ -151,7 +151,8 @@ public final class Topologies {
     return sidecar(name, config, adminPort, readyPath, List.of(), classpath);
   }
 
-  private Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties,
+  /** {@link #sidecar(String, String, int, String, List)} from another proxy jar ({@code classpath}). */
+  Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties,
       String classpath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
     List<String> flags = new java.util.ArrayList<>(sidecarFlags());

@@ -17,6 +17,8 @@ public final class Endpoint {
   private static final long INITIAL_LATENCY_NANOS = 1_000_000;
 
   private final EndpointAddress address;
+  /** {@code host:port}, made once: every request's outcome names it. */
+  private final String addressText;
   private final EndpointConnectionPool pool;
   private final AtomicInteger outstanding = new AtomicInteger();
   private final AtomicLong requests = new AtomicLong();
@@ -29,11 +31,17 @@ public final class Endpoint {
 
   Endpoint(EndpointAddress address, UpstreamConnector connector) {
     this.address = address;
+    this.addressText = address.toString();
     this.pool = new EndpointConnectionPool(connector, this);
   }
 
   public EndpointAddress address() {
     return address;
+  }
+
+  /** The address as {@code host:port}. */
+  public String addressText() {
+    return addressText;
   }
 
   public State state() {

@@ -2,12 +2,15 @@ package io.taskmesh.sidecar.cluster;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.Promise;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,6 +20,18 @@ final class UpstreamConnection {
   private final AtomicInteger openStreams = new AtomicInteger();
   private final Runnable onStreamClosed;
   private volatile boolean goneAway;
+  /** The codec's view of the connection, found once it is up (not looked up in the pipeline per request). */
+  private volatile Http2Connection http2;
+  /** Opens every stream of this connection, always on its event loop (so setting its handler first is safe). */
+  private Http2StreamChannelBootstrap streams;
+  private final ChannelFutureListener streamEnded = closed -> streamClosed();
+  private final GenericFutureListener<Future<Http2StreamChannel>> countStream = opened -> {
+    if (opened.isSuccess()) {
+      opened.getNow().closeFuture().addListener(streamEnded);
+    } else {
+      streamClosed();
+    }
+  };
 
   UpstreamConnection(UpstreamConnector connector, Endpoint endpoint, EventLoop loop, Runnable onStreamClosed) {
     this.onStreamClosed = onStreamClosed;
@@ -39,8 +54,18 @@ final class UpstreamConnection {
     if (!connected.isSuccess() || !channel.isActive()) {
       return false;
     }
-    Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
-    return codec != null && openStreams.get() < codec.connection().local().maxActiveStreams();
+    Http2Connection connection = http2(channel);
+    return connection != null && openStreams.get() < connection.local().maxActiveStreams();
+  }
+
+  private Http2Connection http2(Channel channel) {
+    Http2Connection found = http2;
+    if (found == null) {
+      Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
+      found = codec == null ? null : codec.connection();
+      http2 = found;
+    }
+    return found;
   }
 
   boolean isClosed() {
@@ -54,24 +79,33 @@ final class UpstreamConnection {
   Future<Http2StreamChannel> openStream(ChannelHandler handler) {
     openStreams.incrementAndGet();
     Promise<Http2StreamChannel> promise = connected.channel().eventLoop().newPromise();
-    connected.addListener(done -> {
+    promise.addListener(countStream);
+    connected.addListener(new StreamOpening(handler, promise));
+    return promise;
+  }
+
+  /** Opens one stream once the connection is up; a plain object, not a lambda per stream (see EndpointAttempt). */
+  private final class StreamOpening implements ChannelFutureListener {
+    private final ChannelHandler handler;
+    private final Promise<Http2StreamChannel> promise;
+
+    StreamOpening(ChannelHandler handler, Promise<Http2StreamChannel> promise) {
+      this.handler = handler;
+      this.promise = promise;
+    }
+
+    /** Runs on the connection's event loop, as every listener of its connect future does. */
+    @Override
+    public void operationComplete(ChannelFuture done) {
       if (!done.isSuccess()) {
-        streamClosed();
         promise.setFailure(done.cause());
         return;
       }
-      new Http2StreamChannelBootstrap(connected.channel()).handler(handler).open().addListener(opened -> {
-        if (opened.isSuccess()) {
-          Http2StreamChannel stream = (Http2StreamChannel) opened.getNow();
-          stream.closeFuture().addListener(closed -> streamClosed());
-          promise.setSuccess(stream);
-        } else {
-          streamClosed();
-          promise.setFailure(opened.cause());
-        }
-      });
-    });
-    return promise;
+      if (streams == null) {
+        streams = new Http2StreamChannelBootstrap(done.channel());
+      }
+      streams.handler(handler).open(promise);
+    }
   }
 
   private void streamClosed() {

@@ -13,7 +13,11 @@ public final class Backends {
 
   private Backends(List<Backend> backends) {
     this.backends = List.copyOf(backends);
-    this.totalWeight = this.backends.stream().mapToInt(Backend::weight).sum();
+    int sum = 0;
+    for (Backend backend : this.backends) { // a loop, not a stream: made per request for discovered routes
+      sum += backend.weight();
+    }
+    this.totalWeight = sum;
     if (this.backends.isEmpty() || totalWeight <= 0) {
       throw new IllegalArgumentException("a route needs at least one backend with a weight above 0, got " + backends);
     }

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.taskmesh.sidecar.codec.WhenWritable;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.Endpoint;
@@ -74,6 +75,35 @@ public final class EndpointAttempt {
   private int responseDataFrames;
   /** What waits for the upstream stream to become writable again (the caller's next read); at most one. */
   private final WhenWritable onWritable = new WhenWritable();
+  /*
+   * What opening the stream and each response frame need, made once per try as plain objects: the proxy runs
+   * C1-compiled, where a capturing lambda or method reference costs a method-handle call and a native allocation
+   * each time it is made.
+   */
+  private final Runnable readUpstream = new Runnable() {
+    @Override
+    public void run() {
+      stream.read();
+    }
+  };
+  private final ChannelFutureListener closeUpstreamIfNotWritten = new ChannelFutureListener() {
+    @Override
+    public void operationComplete(ChannelFuture written) {
+      if (!written.isSuccess()) {
+        stream.close();
+      }
+    }
+  };
+  private final GenericFutureListener<Future<Http2StreamChannel>> whenOpened = new GenericFutureListener<>() {
+    @Override
+    public void operationComplete(Future<Http2StreamChannel> opening) {
+      if (loop.inEventLoop()) {
+        opened(opening); // the usual case: the connection runs on the caller's loop, no hop needed
+      } else {
+        loop.execute(() -> opened(opening));
+      }
+    }
+  };
 
   /** @param tried endpoints the request failed on so far; this try adds the ones it cannot reach */
   public EndpointAttempt(Cluster cluster, Set<Endpoint> tried, EventLoop loop, Listener call) {
@@ -86,14 +116,7 @@ public final class EndpointAttempt {
   /** Opens a stream to {@code target}, counted outstanding there until {@link #finish()}. */
   public void connect(Endpoint target) {
     endpoint = target;
-    Future<Http2StreamChannel> opening = target.openStream(new UpstreamHandler(), loop);
-    opening.addListener(done -> {
-      if (loop.inEventLoop()) {
-        opened(opening); // the usual case: the connection runs on the caller's loop, no hop needed
-      } else {
-        loop.execute(() -> opened(opening));
-      }
-    });
+    target.openStream(new UpstreamHandler(), loop).addListener(whenOpened);
   }
 
   private void opened(Future<Http2StreamChannel> opening) {
@@ -198,19 +221,14 @@ public final class EndpointAttempt {
       endpoint.recordLatency(responseHeadersNanos - openedNanos); // connect time is not the endpoint's latency
     }
     Object copy = Frames.restamp(msg);
-    Http2StreamChannel up = stream;
     if (copy == null) {
-      up.read();
+      stream.read();
       return;
     }
-    call.respond(copy, ends).addListener((ChannelFutureListener) written -> {
-      if (!written.isSuccess()) {
-        up.close();
-      }
-    });
+    call.respond(copy, ends).addListener(closeUpstreamIfNotWritten);
     // no waiting for each write to complete: the frames read in one turn leave together (ConsolidatedFlush); after
     // the last one the read sees the stream's end, which closes its channel
-    call.whenCallerWritable(up::read);
+    call.whenCallerWritable(readUpstream);
   }
 
   /** The upstream side of this try's stream. */

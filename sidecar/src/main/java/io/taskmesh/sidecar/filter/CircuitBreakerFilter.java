@@ -72,7 +72,8 @@ public final class CircuitBreakerFilter implements StreamFilter {
 
   private CircuitBreaker breakerFor(String service, CircuitBreakerPolicy policy) {
     PolicyBreaker current = breakers.get(service);
-    if (current != null && current.policy().equals(policy)) {
+    // the same policy object, request after request, until a reload: a record's equals is a method-handle call
+    if (current != null && (current.policy() == policy || current.policy().equals(policy))) {
       return current.breaker();
     }
     return breakers.compute(service, (name, existing) -> {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code taskmesh_requests_total} and {@code taskmesh_request_duration_seconds} of docs/CONTRACT.md, with a bounded
@@ -23,13 +24,10 @@ public final class MetricsFilter implements StreamFilter {
 
   private final MeterRegistry registry;
   private final MethodCatalog methods;
-  private final Map<String, Set<String>> methodLabels = new ConcurrentHashMap<>();
-  private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
-  private final Map<TimerKey, Timer> timers = new ConcurrentHashMap<>();
-
-  private record CounterKey(String direction, String service, String method, String code) {}
-
-  private record TimerKey(String direction, String service, String method) {}
+  /** direction → service → the method labels given so far (at most {@value #MAX_METHOD_LABELS}). */
+  private final Map<String, Map<String, Set<String>>> methodLabels = new ConcurrentHashMap<>();
+  /** direction → service → method label → that label set's meters. */
+  private final Map<String, Map<String, Map<String, MethodMeters>>> meters = new ConcurrentHashMap<>();
 
   /** @param methods what the chain knows of its upstream's methods ({@link MethodCatalog#NONE}: nothing) */
   public MetricsFilter(MeterRegistry registry, MethodCatalog methods) {
@@ -39,25 +37,63 @@ public final class MetricsFilter implements StreamFilter {
 
   @Override
   public void onComplete(RequestInfo request, Outcome outcome) {
-    String method = methodLabel(request);
-    counters.computeIfAbsent(new CounterKey(request.direction(), request.service(), method, outcome.code()),
-        key -> Counter.builder("taskmesh.requests")
-            .tag("direction", key.direction())
-            .tag("service", key.service())
-            .tag("method", key.method())
-            .tag("code", key.code())
-            .register(registry))
-        .increment();
-    timers.computeIfAbsent(new TimerKey(request.direction(), request.service(), method),
-        key -> Timer.builder("taskmesh.request.duration")
-            .tag("direction", key.direction())
-            .tag("service", key.service())
-            .tag("method", key.method())
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(30))
-            .register(registry))
-        .record(Duration.ofNanos(outcome.durationNanos()));
+    MethodMeters found = metersOf(request.direction(), request.service(), methodLabel(request));
+    found.counter(outcome.code()).increment();
+    found.duration.record(outcome.durationNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Found by plain string lookups on every request, made only on a miss: keys of records and capturing lambdas
+   * would cost a method-handle call each on the proxy's C1-compiled hot path.
+   */
+  private MethodMeters metersOf(String direction, String service, String method) {
+    Map<String, MethodMeters> byMethod = child(child(meters, direction), service);
+    MethodMeters found = byMethod.get(method);
+    if (found == null) {
+      found = byMethod.computeIfAbsent(method, key -> new MethodMeters(direction, service, method));
+    }
+    return found;
+  }
+
+  private static <V> Map<String, V> child(Map<String, Map<String, V>> parent, String key) {
+    Map<String, V> found = parent.get(key);
+    return found != null ? found : parent.computeIfAbsent(key, absent -> new ConcurrentHashMap<>());
+  }
+
+  /** The duration timer of one direction, service and method label, and its request counters by code. */
+  private final class MethodMeters {
+    final String direction;
+    final String service;
+    final String method;
+    final Timer duration;
+    final Map<String, Counter> byCode = new ConcurrentHashMap<>();
+
+    MethodMeters(String direction, String service, String method) {
+      this.direction = direction;
+      this.service = service;
+      this.method = method;
+      this.duration = Timer.builder("taskmesh.request.duration")
+          .tag("direction", direction)
+          .tag("service", service)
+          .tag("method", method)
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofSeconds(30))
+          .register(registry);
+    }
+
+    Counter counter(String code) {
+      Counter counter = byCode.get(code);
+      if (counter == null) {
+        counter = byCode.computeIfAbsent(code, key -> Counter.builder("taskmesh.requests")
+            .tag("direction", direction)
+            .tag("service", service)
+            .tag("method", method)
+            .tag("code", key)
+            .register(registry));
+      }
+      return counter;
+    }
   }
 
   private String methodLabel(RequestInfo request) {
@@ -69,8 +105,11 @@ public final class MetricsFilter implements StreamFilter {
     if (methods.isUnknownMethod(service, method)) {
       return UNKNOWN_METHOD;
     }
-    Set<String> seen = methodLabels.computeIfAbsent(request.direction() + " " + service,
-        key -> ConcurrentHashMap.newKeySet());
+    Map<String, Set<String>> byService = child(methodLabels, request.direction());
+    Set<String> seen = byService.get(service);
+    if (seen == null) {
+      seen = byService.computeIfAbsent(service, key -> ConcurrentHashMap.newKeySet());
+    }
     if (seen.contains(method)) {
       return method;
     }

@@ -2,10 +2,8 @@ package io.taskmesh.sidecar.listener;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.taskmesh.config.ListenerBudgets;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http1Rejection;
@@ -30,7 +28,7 @@ public final class ProxyListener implements AutoCloseable {
   private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, ListenerBudgets budgets,
       BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer, Duration drainTimeout,
       CapturedTraffic capture, Optional<Supplier<ChannelHandler>> transportSecurity) {
-    ChannelInitializer<Http2StreamChannel> streams = streams(chain, overload, counter, meshPeer);
+    StreamGate streams = new StreamGate(chain, overload, counter.listener(), meshPeer);
     this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline -> {
       transportSecurity.ifPresent(security -> pipeline.addLast("transport-security", security.get()));
       Optional<CapturedTraffic.Connection> captured = capture.accept(pipeline.channel());
@@ -38,8 +36,9 @@ public final class ProxyListener implements AutoCloseable {
         pipeline.addLast(opaque(pipeline, captured.get().forwarder()).get());
         return;
       }
-      ChannelInitializer<Http2StreamChannel> connectionStreams = captured.flatMap(CapturedTraffic.Connection::router)
-          .map(router -> streams(chain.routedBy(chain.direction(), chain.hop(), router), overload, counter, meshPeer))
+      StreamGate connectionStreams = captured.flatMap(CapturedTraffic.Connection::router)
+          .map(router -> new StreamGate(chain.routedBy(chain.direction(), chain.hop(), router), overload,
+              counter.listener(), meshPeer))
           .orElse(streams);
       pipeline.addLast(new ProtocolSniffer(
           () -> Http2Codecs.serverHandlers(budgets, drainTimeout, counter::exceeded,
@@ -48,18 +47,6 @@ public final class ProxyListener implements AutoCloseable {
           captured.<Supplier<ChannelHandler[]>>map(c -> () -> new ChannelHandler[] {opaque(pipeline, c.forwarder()).get()})
               .orElse(null)));
     });
-  }
-
-  private static ChannelInitializer<Http2StreamChannel> streams(ProxyChain chain, OverloadManager overload,
-      BudgetCounter counter, Predicate<SocketAddress> meshPeer) {
-    return new ChannelInitializer<>() {
-      @Override
-      protected void initChannel(Http2StreamChannel stream) {
-        stream.config().setAutoRead(false);
-        stream.pipeline().addLast(new StreamGate(overload, counter.listener(), chain.hop(), meshPeer),
-            new StreamProxyHandler(chain));
-      }
-    };
   }
 
   /**

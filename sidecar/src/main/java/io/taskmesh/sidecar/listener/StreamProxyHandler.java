@@ -33,8 +33,13 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
   }
 
   @Override
-  public void channelActive(ChannelHandlerContext ctx) {
+  public void handlerAdded(ChannelHandlerContext ctx) {
     downstream = ctx.channel();
+  }
+
+  /** A stream's first read, where this handler is there from the start (the gateway's gRPC streams). */
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
     ctx.read();
   }
 

@@ -33,7 +33,7 @@ final class Deadline {
     if (routeBound && (callers.isEmpty() || routeTimeout.compareTo(callers.get()) < 0)) {
       return new Deadline(startNanos, cappedNanos(routeTimeout), true);
     }
-    return callers.map(timeout -> new Deadline(startNanos, cappedNanos(timeout), false)).orElse(null);
+    return callers.isEmpty() ? null : new Deadline(startNanos, cappedNanos(callers.get()), false);
   }
 
   private static long cappedNanos(Duration timeout) {

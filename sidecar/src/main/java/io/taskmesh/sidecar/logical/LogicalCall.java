@@ -36,6 +36,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -89,6 +90,30 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private boolean responseEnded;
   private String grpcStatus;
   private boolean completed;
+  /*
+   * What each frame and the deadline need, made once per call as plain objects: the proxy runs C1-compiled, where
+   * a capturing lambda or method reference costs a method-handle call and a native allocation each time it is made.
+   */
+  private final Runnable readNextFromCaller = new Runnable() {
+    @Override
+    public void run() {
+      downstream.readNext();
+    }
+  };
+  private final ChannelFutureListener closeCallerIfNotWritten = new ChannelFutureListener() {
+    @Override
+    public void operationComplete(ChannelFuture written) {
+      if (!written.isSuccess()) {
+        downstream.close();
+      }
+    }
+  };
+  private final Runnable onDeadline = new Runnable() {
+    @Override
+    public void run() {
+      deadlineExceeded();
+    }
+  };
 
   public LogicalCall(ProxyChain chain, Downstream downstream, Http2HeadersFrame first) {
     this.chain = chain;
@@ -130,15 +155,18 @@ public final class LogicalCall implements EndpointAttempt.Listener {
         || request.policy().retries().idempotentMethods().contains(method);
     deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, routeTimeout, startNanos);
     if (deadline != null) {
-      deadlineTimer = downstream.eventLoop().schedule(this::deadlineExceeded,
-          Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+      deadlineTimer = downstream.eventLoop().schedule(onDeadline, Math.max(0, deadline.remainingNanos()),
+          TimeUnit.NANOSECONDS);
     }
     retrying = new Retrying(request.policy().retries(), chain.retries(), service, requestEndsWithHeaders);
-    backends.choose(RANDOM).resolve(found -> {
-      if (downstream.eventLoop().inEventLoop()) {
-        firstTry(found);
-      } else {
-        downstream.eventLoop().execute(() -> firstTry(found));
+    backends.choose(RANDOM).resolve(new Consumer<>() { // a plain object, not a lambda (see readNextFromCaller)
+      @Override
+      public void accept(Optional<Cluster> found) {
+        if (downstream.eventLoop().inEventLoop()) {
+          firstTry(found);
+        } else {
+          downstream.eventLoop().execute(() -> firstTry(found));
+        }
       }
     });
   }
@@ -187,7 +215,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     if (attempt != null && attempt.isOpen()) {
       if (forward(msg, true)) {
-        attempt.whenWritable(downstream::readNext);
+        attempt.whenWritable(readNextFromCaller);
       }
     } else {
       pending.add(msg);
@@ -204,11 +232,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.cancel();
       return false;
     }
-    (flush ? attempt.writeAndFlush(copy) : attempt.write(copy)).addListener((ChannelFutureListener) written -> {
-      if (!written.isSuccess()) {
-        downstream.close();
-      }
-    });
+    (flush ? attempt.writeAndFlush(copy) : attempt.write(copy)).addListener(closeCallerIfNotWritten);
     return true;
   }
 
@@ -243,7 +267,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       forward(pending.poll(), false);
     }
     opened.flush();
-    opened.whenWritable(downstream::readNext);
+    opened.whenWritable(readNextFromCaller);
     schedulePerTryTimeout(opened);
   }
 
@@ -461,7 +485,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       attempt.finish();
     }
     Outcome outcome = new Outcome(code == null ? "UNKNOWN" : code,
-        attempt == null ? null : attempt.endpoint().address().toString(), System.nanoTime() - startNanos,
+        attempt == null ? null : attempt.endpoint().addressText(), System.nanoTime() - startNanos,
         proxyGenerated, fault);
     for (StreamFilter filter : filters) {
       filter.onComplete(request, outcome);

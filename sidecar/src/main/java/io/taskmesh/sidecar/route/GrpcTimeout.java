@@ -44,25 +44,30 @@ public final class GrpcTimeout {
   public static String format(Duration remaining) {
     long nanos = Math.max(1, remaining.toNanos());
     if (nanos <= MAX_VALUE) {
-      return nanos + "n";
+      return withUnit(nanos, 'n');
     }
     long micros = ceilDiv(nanos, 1_000);
     if (micros <= MAX_VALUE) {
-      return micros + "u";
+      return withUnit(micros, 'u');
     }
     long millis = ceilDiv(nanos, 1_000_000);
     if (millis <= MAX_VALUE) {
-      return millis + "m";
+      return withUnit(millis, 'm');
     }
     long seconds = ceilDiv(nanos, 1_000_000_000);
     if (seconds <= MAX_VALUE) {
-      return seconds + "S";
+      return withUnit(seconds, 'S');
     }
     long minutes = ceilDiv(seconds, 60);
     if (minutes <= MAX_VALUE) {
-      return minutes + "M";
+      return withUnit(minutes, 'M');
     }
-    return Math.min(ceilDiv(minutes, 60), MAX_VALUE) + "H";
+    return withUnit(Math.min(ceilDiv(minutes, 60), MAX_VALUE), 'H');
+  }
+
+  /** Not string concatenation: on the proxy's C1-compiled hot path that is a method-handle call. */
+  private static String withUnit(long value, char unit) {
+    return new StringBuilder(9).append(value).append(unit).toString();
   }
 
   private static long ceilDiv(long value, long divisor) {
