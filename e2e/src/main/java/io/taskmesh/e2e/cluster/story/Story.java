@@ -85,6 +85,8 @@ public final class Story {
   private static final int USER = 1;
   /** Calls per GRPCRoute weight in the blue-green step: enough for a 50/50 split to show. */
   private static final int CALLS_PER_WEIGHT = 40;
+  /** Traces of one caller searched for a complete one. */
+  private static final int TRACES_SEARCHED = 100;
 
   private final LocalCluster cluster;
   private final KubernetesClient api;
@@ -112,10 +114,10 @@ public final class Story {
     this.repository = repository;
     this.out = out;
     this.table = new TaskServiceTable(api, out);
-    step("Install the chart, apply the example TaskService (two replicas on the cluster's PostgreSQL), watch it"
-        + " become Ready", this::install);
-    step("Call the service from a pod the webhook injected (a plain client loop dialling task-service:50051)",
-        this::callFromInjectedPod);
+    step("Install the chart, apply the example TaskService (two replicas on the cluster's PostgreSQL), start a client"
+        + " pod the webhook injects (a plain client loop dialling task-service:50051), watch them become Ready",
+        this::install);
+    step("The client pod calls the service, through the sidecar the webhook gave it", this::callFromInjectedPod);
     step("The gateway: the same service as REST/JSON from outside the mesh", this::throughTheGateway);
     step("Kill a pod: the deployment controller replaces it, the EndpointSlice follows, no call fails",
         this::killPod);
@@ -205,6 +207,10 @@ public final class Story {
     }
     printApplied("kubectl apply -f examples/taskservice.yaml   (with replicas: 2, database.postgresUrlSecret: tasks-db;"
         + " env JAVA_TOOL_OPTIONS=" + DEMO_JVM_FLAGS + ")", ChartInstall.create(api, example, NS));
+    require(table.watchUntil(List.of("task-service"), TaskServiceTable::serving, Duration.ofMinutes(4)),
+        "no pod of the TaskService became ready");
+    out.printf("  a first pod ready at %.1f s: the client pod starts while the second one does%n", sinceStart());
+    startClientPod();
     require(table.watchUntil(List.of("task-service"), TaskServiceTable::settled, Duration.ofMinutes(4)),
         "the TaskService did not become Ready");
     out.printf("  task-service Ready at %.1f s; gateway %s%n", sinceStart(),
@@ -226,7 +232,8 @@ public final class Story {
     return (System.nanoTime() - storyStart) / 1e9;
   }
 
-  private void callFromInjectedPod() {
+  /** The client pod, as a user starts a workload of their own that opts in to injection. */
+  private void startClientPod() {
     out.println("  $ kubectl create serviceaccount " + CLIENT);
     api.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName(CLIENT)
         .endMetadata().build()).create();
@@ -256,6 +263,9 @@ public final class Story {
     out.println("  the webhook added: " + created.getSpec().getInitContainers().stream()
         .map(c -> c.getName() + ("Always".equals(c.getRestartPolicy()) ? " (native sidecar)" : " (init)"))
         .collect(Collectors.joining(", ")));
+  }
+
+  private void callFromInjectedPod() {
     boolean calling = waitFor(() -> clientTotals().ok() > 0, Duration.ofMinutes(2));
     CallLoop.Totals totals = clientTotals();
     out.printf("  $ kubectl logs %s -c app | tail -1%n    calls ok=%d failed=%d   (first call at %.1f s)%n", CLIENT,
@@ -474,14 +484,15 @@ public final class Story {
   private void showTrace(ZipkinQuery zipkin, URI zipkinUri, String caller, String who) {
     List<Span> trace = new ArrayList<>();
     waitFor(() -> {
-      zipkin.traces(caller, 20).stream().filter(found -> crossesBothSidecars(found, caller)).findFirst()
+      // the newest traces may still lack the far sidecar's span (each sidecar exports in batches): look further back
+      zipkin.traces(caller, TRACES_SEARCHED).stream().filter(found -> crossesBothSidecars(found, caller)).findFirst()
           .ifPresent(found -> {
             trace.clear();
             trace.addAll(found);
           });
       return !trace.isEmpty();
     }, Duration.ofSeconds(30));
-    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + caller + "&limit=20'   (" + who + ")");
+    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + caller + "&limit=" + TRACES_SEARCHED + "'   (" + who + ")");
     require(!trace.isEmpty(), "no trace of " + caller + " with a span of the task service's sidecar within 30 s");
     out.println("  $ curl -s " + zipkinUri + "/api/v2/trace/" + trace.get(0).traceId());
     TraceTree.render(trace).lines().forEach(line -> out.println("    " + line));
