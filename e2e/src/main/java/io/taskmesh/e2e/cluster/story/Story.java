@@ -492,7 +492,8 @@ public final class Story {
           });
       return !trace.isEmpty();
     }, Duration.ofSeconds(30));
-    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + caller + "&limit=" + TRACES_SEARCHED + "'   (" + who + ")");
+    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + caller + "&limit=" + TRACES_SEARCHED
+        + "'   (" + who + ")");
     require(!trace.isEmpty(), "no trace of " + caller + " with a span of the task service's sidecar within 30 s");
     out.println("  $ curl -s " + zipkinUri + "/api/v2/trace/" + trace.get(0).traceId());
     TraceTree.render(trace).lines().forEach(line -> out.println("    " + line));
