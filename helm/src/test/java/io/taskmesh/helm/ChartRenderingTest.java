@@ -3,6 +3,7 @@ package io.taskmesh.helm;
 import static io.taskmesh.helm.ChartFixture.only;
 import static io.taskmesh.helm.ChartFixture.render;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.LintResult;
 import io.fabric8.kubernetes.api.model.Container;
@@ -51,6 +52,8 @@ class ChartRenderingTest {
         Arguments.of("gateway exposed", Map.of("gateway.enabled", true, "gateway.service.type", "LoadBalancer",
             "gateway.replicas", 2)),
         Arguments.of("gateway with TLS", Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls")),
+        Arguments.of("gateway tracing", Map.of("gateway.enabled", true, "gateway.tracing.exporter", "otlp",
+            "gateway.tracing.endpoint", "http://otel-collector.observability:4318")),
         Arguments.of("private registry", Map.of("images.registry", "registry.example.com/", "images.operator.tag", "1.2.3")));
   }
 
@@ -153,6 +156,43 @@ class ChartRenderingTest {
       assertThat(port.getName()).isEqualTo("https");
       assertThat(port.getAppProtocol()).isEqualTo("https");
     });
+  }
+
+  @Test
+  void theGatewayTracesOnlyWhenGivenAnExporterAndSendsItsSpansWhereTheValueSays() {
+    assertThat(gatewayConfig(Map.of("gateway.enabled", true)).tracing().enabled()).isFalse();
+
+    io.taskmesh.config.TracingConfig zipkin = gatewayConfig(Map.of("gateway.enabled", true,
+        "gateway.tracing.exporter", "zipkin", "gateway.tracing.endpoint", "http://zipkin.default:9411",
+        "gateway.tracing.samplingRatio", "0.25")).tracing();
+    assertThat(zipkin.exporter()).isEqualTo("zipkin");
+    assertThat(zipkin.endpoint()).isEqualTo("http://zipkin.default:9411");
+    assertThat(zipkin.samplingRatio()).isEqualTo(0.25);
+
+    io.taskmesh.config.TracingConfig otlpDefaults = gatewayConfig(Map.of("gateway.enabled", true,
+        "gateway.tracing.exporter", "otlp")).tracing();
+    assertThat(otlpDefaults.endpoint()).isEqualTo("http://localhost:4318");
+    assertThat(otlpDefaults.samplingRatio()).isEqualTo(1.0);
+
+    Map<String, Object> before = Map.of("gateway.enabled", true);
+    Map<String, Object> traced = Map.of("gateway.enabled", true, "gateway.tracing.exporter", "otlp");
+    assertThat(gateway(render(traced)).getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config"))
+        .as("a new tracing value rolls the gateway's pods")
+        .isNotEqualTo(gateway(render(before)).getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config"));
+  }
+
+  @Test
+  void aGatewayTracingValueOutsideItsRangeIsRefusedByName() {
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tracing.exporter", "jaeger")))
+        .hasMessageContaining("gateway.tracing.exporter");
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tracing.exporter", "zipkin",
+        "gateway.tracing.samplingRatio", "1.5")))
+        .hasMessageContaining("gateway.tracing.samplingRatio");
+  }
+
+  private static io.taskmesh.config.MeshConfig gatewayConfig(Map<String, Object> values) {
+    return io.taskmesh.config.MeshConfigParser.parse(
+        only(render(values), io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml"));
   }
 
   private static Deployment gateway(List<HasMetadata> objects) {

@@ -1,11 +1,13 @@
 package io.taskmesh.e2e.cluster;
 
+import io.taskmesh.e2e.cluster.install.ChartInstall;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
 import io.taskmesh.e2e.cluster.story.Story;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,6 +29,14 @@ public final class ClusterMain implements Callable<Integer> {
   @Option(names = "--no-tracing", description = "do not start Zipkin")
   boolean noTracing;
 
+  @Option(names = "--cluster-name", defaultValue = "taskmesh",
+      description = "names the network namespaces (tmk-<name>-*) and the host link, [a-z0-9]{1,11} (default ${DEFAULT-VALUE})")
+  String clusterName;
+
+  @Option(names = "--api-server-port", defaultValue = "" + ClusterPorts.API_SERVER,
+      description = "the API server's port, 0 for any free one (default ${DEFAULT-VALUE})")
+  int apiServerPort;
+
   private static final Duration DEMO_PROBE_PERIOD = Duration.ofSeconds(1);
 
   /** What to do once the cluster runs. */
@@ -45,6 +55,10 @@ public final class ClusterMain implements Callable<Integer> {
     Optional<Path> zipkin = noTracing ? Optional.empty()
         : Optional.of(Path.of(System.getProperty("taskmesh.zipkin.jar", "e2e/target/zipkin/zipkin-server-exec.jar")));
     long start = System.nanoTime();
+    Path repository = Path.of("").toAbsolutePath();
+    // helm template needs no cluster: the chart renders while the cluster starts
+    CompletableFuture<ChartInstall.Rendered> chart = CompletableFuture.supplyAsync(() ->
+        TaskmeshInstall.renderChart(repository, Story.chartValues(!noTracing)));
     // a run starts clean: pods' volumes (an H2 store on its PVC) and logs of the last run would come back
     deleteRecursively(workDir.toAbsolutePath());
     // the demo's one setting of the node: probes run at least every second, so a pod is seen ready within a
@@ -52,31 +66,36 @@ public final class ClusterMain implements Callable<Integer> {
     Optional<Duration> probePeriodCap = mode == Mode.demo ? Optional.of(DEMO_PROBE_PERIOD) : Optional.empty();
     probePeriodCap.ifPresent(cap -> System.out.println("Demo setting: the node runs every probe at least every "
         + cap.toSeconds() + " s, whatever its periodSeconds (the product's probes are unchanged)."));
-    LocalCluster cluster = LocalCluster.start(new LocalCluster.Settings("taskmesh", ClusterPorts.API_SERVER,
+    LocalCluster cluster = LocalCluster.start(new LocalCluster.Settings(clusterName, apiServerPort,
         workDir.toAbsolutePath(), zipkin, probePeriodCap));
+    Teardown teardown = Teardown.onExit(cluster, System.out);
     // PostgreSQL starts beside the install; the story's TaskService is the first to need it
     cluster.externalServices().startPostgres();
     System.out.printf("Local cluster started in %.1f s (API server, controllers, node; Zipkin and PostgreSQL still"
         + " starting beside the install)%n", (System.nanoTime() - start) / 1e9);
-    Thread stop = new Thread(cluster::close, "stop-local-cluster");
-    Runtime.getRuntime().addShutdownHook(stop);
-    Path repository = Path.of("").toAbsolutePath();
     if (mode == Mode.demo) {
-      int failed = new Story(cluster, repository, System.out).run();
+      Story story = new Story(cluster, repository, chart, System.out);
+      teardown.whenInterrupted(story::stop);
+      int failed = story.run();
+      if (story.stopped()) {
+        teardown.now(); // waits for the interruption's teardown; the JVM then exits with the signal's status
+        return 130;
+      }
       printWhere(cluster);
-      System.out.println("Stopping the cluster.");
-      Runtime.getRuntime().removeShutdownHook(stop);
-      cluster.close();
+      long stopping = System.nanoTime();
+      teardown.now();
+      System.out.printf("Cluster removed in %.1f s (pods killed: the story is over, nothing is left to drain).%n",
+          (System.nanoTime() - stopping) / 1e9);
       return failed == 0 ? 0 : 1;
     }
     Story.printApplied(System.out, "helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace"
-        + " " + Story.CHART_OPTIONS, TaskmeshInstall.installChart(cluster.client(), repository, Story.CHART_VALUES));
+        + " " + Story.chartOptions(!noTracing), ChartInstall.install(cluster.client(), chart.join()));
     Story.printApplied(System.out, "kubectl apply -f examples/taskservice.yaml",
         TaskmeshInstall.applyExample(cluster.client(), repository));
     printWhere(cluster);
     System.out.println("export KUBECONFIG=" + cluster.kubeconfig());
     System.out.println("kubectl get ts,deploy,pods,svc,endpointslices -A");
-    System.out.println("Ctrl-C stops the cluster (pods, network namespaces and all).");
+    System.out.println("Ctrl-C removes the cluster (pods killed, network namespaces and all).");
     new CountDownLatch(1).await();
     return 0;
   }

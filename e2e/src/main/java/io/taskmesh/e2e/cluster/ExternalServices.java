@@ -175,6 +175,11 @@ public final class ExternalServices implements AutoCloseable {
     return zipkin;
   }
 
+  /** Whether Zipkin was asked for (it may still be starting). */
+  public synchronized boolean tracing() {
+    return zipkin != null;
+  }
+
   /** Zipkin's address from this host, once it runs (waiting for it when it is starting). */
   public Optional<URI> zipkin() {
     CompletableFuture<ZipkinServer> starting;

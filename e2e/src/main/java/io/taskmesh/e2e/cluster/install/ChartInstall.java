@@ -37,27 +37,54 @@ public final class ChartInstall {
 
   private ChartInstall() {}
 
+  /**
+   * A release as rendered, before anything reaches the cluster: the chart's CRDs, then its templates' objects in
+   * Helm's install order, labelled and annotated as managed by Helm.
+   */
+  public record Rendered(String release, String namespace, List<HasMetadata> objects) {
+    public Rendered {
+      objects = List.copyOf(objects);
+    }
+  }
+
   /** Renders and creates; returns the objects in the order they were created. */
   public static List<HasMetadata> install(KubernetesClient api, Path chart, String release, String namespace,
       Map<String, Object> values) {
+    return install(api, render(chart, release, namespace, values));
+  }
+
+  /** {@code helm template}: needs no cluster, so it can run while the cluster starts. */
+  public static Rendered render(Path chart, String release, String namespace, Map<String, Object> values) {
     var template = new Helm(chart).template().withName(release).withNamespace(namespace).withKubeVersion(KUBE_VERSION);
     values.forEach(template::set);
     // as `helm install` does: the chart's crds/ directory first, as it is (not templated, not managed), then the templates
     List<HasMetadata> objects = new ArrayList<>(crds(chart));
-    List<HasMetadata> rendered = new ArrayList<>(parse(template.call()));
+    String manifest;
+    try {
+      manifest = template.call();
+    } finally {
+      JvmSignals.reclaim();
+    }
+    List<HasMetadata> rendered = new ArrayList<>(parse(manifest));
     rendered.sort(Comparator.comparingInt(ChartInstall::installRank));
+    for (HasMetadata object : rendered) {
+      managedByHelm(object, release, namespace);
+    }
     objects.addAll(rendered);
+    return new Rendered(release, namespace, objects);
+  }
+
+  /** Creates a rendered release's objects (and its namespace); returns them in the order they were created. */
+  public static List<HasMetadata> install(KubernetesClient api, Rendered release) {
+    String namespace = release.namespace();
     if (api.namespaces().withName(namespace).get() == null) {
       api.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
           .create();
     }
-    for (HasMetadata object : rendered) {
-      managedByHelm(object, release, namespace);
-    }
-    for (HasMetadata object : objects) {
+    for (HasMetadata object : release.objects()) {
       create(api, object, isNamespaced(object) ? namespace : null);
     }
-    return objects;
+    return release.objects();
   }
 
   /** Creates every object of a manifest file as {@code kubectl create -f} does, in {@code namespace} if unset. */

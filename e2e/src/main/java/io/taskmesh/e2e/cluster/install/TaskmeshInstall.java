@@ -27,6 +27,11 @@ public final class TaskmeshInstall {
     return ChartInstall.install(api, repository.resolve("helm/taskmesh"), RELEASE, NAMESPACE, values);
   }
 
+  /** The chart with {@code values}, rendered for the release taskmesh in taskmesh-system; nothing is applied. */
+  public static ChartInstall.Rendered renderChart(Path repository, Map<String, Object> values) {
+    return ChartInstall.render(repository.resolve("helm/taskmesh"), RELEASE, NAMESPACE, values);
+  }
+
   /** {@code kubectl apply -f examples/taskservice.yaml} (namespace default). */
   public static List<HasMetadata> applyExample(KubernetesClient api, Path repository) {
     try {

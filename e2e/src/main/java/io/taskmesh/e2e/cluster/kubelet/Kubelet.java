@@ -135,6 +135,18 @@ public final class Kubelet implements AutoCloseable {
   /** Stops every pod (each with its grace period), then kube-proxy's rules. Pod objects stay in the API server. */
   @Override
   public void close() {
+    stopPods(Kubelet::grace);
+  }
+
+  /**
+   * Stops every pod at once, as a node that is switched off: every container SIGKILLed, with no grace period
+   * (what {@code ./taskmesh} does when it is interrupted, or its story is over), then kube-proxy's rules.
+   */
+  public void kill() {
+    stopPods(pod -> Duration.ZERO);
+  }
+
+  private void stopPods(java.util.function.Function<Pod, Duration> graceOf) {
     synchronized (this) {
       if (closed) {
         return;
@@ -143,10 +155,10 @@ public final class Kubelet implements AutoCloseable {
     }
     informers.forEach(SharedIndexInformer::close);
     List<PodWorker> running = List.copyOf(workers.values());
-    running.forEach(worker -> worker.terminate(new PodWorker.Termination(grace(worker.pod()), false)));
+    running.forEach(worker -> worker.terminate(new PodWorker.Termination(graceOf.apply(worker.pod()), false)));
     for (PodWorker worker : running) {
       try {
-        if (!worker.awaitStopped(grace(worker.pod()).plusSeconds(30))) {
+        if (!worker.awaitStopped(graceOf.apply(worker.pod()).plusSeconds(30))) {
           log.warn("event=pod_stop_timeout pod={}/{}", worker.namespace(), worker.name());
         }
       } catch (InterruptedException e) {

@@ -282,7 +282,8 @@ final class PodWorker {
       Collections.reverse(inits);
       for (ContainerRunner runner : inits) {
         Duration left = Duration.between(Instant.now(), deadline);
-        runner.stop(left.compareTo(MINIMUM_GRACE) < 0 ? MINIMUM_GRACE : left);
+        // a kill (no grace) kills the sidecars too; a graceful stop leaves them a moment after the apps
+        runner.stop(how.grace().isZero() ? Duration.ZERO : left.compareTo(MINIMUM_GRACE) < 0 ? MINIMUM_GRACE : left);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -49,27 +50,48 @@ public final class Story {
    * other pods' starts; the chart's and the operator's defaults stay as they are for real clusters.
    */
   public static final String DEMO_JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+  /** Where pods send spans: the cluster's Zipkin, by its Service's name. */
+  private static final String ZIPKIN_IN_CLUSTER = "http://zipkin.default.svc.cluster.local:9411";
+
   /**
    * Chart values beyond the defaults: the story calls the mesh through its gateway, from one address (this host),
    * faster than the default 100 requests a minute per client; the operator and the gateway run
-   * {@link #DEMO_JVM_FLAGS}.
+   * {@link #DEMO_JVM_FLAGS}; with {@code tracing}, the gateway sends its spans to the cluster's Zipkin.
    */
-  public static final Map<String, Object> CHART_VALUES = Map.of("gateway.enabled", "true",
-      "gateway.clientRateLimit.requestsPerMinute", "60000",
-      "operator.javaOptions", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError " + DEMO_JVM_FLAGS,
-      "gateway.javaOptions", "-XX:MaxRAMPercentage=40 -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError "
-          + DEMO_JVM_FLAGS);
-  /** {@link #CHART_VALUES} as {@code helm install} options. */
-  public static final String CHART_OPTIONS = "--set gateway.enabled=true --set gateway.clientRateLimit.requestsPerMinute=60000"
-      + " --set operator.javaOptions='... " + DEMO_JVM_FLAGS + "' --set gateway.javaOptions='... " + DEMO_JVM_FLAGS + "'";
+  public static Map<String, Object> chartValues(boolean tracing) {
+    Map<String, Object> values = new java.util.LinkedHashMap<>(Map.of("gateway.enabled", "true",
+        "gateway.clientRateLimit.requestsPerMinute", "60000",
+        "operator.javaOptions", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError " + DEMO_JVM_FLAGS,
+        "gateway.javaOptions", "-XX:MaxRAMPercentage=40 -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError "
+            + DEMO_JVM_FLAGS));
+    if (tracing) {
+      values.put("gateway.tracing.exporter", "zipkin");
+      values.put("gateway.tracing.endpoint", ZIPKIN_IN_CLUSTER);
+    }
+    return values;
+  }
+
+  /** {@link #chartValues} as {@code helm install} options. */
+  public static String chartOptions(boolean tracing) {
+    return "--set gateway.enabled=true --set gateway.clientRateLimit.requestsPerMinute=60000"
+        + " --set operator.javaOptions='... " + DEMO_JVM_FLAGS + "' --set gateway.javaOptions='... " + DEMO_JVM_FLAGS + "'"
+        + (tracing ? " --set gateway.tracing.exporter=zipkin --set gateway.tracing.endpoint=" + ZIPKIN_IN_CLUSTER : "");
+  }
+
   private static final String NS = "default";
   private static final String CLIENT = "task-client";
+  private static final String GATEWAY = "taskmesh-gateway";
   private static final String CLIENT_IDENTITY = "spiffe://cluster.local/ns/default/sa/" + CLIENT;
   private static final int USER = 1;
+  /** Calls per GRPCRoute weight in the blue-green step: enough for a 50/50 split to show. */
+  private static final int CALLS_PER_WEIGHT = 40;
+  /** Traces of one caller searched for a complete one. */
+  private static final int TRACES_SEARCHED = 100;
 
   private final LocalCluster cluster;
   private final KubernetesClient api;
   private final Path repository;
+  private final CompletableFuture<ChartInstall.Rendered> chart;
   private final PrintStream out;
   private final TaskServiceTable table;
   private final List<String> titles = new ArrayList<>();
@@ -77,31 +99,38 @@ public final class Story {
   private GatewayCalls gateway;
   private String taskId;
   private final long storyStart = System.nanoTime();
+  private volatile boolean stopped;
+  private volatile Thread teller;
 
   private interface Step {
     void run() throws IOException;
   }
 
-  public Story(LocalCluster cluster, Path repository, PrintStream out) {
+  /** @param chart the chart rendered with {@link #chartValues}, perhaps still rendering (it began before the cluster) */
+  public Story(LocalCluster cluster, Path repository, CompletableFuture<ChartInstall.Rendered> chart, PrintStream out) {
     this.cluster = cluster;
+    this.chart = chart;
     this.api = cluster.client();
     this.repository = repository;
     this.out = out;
     this.table = new TaskServiceTable(api, out);
-    step("Install the chart, apply the example TaskService (two replicas on the cluster's PostgreSQL), watch it"
-        + " become Ready", this::install);
-    step("Call the service from a pod the webhook injected (a plain client loop dialling task-service:50051)",
-        this::callFromInjectedPod);
+    step("Install the chart, apply the example TaskService (two replicas on the cluster's PostgreSQL), start a client"
+        + " pod the webhook injects (a plain client loop dialling task-service:50051), watch them become Ready",
+        this::install);
+    step("The client pod calls the service, through the sidecar the webhook gave it", this::callFromInjectedPod);
     step("The gateway: the same service as REST/JSON from outside the mesh", this::throughTheGateway);
     step("Kill a pod: the deployment controller replaces it, the EndpointSlice follows, no call fails",
         this::killPod);
+    step("Apply the blue-green step's two versions now, without their route: their pods start while the next"
+        + " steps run (traffic to task-service is unchanged)", this::applyVersions);
     step("Change spec.mesh: the sidecars reload, no pod restarts, status shows the new config applied",
         this::changeMesh);
     step("Zero trust: an AuthorizationPolicy lets only the client pod's identity in; the gateway is refused",
         this::refuseByIdentity);
     step("An outage: no endpoints, calls fail at once and say why; they succeed again once a pod is back",
         this::outage);
-    step("One call's trace from the client pod, each hop's span, fetched back from Zipkin", this::trace);
+    step("A call's trace from the client pod and one from the gateway, each hop's span, fetched back from Zipkin",
+        this::trace);
     step("Blue-green: two versions behind the task-service Service, GRPCRoute weights 100/0 -> 50/50 -> 0/100",
         this::blueGreen);
     step("A rolling update of the new version under load", this::rollout);
@@ -112,29 +141,53 @@ public final class Story {
     steps.add(step);
   }
 
-  /** Runs every step; a step that fails is reported and the story goes on. Returns the steps that failed. */
+  /**
+   * Runs every step; a step that fails is reported and the story goes on. Returns the steps that failed. After
+   * {@link #stop()} it ends without another word.
+   */
   public int run() {
+    teller = Thread.currentThread();
     long start = System.nanoTime();
     int failed = 0;
-    for (int i = 0; i < steps.size(); i++) {
+    for (int i = 0; i < steps.size() && !stopped; i++) {
       out.printf("%n[%d/%d] %s%n", i + 1, steps.size(), titles.get(i));
       long stepStart = System.nanoTime();
       try {
         steps.get(i).run();
       } catch (IOException | RuntimeException e) {
+        if (stopped) {
+          break;
+        }
         failed++;
         out.println("  this step failed: " + e);
       }
       out.printf("      (%.1f s)%n", (System.nanoTime() - stepStart) / 1e9);
+    }
+    if (stopped) {
+      return failed;
     }
     out.printf("%nStory told in %.1f s%s.%n", (System.nanoTime() - start) / 1e9,
         failed == 0 ? "" : ", " + failed + " step(s) failed");
     return failed;
   }
 
+  /** Whether {@link #stop()} ended it. */
+  public boolean stopped() {
+    return stopped;
+  }
+
+  /** Stops the story where it is (an interrupted {@code ./taskmesh}): its waits end, it prints nothing more. */
+  public void stop() {
+    stopped = true;
+    Thread running = teller;
+    if (running != null) {
+      running.interrupt();
+    }
+  }
+
   private void install() throws IOException {
-    printApplied("helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace " + CHART_OPTIONS,
-        TaskmeshInstall.installChart(api, repository, CHART_VALUES));
+    printApplied("helm install taskmesh helm/taskmesh -n taskmesh-system --create-namespace "
+        + chartOptions(cluster.externalServices().tracing()), ChartInstall.install(api, chart.join()));
     out.printf("    (applied at %.1f s)%n", sinceStart());
     ExternalServices.Postgres postgres = cluster.externalServices().postgres();
     api.resource(postgres.urlSecret(NS, "tasks-db")).create();
@@ -154,6 +207,10 @@ public final class Story {
     }
     printApplied("kubectl apply -f examples/taskservice.yaml   (with replicas: 2, database.postgresUrlSecret: tasks-db;"
         + " env JAVA_TOOL_OPTIONS=" + DEMO_JVM_FLAGS + ")", ChartInstall.create(api, example, NS));
+    require(table.watchUntil(List.of("task-service"), TaskServiceTable::serving, Duration.ofMinutes(4)),
+        "no pod of the TaskService became ready");
+    out.printf("  a first pod ready at %.1f s: the client pod starts while the second one does%n", sinceStart());
+    startClientPod();
     require(table.watchUntil(List.of("task-service"), TaskServiceTable::settled, Duration.ofMinutes(4)),
         "the TaskService did not become Ready");
     out.printf("  task-service Ready at %.1f s; gateway %s%n", sinceStart(),
@@ -175,7 +232,8 @@ public final class Story {
     return (System.nanoTime() - storyStart) / 1e9;
   }
 
-  private void callFromInjectedPod() {
+  /** The client pod, as a user starts a workload of their own that opts in to injection. */
+  private void startClientPod() {
     out.println("  $ kubectl create serviceaccount " + CLIENT);
     api.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withName(CLIENT)
         .endMetadata().build()).create();
@@ -185,8 +243,8 @@ public final class Story {
         outbound:
           discovery: {address: "taskmesh-operator.taskmesh-system.svc:15010"}
         identity: {mode: permissive, trustDomain: cluster.local, issuer: "taskmesh-operator.taskmesh-system.svc:15012"}
-        tracing: {exporter: zipkin, endpoint: "http://zipkin.default.svc.cluster.local:9411", samplingRatio: 1.0}
-        """;
+        tracing: {exporter: zipkin, endpoint: "%s", samplingRatio: 1.0}
+        """.formatted(ZIPKIN_IN_CLUSTER);
     out.println("  $ kubectl create configmap " + CLIENT + "-proxy --from-file=proxy.yaml   (the client's sidecar:"
         + " what a user writes for a workload of their own)");
     proxyConfig.lines().forEach(line -> out.println("      " + line));
@@ -205,6 +263,9 @@ public final class Story {
     out.println("  the webhook added: " + created.getSpec().getInitContainers().stream()
         .map(c -> c.getName() + ("Always".equals(c.getRestartPolicy()) ? " (native sidecar)" : " (init)"))
         .collect(Collectors.joining(", ")));
+  }
+
+  private void callFromInjectedPod() {
     boolean calling = waitFor(() -> clientTotals().ok() > 0, Duration.ofMinutes(2));
     CallLoop.Totals totals = clientTotals();
     out.printf("  $ kubectl logs %s -c app | tail -1%n    calls ok=%d failed=%d   (first call at %.1f s)%n", CLIENT,
@@ -415,24 +476,55 @@ public final class Story {
       return;
     }
     ZipkinQuery zipkin = new ZipkinQuery(zipkinUri);
+    showTrace(zipkin, zipkinUri, CLIENT, "the client pod's sidecar");
+    showTrace(zipkin, zipkinUri, GATEWAY, "the gateway (chart value gateway.tracing)");
+  }
+
+  /** One trace holding {@code caller}'s CLIENT span and the task service sidecar's SERVER span, as Zipkin has it. */
+  private void showTrace(ZipkinQuery zipkin, URI zipkinUri, String caller, String who) {
     List<Span> trace = new ArrayList<>();
     waitFor(() -> {
-      zipkin.traces(CLIENT, 20).stream().filter(Story::crossesBothSidecars).findFirst().ifPresent(found -> {
-        trace.clear();
-        trace.addAll(found);
-      });
+      // the newest traces may still lack the far sidecar's span (each sidecar exports in batches): look further back
+      zipkin.traces(caller, TRACES_SEARCHED).stream().filter(found -> crossesBothSidecars(found, caller)).findFirst()
+          .ifPresent(found -> {
+            trace.clear();
+            trace.addAll(found);
+          });
       return !trace.isEmpty();
     }, Duration.ofSeconds(30));
-    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + CLIENT + "&limit=20'");
-    require(!trace.isEmpty(), "no trace of the client pod with a span of each sidecar within 30 s");
+    out.println("  $ curl -s '" + zipkinUri + "/api/v2/traces?serviceName=" + caller + "&limit=" + TRACES_SEARCHED
+        + "'   (" + who + ")");
+    require(!trace.isEmpty(), "no trace of " + caller + " with a span of the task service's sidecar within 30 s");
     out.println("  $ curl -s " + zipkinUri + "/api/v2/trace/" + trace.get(0).traceId());
     TraceTree.render(trace).lines().forEach(line -> out.println("    " + line));
   }
 
-  /** A trace holding the client sidecar's CLIENT span and the server sidecar's SERVER span. */
-  private static boolean crossesBothSidecars(List<Span> trace) {
-    return trace.stream().anyMatch(span -> span.serviceName().equals(CLIENT) && "CLIENT".equals(span.kind()))
+  /** A trace holding {@code caller}'s CLIENT span and the server sidecar's SERVER span. */
+  private static boolean crossesBothSidecars(List<Span> trace, String caller) {
+    return trace.stream().anyMatch(span -> span.serviceName().equals(caller) && "CLIENT".equals(span.kind()))
         && trace.stream().anyMatch(span -> span.serviceName().equals("task-service") && "SERVER".equals(span.kind()));
+  }
+
+  /**
+   * The two TaskServices of {@code examples/grpcroute-canary.yaml}, one replica each: they have Services of their
+   * own (task-service-v1, -v2), so nothing calls them until the route puts them behind task-service.
+   */
+  private void applyVersions() throws IOException {
+    List<HasMetadata> versions = new ArrayList<>();
+    for (HasMetadata object : canaryExample()) {
+      if (object instanceof GenericKubernetesResource resource && resource.getKind().equals("TaskService")) {
+        spec(resource).put("replicas", 1);
+        withDemoJvm(resource);
+        versions.add(resource);
+      }
+    }
+    printApplied("kubectl apply -f examples/grpcroute-canary.yaml   (its TaskServices only, one replica per version, env"
+        + " JAVA_TOOL_OPTIONS=" + DEMO_JVM_FLAGS + "; the GRPCRoute comes in the blue-green step)",
+        ChartInstall.create(api, versions, NS));
+  }
+
+  private List<HasMetadata> canaryExample() throws IOException {
+    return ChartInstall.parse(Files.readString(repository.resolve("examples/grpcroute-canary.yaml")));
   }
 
   private void blueGreen() throws IOException {
@@ -440,35 +532,28 @@ public final class Story {
       printApplied("kubectl apply -f <the Gateway API's GRPCRoute CRD>",
           ChartInstall.apply(api, new String(crd.readAllBytes(), StandardCharsets.UTF_8), null));
     }
-    // the example's TaskService already runs the Service callers dial (task-service), which the example's own
-    // parent Service would be: the two versions and the route go behind it
-    List<HasMetadata> canary = new ArrayList<>();
-    for (HasMetadata object : ChartInstall.parse(Files.readString(repository.resolve("examples/grpcroute-canary.yaml")))) {
-      if (object instanceof GenericKubernetesResource resource && resource.getKind().equals("TaskService")) {
-        spec(resource).put("replicas", 1);
-        withDemoJvm(resource);
-        canary.add(resource);
-      }
-      if (object.getKind().equals("GRPCRoute")) {
-        GenericKubernetesResource route = Serialization.unmarshal(Serialization.asJson(object),
-            GenericKubernetesResource.class);
-        setWeights(route, 100, 0);
-        canary.add(route);
-      }
-    }
-    printApplied("kubectl apply -f examples/grpcroute-canary.yaml   (one replica per version, env JAVA_TOOL_OPTIONS="
-        + DEMO_JVM_FLAGS + "; weights 100/0; its Service task-service is the example TaskService's)",
-        ChartInstall.create(api, canary, NS));
     require(table.watchUntil(List.of("task-service-v1", "task-service-v2"), TaskServiceTable::settled,
         Duration.ofMinutes(4)), "the two versions did not become Ready");
-    shiftWeights(100, 0);
+    // the example's TaskService already runs the Service callers dial (task-service), which the example's own
+    // parent Service would be: the route puts the two versions behind it
+    List<HasMetadata> route = new ArrayList<>();
+    for (HasMetadata object : canaryExample()) {
+      if (object.getKind().equals("GRPCRoute")) {
+        GenericKubernetesResource grpcRoute = Serialization.unmarshal(Serialization.asJson(object),
+            GenericKubernetesResource.class);
+        setWeights(grpcRoute, 100, 0);
+        route.add(grpcRoute);
+      }
+    }
+    printApplied("kubectl apply -f examples/grpcroute-canary.yaml   (its GRPCRoute, weights 100/0; its Service"
+        + " task-service is the example TaskService's)", ChartInstall.create(api, route, NS));
     taskId = gateway.createTask("Blue or green", USER, Map.of()).orElseThrow(() ->
         new IllegalStateException("the gateway did not create a task on the versions"));
     out.println("  calls through the gateway, counted by each version's sidecar (taskmesh_requests_total inbound):");
     for (int[] weights : new int[][] {{100, 0}, {50, 50}, {0, 100}}) {
       shiftWeights(weights[0], weights[1]);
       Map<String, Double> before = servedByVersion();
-      for (int i = 0; i < 100; i++) {
+      for (int i = 0; i < CALLS_PER_WEIGHT; i++) {
         gateway.getCounted(taskId);
       }
       Map<String, Double> after = servedByVersion();
@@ -526,7 +611,18 @@ public final class Story {
     long generation = route.getMetadata().getGeneration() == null ? 0 : route.getMetadata().getGeneration();
     // the operator has read this generation once its status names it; the gateway's discovery stream follows
     waitFor(() -> routeStatusGeneration(routes.withName("task-service").get()) >= generation, Duration.ofSeconds(30));
-    pause(1_000);
+    // and when one version has it all, the gateway has the new weights once a call lands only there
+    String only = v2 == 0 ? "v1" : v1 == 0 ? "v2" : null;
+    if (only != null) {
+      waitFor(() -> {
+        Map<String, Double> before = servedByVersion();
+        gateway.getCounted(taskId);
+        Map<String, Double> after = servedByVersion();
+        return before.keySet().stream().allMatch(version ->
+            version.equals(only) == after.get(version) > before.get(version));
+      }, Duration.ofSeconds(30));
+      gateway.tally();
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -646,7 +742,7 @@ public final class Story {
   private static boolean waitFor(BooleanSupplier condition, Duration bound, Duration interval) {
     long giveUp = System.nanoTime() + bound.toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > giveUp) {
+      if (System.nanoTime() > giveUp || Thread.currentThread().isInterrupted()) {
         return false;
       }
       pause(interval.toMillis());

@@ -47,11 +47,14 @@ final class TaskServiceTable {
       if (all) {
         return true;
       }
+      if (Thread.currentThread().isInterrupted()) {
+        return false;
+      }
       if (System.nanoTime() > giveUp) {
         out.println("  (not there within " + bound.toSeconds() + " s)");
         return false;
       }
-      Story.pause(500);
+      Story.pause(200);
     }
   }
 
@@ -68,6 +71,12 @@ final class TaskServiceTable {
   /** Ready N/N with every sidecar on the current config. */
   static boolean settled(Row row) {
     return isFull(row.ready()) && isFull(row.applied());
+  }
+
+  /** At least one pod ready. */
+  static boolean serving(Row row) {
+    String[] parts = row.ready().split("/");
+    return parts.length == 2 && !parts[0].isEmpty() && !parts[0].equals("0");
   }
 
   private static boolean isFull(String fraction) {
