@@ -127,8 +127,10 @@ public final class Sidecar implements AutoCloseable {
     outboundClusters = new ClusterManager(meshConnector,
         service -> this.config.outbound().policyFor(service), clusterGauges::created, clusterGauges::removed);
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
+    // asked through this proxy's own outbound listener once the service has an endpoint: the query then goes on the
+    // mesh's connection to it (mTLS to a meshed endpoint, as the app's calls), never as a plaintext side channel
     methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
-        .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress(endpoint.address().host(), endpoint.address().port())));
+        .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress("127.0.0.1", outboundPort())));
     appMethods = new MethodCatalog(service -> Optional.of(new InetSocketAddress("127.0.0.1", config.inbound().appPort())));
     if (!config.isGateway()) {
       appMethods.shape(config.service(), ""); // asks the app now, so its first watches are known as streams
