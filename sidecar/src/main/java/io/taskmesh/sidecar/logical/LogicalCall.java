@@ -63,6 +63,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private RequestInfo request;
   /** The chain's filters; none for another sidecar asking the app's methods (it is not the app's traffic). */
   private List<StreamFilter> filters = List.of();
+  /** A sidecar's method catalog asking: not the app's traffic, so it takes no turn of the balancer either. */
+  private boolean catalogQuery;
   /** The proto says so (learnt by reflection); unknown methods are neither. */
   private boolean unary;
   /** Safe to send twice: the proto marks it IDEMPOTENT or NO_SIDE_EFFECTS, or the retry policy lists it. */
@@ -140,7 +142,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (rule != null) {
       rule.modify(requestHeaders);
     }
-    filters = MethodCatalog.isCatalogQuery(requestHeaders) ? List.of() : chain.filters();
+    catalogQuery = MethodCatalog.isCatalogQuery(requestHeaders);
+    filters = catalogQuery ? List.of() : chain.filters();
     for (StreamFilter filter : filters) {
       Optional<ProxyError> refused = filter.onRequest(request);
       if (refused.isPresent()) {
@@ -179,7 +182,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       answer(CallErrors.noRoute(request), Fault.NONE); // resolved later (on-demand discovery) to nothing
       return;
     }
-    Optional<Endpoint> chosen = found.flatMap(Cluster::choose);
+    Optional<Endpoint> chosen = found.flatMap(catalogQuery ? Cluster::anyHealthy : Cluster::choose);
     if (chosen.isEmpty()) {
       // nothing was sent: counting it would hold the circuit open past the moment the first pod is ready
       answer(CallErrors.noEndpoints(request), Fault.NONE);
