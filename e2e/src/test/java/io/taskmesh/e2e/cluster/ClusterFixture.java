@@ -110,11 +110,16 @@ final class ClusterFixture implements AutoCloseable {
   /** One line per pod: name, phase, each container's state and restarts, for failure messages. */
   static String describe(List<Pod> pods) {
     return pods.stream().map(pod -> pod.getMetadata().getName() + " " + (pod.getStatus() == null ? "?"
-        : pod.getStatus().getPhase() + " " + Stream.concat(
-                Stream.ofNullable(pod.getStatus().getInitContainerStatuses()).flatMap(List::stream),
-                Stream.ofNullable(pod.getStatus().getContainerStatuses()).flatMap(List::stream))
+        : pod.getStatus().getPhase() + " " + containerStatuses(pod)
             .map(ClusterFixture::describe).collect(Collectors.joining(", "))))
         .collect(Collectors.joining("; "));
+  }
+
+  /** The pod's init (native sidecars included) and app containers' statuses, in that order. */
+  private static Stream<ContainerStatus> containerStatuses(Pod pod) {
+    return Stream.ofNullable(pod.getStatus()).flatMap(status -> Stream.concat(
+        Stream.ofNullable(status.getInitContainerStatuses()).flatMap(List::stream),
+        Stream.ofNullable(status.getContainerStatuses()).flatMap(List::stream)));
   }
 
   /**
@@ -124,9 +129,7 @@ final class ClusterFixture implements AutoCloseable {
   String describeWithLogs(List<Pod> pods) {
     StringBuilder text = new StringBuilder(describe(pods));
     for (Pod pod : pods) {
-      Stream.ofNullable(pod.getStatus()).flatMap(status -> Stream.concat(
-              Stream.ofNullable(status.getInitContainerStatuses()).flatMap(List::stream),
-              Stream.ofNullable(status.getContainerStatuses()).flatMap(List::stream)))
+      containerStatuses(pod)
           .filter(status -> status.getState() != null && status.getState().getRunning() != null
               && !Boolean.TRUE.equals(status.getReady()))
           .forEach(status -> text.append("\n--- ").append(pod.getMetadata().getName()).append('/')

@@ -51,20 +51,11 @@ public final class Cluster {
     if (excluded.isEmpty() && !outliers.hasEjections()) {
       return current.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(current));
     }
-    List<Endpoint> candidates = current.stream().filter(e -> !atAnyOf(excluded, e)).toList();
+    List<Endpoint> candidates = current.stream()
+        .filter(e -> excluded.stream().noneMatch(tried -> tried.address().samePlaceAs(e.address()))).toList();
     List<Endpoint> healthy = candidates.stream().filter(e -> !outliers.isEjected(e)).toList();
     List<Endpoint> pool = healthy.isEmpty() ? candidates : healthy;
     return pool.isEmpty() ? Optional.empty() : Optional.of(balancer.choose(pool));
-  }
-
-  private static boolean atAnyOf(Set<Endpoint> excluded, Endpoint endpoint) {
-    EndpointAddress place = endpoint.address();
-    for (Endpoint tried : excluded) {
-      if (tried == endpoint || tried.address().port() == place.port() && tried.address().host().equals(place.host())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** An active endpoint not ejected, without counting as a pick of the balancer (for side requests). */

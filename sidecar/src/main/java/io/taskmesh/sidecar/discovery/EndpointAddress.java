@@ -29,6 +29,11 @@ public record EndpointAddress(String host, int port, Optional<SpiffeId> identity
     return new EndpointAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
+  /** The same host and port, whatever identity each was announced with. */
+  public boolean samePlaceAs(EndpointAddress other) {
+    return port == other.port && host.equals(other.host);
+  }
+
   public InetSocketAddress socketAddress() {
     return InetSocketAddress.createUnresolved(host, port);
   }
