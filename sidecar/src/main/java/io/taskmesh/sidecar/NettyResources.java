@@ -1,6 +1,5 @@
 package io.taskmesh.sidecar;
 
-import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -17,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The event loops and socket types of one proxy: epoll when the platform has it, one loop per core. The loops
- * also accept (a listener's accepts are few next to its reads) and carry the proxy's grpc-java clients, so the
- * proxy runs no event loop thread beyond one per core (each thread is a stack and native memory in every pod).
+ * also accept (a listener's accepts are few next to its reads) and carry the proxy's own gRPC clients (discovery,
+ * the issuer, the app's health probe, reflection: {@code rpc/GrpcChannel}), so the proxy runs no event loop thread
+ * beyond one per core (each thread is a stack and native memory in every pod).
  */
 public final class NettyResources implements AutoCloseable {
   private final boolean epoll;
@@ -49,14 +49,6 @@ public final class NettyResources implements AutoCloseable {
 
   public Class<? extends SocketChannel> channelType() {
     return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-  }
-
-  /**
-   * {@code builder} on these loops and socket type: without them each grpc-java channel shares a group of its own
-   * (two threads per core) for as long as any of them is open.
-   */
-  public NettyChannelBuilder carrying(NettyChannelBuilder builder) {
-    return builder.eventLoopGroup(workers).channelType(channelType());
   }
 
   @Override

@@ -129,9 +129,9 @@ public final class Sidecar implements AutoCloseable {
     new StaticEndpointSource(config.outbound().discovery().staticEndpoints()).start(outboundClusters);
     // asked through this proxy's own outbound listener once the service has an endpoint: the query then goes on the
     // mesh's connection to it (mTLS to a meshed endpoint, as the app's calls), never as a plaintext side channel
-    methods = new MethodCatalog(service -> Optional.ofNullable(outboundClusters.clusters().get(service))
+    methods = new MethodCatalog(netty, service -> Optional.ofNullable(outboundClusters.clusters().get(service))
         .flatMap(Cluster::anyHealthy).map(endpoint -> new InetSocketAddress("127.0.0.1", outboundPort())));
-    appMethods = new MethodCatalog(service -> Optional.of(new InetSocketAddress("127.0.0.1", config.inbound().appPort())));
+    appMethods = new MethodCatalog(netty, service -> Optional.of(new InetSocketAddress("127.0.0.1", config.inbound().appPort())));
     if (!config.isGateway()) {
       appMethods.shape(config.service(), ""); // asks the app now, so its first watches are known as streams
     }
@@ -180,7 +180,7 @@ public final class Sidecar implements AutoCloseable {
    */
   private static WorkloadIdentity startIdentity(MeshConfig config, NettyResources netty) {
     try {
-      return WorkloadIdentity.start(config.identity(), Clock.systemUTC(), netty::carrying);
+      return WorkloadIdentity.start(config.identity(), Clock.systemUTC(), netty);
     } catch (IOException e) {
       throw new IllegalStateException("identity: " + e.getMessage(), e);
     }
@@ -265,9 +265,9 @@ public final class Sidecar implements AutoCloseable {
         .setConfigHash(MeshConfigWriter.hash(config))
         .build();
     // with identity on, the control plane takes only peers that present a workload certificate
-    Optional<io.grpc.ChannelCredentials> tls = identity.map(workload -> ControlPlaneTls.credentials(workload.contexts(),
-        workload::trustAnchors));
-    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), tls, netty::carrying, node,
+    Optional<io.netty.handler.ssl.SslContext> tls = identity.map(workload -> ControlPlaneTls.discovery(
+        workload.contexts(), workload::trustAnchors));
+    return new ControlPlaneEndpointSource(config.outbound().discovery().address(), tls, netty, node,
         configuredServices(config), Duration.ofMillis(200), Duration.ofSeconds(10));
   }
 

@@ -1,16 +1,15 @@
 package io.taskmesh.sidecar.admin;
 
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
+import io.taskmesh.sidecar.rpc.GrpcCode;
+import io.taskmesh.sidecar.rpc.GrpcMethod;
+import io.taskmesh.sidecar.rpc.GrpcStatusException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.NettyChannelBuilder;
-import io.taskmesh.sidecar.NettyResources;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,9 +21,12 @@ import java.util.concurrent.TimeUnit;
  * (UNIMPLEMENTED: common in pods the webhook injects) counts as ready while it accepts connections.
  */
 public final class AppHealthProbe implements AutoCloseable {
+  private static final GrpcMethod<HealthCheckRequest, HealthCheckResponse> CHECK =
+      GrpcMethod.of("grpc.health.v1.Health", "Check", HealthCheckResponse.parser());
+  private static final Duration DEADLINE = Duration.ofSeconds(1);
   private final String target;
   private final int appPort;
-  private final ManagedChannel channel;
+  private final GrpcChannel channel;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
     Thread thread = new Thread(runnable, "taskmesh-app-health");
     thread.setDaemon(true);
@@ -36,7 +38,7 @@ public final class AppHealthProbe implements AutoCloseable {
   public AppHealthProbe(int appPort, Duration interval, NettyResources netty) {
     this.appPort = appPort;
     this.target = "127.0.0.1:" + appPort;
-    this.channel = netty.carrying(NettyChannelBuilder.forTarget(target)).usePlaintext().build();
+    this.channel = GrpcChannel.plaintext(netty, "127.0.0.1", appPort);
     this.lastProblem = "local app " + target + " not checked yet";
     scheduler.scheduleWithFixedDelay(this::check, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -47,17 +49,15 @@ public final class AppHealthProbe implements AutoCloseable {
   }
 
   private void check() {
-    // the channel's own reconnect backoff (1 s growing 1.6 times) would make /ready lag a starting app by seconds:
-    // each check connects again at once
-    channel.resetConnectBackoff();
+    // the channel has no reconnect backoff of its own: each check connects again at once if it must, so /ready
+    // follows a starting app within a check
     try {
-      HealthCheckResponse response = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance());
+      HealthCheckResponse response = channel.blockingUnary(CHECK, HealthCheckRequest.getDefaultInstance(), DEADLINE);
       lastProblem = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING
           ? null
           : "local app " + target + " health check answers " + response.getStatus();
-    } catch (StatusRuntimeException e) {
-      lastProblem = e.getStatus().getCode() == Status.Code.UNIMPLEMENTED
+    } catch (GrpcStatusException e) {
+      lastProblem = e.code() == GrpcCode.UNIMPLEMENTED
           ? acceptingConnections() // an app without grpc.health.v1: listening is the best sign there is
           : "local app " + target + " does not answer the gRPC health check: " + e.getMessage();
     } catch (RuntimeException e) {
@@ -77,6 +77,6 @@ public final class AppHealthProbe implements AutoCloseable {
   @Override
   public void close() {
     scheduler.shutdownNow();
-    channel.shutdownNow();
+    channel.close();
   }
 }

@@ -1,13 +1,12 @@
 package io.taskmesh.sidecar.discovery;
 
-import io.grpc.ChannelCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
-import java.util.function.UnaryOperator;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.taskmesh.discovery.v1.EndpointDiscoveryGrpc;
+import io.netty.handler.ssl.SslContext;
+import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.sidecar.rpc.CallSettings;
+import io.taskmesh.sidecar.rpc.GrpcCall;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
+import io.taskmesh.sidecar.rpc.GrpcMethod;
+import io.taskmesh.sidecar.rpc.GrpcStatus;
 import io.taskmesh.config.RouteBackend;
 import io.taskmesh.config.RouteRule;
 import io.taskmesh.config.RouteTableMessages;
@@ -49,7 +48,9 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   /** What the control plane answered for a service name. */
   public enum Answer { FOUND, UNKNOWN }
 
-  private final ManagedChannel channel;
+  private static final GrpcMethod<SubscribeRequest, EndpointSet> SUBSCRIBE =
+      GrpcMethod.of("taskmesh.discovery.v1.EndpointDiscovery", "Subscribe", EndpointSet.parser());
+  private final GrpcChannel channel;
   private final Duration minBackoff;
   private final Duration maxBackoff;
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -65,34 +66,26 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   private EndpointListener listener;
   private volatile RouteListener routeListener = (service, rules) -> { };
   private volatile Consumer<InboundAuthorization> authorizationListener = table -> { };
-  private volatile ClientCallStreamObserver<SubscribeRequest> call;
+  private volatile GrpcCall<SubscribeRequest, EndpointSet> call;
   private volatile boolean closed;
   private int failures;
 
+  /** Plaintext, on an event loop of its own. */
   public ControlPlaneEndpointSource(String address, Node node, Collection<String> services, Duration minBackoff,
       Duration maxBackoff) {
-    this(address, Optional.empty(), node, services, minBackoff, maxBackoff);
+    this(address, Optional.empty(), null, node, services, minBackoff, maxBackoff);
   }
 
   /**
-   * On grpc-java's own event loops.
-   *
-   * @param tls with identity on: TLS presenting the workload certificate; empty: plaintext
+   * @param tls with identity on: TLS presenting the workload certificate ({@code ControlPlaneTls.discovery});
+   *     empty: plaintext
+   * @param netty the proxy's event loops, which carry the stream; null: a loop of its own
    */
-  public ControlPlaneEndpointSource(String address, Optional<ChannelCredentials> tls, Node node,
+  public ControlPlaneEndpointSource(String address, Optional<SslContext> tls, NettyResources netty, Node node,
       Collection<String> services, Duration minBackoff, Duration maxBackoff) {
-    this(address, tls, UnaryOperator.identity(), node, services, minBackoff, maxBackoff);
-  }
-
-  /**
-   * @param tls with identity on: TLS presenting the workload certificate; empty: plaintext
-   * @param transport puts the channel on the proxy's event loops ({@code NettyResources::carrying})
-   */
-  public ControlPlaneEndpointSource(String address, Optional<ChannelCredentials> tls,
-      UnaryOperator<NettyChannelBuilder> transport, Node node, Collection<String> services, Duration minBackoff,
-      Duration maxBackoff) {
-    this.channel = transport.apply(tls.map(credentials -> NettyChannelBuilder.forTarget(address, credentials))
-        .orElseGet(() -> NettyChannelBuilder.forTarget(address).usePlaintext())).build();
+    GrpcChannel.HostPort server = GrpcChannel.hostPort(address);
+    this.channel = tls.map(context -> GrpcChannel.tls(netty, server.host(), server.port(), address, context))
+        .orElseGet(() -> GrpcChannel.plaintext(netty, server.host(), server.port()));
     this.node = node;
     this.names = new ServiceNames(node.getNamespace());
     this.services.addAll(services);
@@ -192,9 +185,9 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   }
 
   private void send() {
-    ClientCallStreamObserver<SubscribeRequest> current = call;
+    GrpcCall<SubscribeRequest, EndpointSet> current = call;
     if (current != null) {
-      current.onNext(request());
+      current.send(request());
     }
   }
 
@@ -203,14 +196,9 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
       return;
     }
     Map<String, Long> versions = new HashMap<>();
-    EndpointDiscoveryGrpc.newStub(channel).subscribe(new ClientResponseObserver<SubscribeRequest, EndpointSet>() {
+    call = channel.call(SUBSCRIBE, CallSettings.NONE, new GrpcCall.Listener<>() {
       @Override
-      public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
-        call = requestStream;
-      }
-
-      @Override
-      public void onNext(EndpointSet set) {
+      public void onMessage(EndpointSet set) {
         scheduler.execute(() -> {
           failures = 0;
           if (set.hasAuthorization()) {
@@ -234,13 +222,8 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
       }
 
       @Override
-      public void onError(Throwable error) {
-        resubscribeLater(Status.fromThrowable(error).toString());
-      }
-
-      @Override
-      public void onCompleted() {
-        resubscribeLater("stream completed by the control plane");
+      public void onClose(GrpcStatus status) {
+        resubscribeLater(status.isOk() ? "stream completed by the control plane" : status.toString());
       }
     });
     send();
@@ -333,11 +316,11 @@ public final class ControlPlaneEndpointSource implements EndpointSource {
   @Override
   public void close() {
     closed = true;
-    ClientCallStreamObserver<SubscribeRequest> current = call;
+    GrpcCall<SubscribeRequest, EndpointSet> current = call;
     if (current != null) {
-      current.cancel("sidecar stopping", null);
+      current.cancel("sidecar stopping");
     }
     scheduler.shutdownNow();
-    channel.shutdownNow();
+    channel.close();
   }
 }

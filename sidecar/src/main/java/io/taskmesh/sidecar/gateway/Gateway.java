@@ -9,6 +9,7 @@ import io.taskmesh.config.GatewayRoute;
 import io.taskmesh.config.ListenerBudgets;
 import io.taskmesh.sidecar.listener.BudgetCounter;
 import io.taskmesh.sidecar.overload.OverloadManager;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
@@ -34,6 +35,7 @@ public final class Gateway implements AutoCloseable {
 
   private final GatewayRoutes routes;
   private final UpstreamCalls upstream;
+  private final GrpcChannel reflection;
   private final ClientAdmission admission;
   /** How often the TLS certificate and key files are looked at for a new pair. */
   static final Duration TLS_FILE_CHECK = Duration.ofSeconds(2);
@@ -65,8 +67,10 @@ public final class Gateway implements AutoCloseable {
     routes = new GatewayRoutes(config.routes(), names);
     upstream = new UpstreamCalls(outboundPort);
     admission = new ClientAdmission(config.clientRateLimit(), System::nanoTime);
+    // reflection through the outbound listener too, on the proxy's own gRPC client
+    reflection = GrpcChannel.plaintext(netty, "127.0.0.1", outboundPort);
     DescriptorSource descriptors = config.descriptors() == null
-        ? new ReflectionDescriptorSource(upstream.channel(), Duration.ofSeconds(10))
+        ? new ReflectionDescriptorSource(reflection, Duration.ofSeconds(10))
         : new FileDescriptorSource(Path.of(config.descriptors().file()));
     GatewayContext context = new GatewayContext(routes, descriptors, upstream, admission,
         new ClientAddresses(config.clientRateLimit().forwardedFor()), new EdgeHeaders(samplingRatio), config, budgets,
@@ -131,6 +135,7 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     listener.close();
+    reflection.close();
     if (tls != null) {
       tls.close();
     }

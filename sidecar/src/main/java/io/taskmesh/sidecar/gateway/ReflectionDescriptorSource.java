@@ -1,24 +1,24 @@
 package io.taskmesh.sidecar.gateway;
 
-import io.grpc.CallOptions;
-import io.grpc.Channel;
 import io.taskmesh.sidecar.reflection.ServerFiles;
+import io.taskmesh.sidecar.rpc.CallSettings;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Asks each routed service itself, by gRPC server reflection (v1) through the mesh, for its files: once,
  * then cached. A failed or invalidated lookup is forgotten, so the next request asks again.
  */
 final class ReflectionDescriptorSource implements DescriptorSource {
-  private final Channel channel;
+  private final GrpcChannel channel;
   private final Duration timeout;
   private final Map<String, CompletableFuture<TranscodingTable>> tables = new ConcurrentHashMap<>();
 
-  ReflectionDescriptorSource(Channel channel, Duration timeout) {
+  /** @param channel to the proxy's own outbound listener, which routes each query by the service's name */
+  ReflectionDescriptorSource(GrpcChannel channel, Duration timeout) {
     this.channel = channel;
     this.timeout = timeout;
   }
@@ -40,9 +40,8 @@ final class ReflectionDescriptorSource implements DescriptorSource {
   }
 
   private CompletableFuture<TranscodingTable> fetch(String service) {
-    return ServerFiles.fetch(channel,
-            CallOptions.DEFAULT.withAuthority(service).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS),
-            service, Descriptors.REGISTRY)
+    return ServerFiles.fetch(channel, CallSettings.deadline(timeout).withAuthority(service), service,
+            Descriptors.REGISTRY)
         .thenApply(files -> TranscodingTable.of(Descriptors.link(files)));
   }
 }

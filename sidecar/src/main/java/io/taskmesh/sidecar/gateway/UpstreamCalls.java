@@ -30,11 +30,6 @@ final class UpstreamCalls implements AutoCloseable {
         .build();
   }
 
-  /** The channel, for calls with generated stubs (server reflection). */
-  ManagedChannel channel() {
-    return channel;
-  }
-
   /**
    * A new call of {@code rpc} on {@code service}; start it with {@link #send}.
    *

@@ -1,7 +1,8 @@
 package io.taskmesh.sidecar.identity;
 
-import io.grpc.ChannelCredentials;
-import io.grpc.TlsChannelCredentials;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
@@ -10,20 +11,46 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
- * TLS to the control plane (discovery) with identity on: the sidecar presents the workload certificate in force
- * at each handshake (so a rotation needs no new channel), and checks the operator's serving certificate against
- * the trust bundle in force and the discovery address's host name.
+ * TLS to the control plane with identity on. To discovery the sidecar presents the workload certificate in force
+ * at each handshake (so a rotation needs no new channel); to the issuer, which gives that certificate, none. Either
+ * way the operator's serving certificate is checked against the trust bundle in force and against the host name the
+ * sidecar dialled, as any TLS client does, and the connection must agree on HTTP/2 (ALPN h2), as gRPC asks.
  */
 public final class ControlPlaneTls {
   private ControlPlaneTls() {}
 
-  /** @param trustAnchors the anchors in force at each handshake (the mounted bundle, reloaded when it changes) */
-  public static ChannelCredentials credentials(MeshTlsContexts contexts, Supplier<List<X509Certificate>> trustAnchors) {
-    return TlsChannelCredentials.newBuilder().keyManager(new CurrentCertificate(contexts))
-        .trustManager(TrustBundle.following(trustAnchors)).build();
+  /**
+   * For discovery.
+   *
+   * @param trustAnchors the anchors in force at each handshake (the mounted bundle, reloaded when it changes)
+   */
+  public static SslContext discovery(MeshTlsContexts contexts, Supplier<List<X509Certificate>> trustAnchors) {
+    return client(contexts.provider(), trustAnchors, new CurrentCertificate(contexts));
+  }
+
+  /** For the issuer: no client certificate (it is what the sidecar asks for). */
+  public static SslContext issuer(SslProvider provider, Supplier<List<X509Certificate>> trustAnchors) {
+    return client(provider, trustAnchors, null);
+  }
+
+  private static SslContext client(SslProvider provider, Supplier<List<X509Certificate>> trustAnchors,
+      X509ExtendedKeyManager keys) {
+    try {
+      return SslContextBuilder.forClient()
+          .sslProvider(provider)
+          .keyManager(keys)
+          .trustManager(TrustBundle.following(trustAnchors))
+          .endpointIdentificationAlgorithm("HTTPS")
+          .applicationProtocolConfig(MeshTls.H2_ONLY)
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot build the control plane's TLS context with " + provider + ": "
+          + e.getMessage(), e);
+    }
   }
 
   /** Names the current certificate by its serial, so a chain and a key asked for by one alias always match. */

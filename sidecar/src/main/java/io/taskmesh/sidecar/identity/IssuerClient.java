@@ -1,14 +1,14 @@
 package io.taskmesh.sidecar.identity;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.NettyChannelBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.taskmesh.identity.PeerVerifier;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.identity.v1.CertifyRequest;
 import io.taskmesh.identity.v1.CertifyResponse;
-import io.taskmesh.identity.v1.IssuerGrpc;
+import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
+import io.taskmesh.sidecar.rpc.GrpcMethod;
 import java.io.IOException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -16,9 +16,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 
 /**
  * Asks the operator's issuer for a certificate: TLS to the issuer, trusting only the trust bundle and
@@ -27,7 +25,9 @@ import java.util.function.UnaryOperator;
  */
 public final class IssuerClient implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
-  private final ManagedChannel channel;
+  private static final GrpcMethod<CertifyRequest, CertifyResponse> CERTIFY =
+      GrpcMethod.of("taskmesh.identity.v1.Issuer", "Certify", CertifyResponse.parser());
+  private final GrpcChannel channel;
   private final Supplier<PeerVerifier> bundle;
   private final TokenFile token;
   private final Duration lifetime;
@@ -38,16 +38,17 @@ public final class IssuerClient implements AutoCloseable {
    */
   public IssuerClient(String host, int port, String authority, Supplier<PeerVerifier> bundle, TokenFile token,
       Duration lifetime) {
-    this(host, port, authority, bundle, token, lifetime, UnaryOperator.identity());
+    this(host, port, authority, bundle, token, lifetime, null, SslProvider.JDK);
   }
 
-  /** @param transport puts the channel on the proxy's event loops ({@code NettyResources::carrying}) */
+  /**
+   * @param netty the event loops that carry the channel (the proxy's); null: a loop of its own
+   * @param provider the TLS engine
+   */
   public IssuerClient(String host, int port, String authority, Supplier<PeerVerifier> bundle, TokenFile token,
-      Duration lifetime, UnaryOperator<NettyChannelBuilder> transport) {
-    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder()
-        .trustManager(TrustBundle.following(() -> bundle.get().trustAnchors()));
-    this.channel = transport.apply(NettyChannelBuilder.forAddress(host, port, tls.build()))
-        .overrideAuthority(authority).build();
+      Duration lifetime, NettyResources netty, SslProvider provider) {
+    this.channel = GrpcChannel.tls(netty, host, port, authority,
+        ControlPlaneTls.issuer(provider, () -> bundle.get().trustAnchors()));
     this.bundle = bundle;
     this.token = token;
     this.lifetime = lifetime;
@@ -56,13 +57,11 @@ public final class IssuerClient implements AutoCloseable {
   /** A new key and a certificate for it. */
   public WorkloadCertificate certify(SpiffeId id) throws IOException, CertificateException {
     CertificateRequest request = CertificateRequest.forIdentity(id);
-    CertifyResponse response = IssuerGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-        .certify(CertifyRequest.newBuilder()
-            .setCsr(ByteString.copyFrom(request.der()))
-            .setToken(token.read())
-            .setLifetimeSeconds((int) Math.min(Integer.MAX_VALUE, lifetime.toSeconds()))
-            .build());
+    CertifyResponse response = channel.blockingUnary(CERTIFY, CertifyRequest.newBuilder()
+        .setCsr(ByteString.copyFrom(request.der()))
+        .setToken(token.read())
+        .setLifetimeSeconds((int) Math.min(Integer.MAX_VALUE, lifetime.toSeconds()))
+        .build(), DEADLINE);
     List<X509Certificate> chain = certificates(response.getChainList());
     PeerVerifier verifier = bundle.get();
     SpiffeId issued = verifier.verify(chain);
@@ -91,11 +90,6 @@ public final class IssuerClient implements AutoCloseable {
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    channel.close();
   }
 }

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public record MeshTls(SslContext server, SslContext client, WorkloadCertificate certificate) {
   public static final String TLS_1_3 = "TLSv1.3";
-  private static final ApplicationProtocolConfig H2_ONLY = new ApplicationProtocolConfig(
+  static final ApplicationProtocolConfig H2_ONLY = new ApplicationProtocolConfig(
       ApplicationProtocolConfig.Protocol.ALPN,
       ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
       ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,

@@ -1,6 +1,5 @@
 package io.taskmesh.sidecar.identity;
 
-import io.grpc.netty.NettyChannelBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.taskmesh.config.IdentityConfig;
@@ -15,7 +14,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
-import java.util.function.UnaryOperator;
+import io.taskmesh.sidecar.NettyResources;
 import java.util.regex.Pattern;
 
 /**
@@ -49,12 +48,11 @@ public final class WorkloadIdentity implements AutoCloseable {
    * @throws IOException when the token or the trust bundle cannot be read; the message names the file
    */
   public static WorkloadIdentity start(IdentityConfig config, Clock clock) throws IOException {
-    return start(config, clock, UnaryOperator.identity());
+    return start(config, clock, null);
   }
 
-  /** {@link #start(IdentityConfig, Clock)}, the issuer's channel on the event loops {@code transport} gives it. */
-  public static WorkloadIdentity start(IdentityConfig config, Clock clock, UnaryOperator<NettyChannelBuilder> transport)
-      throws IOException {
+  /** {@link #start(IdentityConfig, Clock)}, the issuer's channel on {@code netty}'s event loops (null: its own). */
+  public static WorkloadIdentity start(IdentityConfig config, Clock clock, NettyResources netty) throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("identity is off in this config");
     }
@@ -64,9 +62,10 @@ public final class WorkloadIdentity implements AutoCloseable {
     int colon = config.issuerAddress().lastIndexOf(':');
     String host = config.issuerAddress().substring(0, colon);
     int port = Integer.parseInt(config.issuerAddress().substring(colon + 1));
-    IssuerClient issuer = new IssuerClient(host, port, host,
-        () -> new PeerVerifier(bundle.anchors(), config.trustDomain(), clock), token, config.certLifetime(), transport);
     MeshTlsContexts contexts = new MeshTlsContexts(config.trustDomain(), clock, MeshTls.preferredProvider());
+    IssuerClient issuer = new IssuerClient(host, port, host,
+        () -> new PeerVerifier(bundle.anchors(), config.trustDomain(), clock), token, config.certLifetime(), netty,
+        contexts.provider());
     bundle.onChange(contexts::trust);
     CertificateRotator rotator = new CertificateRotator(() -> issuer.certify(id), contexts::use, clock);
     return new WorkloadIdentity(id, contexts, issuer, rotator, bundle);

@@ -4,14 +4,14 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
+import io.taskmesh.sidecar.rpc.CallSettings;
+import io.taskmesh.sidecar.rpc.GrpcCall;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
+import io.taskmesh.sidecar.rpc.GrpcMethod;
+import io.taskmesh.sidecar.rpc.GrpcStatus;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,14 +24,19 @@ import java.util.concurrent.CompletableFuture;
  * ones: health, reflection) and the files they import. One conversation, no thread of its own.
  */
 public final class ServerFiles {
+  private static final GrpcMethod<ServerReflectionRequest, ServerReflectionResponse> REFLECTION_INFO =
+      GrpcMethod.of("grpc.reflection.v1.ServerReflection", "ServerReflectionInfo", ServerReflectionResponse.parser());
+
   private ServerFiles() {}
 
-  /** @param registry the extensions to parse in the files' options (e.g. google.api.http) */
-  public static CompletableFuture<List<FileDescriptorProto>> fetch(Channel channel, CallOptions options,
+  /**
+   * @param settings the call's deadline, and the authority and headers that reach {@code server} through a proxy
+   * @param registry the extensions to parse in the files' options (e.g. google.api.http)
+   */
+  public static CompletableFuture<List<FileDescriptorProto>> fetch(GrpcChannel channel, CallSettings settings,
       String server, ExtensionRegistryLite registry) {
     Lookup lookup = new Lookup(server, registry);
-    lookup.requests = ClientCalls.asyncBidiStreamingCall(
-        channel.newCall(ServerReflectionGrpc.getServerReflectionInfoMethod(), options), lookup);
+    lookup.requests = channel.call(REFLECTION_INFO, settings, lookup);
     lookup.send(ServerReflectionRequest.newBuilder().setListServices("*").build());
     return lookup.result;
   }
@@ -40,13 +45,13 @@ public final class ServerFiles {
    * List the services, ask for the file of each, then for every imported file not yet seen. Responses
    * arrive one at a time, so the state needs no locking.
    */
-  private static final class Lookup implements StreamObserver<ServerReflectionResponse> {
+  private static final class Lookup implements GrpcCall.Listener<ServerReflectionResponse> {
     private final String server;
     private final ExtensionRegistryLite registry;
     private final CompletableFuture<List<FileDescriptorProto>> result = new CompletableFuture<>();
     private final Map<String, FileDescriptorProto> files = new LinkedHashMap<>();
     private final Set<String> requested = new HashSet<>();
-    private StreamObserver<ServerReflectionRequest> requests;
+    private GrpcCall<ServerReflectionRequest, ServerReflectionResponse> requests;
     private int outstanding;
 
     Lookup(String server, ExtensionRegistryLite registry) {
@@ -56,11 +61,11 @@ public final class ServerFiles {
 
     void send(ServerReflectionRequest request) {
       outstanding++;
-      requests.onNext(request);
+      requests.send(request);
     }
 
     @Override
-    public void onNext(ServerReflectionResponse response) {
+    public void onMessage(ServerReflectionResponse response) {
       outstanding--;
       try {
         switch (response.getMessageResponseCase()) {
@@ -90,24 +95,20 @@ public final class ServerFiles {
           default -> throw new IllegalStateException("unexpected reflection response from " + server);
         }
         if (outstanding == 0) {
-          requests.onCompleted();
+          requests.halfClose();
           result.complete(List.copyOf(files.values()));
         }
       } catch (InvalidProtocolBufferException | RuntimeException e) {
-        requests.onError(e);
         result.completeExceptionally(e);
+        requests.cancel(String.valueOf(e.getMessage()));
       }
     }
 
     @Override
-    public void onError(Throwable t) {
-      result.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {
+    public void onClose(GrpcStatus status) {
       if (!result.isDone()) {
-        result.completeExceptionally(new IllegalStateException("reflection of " + server + " ended early"));
+        result.completeExceptionally(status.isOk()
+            ? new IllegalStateException("reflection of " + server + " ended early") : status.asException());
       }
     }
   }

@@ -5,11 +5,9 @@ import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodOptions.IdempotencyLevel;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import com.google.protobuf.ExtensionRegistryLite;
-import io.grpc.CallOptions;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.stub.MetadataUtils;
-import io.grpc.netty.NettyChannelBuilder;
+import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.sidecar.rpc.CallSettings;
+import io.taskmesh.sidecar.rpc.GrpcChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
@@ -55,11 +53,12 @@ public final class MethodCatalog implements AutoCloseable {
   private static final String REFLECTION_PATH = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
 
   /** A catalog that never learns anything: every method may be a stream, none is idempotent. */
-  public static final MethodCatalog NONE = new MethodCatalog(null);
+  public static final MethodCatalog NONE = new MethodCatalog(null, null);
 
   /** @param idempotent the proto says calling it twice does no harm */
   public record MethodShape(boolean unary, boolean idempotent) {}
 
+  private final NettyResources netty;
   private final Function<String, Optional<InetSocketAddress>> endpointOf;
   private final Map<String, Map<String, MethodShape>> known = new ConcurrentHashMap<>();
   /** Services being asked, their prompt retries included. */
@@ -72,8 +71,12 @@ public final class MethodCatalog implements AutoCloseable {
     return thread;
   });
 
-  /** @param endpointOf an address where the service answers reflection, if any; null: never ask */
-  public MethodCatalog(Function<String, Optional<InetSocketAddress>> endpointOf) {
+  /**
+   * @param netty the event loops that carry the queries
+   * @param endpointOf an address where the service answers reflection, if any; null: never ask
+   */
+  public MethodCatalog(NettyResources netty, Function<String, Optional<InetSocketAddress>> endpointOf) {
+    this.netty = netty;
     this.endpointOf = endpointOf;
   }
 
@@ -147,15 +150,12 @@ public final class MethodCatalog implements AutoCloseable {
       failed(service, retries, "no endpoint known yet");
       return;
     }
-    Metadata marker = new Metadata();
-    marker.put(Metadata.Key.of(QUERY_HEADER, Metadata.ASCII_STRING_MARSHALLER), QUERY_VALUE);
-    ManagedChannel channel = NettyChannelBuilder.forAddress(endpoint.get()).overrideAuthority(service)
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(marker))
-        .usePlaintext().build();
-    ServerFiles.fetch(channel, CallOptions.DEFAULT.withDeadlineAfter(REFLECTION_DEADLINE.toMillis(), TimeUnit.MILLISECONDS),
-            service, ExtensionRegistryLite.getEmptyRegistry())
+    GrpcChannel channel = GrpcChannel.plaintext(netty, endpoint.get().getHostString(), endpoint.get().getPort());
+    CallSettings query = CallSettings.deadline(REFLECTION_DEADLINE).withAuthority(service)
+        .withHeader(QUERY_HEADER, QUERY_VALUE);
+    ServerFiles.fetch(channel, query, service, ExtensionRegistryLite.getEmptyRegistry())
         .whenComplete((files, failure) -> {
-          channel.shutdownNow();
+          channel.close();
           if (failure != null) {
             failed(service, retries, failure.getMessage());
             return;

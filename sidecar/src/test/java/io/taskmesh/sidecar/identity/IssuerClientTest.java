@@ -3,7 +3,7 @@ package io.taskmesh.sidecar.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.grpc.StatusRuntimeException;
+import io.taskmesh.sidecar.rpc.GrpcStatusException;
 import io.taskmesh.identity.PeerVerifier;
 import io.taskmesh.identity.SpiffeId;
 import java.nio.file.Files;
@@ -52,7 +52,20 @@ class IssuerClientTest {
     TestAuthority impostor = new TestAuthority("impostor-root");
     try (TestIssuer issuer = new TestIssuer(impostor, Map.of("billing-token", BILLING), Duration.ofHours(24));
         IssuerClient client = client(issuer, authority, dir)) {
-      assertThatThrownBy(() -> client.certify(BILLING)).isInstanceOf(StatusRuntimeException.class);
+      assertThatThrownBy(() -> client.certify(BILLING)).isInstanceOf(GrpcStatusException.class);
+      assertThat(issuer.calls()).as("the token never reached it").isZero();
+    }
+  }
+
+  @Test
+  void anIssuerWhoseCertificateDoesNotNameTheHostDialledIsNotAsked(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("token"), "billing-token");
+    try (TestIssuer issuer = new TestIssuer(authority, Map.of("billing-token", BILLING), Duration.ofHours(24));
+        IssuerClient client = new IssuerClient("127.0.0.1", issuer.port(), "someone-else.test",
+            () -> new PeerVerifier(authority.anchors(), "mesh.test", Clock.systemUTC()),
+            new TokenFile(dir.resolve("token")), Duration.ofHours(24))) {
+      assertThatThrownBy(() -> client.certify(BILLING)).isInstanceOf(GrpcStatusException.class)
+          .hasMessageContaining("someone-else.test");
       assertThat(issuer.calls()).as("the token never reached it").isZero();
     }
   }
