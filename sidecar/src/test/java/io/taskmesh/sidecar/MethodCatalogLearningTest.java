@@ -48,4 +48,23 @@ class MethodCatalogLearningTest {
     await("task-service's methods learnt with no call after the first that worked").atMost(Duration.ofSeconds(30))
         .until(() -> admin.get("/methods").body().contains("/taskservice.TaskService/CreateTask\":{\"unary\":true"));
   }
+
+  @Test
+  void theMethodsOfAServiceInAnotherNamespaceAreLearntUnderItsOwnName() {
+    int serverInbound = mesh.serverSidecar(mesh.backend()).inboundPort();
+    FakeControlPlane controlPlane = mesh.closeLater(new FakeControlPlane(0));
+    Sidecar caller = mesh.sidecar(MeshConfigParser.parse(MeshFixture.discoveringCallerYaml(controlPlane.port())));
+    TaskClient billing = mesh.closeLater(TaskClient.connect("127.0.0.1:" + caller.outboundPort(),
+        "task-service.billing.svc.cluster.local:50051", Duration.ofSeconds(10)));
+    AdminClient admin = new AdminClient(caller.adminPort());
+
+    await("a call to task-service.billing").atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      controlPlane.announce("task-service.billing", 1, serverInbound);
+      return billing.create("in billing", "", "low", 4) != null;
+    });
+
+    await("task-service.billing's methods learnt").atMost(Duration.ofSeconds(30))
+        .until(() -> admin.get("/methods").body().contains(
+            "\"task-service.billing\":{\"/taskservice.TaskService/CreateTask\":{\"unary\":true"));
+  }
 }
