@@ -67,4 +67,31 @@ class MethodCatalogLearningTest {
         .until(() -> admin.get("/methods").body().contains(
             "\"task-service.billing\":{\"/taskservice.TaskService/CreateTask\":{\"unary\":true"));
   }
+
+  @Test
+  void aGatewayLearnsTheMethodsOfAStaticServiceOfAnotherNamespace() {
+    int serverInbound = mesh.serverSidecar(mesh.backend()).inboundPort();
+    Sidecar gateway = mesh.sidecar(MeshConfigParser.parse("""
+        service: gateway
+        namespace: edge
+        inbound: {port: 0, appPort: 1}
+        outbound:
+          port: 0
+          discovery:
+            static: {task-service.billing: ["127.0.0.1:%d"]}
+        admin: {port: 0}
+        gateway:
+          port: 0
+          routes:
+            - {pathPrefix: /taskservice.TaskService/, service: task-service.billing}
+        """.formatted(serverInbound)));
+    TaskClient client = mesh.closeLater(TaskClient.connect("127.0.0.1:" + gateway.gatewayPort(), "tasks.example.com",
+        Duration.ofSeconds(10)));
+    AdminClient admin = new AdminClient(gateway.adminPort());
+
+    assertThat(client.create("via the gateway", "", "low", 4)).isNotNull();
+    await("task-service.billing's methods learnt through the outbound listener").atMost(Duration.ofSeconds(30))
+        .until(() -> admin.get("/methods").body().contains(
+            "\"task-service.billing\":{\"/taskservice.TaskService/CreateTask\":{\"unary\":true"));
+  }
 }

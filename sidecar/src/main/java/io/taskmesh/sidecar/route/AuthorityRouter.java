@@ -11,8 +11,10 @@ import java.util.function.Predicate;
 
 /**
  * Outbound routing by {@code :authority}: {@code svc}, {@code svc.ns}, {@code svc.ns.svc.cluster.local},
- * each with or without {@code :port}, all name the service {@code svc}. A service is routed when discovery
- * knows its cluster or the config routes it by rules (then its rules pick the backends).
+ * each with or without {@code :port}, all name the service {@code svc}, unless a cluster is named {@code svc.ns}
+ * itself (a static endpoint map may name a service of another namespace so, as a gateway route does): then that
+ * one. A service is routed when discovery knows its cluster or the config routes it by rules (then its rules pick
+ * the backends).
  */
 public final class AuthorityRouter implements Router {
   private final ClusterManager clusters;
@@ -28,7 +30,9 @@ public final class AuthorityRouter implements Router {
 
   @Override
   public Optional<Route> route(Http2Headers requestHeaders) {
-    String service = serviceName(describeTarget(requestHeaders));
+    String target = describeTarget(requestHeaders);
+    String qualified = qualifiedName(target);
+    String service = clusters.cluster(qualified).isPresent() ? qualified : serviceName(target);
     if (clusters.cluster(service).isEmpty() && !routedByRules.test(service)) {
       return Optional.empty();
     }
@@ -45,13 +49,22 @@ public final class AuthorityRouter implements Router {
     return authority == null ? "" : authority.toString();
   }
 
+  /** {@code svc.ns} of an authority that names a namespace ({@code svc.ns[.svc.cluster.local]}), else its host. */
+  private static String qualifiedName(String authority) {
+    String host = hostOf(authority);
+    int first = host.indexOf('.');
+    int second = first < 0 ? -1 : host.indexOf('.', first + 1);
+    return (second < 0 ? host : host.substring(0, second)).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static String hostOf(String authority) {
+    int colon = authority.lastIndexOf(':');
+    return colon >= 0 && authority.indexOf(']') < colon ? authority.substring(0, colon) : authority;
+  }
+
   /** The cluster an authority or a discovery name ({@code svc}, {@code svc.ns[...]}, with or without port) names. */
   public static String serviceName(String authority) {
-    String host = authority;
-    int colon = host.lastIndexOf(':');
-    if (colon >= 0 && host.indexOf(']') < colon) {
-      host = host.substring(0, colon);
-    }
+    String host = hostOf(authority);
     int dot = host.indexOf('.');
     return (dot < 0 ? host : host.substring(0, dot)).toLowerCase(java.util.Locale.ROOT);
   }
