@@ -39,7 +39,7 @@ public final class FootprintMain {
 
   /** One variant's figures in one round; NMT maps hold committed KB by category, plus {@code Total}. */
   record Sample(String variant, int round, List<Long> startToReadyMillis, long idleRss, int idleThreads,
-      Map<String, Long> idleNmt, long peakRss, int loadedThreads, Map<String, Long> loadedNmt, double throughput,
+      long idleClasses, Map<String, Long> idleNmt, long peakRss, int loadedThreads, Map<String, Long> loadedNmt, double throughput,
       long failed, double loadAverage) {}
 
   public static void main(String[] args) throws Exception {
@@ -110,6 +110,7 @@ public final class FootprintMain {
     long server = pair.proxyPids().get(1);
     long idleRss = ProcessStats.rssBytes(server);
     int idleThreads = threads(server);
+    long idleClasses = loadedClasses(server);
     Map<String, Long> idleNmt = nmt(server);
     double loadAverage = ProcessStats.loadAverage();
     ManagedChannel channel = NettyChannelBuilder.forTarget(pair.target()).overrideAuthority(pair.authority())
@@ -121,7 +122,7 @@ public final class FootprintMain {
       LoadResult closedLoop = load.closedLoop(32, Duration.ZERO, closed);
       LoadResult openLoop = load.openLoop(rate, Duration.ofSeconds(1), open);
       long peak = pair.proxyPids().stream().mapToLong(ProcessStats::peakRssBytes).max().orElse(0);
-      return new Sample(variant, round, pair.startToReadyMillis(), idleRss, idleThreads, idleNmt, peak,
+      return new Sample(variant, round, pair.startToReadyMillis(), idleRss, idleThreads, idleClasses, idleNmt, peak,
           threads(server), nmt(server), closedLoop.throughput(), closedLoop.failed() + openLoop.failed(), loadAverage);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -160,6 +161,25 @@ public final class FootprintMain {
   private static int threads(long pid) throws IOException {
     String[] tasks = Path.of("/proc", Long.toString(pid), "task").toFile().list();
     return tasks == null ? 0 : tasks.length;
+  }
+
+  /** Classes the JVM has loaded (and not unloaded), from its performance counters. */
+  static long loadedClasses(long pid) throws IOException, InterruptedException {
+    Path jcmd = Topologies.sidecarJava().resolveSibling("jcmd");
+    Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "PerfCounter.print")
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    process.waitFor(30, TimeUnit.SECONDS);
+    return perfCounter(output, "java.cls.loadedClasses") - perfCounter(output, "java.cls.unloadedClasses");
+  }
+
+  static long perfCounter(String counters, String name) {
+    for (String line : counters.split("\n")) {
+      if (line.startsWith(name + "=")) {
+        return Long.parseLong(line.substring(name.length() + 1).trim());
+      }
+    }
+    return 0;
   }
 
   /** Committed KB per NMT category of a JVM started with {@code -XX:NativeMemoryTracking=summary}. */
@@ -203,10 +223,12 @@ public final class FootprintMain {
     variants.forEach((label, flags) -> md.append("`").append(label).append("` = `").append(flags.isBlank() ? "(none)" : flags)
         .append("`; "));
     md.append("\n\n| variant | round | start-to-ready ms (client, server) | idle RSS MB | peak RSS MB (max of pair) "
-        + "| threads idle / loaded | closed-loop rps | failed | load avg |\n|---|---:|---|---:|---:|---|---:|---:|---:|\n");
+        + "| threads idle / loaded | classes loaded (server, idle) | closed-loop rps | failed | load avg |\n"
+        + "|---|---:|---|---:|---:|---|---:|---:|---:|---:|\n");
     for (Sample s : samples) {
-      md.append(String.format("| %s | %d | %s | %d | %d | %d / %d | %.0f | %d | %.1f |%n", s.variant(), s.round(),
+      md.append(String.format("| %s | %d | %s | %d | %d | %d / %d | %d | %.0f | %d | %.1f |%n", s.variant(), s.round(),
           s.startToReadyMillis(), s.idleRss() >> 20, s.peakRss() >> 20, s.idleThreads(), s.loadedThreads(),
+          s.idleClasses(),
           s.throughput(), s.failed(), s.loadAverage()));
     }
     md.append("\nNative Memory Tracking of the server sidecar, committed MB, idle → after the load:\n\n| variant | round | total |");
