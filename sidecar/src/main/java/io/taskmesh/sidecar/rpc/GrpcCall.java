@@ -62,10 +62,6 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
     onStream(Http2StreamChannel::close);
   }
 
-  boolean isFinished() {
-    return finished.get();
-  }
-
   void deadlineTimer(ScheduledFuture<?> timer) {
     deadlineTimer = timer;
     if (finished.get()) {
