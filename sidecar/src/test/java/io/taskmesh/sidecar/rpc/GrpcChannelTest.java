@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerTransportFilter;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -27,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -159,6 +162,29 @@ class GrpcChannelTest {
       start(port, health.getHealthService());
       assertThat(channel.blockingUnary(CHECK, HealthCheckRequest.getDefaultInstance(), BOUND).getStatus())
           .as("a new connection after the old one closed").isEqualTo(ServingStatus.SERVING);
+    }
+  }
+
+  @Test
+  void aConnectionTheServerRetiresWithGoAwayIsReplacedWithoutAFailedCall() throws IOException {
+    AtomicInteger connections = new AtomicInteger();
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .maxConnectionAge(300, TimeUnit.MILLISECONDS).maxConnectionAgeGrace(5, TimeUnit.SECONDS)
+        .addTransportFilter(new ServerTransportFilter() {
+          @Override
+          public Attributes transportReady(Attributes attributes) {
+            connections.incrementAndGet();
+            return attributes;
+          }
+        })
+        .addService(health.getHealthService()).build().start();
+    try (GrpcChannel channel = GrpcChannel.plaintext(netty, "127.0.0.1", server.getPort())) {
+      // every call must succeed (an exception fails the test) while the server retires connection after connection
+      await().atMost(BOUND).pollInterval(Duration.ofMillis(100)).until(() -> {
+        assertThat(channel.blockingUnary(CHECK, HealthCheckRequest.getDefaultInstance(), BOUND).getStatus())
+            .isEqualTo(ServingStatus.SERVING);
+        return connections.get() >= 3;
+      });
     }
   }
 
