@@ -47,7 +47,7 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * (unquoted {@code on}/{@code off}/{@code yes}/{@code no} are booleans, {@code 0x1F} and {@code 010} whole
  * numbers, a date stays text), and a written string is quoted only when it would read back as something else.
  */
-final class YamlTrees {
+public final class YamlTrees {
   private static final ImplicitTuple NO_TAGS = new ImplicitTuple(true, true);
   /** Words YAML 1.1 reads as booleans or null: written quoted when they are strings. */
   private static final Set<String> RESERVED_WORDS = Set.of(
@@ -56,8 +56,8 @@ final class YamlTrees {
 
   private YamlTrees() {}
 
-  /** The document's tree; null for an empty document. */
-  static Object read(String text) {
+  /** The document's tree; null for an empty document. A document that is not YAML fails naming where. */
+  public static Object read(String text) {
     Node root;
     try {
       LoaderOptions options = new LoaderOptions();

@@ -1,8 +1,8 @@
 package io.taskmesh.sidecar.identity;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.taskmesh.config.ConfigException;
 import io.taskmesh.config.IdentityConfig;
+import io.taskmesh.config.YamlTrees;
 import io.taskmesh.identity.PeerVerifier;
 import io.taskmesh.identity.SpiffeId;
 import java.io.IOException;
@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import io.taskmesh.sidecar.NettyResources;
@@ -24,7 +25,6 @@ import java.util.regex.Pattern;
  */
 public final class WorkloadIdentity implements AutoCloseable {
   private static final Pattern SUBJECT = Pattern.compile("system:serviceaccount:([^:]+):([^:]+)");
-  private static final ObjectMapper JSON = new ObjectMapper();
   private final SpiffeId id;
   private final MeshTlsContexts contexts;
   private final IssuerClient issuer;
@@ -77,20 +77,39 @@ public final class WorkloadIdentity implements AutoCloseable {
    */
   static SpiffeId idOf(String jwt, String trustDomain, Path from) throws IOException {
     String[] parts = jwt.split("\\.");
-    JsonNode claims;
+    Object claims; // JSON, which the config's YAML reader reads too: no JSON library loaded for one claim
     try {
-      claims = parts.length < 2 ? null : JSON.readTree(new String(Base64.getUrlDecoder().decode(parts[1]),
-          StandardCharsets.UTF_8));
-    } catch (IOException | IllegalArgumentException e) {
+      claims = parts.length < 2 ? null : YamlTrees.read(withoutEscapedSlashes(
+          new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)));
+    } catch (ConfigException | IllegalArgumentException e) {
       claims = null;
     }
-    String subject = claims == null ? "" : claims.path("sub").asText("");
+    Object sub = claims instanceof Map<?, ?> named ? named.get("sub") : null;
+    String subject = sub instanceof String text ? text : "";
     Matcher matcher = SUBJECT.matcher(subject);
     if (!matcher.matches()) {
       throw new IOException("token file " + from + " is not a ServiceAccount token (its subject is '" + subject
           + "', expected system:serviceaccount:<namespace>:<name>)");
     }
     return new SpiffeId(trustDomain, matcher.group(1), matcher.group(2));
+  }
+
+  /** JSON's {@code \/} as {@code /}: the one JSON escape YAML's double-quoted strings do not have. */
+  private static String withoutEscapedSlashes(String json) {
+    StringBuilder text = new StringBuilder(json.length());
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (c == '\\' && i + 1 < json.length()) {
+        char escaped = json.charAt(++i);
+        if (escaped != '/') {
+          text.append(c);
+        }
+        text.append(escaped);
+      } else {
+        text.append(c);
+      }
+    }
+    return text.toString();
   }
 
   public SpiffeId id() {

@@ -73,7 +73,10 @@ class IssuerClientTest {
   @Test
   void theServiceAccountIsReadFromTheTokensSubjectAndAnythingElseIsRefusedNamingTheFile() throws Exception {
     String claims = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
-        "{\"sub\":\"system:serviceaccount:shop:billing\",\"aud\":[\"taskmesh\"]}".getBytes());
+        ("{\"aud\":[\"taskmesh\"],\"exp\":1764640000,\"iss\":\"https:\\/\\/kubernetes.default.svc\","
+            + "\"kubernetes.io\":{\"namespace\":\"shop\",\"pod\":{\"name\":\"billing-0\",\"uid\":\"a\\u003cb\"},"
+            + "\"serviceaccount\":{\"name\":\"billing\"}},\"sub\":\"system:serviceaccount:shop:billing\"}")
+            .getBytes()); // a Kubernetes token's claims, compact JSON as the API server writes them
     Path file = Path.of("/var/run/token");
 
     assertThat(WorkloadIdentity.idOf("e30." + claims + ".sig", "mesh.test", file)).isEqualTo(BILLING);
