@@ -70,7 +70,7 @@ final class EdgeTls implements AutoCloseable {
         .register(registry);
     log.info("event=gateway_tls_loaded cert_file={} serial={} not_after={}", config.certFile(),
         current.get().certificate().serial(), current.get().certificate().leaf().getNotAfter().toInstant());
-    watch = new WatchedFiles("gateway-tls", files, contents, interval, this::reload);
+    watch = new WatchedFiles("gateway-tls", files, contents, interval, this::reload, this::unreadable);
   }
 
   /** A handler for one new client connection, with the pair in use now. */
@@ -91,6 +91,12 @@ final class EdgeTls implements AutoCloseable {
       log.error("event=gateway_tls_rejected key={} error=\"{}\" (keeping the certificate in use, serial={})", e.key(),
           e.getMessage(), old.certificate().serial());
     }
+  }
+
+  private void unreadable(IOException e) {
+    reloads("rejected").increment();
+    log.error("event=gateway_tls_unreadable error=\"{}\" (keeping the certificate in use, serial={})", e,
+        current.get().certificate().serial());
   }
 
   private InUse build(List<byte[]> contents) {

@@ -1,6 +1,8 @@
 package io.taskmesh.sidecar.identity;
 
 import io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.taskmesh.config.IdentityConfig;
@@ -49,18 +51,22 @@ public final class WorkloadIdentity implements AutoCloseable {
    * @throws IOException when the token or the trust bundle cannot be read; the message names the file
    */
   public static WorkloadIdentity start(IdentityConfig config, Clock clock) throws IOException {
-    return start(config, clock, UnaryOperator.identity());
+    return start(config, clock, UnaryOperator.identity(), new SimpleMeterRegistry());
   }
 
-  /** {@link #start(IdentityConfig, Clock)}, the issuer's channel on the event loops {@code transport} gives it. */
-  public static WorkloadIdentity start(IdentityConfig config, Clock clock, UnaryOperator<NettyChannelBuilder> transport)
-      throws IOException {
+  /**
+   * {@link #start(IdentityConfig, Clock)}, the issuer's channel on the event loops {@code transport} gives it, the
+   * trust bundle's reloads counted in {@code registry}.
+   */
+  public static WorkloadIdentity start(IdentityConfig config, Clock clock, UnaryOperator<NettyChannelBuilder> transport,
+      MeterRegistry registry) throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("identity is off in this config");
     }
     TokenFile token = new TokenFile(Path.of(config.tokenPath()));
     SpiffeId id = idOf(token.read(), config.trustDomain(), token.path());
-    TrustBundleFile bundle = new TrustBundleFile(Path.of(config.trustBundlePath()), TrustBundleFile.CHECK_EVERY);
+    TrustBundleFile bundle = new TrustBundleFile(Path.of(config.trustBundlePath()), TrustBundleFile.CHECK_EVERY,
+        clock, registry);
     int colon = config.issuerAddress().lastIndexOf(':');
     String host = config.issuerAddress().substring(0, colon);
     int port = Integer.parseInt(config.issuerAddress().substring(colon + 1));

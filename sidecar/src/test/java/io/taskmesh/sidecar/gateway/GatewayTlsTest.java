@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Outside clients → the gateway's TLS (certificate and key from a mounted kubernetes.io/tls Secret) → server
  * sidecar → task-service, over real sockets: HTTP/1.1 and HTTP/2 JSON and gRPC, a renewed Secret taken without
- * dropping open connections, a bad one refused while the pair in use stays.
+ * dropping open connections, a bad or unreadable one refused while the pair in use stays.
  */
 class GatewayTlsTest {
   private static final Duration BOUND = Duration.ofSeconds(60);
@@ -131,9 +131,15 @@ class GatewayTlsTest {
     await().atMost(BOUND).until(() -> admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"rejected\"") == 1.0);
     assertThat(servedSerial(gateway.gatewayPort())).isEqualTo(first.leaf().getSerialNumber());
 
+    Files.delete(secret.file("tls.key"));  // unreadable: refused too, once however often it is looked at
+    await().atMost(BOUND).until(() -> admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"rejected\"") == 2.0);
+    assertThat(servedSerial(gateway.gatewayPort())).isEqualTo(first.leaf().getSerialNumber());
+    Files.createSymbolicLink(secret.file("tls.key"), Path.of("..data", "tls.key"));
+
     secret.update(SecretVolume.tls(other.chain(), other.key()));
     await().atMost(BOUND).until(() -> servedSerial(gateway.gatewayPort()).equals(other.leaf().getSerialNumber()));
     assertThat(admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"accepted\"")).isEqualTo(1.0);
+    assertThat(admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"rejected\"")).isEqualTo(2.0);
   }
 
   @Test
