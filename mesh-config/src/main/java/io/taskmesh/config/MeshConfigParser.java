@@ -374,9 +374,23 @@ public final class MeshConfigParser {
             + (key.equals("certFile") ? "crt" : "key") + " from a kubernetes.io/tls Secret)");
       }
     }
-    GatewayTlsConfig tls = new GatewayTlsConfig(absolutePath(node, "certFile", null), absolutePath(node, "keyFile", null));
+    GatewayTlsConfig tls = new GatewayTlsConfig(absolutePath(node, "certFile", null), absolutePath(node, "keyFile", null),
+        node.has("clientAuth") ? clientAuth(node.object("clientAuth")) : null);
     node.finish();
     return tls;
+  }
+
+  /** The CA file is required; the mode is {@code require} unless it says {@code optional}. */
+  private static GatewayTlsConfig.ClientAuth clientAuth(ConfigNode node) {
+    if (!node.has("caFile")) {
+      throw new ConfigException(node.path("caFile"), "is required in gateway.tls.clientAuth (the PEM CA outside"
+          + " clients' certificates must chain to, e.g. /var/run/secrets/taskmesh.io/gateway-client-ca/ca.crt)");
+    }
+    GatewayTlsConfig.ClientAuth clientAuth = new GatewayTlsConfig.ClientAuth(
+        node.enumValue("mode", GatewayTlsConfig.ClientAuthMode.REQUIRE, GatewayTlsConfig.ClientAuthMode.class),
+        absolutePath(node, "caFile", null));
+    node.finish();
+    return clientAuth;
   }
 
   /**

@@ -272,6 +272,20 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void gatewayClientAuthNeedsACaFileAndRequiresACertificateUnlessOptional() {
+    String tls = "service: gw\ngateway: {tls: {certFile: /tls/tls.crt, keyFile: /tls/tls.key, clientAuth: %s}}\n";
+    assertThat(MeshConfigParser.parse(tls.formatted("{caFile: /ca/ca.crt}")).gateway().tls().clientAuth())
+        .isEqualTo(new GatewayTlsConfig.ClientAuth(GatewayTlsConfig.ClientAuthMode.REQUIRE, "/ca/ca.crt"));
+    assertThat(MeshConfigParser.parse(tls.formatted("{mode: optional, caFile: /ca/ca.crt}")).gateway().tls()
+        .clientAuth().mode()).isEqualTo(GatewayTlsConfig.ClientAuthMode.OPTIONAL);
+    assertThat(MeshConfigParser.parse(tls.formatted("{caFile: /ca/ca.crt}").replace(", clientAuth: {caFile: /ca/ca.crt}", ""))
+        .gateway().tls().clientAuth()).isNull();
+    assertConfigError(tls.formatted("{mode: require}"), "gateway.tls.clientAuth.caFile", "is required");
+    assertConfigError(tls.formatted("{mode: sometimes, caFile: /ca/ca.crt}"), "gateway.tls.clientAuth.mode", "sometimes");
+    assertConfigError(tls.formatted("{caFile: ca.crt}"), "gateway.tls.clientAuth.caFile", "absolute path");
+  }
+
+  @Test
   void theAccessLogIsOffByDefaultAndReadWhenConfigured() {
     assertThat(MeshConfig.defaults("a").accessLog()).isEqualTo(new AccessLogConfig(false, 1.0));
     MeshConfig config = MeshConfigParser.parse("service: a\naccessLog: {enabled: true, sampleRatio: 0.1}\n");

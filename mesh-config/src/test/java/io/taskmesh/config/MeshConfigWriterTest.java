@@ -89,6 +89,18 @@ class MeshConfigWriterTest {
   }
 
   @Test
+  void gatewayClientAuthIsWrittenOnlyWhenSetSoOlderConfigsKeepTheirHash() {
+    MeshConfig withClientAuth = MeshConfigParser.parse(CONFIG.replace("keyFile: /etc/taskmesh/tls/tls.key}",
+        "keyFile: /etc/taskmesh/tls/tls.key, clientAuth: {mode: optional, caFile: /etc/taskmesh/client-ca/ca.crt}}"));
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(withClientAuth))).isEqualTo(withClientAuth);
+    assertThat(MeshConfigWriter.toYaml(withClientAuth)).contains("mode: optional");
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("clientAuth");
+    assertThat(MeshConfigWriter.hash(MeshConfigParser.parse(CONFIG))).as("the hash before clientAuth existed")
+        .isEqualTo("42f9c65fb6b6d71a");
+  }
+
+  @Test
   void theCanonicalFormSpellsOutDurationsAsWritten() {
     String yaml = MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG));
 

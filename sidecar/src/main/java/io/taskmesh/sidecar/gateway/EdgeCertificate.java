@@ -50,7 +50,7 @@ record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
    * @param keyPem the contents of {@code gateway.tls.keyFile}
    */
   static EdgeCertificate parse(String certFile, byte[] certPem, String keyFile, byte[] keyPem, Instant now) {
-    List<X509Certificate> chain = certificates(certFile, certPem);
+    List<X509Certificate> chain = certificates(CERT_KEY, certFile, certPem);
     PrivateKey key = privateKey(keyFile, keyPem);
     X509Certificate leaf = chain.get(0);
     if (leaf.getNotAfter().toInstant().isBefore(now)) {
@@ -63,7 +63,8 @@ record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
     return new EdgeCertificate(chain, key);
   }
 
-  private static List<X509Certificate> certificates(String file, byte[] pem) {
+  /** The PEM certificates of {@code file}, at least one; a {@link ConfigException} naming {@code key} otherwise. */
+  static List<X509Certificate> certificates(String key, String file, byte[] pem) {
     List<X509Certificate> chain = new ArrayList<>();
     JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
     try (PEMParser parser = parser(pem)) {
@@ -73,10 +74,10 @@ record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
         }
       }
     } catch (IOException | CertificateException e) {
-      throw new ConfigException(CERT_KEY, file + ": not PEM certificates (" + e.getMessage() + ")");
+      throw new ConfigException(key, file + ": not PEM certificates (" + e.getMessage() + ")");
     }
     if (chain.isEmpty()) {
-      throw new ConfigException(CERT_KEY, file + ": holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+      throw new ConfigException(key, file + ": holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     }
     return chain;
   }
