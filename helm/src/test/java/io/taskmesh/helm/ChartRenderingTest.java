@@ -54,6 +54,9 @@ class ChartRenderingTest {
         Arguments.of("gateway with TLS", Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls")),
         Arguments.of("gateway with client certificates", Map.of("gateway.enabled", true, "gateway.tls.secretName",
             "edge-tls", "gateway.tls.clientCA.configMapName", "partners-ca")),
+        Arguments.of("gateway with certificates by server name", Map.of("gateway.enabled", true,
+            "gateway.tls.secretName", "edge-tls", "gateway.tls.certificates[0].secretName", "api-tls",
+            "gateway.tls.certificates[0].serverNames[0]", "api.example.com")),
         Arguments.of("gateway tracing", Map.of("gateway.enabled", true, "gateway.tracing.exporter", "otlp",
             "gateway.tracing.endpoint", "http://otel-collector.observability:4318")),
         Arguments.of("private registry", Map.of("images.registry", "registry.example.com/", "images.operator.tag", "1.2.3")));
@@ -131,6 +134,36 @@ class ChartRenderingTest {
         .getData().get("proxy.yaml")).identity().enabled()).isFalse();
     assertThat(gateway(withoutIdentity).getSpec().getTemplate().getSpec().getVolumes())
         .noneMatch(volume -> volume.getName().startsWith("taskmesh-t"));
+  }
+
+  @Test
+  void gatewayCertificatesByServerNameAreMountedAndNamedInTheConfig() {
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.tls.certificates[0].secretName", "api-tls", "gateway.tls.certificates[0].serverNames[0]", "api.example.com",
+        "gateway.tls.certificates[1].secretName", "shops-tls",
+        "gateway.tls.certificates[1].serverNames[0]", "*.shops.example.org"));
+    List<io.taskmesh.config.GatewayTlsConfig.ServerCertificate> certificates = io.taskmesh.config.MeshConfigParser.parse(
+        only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml")).gateway().tls()
+        .certificates();
+    assertThat(certificates).extracting(io.taskmesh.config.GatewayTlsConfig.ServerCertificate::serverNames)
+        .containsExactly(List.of("api.example.com"), List.of("*.shops.example.org"));
+    io.fabric8.kubernetes.api.model.PodSpec pod = gateway(objects).getSpec().getTemplate().getSpec();
+    for (int i = 0; i < 2; i++) {
+      String volume = "gateway-tls-" + i;
+      assertThat(pod.getVolumes().stream().filter(v -> v.getName().equals(volume)).findFirst().orElseThrow()
+          .getSecret().getSecretName()).isEqualTo(List.of("api-tls", "shops-tls").get(i));
+      String mountPath = pod.getContainers().get(0).getVolumeMounts().stream()
+          .filter(mount -> mount.getName().equals(volume)).findFirst().orElseThrow().getMountPath();
+      assertThat(certificates.get(i).certFile()).isEqualTo(mountPath + "/tls.crt");
+      assertThat(certificates.get(i).keyFile()).isEqualTo(mountPath + "/tls.key");
+    }
+
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tls.certificates[0].secretName", "api-tls",
+        "gateway.tls.certificates[0].serverNames[0]", "api.example.com")))
+        .hasMessageContaining("gateway.tls.certificates needs gateway.tls.secretName");
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.tls.certificates[0].secretName", "api-tls")))
+        .hasMessageContaining("gateway.tls.certificates[0] needs secretName and serverNames");
   }
 
   @Test

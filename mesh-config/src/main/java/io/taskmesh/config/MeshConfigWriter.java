@@ -293,6 +293,11 @@ public final class MeshConfigWriter {
         tls.put("clientAuth", Map.of("mode", gateway.tls().clientAuth().mode().name().toLowerCase(Locale.ROOT),
             "caFile", gateway.tls().clientAuth().caFile()));
       }
+      if (!gateway.tls().certificates().isEmpty()) {  // likewise
+        tls.put("certificates", gateway.tls().certificates().stream().map(certificate -> Map.of(
+            "serverNames", certificate.serverNames(), "certFile", certificate.certFile(),
+            "keyFile", certificate.keyFile())).toList());
+      }
       node.put("tls", tls);
     }
     return node;

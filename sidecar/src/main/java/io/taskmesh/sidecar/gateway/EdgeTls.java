@@ -4,13 +4,17 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
 import io.taskmesh.config.ConfigException;
 import io.taskmesh.config.GatewayTlsConfig;
 import io.taskmesh.sidecar.config.WatchedFiles;
@@ -20,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The TLS the gateway terminates for outside clients: TLS 1.2 or 1.3, ALPN {@code h2} (gRPC, HTTP/2 JSON) or
  * {@code http/1.1}; with {@code gateway.tls.clientAuth}, client certificates checked against its CA
- * ({@link EdgeClientTrust}), a client refused in the handshake with a TLS alert. The certificate, key and CA files
+ * ({@link EdgeClientTrust}), a client refused in the handshake with a TLS alert; with
+ * {@code gateway.tls.certificates}, the certificate chosen by the server name the client asks for (SNI). The
+ * certificate, key and CA files
  * are watched: a new valid set is used for the connections that start from then on (those open keep theirs, none
  * is dropped); a bad new set is refused with a log line and {@code taskmesh_gateway_tls_reloads_total{result=
  * "rejected"}}, and the set in use stays. Each failed handshake counts in
@@ -42,6 +49,8 @@ import org.slf4j.LoggerFactory;
 final class EdgeTls implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeTls.class);
   private static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+  /** As long as an SslHandler's own default: a client that names no server in time is let go. */
+  private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   /** How BoringSSL and the JDK's engine say that a client sent no certificate where one was required. */
   private static final List<String> MISSING_CLIENT_CERTIFICATE =
       List.of("PEER_DID_NOT_RETURN_A_CERTIFICATE", "Empty client certificate chain");
@@ -51,7 +60,15 @@ final class EdgeTls implements AutoCloseable {
       ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
       ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
-  private record InUse(EdgeCertificate certificate, Optional<EdgeClientTrust> clients, SslContext context) {}
+  /**
+   * The set in use: the default certificate and its context, the client trust, and with more certificates the
+   * context of each server name (null without them); {@code served} lists every certificate, the default first.
+   */
+  private record InUse(EdgeCertificate certificate, Optional<EdgeClientTrust> clients, SslContext context,
+      Mapping<String, SslContext> byServerName, List<EdgeCertificate> served) {}
+
+  /** A file the set is read from, and the config key that names it. */
+  private record SourceFile(Path path, String key) {}
 
   /** Why a handshake failed, as {@code taskmesh_gateway_tls_handshake_failures_total{reason}} says it. */
   enum HandshakeFailure {
@@ -63,41 +80,71 @@ final class EdgeTls implements AutoCloseable {
   }
 
   private final GatewayTlsConfig config;
+  private final List<SourceFile> sources = new ArrayList<>();
   private final Clock clock;
   private final AtomicReference<InUse> current = new AtomicReference<>();
   private final MeterRegistry registry;
   private final WatchedFiles watch;
 
   /**
-   * Reads and checks the pair now, then watches both files every {@code interval}.
+   * Reads and checks the set now, then watches its files every {@code interval}.
    *
-   * @throws ConfigException naming {@code gateway.tls.certFile} or {@code gateway.tls.keyFile} when its file
-   *     cannot be read or used
+   * @throws ConfigException naming the key of the file ({@code gateway.tls.certFile}, {@code keyFile},
+   *     {@code clientAuth.caFile}, {@code certificates[i].certFile} ...) that cannot be read or used
    */
   EdgeTls(GatewayTlsConfig config, Duration interval, MeterRegistry registry, Clock clock) {
     this.config = config;
     this.clock = clock;
     this.registry = registry;
-    List<Path> files = new ArrayList<>(List.of(Path.of(config.certFile()), Path.of(config.keyFile())));
+    sources.add(new SourceFile(Path.of(config.certFile()), EdgeCertificate.CERT_KEY));
+    sources.add(new SourceFile(Path.of(config.keyFile()), EdgeCertificate.KEY_KEY));
     if (config.clientAuth() != null) {
-      files.add(Path.of(config.clientAuth().caFile()));
+      sources.add(new SourceFile(Path.of(config.clientAuth().caFile()), EdgeClientTrust.CA_KEY));
     }
-    List<byte[]> contents = readNow(files);
+    for (int i = 0; i < config.certificates().size(); i++) {
+      sources.add(new SourceFile(Path.of(config.certificates().get(i).certFile()), pairKey(i) + ".certFile"));
+      sources.add(new SourceFile(Path.of(config.certificates().get(i).keyFile()), pairKey(i) + ".keyFile"));
+    }
+    List<byte[]> contents = sources.stream().map(EdgeTls::readNow).toList();
     current.set(build(contents));
     Gauge.builder("taskmesh.gateway.tls.certificate.not.after", current,
-            inUse -> inUse.get().certificate().leaf().getNotAfter().getTime() / 1000.0)
+            inUse -> inUse.get().served().stream().mapToLong(served -> served.leaf().getNotAfter().getTime())
+                .min().orElseThrow() / 1000.0)
         .baseUnit("seconds")
-        .description("When the certificate the gateway presents to clients expires (Unix time)")
+        .description("When the first of the certificates the gateway presents to clients expires (Unix time)")
         .register(registry);
-    log.info("event=gateway_tls_loaded cert_file={} serial={} not_after={} client_auth={}", config.certFile(),
-        current.get().certificate().serial(), current.get().certificate().leaf().getNotAfter().toInstant(),
-        current.get().clients().map(EdgeClientTrust::describe).orElse("off"));
-    watch = new WatchedFiles("gateway-tls", files, contents, interval, this::reload, this::unreadable);
+    log.info("event=gateway_tls_loaded cert_file={} serial={} not_after={} client_auth={} server_names={}",
+        config.certFile(), current.get().certificate().serial(),
+        current.get().certificate().leaf().getNotAfter().toInstant(),
+        current.get().clients().map(EdgeClientTrust::describe).orElse("off"),
+        config.certificates().stream().flatMap(entry -> entry.serverNames().stream()).toList());
+    watch = new WatchedFiles("gateway-tls", sources.stream().map(SourceFile::path).toList(), contents, interval,
+        this::reload, this::unreadable);
   }
 
-  /** A handler for one new client connection, with the set in use now; a failed handshake is counted. */
-  SslHandler newHandler(ByteBufAllocator alloc) {
-    SslHandler handler = current.get().context().newHandler(alloc);
+  private static String pairKey(int index) {
+    return "gateway.tls.certificates[" + index + "]";
+  }
+
+  /**
+   * A handler for one new client connection, with the set in use now; a failed handshake is counted. With more
+   * certificates, Netty's SniHandler reads the server name of the client's hello and puts in the SslHandler of its
+   * certificate (the default one when the client names none, or one no entry lists).
+   */
+  ChannelHandler newHandler(ByteBufAllocator alloc) {
+    InUse inUse = current.get();
+    if (inUse.byServerName() == null) {
+      return counted(inUse.context().newHandler(alloc));
+    }
+    return new SniHandler(inUse.byServerName(), HANDSHAKE_TIMEOUT.toMillis()) {
+      @Override
+      protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
+        return counted(super.newSslHandler(context, allocator));
+      }
+    };
+  }
+
+  private SslHandler counted(SslHandler handler) {
     handler.handshakeFuture().addListener(handshake -> {
       if (!handshake.isSuccess()) {
         handshakeFailed(handshake.cause());
@@ -165,39 +212,58 @@ final class EdgeTls implements AutoCloseable {
         current.get().certificate().serial());
   }
 
+  /** The whole set from the files' contents (in the order of {@link #sources}), or the first fault in it. */
   private InUse build(List<byte[]> contents) {
-    EdgeCertificate certificate = EdgeCertificate.parse(config.certFile(), contents.get(0), config.keyFile(),
-        contents.get(1), clock.instant());
+    Instant now = clock.instant();
+    Optional<EdgeClientTrust> clients = Optional.ofNullable(config.clientAuth())
+        .map(clientAuth -> EdgeClientTrust.of(clientAuth, contents.get(2), now));
+    EdgeCertificate certificate = EdgeCertificate.parse(EdgeCertificate.DEFAULT_PAIR, config.certFile(),
+        contents.get(0), config.keyFile(), contents.get(1), now);
+    SslContext context = context(EdgeCertificate.DEFAULT_PAIR, config.certFile(), certificate, clients);
+    if (config.certificates().isEmpty()) {
+      return new InUse(certificate, clients, context, null, List.of(certificate));
+    }
+    List<EdgeCertificate> served = new ArrayList<>(List.of(certificate));
+    DomainWildcardMappingBuilder<SslContext> byServerName = new DomainWildcardMappingBuilder<>(context);
+    int first = clients.isPresent() ? 3 : 2;
+    for (int i = 0; i < config.certificates().size(); i++) {
+      GatewayTlsConfig.ServerCertificate entry = config.certificates().get(i);
+      EdgeCertificate extra = EdgeCertificate.parse(pairKey(i), entry.certFile(), contents.get(first + 2 * i),
+          entry.keyFile(), contents.get(first + 2 * i + 1), now);
+      for (String name : entry.serverNames()) {
+        if (!extra.covers(name)) {
+          throw new ConfigException(pairKey(i) + ".serverNames", "'" + name + "' is not a DNS name of the"
+              + " certificate of " + entry.certFile() + " (" + extra.leaf().getSubjectX500Principal().getName() + ")");
+        }
+      }
+      SslContext extraContext = context(pairKey(i), entry.certFile(), extra, clients);
+      entry.serverNames().forEach(name -> byServerName.add(name, extraContext));
+      served.add(extra);
+    }
+    return new InUse(certificate, clients, context, byServerName.build(), served);
+  }
+
+  private static SslContext context(String pair, String certFile, EdgeCertificate certificate,
+      Optional<EdgeClientTrust> clients) {
     try {
       SslContextBuilder builder = SslContextBuilder.forServer(certificate.key(), certificate.chain())
           .sslProvider(MeshTls.preferredProvider())
           .protocols(PROTOCOLS)
           .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
           .applicationProtocolConfig(H2_OR_HTTP1);
-      Optional<EdgeClientTrust> clients = Optional.ofNullable(config.clientAuth())
-          .map(clientAuth -> EdgeClientTrust.of(clientAuth, contents.get(2), clock.instant()));
       clients.ifPresent(trust -> builder.clientAuth(trust.clientAuth()).trustManager(trust));
-      return new InUse(certificate, clients, builder.build());
+      return builder.build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new ConfigException(EdgeCertificate.CERT_KEY, config.certFile() + " with " + config.keyFile()
-          + ": cannot serve TLS with this pair (" + e.getMessage() + ")");
+      throw new ConfigException(pair + ".certFile", certFile + ": cannot serve TLS with this pair ("
+          + e.getMessage() + ")");
     }
   }
 
-  private static List<byte[]> readNow(List<Path> files) {
-    List<String> keys = List.of(EdgeCertificate.CERT_KEY, EdgeCertificate.KEY_KEY, EdgeClientTrust.CA_KEY);
-    List<byte[]> contents = new ArrayList<>();
-    for (int i = 0; i < files.size(); i++) {
-      contents.add(readNow(files.get(i), keys.get(i)));
-    }
-    return contents;
-  }
-
-  private static byte[] readNow(Path file, String key) {
+  private static byte[] readNow(SourceFile file) {
     try {
-      return Files.readAllBytes(file);
+      return Files.readAllBytes(file.path());
     } catch (IOException e) {
-      throw new ConfigException(key, "cannot read " + file + ": " + e);
+      throw new ConfigException(file.key(), "cannot read " + file.path() + ": " + e);
     }
   }
 

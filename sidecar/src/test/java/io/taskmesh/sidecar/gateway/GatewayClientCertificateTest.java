@@ -82,12 +82,15 @@ class GatewayClientCertificateTest {
     assertThat(created.statusCode()).isEqualTo(200);
     assertThat(answer(gateway.gatewayPort(), partner)).startsWith("HTTP/1.1 200");
 
-    assertThat(answer(gateway.gatewayPort(), client(null))).as("no certificate")
-        .startsWith("refused").contains("alert");  // certificate_required (BoringSSL), bad_certificate (JDK)
-    await().atMost(BOUND).until(() -> admin.metricSum(HANDSHAKE_FAILURES, "reason=\"client_certificate_missing\"") == 1.0);
+    // TLS 1.2: the alert comes inside the client's handshake (with TLS 1.3 it follows it, and may lose the race
+    // with the connection's reset when the client writes at once)
+    assertThat(answer(gateway.gatewayPort(), client(null), "TLSv1.2")).as("no certificate")
+        .startsWith("refused").contains("alert");
+    assertThat(answer(gateway.gatewayPort(), client(null))).as("no certificate, TLS 1.3").startsWith("refused");
+    await().atMost(BOUND).until(() -> admin.metricSum(HANDSHAKE_FAILURES, "reason=\"client_certificate_missing\"") == 2.0);
 
-    assertThat(answer(gateway.gatewayPort(), client(strangers))).as("certified by another CA").startsWith("refused")
-        .contains("alert");
+    assertThat(answer(gateway.gatewayPort(), client(strangers), "TLSv1.2")).as("certified by another CA")
+        .startsWith("refused").contains("alert");
     await().atMost(BOUND).until(() -> admin.metricSum(HANDSHAKE_FAILURES, "reason=\"client_certificate_untrusted\"") == 1.0);
 
     clientCa.update(Map.of("ca.crt", pem(strangers)));  // the CA ConfigMap changed: the next handshakes use it
@@ -187,11 +190,15 @@ class GatewayClientCertificateTest {
     }
   }
 
-  /** The status line a {@code GET /health} over TLS 1.3 gets, or {@code refused: <why>} when the TLS layer failed. */
   private static String answer(int port, SSLContext client) {
+    return answer(port, client, "TLSv1.3");
+  }
+
+  /** The status line a {@code GET /health} over TLS gets, or {@code refused: <why>} when the TLS layer failed. */
+  private static String answer(int port, SSLContext client, String protocol) {
     try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket("localhost", port)) {
       socket.setSoTimeout((int) BOUND.toMillis());
-      socket.setEnabledProtocols(new String[] {"TLSv1.3"});
+      socket.setEnabledProtocols(new String[] {protocol});
       socket.startHandshake();
       socket.getOutputStream().write("GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       socket.getOutputStream().flush();
