@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -140,6 +141,12 @@ final class EdgeTls implements AutoCloseable {
       @Override
       protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
         return counted(super.newSslHandler(context, allocator));
+      }
+
+      @Override
+      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        handshakeFailed(cause);  // before any SslHandler: not TLS at all, or a hello too long to read
+        super.exceptionCaught(ctx, cause);
       }
     };
   }

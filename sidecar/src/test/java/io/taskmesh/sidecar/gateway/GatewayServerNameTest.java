@@ -19,6 +19,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -42,18 +43,15 @@ class GatewayServerNameTest {
 
   private final MeshFixture mesh = new MeshFixture();
   private final TestAuthority authority = new TestAuthority("edge-ca");
-  private SSLContext clientTls;
   private Path descriptors;
   private int upstreamPort;
   @TempDir
   Path dir;
 
   @BeforeEach
-  void startMesh() throws Exception {
+  void startMesh() {
     upstreamPort = mesh.serverSidecar(mesh.backend()).inboundPort();
     descriptors = GatewayFixture.writeTaskDescriptorSet(dir);
-    clientTls = SSLContext.getInstance("TLS");
-    clientTls.init(null, TrustBundle.trustManagers(authority.anchors()), null);
   }
 
   @AfterEach
@@ -83,6 +81,10 @@ class GatewayServerNameTest {
     await().atMost(BOUND).until(() -> served(gateway.gatewayPort(), "api.example.com").equals(serial(renewed)));
     assertThat(served(gateway.gatewayPort(), null)).isEqualTo(serial(fallback));
     assertThat(admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"accepted\"")).isEqualTo(1.0);
+
+    assertThat(GatewayFixture.plaintextAnswer(gateway.gatewayPort())).as("plaintext on the TLS port").isEmpty();
+    await().atMost(BOUND).until(() ->
+        admin.metricSum("taskmesh_gateway_tls_handshake_failures_total", "reason=\"other\"") == 1.0);
   }
 
   @Test
@@ -113,16 +115,20 @@ class GatewayServerNameTest {
             fallback.file("tls.key"), String.join(", ", entries))));
   }
 
-  /** A TLS 1.3 connection to 127.0.0.1 asking for {@code serverName} (none if null), its handshake done. */
+  /**
+   * A TLS 1.3 connection to 127.0.0.1 asking for {@code serverName} (none if null), its handshake done, from a client
+   * of its own: the JDK keeps sessions by address and port, and would resume one made for another name (RFC 8446
+   * lets a client do so when the name is valid for the first certificate, which this client does not check).
+   */
   private SSLSocket connect(int port, String serverName) throws IOException {
-    SSLContext fresh;
+    SSLContext client;
     try {
-      fresh = SSLContext.getInstance("TLS");
-      fresh.init(null, TrustBundle.trustManagers(authority.anchors()), null);
-    } catch (java.security.GeneralSecurityException e) {
+      client = SSLContext.getInstance("TLS");
+      client.init(null, TrustBundle.trustManagers(authority.anchors()), null);
+    } catch (GeneralSecurityException e) {
       throw new IOException(e);
     }
-    SSLSocket socket = (SSLSocket) fresh.getSocketFactory().createSocket("127.0.0.1", port);
+    SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", port);
     socket.setSoTimeout((int) BOUND.toMillis());
     SSLParameters parameters = socket.getSSLParameters();
     parameters.setProtocols(new String[] {"TLSv1.3"});

@@ -24,7 +24,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -94,7 +93,7 @@ class GatewayTlsTest {
       assertThat(health(tls12)).startsWith("HTTP/1.1 200");
       assertThat(tls12.getSession().getProtocol()).isEqualTo("TLSv1.2");
     }
-    assertThat(plaintextAnswer(gateway.gatewayPort())).as("plaintext on the TLS port").doesNotContain("HTTP/1.1");
+    assertThat(GatewayFixture.plaintextAnswer(gateway.gatewayPort())).as("plaintext on the TLS port").doesNotContain("HTTP/1.1");
   }
 
   @Test
@@ -210,15 +209,4 @@ class GatewayTlsTest {
     return headers;
   }
 
-  /** What a plaintext HTTP/1.1 request gets: whatever bytes come back before the gateway closes. */
-  private static String plaintextAnswer(int port) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port));
-      socket.setSoTimeout((int) BOUND.toMillis());
-      socket.getOutputStream().write("GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-    } catch (java.net.SocketException reset) {
-      return "";
-    }
-  }
 }
