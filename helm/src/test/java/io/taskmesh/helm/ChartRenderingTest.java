@@ -52,6 +52,11 @@ class ChartRenderingTest {
         Arguments.of("gateway exposed", Map.of("gateway.enabled", true, "gateway.service.type", "LoadBalancer",
             "gateway.replicas", 2)),
         Arguments.of("gateway with TLS", Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls")),
+        Arguments.of("gateway with client certificates", Map.of("gateway.enabled", true, "gateway.tls.secretName",
+            "edge-tls", "gateway.tls.clientCA.configMapName", "partners-ca")),
+        Arguments.of("gateway with certificates by server name", Map.of("gateway.enabled", true,
+            "gateway.tls.secretName", "edge-tls", "gateway.tls.certificates[0].secretName", "api-tls",
+            "gateway.tls.certificates[0].serverNames[0]", "api.example.com")),
         Arguments.of("gateway tracing", Map.of("gateway.enabled", true, "gateway.tracing.exporter", "otlp",
             "gateway.tracing.endpoint", "http://otel-collector.observability:4318")),
         Arguments.of("private registry", Map.of("images.registry", "registry.example.com/", "images.operator.tag", "1.2.3")));
@@ -129,6 +134,68 @@ class ChartRenderingTest {
         .getData().get("proxy.yaml")).identity().enabled()).isFalse();
     assertThat(gateway(withoutIdentity).getSpec().getTemplate().getSpec().getVolumes())
         .noneMatch(volume -> volume.getName().startsWith("taskmesh-t"));
+  }
+
+  @Test
+  void gatewayCertificatesByServerNameAreMountedAndNamedInTheConfig() {
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.tls.certificates[0].secretName", "api-tls", "gateway.tls.certificates[0].serverNames[0]", "api.example.com",
+        "gateway.tls.certificates[1].secretName", "shops-tls",
+        "gateway.tls.certificates[1].serverNames[0]", "*.shops.example.org"));
+    List<io.taskmesh.config.GatewayTlsConfig.ServerCertificate> certificates = io.taskmesh.config.MeshConfigParser.parse(
+        only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml")).gateway().tls()
+        .certificates();
+    assertThat(certificates).extracting(io.taskmesh.config.GatewayTlsConfig.ServerCertificate::serverNames)
+        .containsExactly(List.of("api.example.com"), List.of("*.shops.example.org"));
+    io.fabric8.kubernetes.api.model.PodSpec pod = gateway(objects).getSpec().getTemplate().getSpec();
+    for (int i = 0; i < 2; i++) {
+      String volume = "gateway-tls-" + i;
+      assertThat(pod.getVolumes().stream().filter(v -> v.getName().equals(volume)).findFirst().orElseThrow()
+          .getSecret().getSecretName()).isEqualTo(List.of("api-tls", "shops-tls").get(i));
+      String mountPath = pod.getContainers().get(0).getVolumeMounts().stream()
+          .filter(mount -> mount.getName().equals(volume)).findFirst().orElseThrow().getMountPath();
+      assertThat(certificates.get(i).certFile()).isEqualTo(mountPath + "/tls.crt");
+      assertThat(certificates.get(i).keyFile()).isEqualTo(mountPath + "/tls.key");
+    }
+
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tls.certificates[0].secretName", "api-tls",
+        "gateway.tls.certificates[0].serverNames[0]", "api.example.com")))
+        .hasMessageContaining("gateway.tls.certificates needs gateway.tls.secretName");
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.tls.certificates[0].secretName", "api-tls")))
+        .hasMessageContaining("gateway.tls.certificates[0] needs secretName and serverNames");
+  }
+
+  @Test
+  void aGatewayClientCaIsMountedAndNamedInTheConfigWithItsMode() {
+    List<HasMetadata> withoutClientCa = render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls"));
+    assertThat(io.taskmesh.config.MeshConfigParser.parse(only(withoutClientCa,
+        io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml")).gateway().tls().clientAuth()).isNull();
+
+    List<HasMetadata> objects = render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.tls.clientCA.secretName", "partners-ca", "gateway.tls.clientCA.key", "bundle.pem",
+        "gateway.tls.clientCA.mode", "optional"));
+    io.taskmesh.config.GatewayTlsConfig.ClientAuth clientAuth = io.taskmesh.config.MeshConfigParser.parse(
+        only(objects, io.fabric8.kubernetes.api.model.ConfigMap.class).getData().get("proxy.yaml")).gateway().tls()
+        .clientAuth();
+    assertThat(clientAuth.mode()).isEqualTo(io.taskmesh.config.GatewayTlsConfig.ClientAuthMode.OPTIONAL);
+    io.fabric8.kubernetes.api.model.PodSpec pod = gateway(objects).getSpec().getTemplate().getSpec();
+    io.fabric8.kubernetes.api.model.Volume ca = pod.getVolumes().stream()
+        .filter(volume -> volume.getName().equals("gateway-client-ca")).findFirst().orElseThrow();
+    assertThat(ca.getSecret().getSecretName()).isEqualTo("partners-ca");
+    assertThat(ca.getSecret().getItems()).singleElement().satisfies(item -> {
+      assertThat(item.getKey()).isEqualTo("bundle.pem");
+      assertThat(item.getPath()).isEqualTo("ca.crt");
+    });
+    String mountPath = pod.getContainers().get(0).getVolumeMounts().stream()
+        .filter(mount -> mount.getName().equals(ca.getName())).findFirst().orElseThrow().getMountPath();
+    assertThat(clientAuth.caFile()).isEqualTo(mountPath + "/ca.crt");
+
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tls.clientCA.configMapName", "partners-ca")))
+        .hasMessageContaining("gateway.tls.clientCA needs gateway.tls.secretName");
+    assertThatThrownBy(() -> render(Map.of("gateway.enabled", true, "gateway.tls.secretName", "edge-tls",
+        "gateway.tls.clientCA.configMapName", "partners-ca", "gateway.tls.clientCA.mode", "sometimes")))
+        .hasMessageContaining("gateway.tls.clientCA.mode must be require or optional");
   }
 
   @Test

@@ -370,9 +370,57 @@ public final class MeshConfigParser {
             + (key.equals("certFile") ? "crt" : "key") + " from a kubernetes.io/tls Secret)");
       }
     }
-    GatewayTlsConfig tls = new GatewayTlsConfig(absolutePath(node, "certFile", null), absolutePath(node, "keyFile", null));
+    GatewayTlsConfig tls = new GatewayTlsConfig(absolutePath(node, "certFile", null), absolutePath(node, "keyFile", null),
+        node.has("clientAuth") ? clientAuth(node.object("clientAuth")) : null, serverCertificates(node));
     node.finish();
     return tls;
+  }
+
+  private static final Pattern SERVER_NAME =
+      Pattern.compile("(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+");
+
+  /** Each entry names its files and at least one server name; no server name is listed twice. */
+  private static List<GatewayTlsConfig.ServerCertificate> serverCertificates(ConfigNode node) {
+    List<GatewayTlsConfig.ServerCertificate> certificates = new ArrayList<>();
+    java.util.Set<String> named = new java.util.HashSet<>();
+    for (ConfigNode entry : node.objects("certificates")) {
+      for (String key : List.of("serverNames", "certFile", "keyFile")) {
+        if (!entry.has(key)) {
+          throw new ConfigException(entry.path(key), "is required in each gateway.tls.certificates entry");
+        }
+      }
+      List<String> names = new ArrayList<>();
+      for (String name : entry.strings("serverNames", List.of())) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (!SERVER_NAME.matcher(lower).matches()) {
+          throw new ConfigException(entry.path("serverNames"), "'" + name + "' is not a DNS name (or *.<domain>)");
+        }
+        if (!named.add(lower)) {
+          throw new ConfigException(entry.path("serverNames"), "'" + name + "' is listed for two certificates");
+        }
+        names.add(lower);
+      }
+      if (names.isEmpty()) {
+        throw new ConfigException(entry.path("serverNames"), "must list at least one server name");
+      }
+      certificates.add(new GatewayTlsConfig.ServerCertificate(names, absolutePath(entry, "certFile", null),
+          absolutePath(entry, "keyFile", null)));
+      entry.finish();
+    }
+    return certificates;
+  }
+
+  /** The CA file is required; the mode is {@code require} unless it says {@code optional}. */
+  private static GatewayTlsConfig.ClientAuth clientAuth(ConfigNode node) {
+    if (!node.has("caFile")) {
+      throw new ConfigException(node.path("caFile"), "is required in gateway.tls.clientAuth (the PEM CA outside"
+          + " clients' certificates must chain to, e.g. /var/run/secrets/taskmesh.io/gateway-client-ca/ca.crt)");
+    }
+    GatewayTlsConfig.ClientAuth clientAuth = new GatewayTlsConfig.ClientAuth(
+        node.enumValue("mode", GatewayTlsConfig.ClientAuthMode.REQUIRE, GatewayTlsConfig.ClientAuthMode.class),
+        absolutePath(node, "caFile", null));
+    node.finish();
+    return clientAuth;
   }
 
   /**

@@ -274,7 +274,19 @@ public final class MeshConfigWriter {
       node.put("requestBodyTimeout", Durations.format(gateway.requestBodyTimeout()));
     }
     if (gateway.tls() != null) {
-      node.put("tls", Map.of("certFile", gateway.tls().certFile(), "keyFile", gateway.tls().keyFile()));
+      Map<String, Object> tls = new LinkedHashMap<>();
+      tls.put("certFile", gateway.tls().certFile());
+      tls.put("keyFile", gateway.tls().keyFile());
+      if (gateway.tls().clientAuth() != null) {  // written only when set, so the hash of a config without it is kept
+        tls.put("clientAuth", Map.of("mode", gateway.tls().clientAuth().mode().name().toLowerCase(Locale.ROOT),
+            "caFile", gateway.tls().clientAuth().caFile()));
+      }
+      if (!gateway.tls().certificates().isEmpty()) {  // likewise
+        tls.put("certificates", gateway.tls().certificates().stream().map(certificate -> Map.of(
+            "serverNames", certificate.serverNames(), "certFile", certificate.certFile(),
+            "keyFile", certificate.keyFile())).toList());
+      }
+      node.put("tls", tls);
     }
     return node;
   }

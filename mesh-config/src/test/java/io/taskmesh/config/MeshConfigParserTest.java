@@ -272,6 +272,40 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void gatewayServerCertificatesNameTheirServerNamesAndFiles() {
+    String tls = "service: gw\ngateway: {tls: {certFile: /tls/tls.crt, keyFile: /tls/tls.key, certificates: [%s]}}\n";
+    assertThat(MeshConfigParser.parse(tls.formatted(
+        "{serverNames: [API.example.com, '*.example.org'], certFile: /api/tls.crt, keyFile: /api/tls.key}"))
+        .gateway().tls().certificates()).containsExactly(new GatewayTlsConfig.ServerCertificate(
+            java.util.List.of("api.example.com", "*.example.org"), "/api/tls.crt", "/api/tls.key"));
+    assertConfigError(tls.formatted("{certFile: /a, keyFile: /b}"), "gateway.tls.certificates[0].serverNames",
+        "is required");
+    assertConfigError(tls.formatted("{serverNames: [], certFile: /a, keyFile: /b}"),
+        "gateway.tls.certificates[0].serverNames", "at least one");
+    assertConfigError(tls.formatted("{serverNames: ['api.*.com'], certFile: /a, keyFile: /b}"),
+        "gateway.tls.certificates[0].serverNames", "api.*.com");
+    assertConfigError(tls.formatted("{serverNames: [a.example.com], certFile: /a, keyFile: /b},"
+        + " {serverNames: [A.example.com], certFile: /c, keyFile: /d}"), "gateway.tls.certificates[1].serverNames",
+        "listed for two certificates");
+    assertConfigError(tls.formatted("{serverNames: [a.example.com], certFile: a.crt, keyFile: /b}"),
+        "gateway.tls.certificates[0].certFile", "absolute path");
+  }
+
+  @Test
+  void gatewayClientAuthNeedsACaFileAndRequiresACertificateUnlessOptional() {
+    String tls = "service: gw\ngateway: {tls: {certFile: /tls/tls.crt, keyFile: /tls/tls.key, clientAuth: %s}}\n";
+    assertThat(MeshConfigParser.parse(tls.formatted("{caFile: /ca/ca.crt}")).gateway().tls().clientAuth())
+        .isEqualTo(new GatewayTlsConfig.ClientAuth(GatewayTlsConfig.ClientAuthMode.REQUIRE, "/ca/ca.crt"));
+    assertThat(MeshConfigParser.parse(tls.formatted("{mode: optional, caFile: /ca/ca.crt}")).gateway().tls()
+        .clientAuth().mode()).isEqualTo(GatewayTlsConfig.ClientAuthMode.OPTIONAL);
+    assertThat(MeshConfigParser.parse(tls.formatted("{caFile: /ca/ca.crt}").replace(", clientAuth: {caFile: /ca/ca.crt}", ""))
+        .gateway().tls().clientAuth()).isNull();
+    assertConfigError(tls.formatted("{mode: require}"), "gateway.tls.clientAuth.caFile", "is required");
+    assertConfigError(tls.formatted("{mode: sometimes, caFile: /ca/ca.crt}"), "gateway.tls.clientAuth.mode", "sometimes");
+    assertConfigError(tls.formatted("{caFile: ca.crt}"), "gateway.tls.clientAuth.caFile", "absolute path");
+  }
+
+  @Test
   void theAccessLogIsOffByDefaultAndReadWhenConfigured() {
     assertThat(MeshConfig.defaults("a").accessLog()).isEqualTo(new AccessLogConfig(false, 1.0));
     MeshConfig config = MeshConfigParser.parse("service: a\naccessLog: {enabled: true, sampleRatio: 0.1}\n");

@@ -89,6 +89,23 @@ class MeshConfigWriterTest {
   }
 
   @Test
+  void gatewayClientAuthAndServerCertificatesAreWrittenOnlyWhenSetSoOlderConfigsKeepTheirHash() {
+    MeshConfig withClientAuth = MeshConfigParser.parse(CONFIG.replace("keyFile: /etc/taskmesh/tls/tls.key}",
+        "keyFile: /etc/taskmesh/tls/tls.key, clientAuth: {mode: optional, caFile: /etc/taskmesh/client-ca/ca.crt}}"));
+
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(withClientAuth))).isEqualTo(withClientAuth);
+    assertThat(MeshConfigWriter.toYaml(withClientAuth)).contains("mode: optional");
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("clientAuth");
+    MeshConfig withCertificates = MeshConfigParser.parse(CONFIG.replace("keyFile: /etc/taskmesh/tls/tls.key}",
+        "keyFile: /etc/taskmesh/tls/tls.key, certificates: [{serverNames: [api.example.com, '*.example.org'],"
+            + " certFile: /etc/taskmesh/api/tls.crt, keyFile: /etc/taskmesh/api/tls.key}]}"));
+    assertThat(MeshConfigParser.parse(MeshConfigWriter.toYaml(withCertificates))).isEqualTo(withCertificates);
+    assertThat(MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG))).doesNotContain("certificates");
+    assertThat(MeshConfigWriter.hash(MeshConfigParser.parse(CONFIG))).as("the hash before clientAuth existed")
+        .isEqualTo("42f9c65fb6b6d71a");
+  }
+
+  @Test
   void theCanonicalFormSpellsOutDurationsAsWritten() {
     String yaml = MeshConfigWriter.toYaml(MeshConfigParser.parse(CONFIG));
 

@@ -2,6 +2,7 @@ package io.taskmesh.sidecar;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.taskmesh.config.BudgetsConfig;
@@ -111,7 +112,7 @@ public final class Sidecar implements AutoCloseable {
     this.netty = netty;
     UpstreamConnector connector = new UpstreamConnector(netty);
     BudgetCounter upstreamBudgets = new BudgetCounter(registry, "upstream");
-    identity = config.identity().enabled() ? startIdentity(config, netty) : null;
+    identity = config.identity().enabled() ? startIdentity(config, netty, registry) : null;
     Optional<MeshTlsContexts> tls = Optional.ofNullable(identity).map(WorkloadIdentity::contexts);
     Counter plaintextUpstream = Counter.builder("taskmesh.plaintext.upstream.connections").register(registry);
     UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().upstream(),
@@ -178,9 +179,9 @@ public final class Sidecar implements AutoCloseable {
    * The workload identity of the config: its token and trust bundle are read now (an unreadable one stops the
    * start, naming the file), its first certificate is asked for in the background; /ready waits for it.
    */
-  private static WorkloadIdentity startIdentity(MeshConfig config, NettyResources netty) {
+  private static WorkloadIdentity startIdentity(MeshConfig config, NettyResources netty, MeterRegistry registry) {
     try {
-      return WorkloadIdentity.start(config.identity(), Clock.systemUTC(), netty);
+      return WorkloadIdentity.start(config.identity(), Clock.systemUTC(), netty, registry);
     } catch (IOException e) {
       throw new IllegalStateException("identity: " + e.getMessage(), e);
     }

@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.taskmesh.discovery.v1.Endpoint;
+import io.taskmesh.identity.SpiffeId;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,15 +20,22 @@ import java.util.Optional;
  * per service. A service's sets are the union of its slices (found through an index by service); the port is the
  * one named {@code grpc}, else the first. Pushing the change to sidecars happens later, debounced, on the discovery
  * service's own thread.
+ *
+ * <p>With workload identities, a meshed endpoint keeps the SPIFFE ID it was announced with for as long as a slice
+ * lists it, also once its pod has left {@link MeshedPods} (a terminating pod is deleted before its slice drops it):
+ * announcing the pod's name instead would tell sidecars that a new, unmeshed endpoint took its place, which they
+ * would dial in plaintext and a strict server refuses. The pods are listed before the first slice is read, so
+ * the operator's own start does not announce meshed endpoints as unmeshed either.
  */
 public final class EndpointSliceWatcher implements AutoCloseable {
   static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
   private static final String BY_SERVICE = "service";
+  private static final String SPIFFE_SCHEME = "spiffe://";
 
   private final KubernetesClient client;
   private final EndpointRegistry registry;
   private final Optional<MeshedPods> meshedPods;
-  private SharedIndexInformer<EndpointSlice> informer;
+  private volatile SharedIndexInformer<EndpointSlice> informer;
 
   /** Without workload identities: every endpoint's identity is its pod name (or address). */
   public EndpointSliceWatcher(KubernetesClient client, EndpointRegistry registry) {
@@ -40,6 +50,7 @@ public final class EndpointSliceWatcher implements AutoCloseable {
   }
 
   public void start() {
+    meshedPods.ifPresent(pods -> pods.start(this::refreshNamespace));
     informer = client.discovery().v1().endpointSlices().inAnyNamespace()
         .withLabel(SERVICE_NAME_LABEL)
         .runnableInformer(0);
@@ -61,7 +72,6 @@ public final class EndpointSliceWatcher implements AutoCloseable {
           }
         });
     informer.start();
-    meshedPods.ifPresent(pods -> pods.start(this::refreshNamespace));
   }
 
   /** A meshed pod appeared or changed: the sets of its namespace's services are built again (with its identity). */
@@ -79,19 +89,41 @@ public final class EndpointSliceWatcher implements AutoCloseable {
     return slice.getMetadata().getNamespace() + "/" + slice.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
   }
 
-  private void refresh(EndpointSlice changed) {
+  /** Synchronized: slice events and pod events both rebuild sets, and a set built earlier must not land later. */
+  private synchronized void refresh(EndpointSlice changed) {
     String namespace = changed.getMetadata().getNamespace();
-    String service = changed.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
+    ServiceKey key = new ServiceKey(changed.getMetadata().getLabels().get(SERVICE_NAME_LABEL), namespace);
+    Map<Placement, String> announcedMeshed = meshedIdentities(registry.current(key).endpoints());
     List<Endpoint> endpoints = new ArrayList<>();
     // only this service's slices, through the index; the rest of the cluster is not read
     for (EndpointSlice slice : informer.getIndexer().byIndex(BY_SERVICE, serviceOf(changed))) {
-      endpoints.addAll(endpointsOf(slice));
+      endpoints.addAll(endpointsOf(slice, announcedMeshed));
     }
-    endpoints.sort(java.util.Comparator.comparing(Endpoint::getAddress).thenComparing(Endpoint::getPort));
-    registry.update(new ServiceKey(service, namespace), endpoints);
+    endpoints.sort(Comparator.comparing(Endpoint::getAddress).thenComparing(Endpoint::getPort));
+    registry.update(key, endpoints);
   }
 
-  private List<Endpoint> endpointsOf(EndpointSlice slice) {
+  /** Where one pod's endpoint is: an identity announced for it holds only for that same pod at that same place. */
+  private record Placement(String pod, String address, int port) {}
+
+  private static Map<Placement, String> meshedIdentities(List<Endpoint> announced) {
+    Map<Placement, String> identities = new HashMap<>();
+    for (Endpoint endpoint : announced) {
+      if (endpoint.getIdentity().startsWith(SPIFFE_SCHEME) && !endpoint.getPodName().isEmpty()) {
+        identities.put(new Placement(endpoint.getPodName(), endpoint.getAddress(), endpoint.getPort()),
+            endpoint.getIdentity());
+      }
+    }
+    return identities;
+  }
+
+  private String identityOf(String namespace, Placement placement, Map<Placement, String> announcedMeshed) {
+    return meshedPods.flatMap(pods -> pods.identityOf(namespace, placement.pod())).map(SpiffeId::uri)
+        .or(() -> Optional.ofNullable(announcedMeshed.get(placement)))
+        .orElse(placement.pod().isEmpty() ? placement.address() : placement.pod());
+  }
+
+  private List<Endpoint> endpointsOf(EndpointSlice slice, Map<Placement, String> announcedMeshed) {
     Integer port = slice.getPorts() == null ? null : slice.getPorts().stream()
         .filter(p -> "grpc".equals(p.getName())).map(EndpointPort::getPort).findFirst()
         .orElse(slice.getPorts().isEmpty() ? null : slice.getPorts().get(0).getPort());
@@ -109,8 +141,8 @@ public final class EndpointSliceWatcher implements AutoCloseable {
             .setReady(ready)
             .setZone(Objects.toString(endpoint.getZone(), ""))
             .setPodName(pod)
-            .setIdentity(meshedPods.flatMap(pods -> pods.identityOf(slice.getMetadata().getNamespace(), pod))
-                .map(io.taskmesh.identity.SpiffeId::uri).orElse(pod.isEmpty() ? address : pod))
+            .setIdentity(identityOf(slice.getMetadata().getNamespace(), new Placement(pod, address, port),
+                announcedMeshed))
             .build());
       }
     }

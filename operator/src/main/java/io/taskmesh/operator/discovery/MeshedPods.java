@@ -7,9 +7,13 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.taskmesh.identity.SpiffeId;
 import io.taskmesh.operator.inject.SidecarInjection;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -19,6 +23,7 @@ import java.util.function.Consumer;
  * it over mTLS and require it.
  */
 public final class MeshedPods implements AutoCloseable {
+  private static final Duration FIRST_LIST_TIMEOUT = Duration.ofMinutes(2);
   private final KubernetesClient client;
   private final String trustDomain;
   private final List<Consumer<String>> newPodListeners = new CopyOnWriteArrayList<>();
@@ -34,7 +39,12 @@ public final class MeshedPods implements AutoCloseable {
     newPodListeners.add(listener);
   }
 
-  /** @param changed told the namespace of a meshed pod that appeared or changed */
+  /**
+   * Lists the meshed pods and returns once they are all known (so that no endpoint of one is mistaken for an
+   * unmeshed one), then follows their changes.
+   *
+   * @param changed told the namespace of a meshed pod that appeared or changed
+   */
   void start(Consumer<String> changed) {
     informer = client.pods().inAnyNamespace()
         .withLabel(SidecarInjection.TLS_MODE_LABEL, SidecarInjection.TLS_MODE_MTLS)
@@ -54,7 +64,15 @@ public final class MeshedPods implements AutoCloseable {
       @Override
       public void onDelete(Pod pod, boolean finalStateUnknown) { }
     });
-    informer.start();
+    try {
+      informer.start().toCompletableFuture().get(FIRST_LIST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing the meshed pods", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("could not list the meshed pods (label " + SidecarInjection.TLS_MODE_LABEL
+          + "=" + SidecarInjection.TLS_MODE_MTLS + ") within " + FIRST_LIST_TIMEOUT + ": " + e, e);
+    }
   }
 
   /** The SPIFFE ID of pod {@code namespace/name}, when it is a meshed pod with an identity. */

@@ -9,10 +9,13 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -29,8 +32,10 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * {@link ConfigException} naming the key of the file at fault.
  */
 record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
-  static final String CERT_KEY = "gateway.tls.certFile";
-  static final String KEY_KEY = "gateway.tls.keyFile";
+  /** The config keys of the default pair; an entry of {@code gateway.tls.certificates} has its own. */
+  static final String DEFAULT_PAIR = "gateway.tls";
+  static final String CERT_KEY = DEFAULT_PAIR + ".certFile";
+  static final String KEY_KEY = DEFAULT_PAIR + ".keyFile";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   EdgeCertificate {
@@ -46,24 +51,55 @@ record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
   }
 
   /**
-   * @param certPem the contents of {@code gateway.tls.certFile}
-   * @param keyPem the contents of {@code gateway.tls.keyFile}
+   * @param pair where the pair's files are named in the config ({@code gateway.tls}, or an entry of
+   *     {@code gateway.tls.certificates}): errors name {@code <pair>.certFile} or {@code <pair>.keyFile}
+   * @param certPem the contents of {@code certFile}
+   * @param keyPem the contents of {@code keyFile}
    */
-  static EdgeCertificate parse(String certFile, byte[] certPem, String keyFile, byte[] keyPem, Instant now) {
-    List<X509Certificate> chain = certificates(certFile, certPem);
-    PrivateKey key = privateKey(keyFile, keyPem);
+  static EdgeCertificate parse(String pair, String certFile, byte[] certPem, String keyFile, byte[] keyPem,
+      Instant now) {
+    String certKey = pair + ".certFile";
+    String keyKey = pair + ".keyFile";
+    List<X509Certificate> chain = certificates(certKey, certFile, certPem);
+    PrivateKey key = privateKey(keyKey, keyFile, keyPem);
     X509Certificate leaf = chain.get(0);
     if (leaf.getNotAfter().toInstant().isBefore(now)) {
-      throw new ConfigException(CERT_KEY, certFile + ": the certificate expired at " + leaf.getNotAfter().toInstant());
+      throw new ConfigException(certKey, certFile + ": the certificate expired at " + leaf.getNotAfter().toInstant());
     }
-    if (!signsFor(key, leaf)) {
-      throw new ConfigException(KEY_KEY, keyFile + ": this key does not belong to the certificate of " + certFile
+    if (!signsFor(keyKey, key, leaf)) {
+      throw new ConfigException(keyKey, keyFile + ": this key does not belong to the certificate of " + certFile
           + " (" + leaf.getSubjectX500Principal().getName() + ")");
     }
     return new EdgeCertificate(chain, key);
   }
 
-  private static List<X509Certificate> certificates(String file, byte[] pem) {
+  /**
+   * Whether the leaf's DNS names cover {@code serverName}: the same name, a {@code *.domain} of the leaf's matching
+   * one label in front of {@code domain}, or the same {@code *.domain}.
+   */
+  boolean covers(String serverName) {
+    try {
+      Collection<List<?>> names = leaf().getSubjectAlternativeNames();
+      if (names == null) {
+        return false;
+      }
+      for (List<?> name : names) {
+        if (Integer.valueOf(2).equals(name.get(0))) {  // dNSName
+          String dns = name.get(1).toString().toLowerCase(Locale.ROOT);
+          if (dns.equals(serverName) || (dns.startsWith("*.") && !serverName.startsWith("*.")
+              && serverName.indexOf('.') > 0 && serverName.substring(serverName.indexOf('.')).equals(dns.substring(1)))) {
+            return true;
+          }
+        }
+      }
+      return false;
+    } catch (CertificateParsingException e) {
+      return false;
+    }
+  }
+
+  /** The PEM certificates of {@code file}, at least one; a {@link ConfigException} naming {@code key} otherwise. */
+  static List<X509Certificate> certificates(String key, String file, byte[] pem) {
     List<X509Certificate> chain = new ArrayList<>();
     JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
     try (PEMParser parser = parser(pem)) {
@@ -73,15 +109,15 @@ record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
         }
       }
     } catch (IOException | CertificateException e) {
-      throw new ConfigException(CERT_KEY, file + ": not PEM certificates (" + e.getMessage() + ")");
+      throw new ConfigException(key, file + ": not PEM certificates (" + e.getMessage() + ")");
     }
     if (chain.isEmpty()) {
-      throw new ConfigException(CERT_KEY, file + ": holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+      throw new ConfigException(key, file + ": holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     }
     return chain;
   }
 
-  private static PrivateKey privateKey(String file, byte[] pem) {
+  private static PrivateKey privateKey(String keyKey, String file, byte[] pem) {
     JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
     try (PEMParser parser = parser(pem)) {
       for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
@@ -90,24 +126,24 @@ record EdgeCertificate(List<X509Certificate> chain, PrivateKey key) {
         } else if (object instanceof PrivateKeyInfo info) {  // PKCS#8
           return converter.getPrivateKey(info);
         } else if (!(object instanceof ASN1ObjectIdentifier)) {  // the EC PARAMETERS block openssl writes first
-          throw new ConfigException(KEY_KEY, file + ": holds a " + object.getClass().getSimpleName()
+          throw new ConfigException(keyKey, file + ": holds a " + object.getClass().getSimpleName()
               + ", not an unencrypted private key");
         }
       }
     } catch (PEMException e) {
-      throw new ConfigException(KEY_KEY, file + ": not a usable private key (" + e.getMessage() + ")");
+      throw new ConfigException(keyKey, file + ": not a usable private key (" + e.getMessage() + ")");
     } catch (IOException e) {
-      throw new ConfigException(KEY_KEY, file + ": not PEM (" + e.getMessage() + ")");
+      throw new ConfigException(keyKey, file + ": not PEM (" + e.getMessage() + ")");
     }
-    throw new ConfigException(KEY_KEY, file + ": holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+    throw new ConfigException(keyKey, file + ": holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
   }
 
   /** Whether {@code key} makes signatures the leaf's public key verifies: the two are one pair. */
-  private static boolean signsFor(PrivateKey key, X509Certificate leaf) {
+  private static boolean signsFor(String keyKey, PrivateKey key, X509Certificate leaf) {
     String algorithm = switch (key.getAlgorithm()) {
       case "RSA" -> "SHA256withRSA";
       case "EC", "ECDSA" -> "SHA256withECDSA";
-      default -> throw new ConfigException(KEY_KEY, "a " + key.getAlgorithm() + " key; RSA or EC keys are supported");
+      default -> throw new ConfigException(keyKey, "a " + key.getAlgorithm() + " key; RSA or EC keys are supported");
     };
     try {
       byte[] challenge = new byte[32];

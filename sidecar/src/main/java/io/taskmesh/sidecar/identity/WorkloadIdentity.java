@@ -1,5 +1,7 @@
 package io.taskmesh.sidecar.identity;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.taskmesh.config.ConfigException;
 import io.taskmesh.config.IdentityConfig;
 import io.taskmesh.config.YamlTrees;
@@ -48,17 +50,22 @@ public final class WorkloadIdentity implements AutoCloseable {
    * @throws IOException when the token or the trust bundle cannot be read; the message names the file
    */
   public static WorkloadIdentity start(IdentityConfig config, Clock clock) throws IOException {
-    return start(config, clock, null);
+    return start(config, clock, null, new SimpleMeterRegistry());
   }
 
-  /** {@link #start(IdentityConfig, Clock)}, the issuer's channel on {@code netty}'s event loops (null: its own). */
-  public static WorkloadIdentity start(IdentityConfig config, Clock clock, NettyResources netty) throws IOException {
+  /**
+   * {@link #start(IdentityConfig, Clock)}, the issuer's channel on {@code netty}'s event loops (null: its own), the
+   * trust bundle's reloads counted in {@code registry}.
+   */
+  public static WorkloadIdentity start(IdentityConfig config, Clock clock, NettyResources netty,
+      MeterRegistry registry) throws IOException {
     if (!config.enabled()) {
       throw new IllegalArgumentException("identity is off in this config");
     }
     TokenFile token = new TokenFile(Path.of(config.tokenPath()));
     SpiffeId id = idOf(token.read(), config.trustDomain(), token.path());
-    TrustBundleFile bundle = new TrustBundleFile(Path.of(config.trustBundlePath()), TrustBundleFile.CHECK_EVERY);
+    TrustBundleFile bundle = new TrustBundleFile(Path.of(config.trustBundlePath()), TrustBundleFile.CHECK_EVERY,
+        clock, registry);
     int colon = config.issuerAddress().lastIndexOf(':');
     String host = config.issuerAddress().substring(0, colon);
     int port = Integer.parseInt(config.issuerAddress().substring(colon + 1));

@@ -24,7 +24,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -44,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Outside clients → the gateway's TLS (certificate and key from a mounted kubernetes.io/tls Secret) → server
  * sidecar → task-service, over real sockets: HTTP/1.1 and HTTP/2 JSON and gRPC, a renewed Secret taken without
- * dropping open connections, a bad one refused while the pair in use stays.
+ * dropping open connections, a bad or unreadable one refused while the pair in use stays.
  */
 class GatewayTlsTest {
   private static final Duration BOUND = Duration.ofSeconds(60);
@@ -94,7 +93,7 @@ class GatewayTlsTest {
       assertThat(health(tls12)).startsWith("HTTP/1.1 200");
       assertThat(tls12.getSession().getProtocol()).isEqualTo("TLSv1.2");
     }
-    assertThat(plaintextAnswer(gateway.gatewayPort())).as("plaintext on the TLS port").doesNotContain("HTTP/1.1");
+    assertThat(GatewayFixture.plaintextAnswer(gateway.gatewayPort())).as("plaintext on the TLS port").doesNotContain("HTTP/1.1");
   }
 
   @Test
@@ -131,9 +130,15 @@ class GatewayTlsTest {
     await().atMost(BOUND).until(() -> admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"rejected\"") == 1.0);
     assertThat(servedSerial(gateway.gatewayPort())).isEqualTo(first.leaf().getSerialNumber());
 
+    Files.delete(secret.file("tls.key"));  // unreadable: refused too, once however often it is looked at
+    await().atMost(BOUND).until(() -> admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"rejected\"") == 2.0);
+    assertThat(servedSerial(gateway.gatewayPort())).isEqualTo(first.leaf().getSerialNumber());
+    Files.createSymbolicLink(secret.file("tls.key"), Path.of("..data", "tls.key"));
+
     secret.update(SecretVolume.tls(other.chain(), other.key()));
     await().atMost(BOUND).until(() -> servedSerial(gateway.gatewayPort()).equals(other.leaf().getSerialNumber()));
     assertThat(admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"accepted\"")).isEqualTo(1.0);
+    assertThat(admin.metricSum("taskmesh_gateway_tls_reloads_total", "result=\"rejected\"")).isEqualTo(2.0);
   }
 
   @Test
@@ -204,15 +209,4 @@ class GatewayTlsTest {
     return headers;
   }
 
-  /** What a plaintext HTTP/1.1 request gets: whatever bytes come back before the gateway closes. */
-  private static String plaintextAnswer(int port) throws IOException {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port));
-      socket.setSoTimeout((int) BOUND.toMillis());
-      socket.getOutputStream().write("GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-    } catch (java.net.SocketException reset) {
-      return "";
-    }
-  }
 }

@@ -7,6 +7,10 @@ import io.taskmesh.sidecar.Sidecar;
 import io.taskmesh.taskservice.api.TaskProto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -88,5 +92,17 @@ public final class GatewayFixture {
     }
     file.getDependencies().forEach(dependency -> collect(dependency, files));
     files.put(file.getName(), file);
+  }
+
+  /** What a plaintext HTTP/1.1 request to a TLS port gets: whatever bytes come back before the gateway closes. */
+  public static String plaintextAnswer(int port) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port));
+      socket.setSoTimeout(60_000);
+      socket.getOutputStream().write("GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    } catch (SocketException reset) {
+      return "";
+    }
   }
 }
