@@ -3,6 +3,7 @@ package io.taskmesh.sidecar.cluster;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.Http2WindowUpdateFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
@@ -65,6 +67,10 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof Http2WindowUpdateFrame) {
+      ReferenceCountUtil.release(msg); // the codec's flow controller has acted on it
+      return;
+    }
     if (msg instanceof Http2StreamFrame frame && frame.stream() != null) {
       UpstreamStream stream = streams.get(frame.stream().id());
       if (stream != null) {
@@ -112,7 +118,10 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
     super.channelInactive(ctx);
   }
 
-  /** A stream error is that stream's end (the codec has reset it); anything else ends the connection. */
+  /**
+   * A stream error ends that stream (reset, CANCEL, as a stream channel's close did); a connection error is the
+   * codec's to answer (GOAWAY naming it, then close); anything else ends the connection.
+   */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof Http2FrameStreamException streamError) {
@@ -122,6 +131,8 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
       }
       return;
     }
-    ctx.close();
+    if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
+      ctx.close();
+    }
   }
 }

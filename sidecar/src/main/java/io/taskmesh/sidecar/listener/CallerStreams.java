@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.Http2WindowUpdateFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
@@ -72,8 +74,8 @@ final class CallerStreams extends ChannelDuplexHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof Http2StreamFrame frame) || frame.stream() == null) {
-      ReferenceCountUtil.release(msg); // SETTINGS, PING, GOAWAY: the codec has acted on them
+    if (!(msg instanceof Http2StreamFrame frame) || frame.stream() == null || msg instanceof Http2WindowUpdateFrame) {
+      ReferenceCountUtil.release(msg); // SETTINGS, PING, GOAWAY, WINDOW_UPDATE: the codec has acted on them
       return;
     }
     int id = frame.stream().id();
@@ -131,13 +133,18 @@ final class CallerStreams extends ChannelDuplexHandler {
     ctx.fireChannelInactive();
   }
 
-  /** A stream error ends that stream (reset, CANCEL as a stream channel's close did); anything else the connection. */
+  /**
+   * A stream error ends that stream (reset, CANCEL, as a stream channel's close did); a connection error is the
+   * codec's to answer (GOAWAY naming it, then close); anything else ends the connection.
+   */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof Http2FrameStreamException streamError) {
       ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(streamError.stream()));
       return;
     }
-    ctx.close();
+    if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) {
+      ctx.close();
+    }
   }
 }
