@@ -38,9 +38,9 @@ public final class MarkdownReport {
       List<LoadResult> closed = runs.stream().map(ScenarioResult::closedLoop).toList();
       double throughput = median(closed, LoadResult::throughput);
       boolean proxied = !topology.equals("direct");
-      out.append(String.format("| %s | %,.0f (%,.0f–%,.0f) | %.2f× | %s | %s | %s | %s | %s | %.1f–%.1f |%n", topology,
+      out.append(String.format("| %s | %,.0f (%,.0f–%,.0f) | %s | %s | %s | %s | %s | %s | %.1f–%.1f |%n", topology,
           throughput, min(closed, LoadResult::throughput), max(closed, LoadResult::throughput),
-          direct == 0 ? 0 : throughput / direct,
+          direct == 0 ? "–" : String.format("%.2f×", throughput / direct),
           proxied ? spread(runs, ScenarioResult::cpuMillisPer1000, "%.1f") : "–",
           proxied ? String.format("%.1f", medianOf(runs, ScenarioResult::jitMillisPer1000)) : "–",
           proxied ? String.format("%.0f", medianOf(runs, r -> r.maxRssBytes() / 1048576.0)) : "–",

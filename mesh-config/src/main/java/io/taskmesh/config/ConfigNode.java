@@ -1,10 +1,7 @@
 package io.taskmesh.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,23 +10,24 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One mapping of the config tree as it is read: typed getters that apply defaults and check ranges, each
- * error naming the dotted key. {@link #finish()} then rejects every key nobody asked for.
+ * One mapping of the config tree as it is read (a plain tree, see {@link YamlTrees}): typed getters that apply
+ * defaults and check ranges, each error naming the dotted key. {@link #finish()} then rejects every key nobody
+ * asked for.
  */
 final class ConfigNode {
-  private final JsonNode node;
+  private final Map<?, ?> node;
   private final String path;
   private final Set<String> known = new LinkedHashSet<>();
 
-  private ConfigNode(JsonNode node, String path) {
-    this.node = node;
+  private ConfigNode(Object node, String path) {
     this.path = path;
-    if (!node.isMissingNode() && !node.isNull() && !node.isObject()) {
+    if (node != null && !(node instanceof Map)) {
       throw new ConfigException(path, "must be a mapping of keys to values, got " + describe(node));
     }
+    this.node = node == null ? Map.of() : (Map<?, ?>) node;
   }
 
-  static ConfigNode root(JsonNode tree) {
+  static ConfigNode root(Object tree) {
     return new ConfigNode(tree, "");
   }
 
@@ -39,8 +37,7 @@ final class ConfigNode {
 
   boolean has(String key) {
     known.add(key);
-    JsonNode value = node.get(key);
-    return value != null && !value.isNull();
+    return node.get(key) != null;
   }
 
   /** The child mapping at {@code key}; an absent key reads as an empty mapping, so every default applies. */
@@ -49,17 +46,17 @@ final class ConfigNode {
   }
 
   String string(String key, String defaultValue) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       if (defaultValue == null) {
         throw new ConfigException(path(key), "is required");
       }
       return defaultValue;
     }
-    if (!value.isTextual() && !value.isNumber() && !value.isBoolean()) {
+    if (value instanceof Map || value instanceof List) {
       throw new ConfigException(path(key), "must be a string, got " + describe(value));
     }
-    String text = value.asText().trim();
+    String text = value.toString().trim();
     if (text.isEmpty()) {
       throw new ConfigException(path(key), "must not be empty");
     }
@@ -67,18 +64,18 @@ final class ConfigNode {
   }
 
   String optionalString(String key) {
-    return value(key).isMissingNode() ? null : string(key, null);
+    return value(key) == null ? null : string(key, null);
   }
 
   int integer(String key, int defaultValue, int min, int max) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return defaultValue;
     }
-    if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+    if (!(value instanceof Integer whole)) { // a Long or BigInteger is out of range, a Double not whole
       throw new ConfigException(path(key), "must be a whole number, got " + describe(value));
     }
-    int number = value.intValue();
+    int number = whole;
     if (number < min || number > max) {
       throw new ConfigException(path(key), "must be between " + min + " and " + max + ", got " + number);
     }
@@ -86,62 +83,61 @@ final class ConfigNode {
   }
 
   double decimal(String key, double defaultValue, double min, double max) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return defaultValue;
     }
-    if (!value.isNumber()) {
+    if (!(value instanceof Number given)) {
       throw new ConfigException(path(key), "must be a number, got " + describe(value));
     }
-    double number = value.doubleValue();
+    double number = given.doubleValue();
     if (number < min || number > max) {
-      throw new ConfigException(path(key), "must be between " + min + " and " + max + ", got " + value.asText());
+      throw new ConfigException(path(key), "must be between " + min + " and " + max + ", got " + value);
     }
     return number;
   }
 
   boolean bool(String key, boolean defaultValue) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return defaultValue;
     }
-    if (!value.isBoolean()) {
+    if (!(value instanceof Boolean bool)) {
       throw new ConfigException(path(key), "must be true or false, got " + describe(value));
     }
-    return value.booleanValue();
+    return bool;
   }
 
   Duration duration(String key, Duration defaultValue, Duration min, Duration max) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return defaultValue;
     }
     Duration duration;
     try {
-      duration = Durations.parse(value.asText());
+      duration = Durations.parse(text(value));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(path(key), e.getMessage());
     }
     if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
       throw new ConfigException(
           path(key),
-          "must be between " + Durations.format(min) + " and " + Durations.format(max) + ", got " + value.asText());
+          "must be between " + Durations.format(min) + " and " + Durations.format(max) + ", got " + text(value));
     }
     return duration;
   }
 
   /** Whether {@code key} holds the boolean false, which is what YAML 1.1 makes of an unquoted {@code off}. */
   boolean isFalse(String key) {
-    JsonNode value = value(key);
-    return value.isBoolean() && !value.booleanValue();
+    return Boolean.FALSE.equals(value(key));
   }
 
   <E extends Enum<E>> E enumValue(String key, E defaultValue, Class<E> type) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return defaultValue;
     }
-    String text = value.asText().trim();
+    String text = text(value).trim();
     for (E constant : type.getEnumConstants()) {
       if (constant.name().equalsIgnoreCase(text)) {
         return constant;
@@ -170,85 +166,86 @@ final class ConfigNode {
   }
 
   List<String> strings(String key, List<String> defaultValue) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return defaultValue;
     }
-    if (!value.isArray()) {
+    if (!(value instanceof List<?> list)) {
       throw new ConfigException(path(key), "must be a list, got " + describe(value));
     }
     List<String> items = new ArrayList<>();
-    for (int i = 0; i < value.size(); i++) {
-      JsonNode item = value.get(i);
-      if (!item.isTextual() || item.asText().isBlank()) {
+    for (int i = 0; i < list.size(); i++) {
+      Object item = list.get(i);
+      if (!(item instanceof String text) || text.isBlank()) {
         throw new ConfigException(path(key) + "[" + i + "]", "must be a non-empty string, got " + describe(item));
       }
-      items.add(item.asText().trim());
+      items.add(text.trim());
     }
     return items;
   }
 
   /** The mappings listed at {@code key}, each to be read and finished by the caller. */
   List<ConfigNode> objects(String key) {
-    JsonNode value = value(key);
-    if (value.isMissingNode()) {
+    Object value = value(key);
+    if (value == null) {
       return List.of();
     }
-    if (!value.isArray()) {
+    if (!(value instanceof List<?> list)) {
       throw new ConfigException(path(key), "must be a list, got " + describe(value));
     }
     List<ConfigNode> items = new ArrayList<>();
-    for (int i = 0; i < value.size(); i++) {
-      items.add(new ConfigNode(value.get(i), path(key) + "[" + i + "]"));
+    for (int i = 0; i < list.size(); i++) {
+      items.add(new ConfigNode(list.get(i), path(key) + "[" + i + "]"));
     }
     return items;
   }
 
   /** The keys of the mapping at {@code key} (whose names are data, not schema), in file order. */
-  Map<String, JsonNode> entries(String key) {
-    JsonNode value = value(key);
-    Map<String, JsonNode> entries = new LinkedHashMap<>();
-    if (value.isMissingNode()) {
+  Map<String, Object> entries(String key) {
+    Object value = value(key);
+    Map<String, Object> entries = new LinkedHashMap<>();
+    if (value == null) {
       return entries;
     }
-    if (!value.isObject()) {
+    if (!(value instanceof Map<?, ?> map)) {
       throw new ConfigException(path(key), "must be a mapping, got " + describe(value));
     }
-    value.fields().forEachRemaining(e -> entries.put(e.getKey(), e.getValue()));
+    map.forEach((name, item) -> entries.put(String.valueOf(name), item));
     return entries;
   }
 
-  ConfigNode entry(String key, String name, JsonNode value) {
+  ConfigNode entry(String key, String name, Object value) {
     return new ConfigNode(value, path(key) + "." + name);
   }
 
   /** Rejects any key of this mapping that no getter asked for, naming it and the keys that are allowed. */
   void finish() {
-    if (!node.isObject()) {
-      return;
-    }
-    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!known.contains(name)) {
-        throw new ConfigException(path(name), "unknown key; allowed here: " + new TreeSet<>(known));
+    for (Object name : node.keySet()) {
+      if (!known.contains(String.valueOf(name))) {
+        throw new ConfigException(path(String.valueOf(name)), "unknown key; allowed here: " + new TreeSet<>(known));
       }
     }
   }
 
-  private JsonNode value(String key) {
+  /** The value at {@code key}; null when absent or null. */
+  private Object value(String key) {
     known.add(key);
-    JsonNode value = node.get(key);
-    return value == null || value.isNull() ? MissingNode.getInstance() : value;
+    return node.get(key);
   }
 
-  private static String describe(JsonNode value) {
-    if (value.isObject()) {
+  /** A scalar as the config wrote it; a number or boolean in its usual spelling. */
+  private static String text(Object value) {
+    return value instanceof Map || value instanceof List ? "" : String.valueOf(value);
+  }
+
+  private static String describe(Object value) {
+    if (value instanceof Map) {
       return "a mapping";
     }
-    if (value.isArray()) {
+    if (value instanceof List) {
       return "a list";
     }
-    return "'" + value.asText() + "'";
+    return "'" + value + "'";
   }
 
   private static String names(Enum<?>[] constants) {

@@ -1,9 +1,5 @@
 package io.taskmesh.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.taskmesh.identity.SpiffeId;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +18,6 @@ import java.util.regex.Pattern;
  * the key, so a config is either accepted whole or not at all.
  */
 public final class MeshConfigParser {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Pattern SERVICE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern QUALIFIED_SERVICE_NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?");
@@ -45,18 +40,11 @@ public final class MeshConfigParser {
   private MeshConfigParser() {}
 
   public static MeshConfig parse(String yamlOrJson) {
-    JsonNode tree;
-    try {
-      tree = YAML.readTree(yamlOrJson);
-    } catch (JsonProcessingException e) {
-      throw new ConfigException("", "not valid YAML or JSON: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
-              + ", column " + e.getLocation().getColumnNr()));
-    }
-    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+    Object tree = YamlTrees.read(yamlOrJson);
+    if (tree == null) {
       throw new ConfigException("", "the config is empty; at least 'service' is required");
     }
-    return fromTree(tree);
+    return fromValue(tree);
   }
 
   public static MeshConfig load(Path file) {
@@ -67,8 +55,16 @@ public final class MeshConfigParser {
     }
   }
 
-  /** Reads an already parsed tree, e.g. one that another document embeds. */
-  public static MeshConfig fromTree(JsonNode tree) {
+  /**
+   * Reads an already parsed tree of maps, lists and plain values, e.g. one that another document embeds
+   * ({@link MeshConfigJackson#fromTree} reads a Jackson one).
+   */
+  public static MeshConfig fromTree(Map<String, ?> tree) {
+    return fromValue(tree);
+  }
+
+  /** The config of a parsed document, whatever its root turned out to be (the error says when not a mapping). */
+  static MeshConfig fromValue(Object tree) {
     ConfigNode root = ConfigNode.root(tree);
     String service = root.string("service", null);
     checkName(root.path("service"), service, SERVICE_NAME);

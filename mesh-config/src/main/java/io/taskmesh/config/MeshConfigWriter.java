@@ -1,9 +1,5 @@
 package io.taskmesh.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,18 +18,10 @@ import java.util.TreeMap;
  * from their defaults (so configs written before they existed keep their hash).
  */
 public final class MeshConfigWriter {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
-
   private MeshConfigWriter() {}
 
   public static String toYaml(MeshConfig config) {
-    try {
-      return YAML.writeValueAsString(toTree(config));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a config tree of plain maps cannot fail to serialize", e);
-    }
+    return YamlTrees.write(toTree(config));
   }
 
   /** A short hex SHA-256 of the canonical form: the "config hash" sidecars report and the operator counts. */

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -38,13 +37,8 @@ class CircuitBreakerBlameTest {
   private static final String GET_TASK = "/taskservice.TaskService/GetTask";
 
   private final MeshFixture mesh = new MeshFixture();
-  private ManagedChannel channel;
-
   @AfterEach
   void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
     mesh.close();
   }
 
@@ -87,8 +81,7 @@ class CircuitBreakerBlameTest {
         admin: {port: 0}
         """.formatted(never.port())));
     Sidecar caller = callerOf(server.inboundPort(), "patience", "300ms");
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", caller.outboundPort()).overrideAuthority("patience")
-        .usePlaintext().build();
+    ManagedChannel channel = mesh.channelThrough(caller, "patience");
     PatienceGrpc.PatienceBlockingStub patience = PatienceGrpc.newBlockingStub(channel);
     AdminClient admin = new AdminClient(caller.adminPort());
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.MeshFixture;
 import io.taskmesh.sidecar.support.SlowCreateFront;
@@ -25,13 +24,8 @@ import org.junit.jupiter.api.Test;
 class NoDuplicateWriteTest {
   private static final int USER = 7;
   private final MeshFixture mesh = new MeshFixture();
-  private ManagedChannel channel;
-
   @AfterEach
   void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
     mesh.close();
   }
 
@@ -42,8 +36,7 @@ class NoDuplicateWriteTest {
     Sidecar server = mesh.serverSidecar(slow.port());
     Sidecar caller = mesh.callerWithDefaults(
         "{retries: {attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}}", server.inboundPort());
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", caller.outboundPort()).overrideAuthority(MeshFixture.SERVICE)
-        .usePlaintext().build();
+    ManagedChannel channel = mesh.channelThrough(caller, MeshFixture.SERVICE);
     TaskServiceGrpc.TaskServiceBlockingStub tasks = TaskServiceGrpc.newBlockingStub(channel);
     AdminClient admin = new AdminClient(caller.adminPort());
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {

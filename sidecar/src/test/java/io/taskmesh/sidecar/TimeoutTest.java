@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.proxytest.PatienceGrpc;
@@ -32,13 +31,10 @@ class TimeoutTest {
   private static final String SERVICE = "patience";
   private static final String RETRIES = "{attempts: 3, perTryTimeout: 300ms, retryOn: [UNAVAILABLE], budgetPercent: 100}";
   private final MeshFixture mesh = new MeshFixture();
+  /** The caller's, once {@link #callerOf} started it. */
   private ManagedChannel channel;
-
   @AfterEach
   void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
     mesh.close();
   }
 
@@ -172,8 +168,7 @@ class TimeoutTest {
             retries: %s
         admin: {port: 0}
         """.formatted(SERVICE, endpoints, timeout, retries)));
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", caller.outboundPort()).overrideAuthority(SERVICE)
-        .usePlaintext().build();
+    channel = mesh.channelThrough(caller, SERVICE);
     AdminClient admin = new AdminClient(caller.adminPort());
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
       try { // the first call makes the sidecar ask the service's reflection

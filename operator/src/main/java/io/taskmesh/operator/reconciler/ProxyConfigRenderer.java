@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.taskmesh.config.ConfigException;
 import io.taskmesh.config.MeshConfig;
-import io.taskmesh.config.MeshConfigParser;
+import io.taskmesh.config.MeshConfigJackson;
 import io.taskmesh.operator.OperatorSettings;
 import io.taskmesh.operator.api.MeshSpec;
 import io.taskmesh.operator.api.TaskService;
@@ -51,7 +51,7 @@ public final class ProxyConfigRenderer {
           + " certificates, no mTLS): turn it on with the chart value identity.enabled, or remove spec.mesh.mtls");
     }
     try {
-      return MeshConfigParser.fromTree(root);
+      return MeshConfigJackson.fromTree(root);
     } catch (ConfigException e) {
       throw new ConfigException(crPath(e.key()), e.getMessage().substring(e.getMessage().indexOf(": ") + 2));
     }

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.taskmesh.config.ConfigException;
 import io.taskmesh.config.MeshConfig;
+import io.taskmesh.config.MeshConfigJackson;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.config.MeshConfigWriter;
 import io.taskmesh.operator.OperatorSettings;
@@ -171,7 +172,7 @@ public final class SidecarInjector {
     if (settings.sidecarIdentity().enabled()) {
       root.set("identity", Serialization.jsonMapper().valueToTree(settings.sidecarIdentity().configSection()));
     }
-    return MeshConfigParser.fromTree(root);
+    return MeshConfigJackson.fromTree(root);
   }
 
   /** A comma-separated port list annotation ({@code "5432,6379"}); absent or blank is none. */

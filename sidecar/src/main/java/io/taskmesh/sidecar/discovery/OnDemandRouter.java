@@ -1,6 +1,7 @@
 package io.taskmesh.sidecar.discovery;
 
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.ClusterManager;
 import io.taskmesh.sidecar.concrete.Backend;
@@ -24,6 +25,13 @@ public final class OnDemandRouter implements Router {
   private final OnDemandDiscovery discovery;
   /** {@code ip:port} the app dialled, when this connection was captured. */
   private final Optional<String> originalDestination;
+  /**
+   * The route of the authority last asked for: a connection names one service, request after request, and the
+   * route is a function of the authority alone (the cluster is looked up when the request resolves its backend).
+   */
+  private volatile RouteOfAuthority last = new RouteOfAuthority(null, Optional.empty());
+
+  private record RouteOfAuthority(String authority, Optional<Route> route) {}
 
   public OnDemandRouter(ClusterManager clusters, OnDemandDiscovery discovery, Optional<String> originalDestination) {
     this.clusters = clusters;
@@ -38,7 +46,19 @@ public final class OnDemandRouter implements Router {
 
   @Override
   public Optional<Route> route(Http2Headers requestHeaders) {
-    String name = discovery.names().of(describeTarget(requestHeaders));
+    CharSequence authority = authorityOf(requestHeaders);
+    RouteOfAuthority cached = last;
+    if (cached.authority() != null && AsciiString.contentEquals(cached.authority(), authority)) {
+      return cached.route();
+    }
+    String target = authority.toString();
+    Optional<Route> route = routeTo(target);
+    last = new RouteOfAuthority(target, route);
+    return route;
+  }
+
+  private Optional<Route> routeTo(String target) {
+    String name = discovery.names().of(target);
     if (name.isEmpty() && originalDestination.isEmpty()) {
       return Optional.empty();
     }
@@ -85,10 +105,14 @@ public final class OnDemandRouter implements Router {
 
   @Override
   public String describeTarget(Http2Headers requestHeaders) {
+    return authorityOf(requestHeaders).toString();
+  }
+
+  private static CharSequence authorityOf(Http2Headers requestHeaders) {
     CharSequence authority = requestHeaders.authority();
     if (authority == null) {
       authority = requestHeaders.get("host");
     }
-    return authority == null ? "" : authority.toString();
+    return authority == null ? "" : authority;
   }
 }

@@ -1,5 +1,7 @@
 package io.taskmesh.sidecar.support;
 
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.taskmesh.config.MeshConfig;
 import io.taskmesh.config.MeshConfigParser;
 import io.taskmesh.sidecar.Sidecar;
@@ -102,6 +104,14 @@ public final class MeshFixture implements AutoCloseable {
     TaskClient client = TaskClient.connect("127.0.0.1:" + clientSidecar.outboundPort(), SERVICE, Duration.ofSeconds(10));
     started.add(client);
     return client;
+  }
+
+  /** A grpc-java channel to the sidecar's outbound port naming {@code authority}; shut down with the mesh. */
+  public ManagedChannel channelThrough(Sidecar clientSidecar, String authority) {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", clientSidecar.outboundPort())
+        .overrideAuthority(authority).usePlaintext().build();
+    started.add(() -> channel.shutdownNow());
+    return channel;
   }
 
   public TaskClient directClient(TaskServer server) {
