@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Summarises an async-profiler collapsed-stack file: event-loop share, inclusive shares of named frames, top self frames."""
+"""Summarises an async-profiler collapsed-stack file (one line per stack: frames joined by ";", then a count): the
+share of event-loop threads, the inclusive shares of the request path's main frames, the top self frames.
+Usage: bench/profile-summary.py FILE TITLE"""
 import sys, collections
 path, title = sys.argv[1], sys.argv[2]
 total = 0; loop = 0
