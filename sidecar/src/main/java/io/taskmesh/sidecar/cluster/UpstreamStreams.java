@@ -18,6 +18,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import java.util.ArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The streams of one upstream connection, behind its frame codec and without a channel each: opens them
@@ -27,6 +29,7 @@ import java.util.ArrayList;
  * and its bytes go back to the window, so the connection's window is never held by a stream that is gone.
  */
 final class UpstreamStreams extends Http2ChannelDuplexHandler {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamStreams.class);
   private final Runnable onGoAway;
   private final IntObjectMap<UpstreamStream> streams = new IntObjectHashMap<>();
   private ChannelHandlerContext ctx;
@@ -74,7 +77,14 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
     if (msg instanceof Http2StreamFrame frame && frame.stream() != null) {
       UpstreamStream stream = streams.get(frame.stream().id());
       if (stream != null) {
-        stream.received(msg);
+        try {
+          stream.received(msg);
+        } catch (RuntimeException e) {
+          // one try's failure cancels its own stream, not the connection's others
+          log.warn("event=upstream_stream_failed remote={} stream={}", ctx.channel().remoteAddress(),
+              frame.stream().id(), e);
+          stream.cancel();
+        }
         return;
       }
       if (msg instanceof Http2DataFrame data && data.initialFlowControlledBytes() > 0) {

@@ -52,6 +52,10 @@ final class CallerStream implements Downstream {
     if (frame instanceof Http2DataFrame data) {
       window.received(data);
     }
+    if (call == null) {
+      ReferenceCountUtil.release(frame); // the call failed as it was made: its stream is being reset
+      return;
+    }
     call.onRequestFrame(frame);
   }
 
@@ -62,7 +66,9 @@ final class CallerStream implements Downstream {
   /** The stream closed (ended both ways, reset, or the connection is gone); once. */
   void closed() {
     closed = true;
-    call.onCallerGone();
+    if (call != null) { // null when the call failed as it was made
+      call.onCallerGone();
+    }
   }
 
   private boolean isWritable() {

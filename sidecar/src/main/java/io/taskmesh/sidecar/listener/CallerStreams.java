@@ -26,6 +26,8 @@ import io.taskmesh.sidecar.identity.PeerIdentity;
 import io.taskmesh.sidecar.logical.ProxyChain;
 import java.util.ArrayList;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The streams of one HTTP/2 server connection, behind its frame codec, without a channel each: a client's new
@@ -34,6 +36,8 @@ import java.util.Optional;
  * gate, or over) is dropped and its bytes go back to the window, so such a stream never holds the connection's.
  */
 final class CallerStreams extends ChannelDuplexHandler {
+  private static final Logger log = LoggerFactory.getLogger(CallerStreams.class);
+
   private final ProxyChain chain;
   private final StreamGate gate;
   private final IntObjectMap<CallerStream> streams = new IntObjectHashMap<>();
@@ -80,11 +84,19 @@ final class CallerStreams extends ChannelDuplexHandler {
     }
     int id = frame.stream().id();
     CallerStream stream = streams.get(id);
-    if (stream != null) {
-      stream.received(msg);
-    } else if (msg instanceof Http2HeadersFrame headers && id > lastOpened) {
-      lastOpened = id;
-      open(headers);
+    if (stream != null || (msg instanceof Http2HeadersFrame && id > lastOpened)) {
+      try {
+        if (stream != null) {
+          stream.received(msg);
+        } else {
+          lastOpened = id;
+          open((Http2HeadersFrame) msg);
+        }
+      } catch (RuntimeException e) {
+        // one call's failure resets its own stream, as it closed only its stream channel before, not the connection
+        log.warn("event=stream_failed remote={} stream={}", ctx.channel().remoteAddress(), id, e);
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR).stream(frame.stream()));
+      }
     } else {
       if (msg instanceof Http2DataFrame data && data.initialFlowControlledBytes() > 0) {
         ctx.write(new DefaultHttp2WindowUpdateFrame(data.initialFlowControlledBytes()).stream(frame.stream()),
