@@ -302,6 +302,23 @@ public final class Sidecar implements AutoCloseable {
     }
   }
 
+  /**
+   * Streams this proxy holds state for now: those its listeners relay and those open on its upstream connections.
+   * Zero whenever no call is in progress, however the earlier ones ended (answered, reset, past their deadline).
+   */
+  public int streamsInProgress() {
+    int streams = outbound.relayedStreams() + inbound.relayedStreams();
+    for (Cluster cluster : outboundClusters.clusters().values()) {
+      for (Endpoint endpoint : cluster.endpoints()) {
+        streams += endpoint.openUpstreamStreams();
+      }
+    }
+    for (Endpoint endpoint : localApp.endpoints()) {
+      streams += endpoint.openUpstreamStreams();
+    }
+    return streams;
+  }
+
   public int outboundPort() {
     return outbound.port();
   }

@@ -1,8 +1,6 @@
 package io.taskmesh.sidecar.cluster;
 
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.Future;
 import io.taskmesh.sidecar.discovery.EndpointAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,10 +72,15 @@ public final class Endpoint {
    * Starts a request here: counts it outstanding until {@link #requestFinished()}. The stream opens on a
    * connection run by {@code loop}, the downstream stream's event loop.
    */
-  public Future<Http2StreamChannel> openStream(ChannelHandler handler, EventLoop loop) {
+  public Future<UpstreamStream> openStream(UpstreamStream.Receiver receiver, EventLoop loop) {
     outstanding.incrementAndGet();
     requests.incrementAndGet();
-    return pool.openStream(handler, loop);
+    return pool.openStream(receiver, loop);
+  }
+
+  /** Streams open on this endpoint's connections now; zero once every call to it is over (no state is left). */
+  public int openUpstreamStreams() {
+    return pool.mappedStreams();
   }
 
   public void requestFinished() {

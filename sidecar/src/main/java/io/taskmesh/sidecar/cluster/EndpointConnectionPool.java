@@ -1,8 +1,6 @@
 package io.taskmesh.sidecar.cluster;
 
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +24,7 @@ final class EndpointConnectionPool {
   }
 
   /** A new stream on a connection run by {@code loop}, the event loop of the downstream stream. */
-  synchronized Future<Http2StreamChannel> openStream(ChannelHandler handler, EventLoop loop) {
+  synchronized Future<UpstreamStream> openStream(UpstreamStream.Receiver receiver, EventLoop loop) {
     connections.removeIf(UpstreamConnection::isClosed);
     UpstreamConnection usable = null;
     for (UpstreamConnection connection : connections) {
@@ -39,12 +37,25 @@ final class EndpointConnectionPool {
       usable = new UpstreamConnection(connector, endpoint, loop, this::closeIdleIfDraining);
       connections.add(usable);
     }
-    return usable.openStream(handler);
+    return usable.openStream(receiver);
   }
 
   synchronized int connectionCount() {
     connections.removeIf(UpstreamConnection::isClosed);
     return connections.size();
+  }
+
+  /** Streams the pool's connections hold in their maps now: zero once every call on them is over. */
+  int mappedStreams() {
+    List<UpstreamConnection> now;
+    synchronized (this) {
+      now = new ArrayList<>(connections);
+    }
+    int sum = 0;
+    for (UpstreamConnection connection : now) {
+      sum += connection.mappedStreams();
+    }
+    return sum;
   }
 
   synchronized void drain() {

@@ -3,18 +3,15 @@ package io.taskmesh.sidecar.cluster;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.Promise;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** One multiplexed HTTP/2 connection to an endpoint, counting the streams it carries. */
+/** One HTTP/2 connection to an endpoint, counting the streams it carries. */
 final class UpstreamConnection {
   private final ChannelFuture connected;
   private final AtomicInteger openStreams = new AtomicInteger();
@@ -22,16 +19,9 @@ final class UpstreamConnection {
   private volatile boolean goneAway;
   /** The codec's view of the connection, found once it is up (not looked up in the pipeline per request). */
   private volatile Http2Connection http2;
-  /** Opens every stream of this connection, always on its event loop (so setting its handler first is safe). */
-  private Http2StreamChannelBootstrap streams;
-  private final ChannelFutureListener streamEnded = closed -> streamClosed();
-  private final GenericFutureListener<Future<Http2StreamChannel>> countStream = opened -> {
-    if (opened.isSuccess()) {
-      opened.getNow().closeFuture().addListener(streamEnded);
-    } else {
-      streamClosed();
-    }
-  };
+  /** The connection's streams, found once it is up. */
+  private UpstreamStreams streams;
+  private final Runnable streamEnded = this::streamClosed;
 
   UpstreamConnection(UpstreamConnector connector, Endpoint endpoint, EventLoop loop, Runnable onStreamClosed) {
     this.onStreamClosed = onStreamClosed;
@@ -76,35 +66,45 @@ final class UpstreamConnection {
     return openStreams.get();
   }
 
-  Future<Http2StreamChannel> openStream(ChannelHandler handler) {
+  /** Streams in the connection's map now, read on its event loop (for tests and introspection). */
+  int mappedStreams() {
+    if (!connected.isSuccess()) {
+      return 0;
+    }
+    Channel channel = connected.channel();
+    UpstreamStreams mapped = channel.pipeline().get(UpstreamStreams.class);
+    return mapped == null ? 0 : channel.eventLoop().submit(mapped::size).syncUninterruptibly().getNow();
+  }
+
+  Future<UpstreamStream> openStream(UpstreamStream.Receiver receiver) {
     openStreams.incrementAndGet();
-    Promise<Http2StreamChannel> promise = connected.channel().eventLoop().newPromise();
-    promise.addListener(countStream);
-    connected.addListener(new StreamOpening(handler, promise));
+    Promise<UpstreamStream> promise = connected.channel().eventLoop().newPromise();
+    connected.addListener(new StreamOpening(receiver, promise));
     return promise;
   }
 
   /** Opens one stream once the connection is up; a plain object, not a lambda per stream (see EndpointAttempt). */
   private final class StreamOpening implements ChannelFutureListener {
-    private final ChannelHandler handler;
-    private final Promise<Http2StreamChannel> promise;
+    private final UpstreamStream.Receiver receiver;
+    private final Promise<UpstreamStream> promise;
 
-    StreamOpening(ChannelHandler handler, Promise<Http2StreamChannel> promise) {
-      this.handler = handler;
+    StreamOpening(UpstreamStream.Receiver receiver, Promise<UpstreamStream> promise) {
+      this.receiver = receiver;
       this.promise = promise;
     }
 
     /** Runs on the connection's event loop, as every listener of its connect future does. */
     @Override
     public void operationComplete(ChannelFuture done) {
-      if (!done.isSuccess()) {
-        promise.setFailure(done.cause());
+      if (!done.isSuccess() || !done.channel().isActive()) {
+        streamClosed();
+        promise.setFailure(done.isSuccess() ? new ClosedChannelException() : done.cause());
         return;
       }
       if (streams == null) {
-        streams = new Http2StreamChannelBootstrap(done.channel());
+        streams = done.channel().pipeline().get(UpstreamStreams.class);
       }
-      streams.handler(handler).open(promise);
+      promise.setSuccess(streams.open(receiver, streamEnded));
     }
   }
 

@@ -3,15 +3,11 @@ package io.taskmesh.sidecar.cluster;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.config.UpstreamConnectionBudgets;
 import io.taskmesh.sidecar.codec.ConsolidatedFlush;
@@ -80,16 +76,7 @@ public final class UpstreamConnector {
               ch.pipeline().addLast(new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(), onKeepaliveTimeout));
             }
             ch.pipeline().addLast(new ConsolidatedFlush(), Http2Codecs.client());
-            ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof Http2GoAwayFrame) {
-                  onGoAway.run();
-                }
-                io.netty.util.ReferenceCountUtil.release(msg);
-              }
-            });
+            ch.pipeline().addLast(new UpstreamStreams(onGoAway));
           }
         })
         .connect(address.host(), address.port());

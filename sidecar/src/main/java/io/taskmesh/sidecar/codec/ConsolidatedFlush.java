@@ -46,7 +46,7 @@ public final class ConsolidatedFlush extends ChannelDuplexHandler {
     ctx.fireChannelRead(msg);
   }
 
-  /** The handlers behind this one flush in their own read-complete (window updates, the multiplexer's streams): after them, once. */
+  /** The handlers behind this one flush in their own read-complete (the codec's window updates, the relays' frames): after them, once. */
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     ctx.fireChannelReadComplete();

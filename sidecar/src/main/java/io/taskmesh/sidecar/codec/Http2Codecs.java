@@ -51,7 +51,7 @@ public final class Http2Codecs {
   /**
    * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), one
    * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, the {@link PrematureResetGuard}, then
-   * {@code streams} (the multiplexer).
+   * {@code streams} (the stream relay: {@code listener.CallerStreams}; the gateway's multiplexer).
    */
   public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
       Consumer<String> exceeded, ChannelHandler streams) {

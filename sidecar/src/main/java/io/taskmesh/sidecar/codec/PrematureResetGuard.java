@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds one HTTP/2 server connection to its {@link PrematureResetBudget}, between the frame codec and the
- * stream multiplexer: it sees the client's HEADERS and RST_STREAM and the proxy's response HEADERS. A
+ * stream relay: it sees the client's HEADERS and RST_STREAM and the proxy's response HEADERS. A
  * connection over the budget gets GOAWAY(ENHANCE_YOUR_CALM) and is closed once its remaining streams end (within
  * the drain timeout); that is logged once and counted as {@link #BUDGET}.
  */

@@ -1,26 +1,24 @@
 package io.taskmesh.sidecar.codec;
 
-import io.netty.channel.Channel;
-
 /**
- * One task that waits until a channel can take writes: run at once when it can, else on the channel's next
- * change to writable. The relay's backpressure on both sides of a stream: the next frame is read only then.
+ * One task that waits until a stream can take writes: run at once when it can, else on the stream's next change
+ * to writable. The relay's backpressure on both sides of a stream: the next frame is taken only then.
  */
 public final class WhenWritable {
   private Runnable waiting;
 
-  public void run(Channel channel, Runnable then) {
-    if (channel.isWritable()) {
+  public void run(boolean writable, Runnable then) {
+    if (writable) {
       then.run();
     } else {
       waiting = then;
     }
   }
 
-  /** Called from the channel's handler on {@code channelWritabilityChanged}. */
-  public void writabilityChanged(Channel channel) {
+  /** Called when the stream's writability changed; {@code writable} is what it is now. */
+  public void writabilityChanged(boolean writable) {
     Runnable then = waiting;
-    if (then != null && channel.isWritable()) {
+    if (then != null && writable) {
       waiting = null;
       then.run();
     }

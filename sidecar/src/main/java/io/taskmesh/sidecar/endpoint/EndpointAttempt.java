@@ -2,21 +2,18 @@ package io.taskmesh.sidecar.endpoint;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.taskmesh.sidecar.codec.WhenWritable;
 import io.taskmesh.sidecar.cluster.Cluster;
 import io.taskmesh.sidecar.cluster.Endpoint;
+import io.taskmesh.sidecar.cluster.UpstreamStream;
 import io.taskmesh.sidecar.codec.ProxyError;
 import java.util.Optional;
 import java.util.Set;
@@ -61,7 +58,7 @@ public final class EndpointAttempt {
   private final EventLoop loop;
   private final Listener call;
   private Endpoint endpoint;
-  private Http2StreamChannel stream;
+  private UpstreamStream stream;
   private int connectFailures;
   private boolean abandoned;
   private boolean finished;
@@ -83,20 +80,20 @@ public final class EndpointAttempt {
   private final Runnable readUpstream = new Runnable() {
     @Override
     public void run() {
-      stream.read();
+      stream.consumed();
     }
   };
   private final ChannelFutureListener closeUpstreamIfNotWritten = new ChannelFutureListener() {
     @Override
     public void operationComplete(ChannelFuture written) {
       if (!written.isSuccess()) {
-        stream.close();
+        stream.cancel();
       }
     }
   };
-  private final GenericFutureListener<Future<Http2StreamChannel>> whenOpened = new GenericFutureListener<>() {
+  private final GenericFutureListener<Future<UpstreamStream>> whenOpened = new GenericFutureListener<>() {
     @Override
-    public void operationComplete(Future<Http2StreamChannel> opening) {
+    public void operationComplete(Future<UpstreamStream> opening) {
       if (loop.inEventLoop()) {
         opened(opening); // the usual case: the connection runs on the caller's loop, no hop needed
       } else {
@@ -119,7 +116,7 @@ public final class EndpointAttempt {
     target.openStream(new UpstreamHandler(), loop).addListener(whenOpened);
   }
 
-  private void opened(Future<Http2StreamChannel> opening) {
+  private void opened(Future<UpstreamStream> opening) {
     if (!opening.isSuccess()) {
       cluster.onFailure(endpoint);
       tried.add(endpoint);
@@ -136,9 +133,9 @@ public final class EndpointAttempt {
       call.connectFailed(this, opening.cause(), connectFailures);
       return;
     }
-    Http2StreamChannel up = opening.getNow();
+    UpstreamStream up = opening.getNow();
     if (abandoned || call.isOver()) {
-      up.close();
+      up.cancel();
       return;
     }
     stream = up;
@@ -175,13 +172,13 @@ public final class EndpointAttempt {
 
   /** Runs {@code then} now if the upstream stream takes more frames (window and buffer not full), else once it does. */
   public void whenWritable(Runnable then) {
-    onWritable.run(stream, then);
+    onWritable.run(stream.isWritable(), then);
   }
 
   /** Closes the stream; an open one closes with RST_STREAM(CANCEL), so the upstream sees the call cancelled. */
   public void cancel() {
     if (stream != null) {
-      stream.close();
+      stream.cancel();
     }
   }
 
@@ -222,7 +219,7 @@ public final class EndpointAttempt {
     }
     Object copy = Frames.restamp(msg);
     if (copy == null) {
-      stream.read();
+      stream.consumed();
       return;
     }
     call.respond(copy, ends).addListener(closeUpstreamIfNotWritten);
@@ -231,30 +228,19 @@ public final class EndpointAttempt {
     call.whenCallerWritable(readUpstream);
   }
 
-  /** The upstream side of this try's stream. */
-  private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+  /** The upstream side of this try's stream: its frames and its end, as the connection's codec hands them over. */
+  private final class UpstreamHandler implements UpstreamStream.Receiver {
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      ctx.channel().config().setAutoRead(false);
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      ctx.read();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    public void onFrame(Object msg) {
       if (abandoned) {
         ReferenceCountUtil.release(msg);
-        ctx.close();
+        stream.cancel();
         return;
       }
       if (!passing && msg instanceof Http2ResetFrame reset) {
         // reset before any answer: REFUSED_STREAM (e.g. the app was already going away) means never processed
         refused |= reset.errorCode() == Http2Error.REFUSED_STREAM.code();
-        ctx.close(); // handled as a reset by channelInactive
-        return;
+        return; // the stream's close that follows is handled as a reset by onClosed
       }
       if (!passing && msg instanceof Http2HeadersFrame headers && headers.isEndStream()) {
         answered = true;
@@ -266,7 +252,7 @@ public final class EndpointAttempt {
 
     private void trailersOnly(Http2HeadersFrame trailers) {
       if (abandoned || call.isOver()) {
-        stream.close();
+        stream.cancel();
         return;
       }
       if (trailers.headers().get(ProxyError.ERROR_HEADER) != null) {
@@ -276,7 +262,7 @@ public final class EndpointAttempt {
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    public void onClosed() {
       if (abandoned || answered || call.isOver()) {
         return;
       }
@@ -289,24 +275,13 @@ public final class EndpointAttempt {
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      onWritable.writabilityChanged(ctx.channel());
-      ctx.fireChannelWritabilityChanged();
+    public void onWritabilityChanged() {
+      onWritable.writabilityChanged(stream.isWritable());
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-      if (event instanceof Http2GoAwayFrame goAway) {
-        refused = true; // Netty tells only the streams above the GOAWAY's last stream id
-        goAway.release();
-        return;
-      }
-      ctx.fireUserEventTriggered(event);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      ctx.close();
+    public void onRefused() {
+      refused = true; // GOAWAY: the upstream never processed this stream
     }
   }
 }

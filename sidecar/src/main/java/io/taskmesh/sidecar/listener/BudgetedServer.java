@@ -61,6 +61,11 @@ public final class BudgetedServer implements AutoCloseable {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
+  /** The connections open now. */
+  public Iterable<Channel> connections() {
+    return connections;
+  }
+
   public int openConnections() {
     return open.get();
   }

@@ -3,7 +3,7 @@ package io.taskmesh.sidecar.listener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.channel.Channel;
 import io.taskmesh.config.ListenerBudgets;
 import io.taskmesh.sidecar.NettyResources;
 import io.taskmesh.sidecar.codec.Http1Rejection;
@@ -20,7 +20,8 @@ import java.util.function.Supplier;
 
 /**
  * A listening socket whose connections are sniffed, decoded as HTTP/2 and proxied stream by stream, within the
- * listener's budgets; each stream first passes the {@link StreamGate} (overload, internal headers).
+ * listener's budgets: each connection's {@link CallerStreams} relays its streams' frames, no channel per stream;
+ * each new stream first passes the {@link StreamGate} (overload, internal headers).
  */
 public final class ProxyListener implements AutoCloseable {
   private final BudgetedServer server;
@@ -28,7 +29,7 @@ public final class ProxyListener implements AutoCloseable {
   private ProxyListener(NettyResources netty, String host, int port, ProxyChain chain, ListenerBudgets budgets,
       BudgetCounter counter, OverloadManager overload, Predicate<SocketAddress> meshPeer, Duration drainTimeout,
       CapturedTraffic capture, Optional<Supplier<ChannelHandler>> transportSecurity) {
-    StreamGate streams = new StreamGate(chain, overload, counter.listener(), meshPeer);
+    StreamGate gate = new StreamGate(chain.hop(), overload, counter.listener(), meshPeer);
     this.server = new BudgetedServer(netty, host, port, budgets, counter, drainTimeout, pipeline -> {
       transportSecurity.ifPresent(security -> pipeline.addLast("transport-security", security.get()));
       Optional<CapturedTraffic.Connection> captured = capture.accept(pipeline.channel());
@@ -36,13 +37,12 @@ public final class ProxyListener implements AutoCloseable {
         pipeline.addLast(opaque(pipeline, captured.get().forwarder()).get());
         return;
       }
-      StreamGate connectionStreams = captured.flatMap(CapturedTraffic.Connection::router)
-          .map(router -> new StreamGate(chain.routedBy(chain.direction(), chain.hop(), router), overload,
-              counter.listener(), meshPeer))
-          .orElse(streams);
+      ProxyChain connectionChain = captured.flatMap(CapturedTraffic.Connection::router)
+          .map(router -> chain.routedBy(chain.direction(), chain.hop(), router))
+          .orElse(chain);
       pipeline.addLast(new ProtocolSniffer(
           () -> Http2Codecs.serverHandlers(budgets, drainTimeout, counter::exceeded,
-              new Http2MultiplexHandler(connectionStreams)),
+              new CallerStreams(connectionChain, gate)),
           () -> new ChannelHandler[] {new HttpServerCodec(), new Http1Activity(), new Http1Rejection(chain.hop())},
           captured.<Supplier<ChannelHandler[]>>map(c -> () -> new ChannelHandler[] {opaque(pipeline, c.forwarder()).get()})
               .orElse(null)));
@@ -84,9 +84,24 @@ public final class ProxyListener implements AutoCloseable {
         CapturedTraffic.NONE, Optional.empty());
   }
 
-  /** The handler that proxies one HTTP/2 stream by {@code chain}, for listeners that choose per stream (the gateway). */
+  /**
+   * The handler that proxies one HTTP/2 stream channel by {@code chain}, for a listener that keeps a channel per
+   * stream and chooses per stream what to do with it (the gateway, which transcodes some and proxies gRPC ones).
+   */
   public static ChannelHandler streamHandler(ProxyChain chain) {
     return new StreamProxyHandler(chain);
+  }
+
+  /** Streams in progress on this listener's HTTP/2 connections now, each counted on its connection's event loop. */
+  public int relayedStreams() {
+    int sum = 0;
+    for (Channel connection : server.connections()) {
+      CallerStreams streams = connection.pipeline().get(CallerStreams.class);
+      if (streams != null) {
+        sum += connection.eventLoop().submit(streams::size).syncUninterruptibly().getNow();
+      }
+    }
+    return sum;
   }
 
   public int port() {

@@ -16,7 +16,9 @@ import io.taskmesh.sidecar.logical.LogicalCall;
 import io.taskmesh.sidecar.logical.ProxyChain;
 
 /**
- * The caller's side of one HTTP/2 stream: its first headers start a {@link LogicalCall}, which owns the
+ * The caller's side of one HTTP/2 stream channel, for the gateway (which keeps a channel per stream to choose per
+ * stream between transcoding and proxying; the sidecar's listeners relay frames without one, see
+ * {@link CallerStreams}): its first headers start a {@link LogicalCall}, which owns the
  * request; every later frame is relayed to it, and its response frames are written back here. Auto-read
  * is off: the next frame is read only when the call's upstream stream can take it, and the upstream's next
  * only when this stream can, so a slow reader on either side slows the other (HTTP/2 windows do the rest).
@@ -64,7 +66,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    onWritable.writabilityChanged(ctx.channel());
+    onWritable.writabilityChanged(ctx.channel().isWritable());
     ctx.fireChannelWritabilityChanged();
   }
 
@@ -100,7 +102,7 @@ final class StreamProxyHandler extends ChannelInboundHandlerAdapter implements D
 
   @Override
   public void whenWritable(Runnable then) {
-    onWritable.run(downstream, then);
+    onWritable.run(downstream.isWritable(), then);
   }
 
   @Override

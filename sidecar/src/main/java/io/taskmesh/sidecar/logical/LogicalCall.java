@@ -201,6 +201,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   public void onRequestFrame(Object msg) {
     if (completed) {
       ReferenceCountUtil.release(msg);
+      downstream.readNext(); // dropped, and its bytes go back to the caller's window: nothing holds it any more
       return;
     }
     retrying.keep(msg);
@@ -239,11 +240,14 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     return true;
   }
 
-  /** The caller's stream closed: an unfinished try is cancelled upstream. */
+  /**
+   * The caller's stream closed: the try's stream is cancelled upstream unless it is over already (it may be only
+   * half over: a response that ended before the request did leaves the upstream waiting for the rest).
+   */
   public void onCallerGone() {
     releasePending();
     releaseReplay();
-    if (attempt != null && !responseEnded) {
+    if (attempt != null) {
       attempt.cancel();
     }
     if (!responseEnded) {
