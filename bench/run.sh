@@ -27,7 +27,9 @@ done
 check_haproxy_tls() {
   case ",${BENCH_PATHS:-haproxy-tls}," in
     *,haproxy-tls,*)
-      if ! "$(command -v haproxy || echo /usr/sbin/haproxy)" -vv 2>/dev/null | grep -q 'USE_OPENSSL=1'; then
+      # read whole before matching: grep -q stops at the match and, with pipefail, haproxy's SIGPIPE fails the test
+      build_options=$("$(command -v haproxy || echo /usr/sbin/haproxy)" -vv 2>/dev/null || true)
+      if [[ "$build_options" != *USE_OPENSSL=1* ]]; then
         echo "haproxy has no TLS (USE_OPENSSL) here: drop haproxy-tls from BENCH_PATHS" >&2
         exit 1
       fi ;;
