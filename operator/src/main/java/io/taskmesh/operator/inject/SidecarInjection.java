@@ -53,7 +53,7 @@ public final class SidecarInjection {
   /**
    * The proxy's requests and limits unless a TaskService or pod annotation says otherwise. Measured with
    * {@link #JAVA_OPTIONS} (bench/results/jit-choice.md): the proxy's peak RSS under unary load is ~113-119 MB and
-   * it idles at ~80-86 MB without mTLS; with mTLS (BoringSSL, the certificate, TLS buffers) ~140-142 MB peak,
+   * it idles at ~80-86 MB without mTLS; with mTLS (BoringSSL, the certificate, TLS buffers) ~134-142 MB peak,
    * ~120 MB idle. The request covers the plaintext peak and the limit is 1.6x the mTLS one, so a burst is not an
    * OOM kill. The bench's SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of
    * this limit.
@@ -68,7 +68,7 @@ public final class SidecarInjection {
    * A fixed heap rather than a share of the limit, so a higher limit is headroom rather than a larger heap:
    * 48 MiB keeps the measured throughput (32 MiB halved it); direct memory, metaspace and code cache are capped.
    * Tiered compilation with C2, one C1 and one C2 compiler thread ({@code CICompilerCount=2}) and a 24 MiB code
-   * cache: against C1 only it took 29-49% off the CPU per request and raised the pair's throughput by ~1.5x, for
+   * cache: against C1 only it took 28-39% off the CPU per request and raised the pair's throughput by ~1.5x, for
    * ~40 MB more peak RSS, C2's transient compiler arenas (bench/results/jit-choice.md).
    * Two processors as the JVM sees them ({@code ActiveProcessorCount=2}, as Istio's sidecar concurrency of 2):
    * a proxy without a CPU limit would otherwise size its event loops, buffer arenas, GC and compiler threads
