@@ -50,18 +50,20 @@ public final class Http2Codecs {
 
   /**
    * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), one
-   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, the {@link PrematureResetGuard}, then
+   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, its connection window opened to the budget
+   * ({@link ConnectionWindow}), the {@link PrematureResetGuard}, then
    * {@code streams} (the stream relay: {@code listener.CallerStreams}; the gateway's multiplexer).
    */
   public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
       Consumer<String> exceeded, ChannelHandler streams) {
     Http2FrameCodec codec = server(budgets, drainTimeout, exceeded);
+    ConnectionWindow window = new ConnectionWindow(budgets.maxConnectionBufferBytes());
     PrematureResetGuard resets = new PrematureResetGuard(budgets.prematureResets());
     if (!Http2Keepalive.enabled(budgets.keepaliveInterval())) {
-      return new ChannelHandler[] {new ConsolidatedFlush(), codec, resets, streams};
+      return new ChannelHandler[] {new ConsolidatedFlush(), codec, window, resets, streams};
     }
     return new ChannelHandler[] {new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(),
-        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, resets, streams};
+        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, window, resets, streams};
   }
 
   public static Http2FrameCodec client() {

@@ -28,10 +28,11 @@ public final class RawH2Socket implements AutoCloseable {
   public static final int SETTINGS = 4;
   public static final int PING = 6;
   public static final int GOAWAY = 7;
+  public static final int WINDOW_UPDATE = 8;
   public static final int CONTINUATION = 9;
 
-  /** One frame from the server: its type, stream and (RST_STREAM, GOAWAY) error code. */
-  public record Frame(int type, int streamId, long errorCode) {}
+  /** One frame from the server: its type, stream and error code (RST_STREAM, GOAWAY) or increment (WINDOW_UPDATE). */
+  public record Frame(int type, int streamId, long code) {}
 
   private final Socket socket;
   private final OutputStream out;
@@ -71,6 +72,12 @@ public final class RawH2Socket implements AutoCloseable {
     return this;
   }
 
+  /** A PING the server must answer, after whatever it wrote before reading it. */
+  public RawH2Socket ping() throws IOException {
+    frame(PING, 0, 0, new byte[8]);
+    return this;
+  }
+
   public RawH2Socket reset(int streamId) throws IOException {
     frame(RST_STREAM, 0, streamId, new byte[] {0, 0, 0, 8}); // CANCEL
     return this;
@@ -86,7 +93,7 @@ public final class RawH2Socket implements AutoCloseable {
   }
 
   public boolean receivedFrame(int type, long errorCode) {
-    return received.stream().anyMatch(frame -> frame.type() == type && frame.errorCode() == errorCode);
+    return received.stream().anyMatch(frame -> frame.type() == type && frame.code() == errorCode);
   }
 
   public boolean receivedFrame(int type) {
@@ -134,8 +141,9 @@ public final class RawH2Socket implements AutoCloseable {
             | (header[8] & 0xff);
         byte[] payload = new byte[length];
         in.readFully(payload);
-        long errorCode = type == RST_STREAM ? readInt(payload, 0) : type == GOAWAY ? readInt(payload, 4) : -1;
-        received.add(new Frame(type, streamId, errorCode));
+        long code = type == RST_STREAM || type == WINDOW_UPDATE ? readInt(payload, 0) & 0x7fffffffL
+            : type == GOAWAY ? readInt(payload, 4) : -1;
+        received.add(new Frame(type, streamId, code));
       }
     } catch (IOException endOfStream) {
       closed.countDown();
