@@ -3,23 +3,25 @@ package io.taskmesh.sidecar.codec;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2LocalFlowController;
-import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Stream;
 
 /**
- * Opens a server connection's receive window to the listener's {@code maxConnectionBufferBytes}, once, right after
- * the codec's preface. HTTP/2 starts every connection at 65,535 bytes shared by all its streams, whatever their own
- * windows; Netty's codec widens it only to about twice a stream's window (2 MiB for the sidecar's 1 MiB streams,
- * 64 KiB for the gateway's 64 KiB ones), so the budget would otherwise say more, or less, than what a caller may
- * send. It stays in the pipeline (handlers are added one after the other behind it), where Netty passes it by for
- * every event it does not handle.
+ * Opens an HTTP/2 connection's receive window to a number of bytes, once, right after its codec's preface. HTTP/2 starts every connection at 65,535 bytes shared by all its streams, whatever their own
+ * windows; Netty's codec widens it only to about twice a stream's window (2 MiB for 1 MiB streams, 64 KiB for the
+ * gateway's 64 KiB ones). A listener's connection gets its {@code maxConnectionBufferBytes}: what all its streams
+ * together may send before the proxy passed it on. Bytes are given back to the peer as the proxy consumes them, so
+ * a peer whose streams together are that far ahead of the reader waits. It stays in the pipeline (handlers may be
+ * added one after the other behind it), where Netty passes it by for every event it does not handle.
  */
-final class ConnectionWindow extends ChannelInboundHandlerAdapter {
+public final class ConnectionWindow extends ChannelInboundHandlerAdapter {
+  private final Http2FrameCodec codec;
   private final int bytes;
 
-  ConnectionWindow(int bytes) {
+  /** @param codec the connection's codec, before this handler in the pipeline */
+  public ConnectionWindow(Http2FrameCodec codec, int bytes) {
+    this.codec = codec;
     this.bytes = bytes;
   }
 
@@ -41,18 +43,17 @@ final class ConnectionWindow extends ChannelInboundHandlerAdapter {
    * used: a ratio just under 1, for the moment, makes it send the WINDOW_UPDATE now.
    */
   private void open(ChannelHandlerContext ctx) {
-    Http2Connection connection = ctx.pipeline().get(Http2FrameCodec.class).connection();
-    DefaultHttp2LocalFlowController flow = (DefaultHttp2LocalFlowController) connection.local().flowController();
-    Http2Stream stream = connection.connectionStream();
-    int increment = bytes - flow.windowSize(stream);
+    DefaultHttp2LocalFlowController flow = (DefaultHttp2LocalFlowController) codec.connection().local().flowController();
+    Http2Stream connection = codec.connection().connectionStream();
+    int increment = bytes - flow.initialWindowSize(connection);
     if (increment <= 0) {
       return;
     }
     try {
-      float ratio = flow.windowUpdateRatio(stream);
-      flow.incrementWindowSize(stream, increment);
-      flow.windowUpdateRatio(stream, 0.999f);
-      flow.windowUpdateRatio(stream, ratio);
+      float ratio = flow.windowUpdateRatio(connection);
+      flow.incrementWindowSize(connection, increment);
+      flow.windowUpdateRatio(connection, 0.999f);
+      flow.windowUpdateRatio(connection, ratio);
     } catch (Http2Exception e) {
       ctx.fireExceptionCaught(e);
       return;

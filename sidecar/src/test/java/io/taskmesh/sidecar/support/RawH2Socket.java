@@ -57,18 +57,30 @@ public final class RawH2Socket implements AutoCloseable {
 
   /** A gRPC request's HEADERS (whole block) for {@code path}, ending the stream or not. */
   public RawH2Socket headers(int streamId, String authority, String path, boolean endStream) throws IOException {
-    frame(HEADERS, 0x4 | (endStream ? 0x1 : 0), streamId, block(authority, path));
+    frame(HEADERS, 0x4 | (endStream ? 0x1 : 0), streamId, block(authority, path, "application/grpc"));
+    return this;
+  }
+
+  /** The HEADERS (whole block) of a JSON POST to {@code path} whose body is to follow. */
+  public RawH2Socket jsonPost(int streamId, String authority, String path) throws IOException {
+    frame(HEADERS, 0x4, streamId, block(authority, path, "application/json"));
     return this;
   }
 
   /** HEADERS without END_HEADERS: the block stays open, waiting for CONTINUATION frames. */
   public RawH2Socket unfinishedHeaders(int streamId, String authority, String path) throws IOException {
-    frame(HEADERS, 0, streamId, block(authority, path));
+    frame(HEADERS, 0, streamId, block(authority, path, "application/grpc"));
     return this;
   }
 
   public RawH2Socket continuation(int streamId, byte[] fragment) throws IOException {
     frame(CONTINUATION, 0, streamId, fragment);
+    return this;
+  }
+
+  /** A DATA frame of {@code bytes} zeros on {@code streamId}. */
+  public RawH2Socket data(int streamId, int bytes, boolean endStream) throws IOException {
+    frame(DATA, endStream ? 0x1 : 0, streamId, new byte[bytes]);
     return this;
   }
 
@@ -105,9 +117,9 @@ public final class RawH2Socket implements AutoCloseable {
     return closed.await(seconds, TimeUnit.SECONDS);
   }
 
-  private byte[] block(String authority, String path) {
+  private byte[] block(String authority, String path, String contentType) {
     Http2Headers headers = new DefaultHttp2Headers().method("POST").scheme("http").authority(authority).path(path);
-    headers.set("content-type", "application/grpc");
+    headers.set("content-type", contentType);
     headers.set("te", "trailers");
     ByteBuf encoded = Unpooled.buffer();
     try {
