@@ -57,8 +57,9 @@ final class ResetStreams extends DecoratingHttp2ConnectionEncoder {
 
   @Override
   public ChannelFuture writeRstStream(ChannelHandlerContext ctx, int streamId, long errorCode, ChannelPromise promise) {
-    if (errorCode == Http2Error.STREAM_CLOSED.code() && connection().stream(streamId) == null && reset(streamId)) {
-      return promise.setSuccess(); // a late frame on a stream this side reset: ignored
+    if (errorCode == Http2Error.STREAM_CLOSED.code() && connection().stream(streamId) == null) {
+      // a frame on a stream Netty no longer knows: ignored if this side reset it, else answered (and counted) again
+      return reset(streamId) ? promise.setSuccess() : super.writeRstStream(ctx, streamId, errorCode, promise);
     }
     remember(streamId);
     return super.writeRstStream(ctx, streamId, errorCode, promise);
