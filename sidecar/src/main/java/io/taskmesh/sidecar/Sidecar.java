@@ -110,13 +110,13 @@ public final class Sidecar implements AutoCloseable {
   private Sidecar(MeshConfig config, String publicBindAddress, NettyResources netty) {
     this.config = config;
     this.netty = netty;
-    UpstreamConnector connector = new UpstreamConnector(netty);
+    UpstreamConnector connector = new UpstreamConnector(netty, config.budgets().inbound());
     BudgetCounter upstreamBudgets = new BudgetCounter(registry, "upstream");
     identity = config.identity().enabled() ? startIdentity(config, netty, registry) : null;
     Optional<MeshTlsContexts> tls = Optional.ofNullable(identity).map(WorkloadIdentity::contexts);
     Counter plaintextUpstream = Counter.builder("taskmesh.plaintext.upstream.connections").register(registry);
-    UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().upstream(),
-        () -> upstreamBudgets.exceeded("keepalive_timeout"), tls, plaintextUpstream::increment);
+    UpstreamConnector meshConnector = new UpstreamConnector(netty, config.budgets().outbound(),
+        config.budgets().upstream(), () -> upstreamBudgets.exceeded("keepalive_timeout"), tls, plaintextUpstream::increment);
     overload = new OverloadManager(config.overload(), netty.workers(), registry);
     BudgetsConfig budgets = config.budgets();
     // no SDK at all without tracing: its classes are some 100 of the proxy's start-up and metadata

@@ -124,6 +124,22 @@ class ListenerBudgetsTest {
   }
 
   @Test
+  void aConnectionsReceiveWindowIsItsBufferBudget() throws Exception {
+    Sidecar proxy = clientSidecar("{maxConnectionBufferBytes: 3000000}");
+
+    try (RawH2Socket raw = new RawH2Socket(proxy.outboundPort()).preface()) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> raw.receivedFrame(RawH2Socket.WINDOW_UPDATE));
+      raw.ping(); // its answer comes after every frame the proxy sent before it
+      await().atMost(Duration.ofSeconds(10)).until(() -> raw.receivedFrame(RawH2Socket.PING));
+      long opened = raw.received().stream()
+          .filter(frame -> frame.type() == RawH2Socket.WINDOW_UPDATE && frame.streamId() == 0)
+          .mapToLong(RawH2Socket.Frame::code).sum();
+      assertThat(65_535 + opened).as("HTTP/2's first 65,535 bytes and every increase of the connection's window")
+          .isEqualTo(3_000_000);
+    }
+  }
+
+  @Test
   void streamsOverTheConcurrentStreamLimitAreRefused() throws Exception {
     Sidecar proxy = clientSidecar("{maxConcurrentStreams: 2}");
     try (RawH2Socket raw = new RawH2Socket(proxy.outboundPort())) {

@@ -8,8 +8,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.taskmesh.sidecar.NettyResources;
+import io.taskmesh.config.ListenerBudgets;
 import io.taskmesh.config.UpstreamConnectionBudgets;
+import io.taskmesh.sidecar.codec.ConnectionWindow;
 import io.taskmesh.sidecar.codec.ConsolidatedFlush;
 import io.taskmesh.sidecar.codec.Http2Codecs;
 import io.taskmesh.sidecar.codec.Http2Keepalive;
@@ -27,6 +30,11 @@ import javax.net.ssl.SSLException;
  * dead endpoint's connection is closed instead of holding streams. With a workload identity, a meshed endpoint
  * (discovery named its identity) is reached over mTLS and must prove that identity; any other endpoint is
  * reached in plaintext (h2c prior knowledge), and each such connection is counted.
+ *
+ * <p>A connection's receive window is the {@code maxConnectionBufferBytes} of the listener whose calls it carries,
+ * and at least two of its streams' windows: it holds the answers of many callers' streams at once, which a connection
+ * at twice a stream's window (Netty's own choice) let only two of run at full speed. Answers are consumed as they are
+ * passed on to their callers, so that is also what one upstream connection can make the proxy hold.
  */
 public final class UpstreamConnector {
   private final NettyResources netty;
@@ -34,20 +42,33 @@ public final class UpstreamConnector {
   private final Runnable onKeepaliveTimeout;
   private final Optional<MeshTlsContexts> tls;
   private final Runnable onPlaintext;
+  private final int connectionWindowBytes;
 
-  /** Without keepalive: for the local app on loopback (a grpc-java server takes idle PINGs as abuse). */
+  /** For the local app with the default inbound budgets. */
   public UpstreamConnector(NettyResources netty) {
-    this(netty, new UpstreamConnectionBudgets(Duration.ZERO, Duration.ZERO), () -> { }, Optional.empty(), () -> { });
+    this(netty, ListenerBudgets.INBOUND);
   }
 
   /**
+   * Without keepalive: for the local app on loopback (a grpc-java server takes idle PINGs as abuse).
+   *
+   * @param listener the budgets of the listener whose calls these connections carry
+   */
+  public UpstreamConnector(NettyResources netty, ListenerBudgets listener) {
+    this(netty, listener, new UpstreamConnectionBudgets(Duration.ZERO, Duration.ZERO), () -> { }, Optional.empty(),
+        () -> { });
+  }
+
+  /**
+   * @param listener the budgets of the listener whose calls these connections carry
    * @param onKeepaliveTimeout told when a connection is closed because its endpoint stopped answering
    * @param tls the proxy's certificate in force, when it has a workload identity
    * @param onPlaintext told of every connection opened without TLS
    */
-  public UpstreamConnector(NettyResources netty, UpstreamConnectionBudgets budgets, Runnable onKeepaliveTimeout,
-      Optional<MeshTlsContexts> tls, Runnable onPlaintext) {
+  public UpstreamConnector(NettyResources netty, ListenerBudgets listener, UpstreamConnectionBudgets budgets,
+      Runnable onKeepaliveTimeout, Optional<MeshTlsContexts> tls, Runnable onPlaintext) {
     this.netty = netty;
+    this.connectionWindowBytes = Math.max(listener.maxConnectionBufferBytes(), 2 * Http2Codecs.INITIAL_WINDOW_SIZE);
     this.budgets = budgets;
     this.onKeepaliveTimeout = onKeepaliveTimeout;
     this.tls = tls;
@@ -75,7 +96,8 @@ public final class UpstreamConnector {
             if (Http2Keepalive.enabled(budgets.keepaliveInterval())) {
               ch.pipeline().addLast(new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(), onKeepaliveTimeout));
             }
-            ch.pipeline().addLast(new ConsolidatedFlush(), Http2Codecs.client());
+            Http2FrameCodec codec = Http2Codecs.client();
+            ch.pipeline().addLast(new ConsolidatedFlush(), codec, new ConnectionWindow(codec, connectionWindowBytes));
             ch.pipeline().addLast(new UpstreamStreams(onGoAway));
           }
         })

@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * itself: CONTINUATION floods (small CONTINUATION frames), empty DATA frames, oversized header blocks and
  * streams over SETTINGS_MAX_CONCURRENT_STREAMS (refused). Rapid reset is the {@link PrematureResetGuard}'s
  * instead of Netty's (200 RST_STREAM in 30 s, however long the streams lived), which sent away callers
- * cancelling calls whose deadlines had expired. What the server side answers that way is counted by the budget
- * it belongs to.
+ * cancelling calls whose deadlines had expired. Late frames on streams the server reset are ignored
+ * ({@link ResetStreams}) rather than answered and counted against Netty's limit on the resets a server sends. What
+ * the server side answers that way is counted by the budget it belongs to.
  */
 public final class Http2Codecs {
   /** Largest request header block accepted from a client (SETTINGS_MAX_HEADER_LIST_SIZE). */
@@ -37,7 +38,7 @@ public final class Http2Codecs {
    *     {@code http2_abuse} for each other connection sent away with ENHANCE_YOUR_CALM
    */
   public static Http2FrameCodec server(ListenerBudgets budgets, Duration drainTimeout, Consumer<String> exceeded) {
-    return Http2FrameCodecBuilder.forServer()
+    return ResetStreams.serverBuilder(budgets.maxConcurrentStreams())
         .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
         .initialSettings(Http2Settings.defaultSettings()
             .maxHeaderListSize(MAX_HEADER_LIST_SIZE)
@@ -50,18 +51,20 @@ public final class Http2Codecs {
 
   /**
    * What a server connection that speaks HTTP/2 gets, in order: keepalive (when the budgets ask for it), one
-   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, the {@link PrematureResetGuard}, then
+   * flush per event-loop turn ({@link ConsolidatedFlush}), the codec, its connection window opened to the budget
+   * ({@link ConnectionWindow}), the {@link PrematureResetGuard}, then
    * {@code streams} (the stream relay: {@code listener.CallerStreams}; the gateway's multiplexer).
    */
   public static ChannelHandler[] serverHandlers(ListenerBudgets budgets, Duration drainTimeout,
       Consumer<String> exceeded, ChannelHandler streams) {
     Http2FrameCodec codec = server(budgets, drainTimeout, exceeded);
+    ConnectionWindow window = new ConnectionWindow(codec, budgets.maxConnectionBufferBytes());
     PrematureResetGuard resets = new PrematureResetGuard(budgets.prematureResets());
     if (!Http2Keepalive.enabled(budgets.keepaliveInterval())) {
-      return new ChannelHandler[] {new ConsolidatedFlush(), codec, resets, streams};
+      return new ChannelHandler[] {new ConsolidatedFlush(), codec, window, resets, streams};
     }
     return new ChannelHandler[] {new Http2Keepalive(budgets.keepaliveInterval(), budgets.keepaliveTimeout(),
-        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, resets, streams};
+        () -> exceeded.accept("keepalive_timeout")), new ConsolidatedFlush(), codec, window, resets, streams};
   }
 
   public static Http2FrameCodec client() {

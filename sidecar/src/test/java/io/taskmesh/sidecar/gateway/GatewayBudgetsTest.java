@@ -10,6 +10,7 @@ import io.taskmesh.sidecar.support.AdminClient;
 import io.taskmesh.sidecar.support.GatewayFixture;
 import io.taskmesh.sidecar.support.HttpJsonClient;
 import io.taskmesh.sidecar.support.MeshFixture;
+import io.taskmesh.sidecar.support.RawH2Socket;
 import io.taskmesh.sidecar.support.SlowBodyAttack;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -56,12 +57,47 @@ class GatewayBudgetsTest {
     long before = DirectMemory.used();
     try (SlowBodyAttack attack = new SlowBodyAttack(gateway.gatewayPort())) {
       attack.attack(300, "/api/tasks", 64 * 1024);
-      // 1 MiB per connection (budgets.gateway.maxConnectionBufferBytes) holds 15 such bodies, of the 100 streams
-      // SETTINGS allows; the rest are refused (streams sent before the client saw SETTINGS get RST_STREAM)
+      // 1 MiB per connection (budgets.gateway.maxConnectionBufferBytes) holds 16 such bodies, of the 100 streams
+      // SETTINGS allows; the rest are refused (streams sent before the client saw SETTINGS get RST_STREAM). The rest
+      // of a refused body is still on its way and is ignored: the connection stays (it once got GOAWAY for it)
       await().atMost(Duration.ofSeconds(30)).until(() -> attack.answered() >= 100 - 16 || !attack.connected());
+      assertThat(attack.connected()).as("the attacking connection, refused stream by stream").isTrue();
       assertThat(DirectMemory.used() - before).isLessThan(DIRECT_MEMORY_BOUND);
     }
     assertThat(metric(gateway, "taskmesh_listener_budget_exceeded_total", "budget=\"connection_buffer\"")).isPositive();
+    assertThat(metric(gateway, "taskmesh_listener_budget_exceeded_total", "budget=\"http2_abuse\"")).isZero();
+    assertStillServing(gateway);
+  }
+
+  /**
+   * The gateway resets a refused request's stream; what the client had sent on it before the reset reached it
+   * arrives after, and is ignored. Netty answered each such frame with RST_STREAM(STREAM_CLOSED) and counted those
+   * against its 200 resets a server may send in 30 s: the client's connection was closed with ENHANCE_YOUR_CALM.
+   */
+  @Test
+  void whatARefusedBodyHadOnTheWayIsIgnoredAndTheConnectionStays() throws Exception {
+    Sidecar gateway = gateway("{requestsPerMinute: 100000, maxConcurrentRequests: 1000}", "  maxRequestBodyBytes: 100\n");
+    try (RawH2Socket raw = new RawH2Socket(gateway.gatewayPort()).preface()) {
+      int stream = 1;
+      for (int batch = 0; batch < 3; batch++) { // 150 refused bodies with two late frames each: 300 frames
+        List<Integer> refused = new ArrayList<>();
+        for (int i = 0; i < 50; i++, stream += 2) {
+          raw.jsonPost(stream, "gateway", "/api/tasks").data(stream, 200, false); // over the limit: 413, then reset
+          refused.add(stream);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> raw.received().stream()
+            .filter(frame -> frame.type() == RawH2Socket.RST_STREAM).map(RawH2Socket.Frame::streamId).toList()
+            .containsAll(refused));
+        for (int id : refused) {
+          raw.data(id, 10, false).data(id, 10, false);
+        }
+      }
+      raw.ping();
+      await().atMost(Duration.ofSeconds(30)).until(() -> raw.receivedFrame(RawH2Socket.PING) || raw.closedWithin(0));
+      assertThat(raw.receivedFrame(RawH2Socket.GOAWAY)).as("GOAWAY").isFalse();
+      assertThat(raw.receivedFrame(RawH2Socket.RST_STREAM, 5)).as("RST_STREAM(STREAM_CLOSED)").isFalse();
+    }
+    assertThat(metric(gateway, "taskmesh_listener_budget_exceeded_total", "budget=\"http2_abuse\"")).isZero();
     assertStillServing(gateway);
   }
 

@@ -28,10 +28,11 @@ public final class RawH2Socket implements AutoCloseable {
   public static final int SETTINGS = 4;
   public static final int PING = 6;
   public static final int GOAWAY = 7;
+  public static final int WINDOW_UPDATE = 8;
   public static final int CONTINUATION = 9;
 
-  /** One frame from the server: its type, stream and (RST_STREAM, GOAWAY) error code. */
-  public record Frame(int type, int streamId, long errorCode) {}
+  /** One frame from the server: its type, stream and error code (RST_STREAM, GOAWAY) or increment (WINDOW_UPDATE). */
+  public record Frame(int type, int streamId, long code) {}
 
   private final Socket socket;
   private final OutputStream out;
@@ -56,18 +57,36 @@ public final class RawH2Socket implements AutoCloseable {
 
   /** A gRPC request's HEADERS (whole block) for {@code path}, ending the stream or not. */
   public RawH2Socket headers(int streamId, String authority, String path, boolean endStream) throws IOException {
-    frame(HEADERS, 0x4 | (endStream ? 0x1 : 0), streamId, block(authority, path));
+    frame(HEADERS, 0x4 | (endStream ? 0x1 : 0), streamId, block(authority, path, "application/grpc"));
+    return this;
+  }
+
+  /** The HEADERS (whole block) of a JSON POST to {@code path} whose body is to follow. */
+  public RawH2Socket jsonPost(int streamId, String authority, String path) throws IOException {
+    frame(HEADERS, 0x4, streamId, block(authority, path, "application/json"));
     return this;
   }
 
   /** HEADERS without END_HEADERS: the block stays open, waiting for CONTINUATION frames. */
   public RawH2Socket unfinishedHeaders(int streamId, String authority, String path) throws IOException {
-    frame(HEADERS, 0, streamId, block(authority, path));
+    frame(HEADERS, 0, streamId, block(authority, path, "application/grpc"));
     return this;
   }
 
   public RawH2Socket continuation(int streamId, byte[] fragment) throws IOException {
     frame(CONTINUATION, 0, streamId, fragment);
+    return this;
+  }
+
+  /** A DATA frame of {@code bytes} zeros on {@code streamId}. */
+  public RawH2Socket data(int streamId, int bytes, boolean endStream) throws IOException {
+    frame(DATA, endStream ? 0x1 : 0, streamId, new byte[bytes]);
+    return this;
+  }
+
+  /** A PING the server must answer, after whatever it wrote before reading it. */
+  public RawH2Socket ping() throws IOException {
+    frame(PING, 0, 0, new byte[8]);
     return this;
   }
 
@@ -86,7 +105,7 @@ public final class RawH2Socket implements AutoCloseable {
   }
 
   public boolean receivedFrame(int type, long errorCode) {
-    return received.stream().anyMatch(frame -> frame.type() == type && frame.errorCode() == errorCode);
+    return received.stream().anyMatch(frame -> frame.type() == type && frame.code() == errorCode);
   }
 
   public boolean receivedFrame(int type) {
@@ -98,9 +117,9 @@ public final class RawH2Socket implements AutoCloseable {
     return closed.await(seconds, TimeUnit.SECONDS);
   }
 
-  private byte[] block(String authority, String path) {
+  private byte[] block(String authority, String path, String contentType) {
     Http2Headers headers = new DefaultHttp2Headers().method("POST").scheme("http").authority(authority).path(path);
-    headers.set("content-type", "application/grpc");
+    headers.set("content-type", contentType);
     headers.set("te", "trailers");
     ByteBuf encoded = Unpooled.buffer();
     try {
@@ -134,8 +153,9 @@ public final class RawH2Socket implements AutoCloseable {
             | (header[8] & 0xff);
         byte[] payload = new byte[length];
         in.readFully(payload);
-        long errorCode = type == RST_STREAM ? readInt(payload, 0) : type == GOAWAY ? readInt(payload, 4) : -1;
-        received.add(new Frame(type, streamId, errorCode));
+        long code = type == RST_STREAM || type == WINDOW_UPDATE ? readInt(payload, 0) & 0x7fffffffL
+            : type == GOAWAY ? readInt(payload, 4) : -1;
+        received.add(new Frame(type, streamId, code));
       }
     } catch (IOException endOfStream) {
       closed.countDown();

@@ -61,7 +61,7 @@ public final class SlowBodyAttack implements AutoCloseable {
       Http2StreamChannel stream;
       try {
         stream = new Http2StreamChannelBootstrap(connection).handler(new Answers()).open().syncUninterruptibly().getNow();
-      } catch (RuntimeException refusedLocally) {
+      } catch (Exception connectionClosed) { // Netty rethrows its ClosedChannelException unchecked
         return;
       }
       Http2Headers headers = new DefaultHttp2Headers().method("POST").scheme("http").authority("gateway").path(path);
