@@ -15,4 +15,13 @@ class SidecarInjectionTest {
     assertThat(KUBERNETES_EXPANDS.matcher(SidecarInjection.CAPTURE_SCRIPT).results().map(match -> match.group()))
         .as("sequences the kubelet would rewrite in the init container's command").isEmpty();
   }
+
+  @Test
+  void theSidecarMapsTheImagesClassDataArchiveAndTrainingRunsWithEveryOtherFlag() {
+    assertThat(SidecarInjection.JAVA_OPTIONS).endsWith(" -XX:SharedArchiveFile=/app/taskmesh-proxy.jsa");
+    String training = SidecarInjection.ClassDataArchive.trainingOptions(SidecarInjection.JAVA_OPTIONS);
+    assertThat(training).doesNotContain("SharedArchiveFile").doesNotStartWith(" ").doesNotEndWith(" ")
+        .doesNotContain("  ");
+    assertThat(training + " " + SidecarInjection.ClassDataArchive.OPTION).isEqualTo(SidecarInjection.JAVA_OPTIONS);
+  }
 }
