@@ -9,14 +9,15 @@
 #
 # The archive only loads into the JVM build that wrote it and the same class path (each jar's path, size and mtime).
 # Listeners bind 127.0.0.1:15000/15001/15006 (training.yaml): run it where nothing else does (a build container, a
-# network namespace of its own). TRAINING_CONFIG and TRAINING_LOG override the config and the proxy's log file.
+# network namespace of its own). TRAINING_CONFIG and TRAINING_LOG override the config and the proxy's log file;
+# TRAINING_ADMIN_PORT, TRAINING_OUTBOUND_PORT and TRAINING_INBOUND_PORT the ports such a config moved them to.
 set -eu
 
 archive=$1
 shift
 config=${TRAINING_CONFIG:-$(dirname "$0")/training.yaml}
 log=${TRAINING_LOG:-/tmp/taskmesh-proxy-training.log}
-admin=http://127.0.0.1:15000
+admin=http://127.0.0.1:${TRAINING_ADMIN_PORT:-15000}
 
 fail() {
   echo "train-class-archive: $*" >&2
@@ -71,8 +72,8 @@ pid=$!
 poll 600 ready || { kill -KILL "$pid" 2>/dev/null || true; fail "the proxy did not answer $admin/healthz within 60 s"; }
 answers /ready || true   # 503: the app is not there
 answers /metrics || fail "the proxy did not answer $admin/metrics"
-grpc_call 15001 task-service:50051
-grpc_call 15006 training:15006
+grpc_call "${TRAINING_OUTBOUND_PORT:-15001}" task-service:50051
+grpc_call "${TRAINING_INBOUND_PORT:-15006}" training:15006
 
 kill -TERM "$pid"
 if ! poll 600 stopped; then

@@ -50,8 +50,7 @@ public final class TlsTopologies implements AutoCloseable {
 
   /** {@link #taskmeshMtls()} from the baseline's proxy jar ({@code bench.baselineJar}), its sidecars' names prefixed. */
   public Topology taskmeshMtlsBaseline() {
-    return taskmesh("taskmesh-mtls-baseline", "boringssl", List.of(),
-        Path.of(System.getProperty("bench.baselineJar")).toAbsolutePath().toString());
+    return taskmesh("taskmesh-mtls-baseline", "boringssl", List.of(), Topologies.baselineJar());
   }
 
   public Topology taskmeshMtlsJdk() {

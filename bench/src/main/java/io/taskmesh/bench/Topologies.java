@@ -46,10 +46,12 @@ public final class Topologies {
 
   private final Path workDir;
   private final int appPort;
+  private final ClassDataArchives archives;
 
   public Topologies(Path workDir, int appPort) {
     this.workDir = workDir;
     this.appPort = appPort;
+    this.archives = new ClassDataArchives(workDir);
   }
 
   public Topology direct() {
@@ -65,7 +67,13 @@ public final class Topologies {
    * current build: a change's before and after under the same load.
    */
   public Topology taskmeshBaseline() {
-    return taskmesh("taskmesh-baseline", Path.of(System.getProperty("bench.baselineJar")).toAbsolutePath().toString());
+    return taskmesh("taskmesh-baseline", baselineJar());
+  }
+
+  /** {@code bench.baselineJar} as an absolute path, or empty when none is set. */
+  static String baselineJar() {
+    String jar = System.getProperty("bench.baselineJar", "");
+    return jar.isBlank() ? "" : Path.of(jar).toAbsolutePath().toString();
   }
 
   private Topology taskmesh(String path, String jar) {
@@ -155,9 +163,12 @@ public final class Topologies {
   Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties,
       String classpath) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    List<String> flags = new java.util.ArrayList<>(sidecarFlags());
-    flags.addAll(properties);
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
+    // as from the image: the archive trained on this jar, unless extra flags bring their own archive or training
+    boolean imageArchive = !extra.matches(".*(SharedArchiveFile|ArchiveClassesAtExit|-Xshare).*")
+        && !(classpath.equals(baselineJar()) && "off".equals(System.getProperty("bench.baselineArchive", "on")));
+    List<String> flags = new java.util.ArrayList<>(archives.flags(sidecarFlags(), classpath, imageArchive));
+    flags.addAll(properties);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
     }
