@@ -29,16 +29,19 @@ final class ClassDataArchives {
 
   /**
    * {@code flags} as the sidecar from {@code jar} runs them: the injected archive flag pointing at this jar's trained
-   * archive; without it when {@code withArchive} is false (a proxy image without one).
+   * archive; without the archive's flags when {@code withArchive} is false (a proxy image from before it had one).
    */
   List<String> flags(List<String> flags, String jar, boolean withArchive) {
     String option = SidecarInjection.ClassDataArchive.OPTION;
-    if (!flags.contains(option)) {
+    List<String> piece = List.of(SidecarInjection.ClassDataArchive.OPTIONS.split(" "));
+    int at = java.util.Collections.indexOfSubList(flags, piece);
+    if (at < 0) {
       return flags;
     }
-    List<String> without = flags.stream().filter(flag -> !flag.equals(option)).toList();
+    List<String> without = new ArrayList<>(flags.subList(0, at));
+    without.addAll(flags.subList(at + piece.size(), flags.size()));
     if (!withArchive) {
-      return without;
+      return List.copyOf(without);
     }
     Path archive = archives.computeIfAbsent(jar, ignored -> train(jar, without));
     return flags.stream().map(flag -> flag.equals(option) ? "-XX:SharedArchiveFile=" + archive : flag).toList();

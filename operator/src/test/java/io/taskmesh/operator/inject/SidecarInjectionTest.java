@@ -18,10 +18,12 @@ class SidecarInjectionTest {
 
   @Test
   void theSidecarMapsTheImagesClassDataArchiveAndTrainingRunsWithEveryOtherFlag() {
-    assertThat(SidecarInjection.JAVA_OPTIONS).endsWith(" -XX:SharedArchiveFile=/app/taskmesh-proxy.jsa");
+    assertThat(SidecarInjection.JAVA_OPTIONS).endsWith(" -XX:SharedArchiveFile=/app/taskmesh-proxy.jsa"
+        + " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0");
     String training = SidecarInjection.ClassDataArchive.trainingOptions(SidecarInjection.JAVA_OPTIONS);
-    assertThat(training).doesNotContain("SharedArchiveFile").doesNotStartWith(" ").doesNotEndWith(" ")
+    assertThat(training).doesNotContain("SharedArchiveFile").doesNotContain("ArchiveRelocationMode")
+        .doesNotStartWith(" ").doesNotEndWith(" ")
         .doesNotContain("  ");
-    assertThat(training + " " + SidecarInjection.ClassDataArchive.OPTION).isEqualTo(SidecarInjection.JAVA_OPTIONS);
+    assertThat(training + " " + SidecarInjection.ClassDataArchive.OPTIONS).isEqualTo(SidecarInjection.JAVA_OPTIONS);
   }
 }
