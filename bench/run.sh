@@ -7,7 +7,8 @@
 #   BENCH_RUNS=2 BENCH_SECONDS=5 bench/run.sh
 #   BENCH_PATHS=direct,taskmesh BENCH_RATES=500,2000 BENCH_WARMUP=20 bench/run.sh
 #   BENCH_BASELINE_JAR=/tmp/before.jar bench/run.sh   adds a taskmesh-baseline path run from that proxy jar
-#     (BENCH_BASELINE_ARCHIVE=off: its sidecars without the image's class-data archive, as before it shipped one)
+#   BENCH_VARIANTS='c2=-XX:TieredStopAtLevel=4;t25=java:/usr/lib/jvm/temurin-25-jdk-amd64 MALLOC_ARENA_MAX=2' bench/run.sh
+#                                                     adds taskmesh-c2, taskmesh-mtls-c2, ... : the same jar run another way
 #   BENCH_OUT=/tmp/results bench/run.sh                 tables and plot elsewhere than bench/results
 #   BENCH_PATHS=direct,taskmesh-mtls,taskmesh-mtls-jdk,haproxy-tls BENCH_REPORT=mtls.md bench/run.sh   TLS rows only
 set -euo pipefail
@@ -43,7 +44,7 @@ exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
   -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.seconds="${BENCH_SECONDS:-10}" \
   -Dbench.warmupSeconds="${BENCH_WARMUP:-20}" -Dbench.overloadSeconds="${BENCH_OVERLOAD_SECONDS:-60}" -Dbench.paths="${BENCH_PATHS:-}" -Dbench.rates="${BENCH_RATES:-}" \
   -Dbench.sidecarJava="${BENCH_SIDECAR_JAVA:-}" -Dbench.sidecarJar="${BENCH_SIDECAR_JAR:-}" -Dbench.sidecarJvm="${BENCH_SIDECAR_JVM:-}" -Dbench.sidecarJvmExtra="${BENCH_SIDECAR_JVM_EXTRA:-}" \
-  -Dbench.baselineJar="${BENCH_BASELINE_JAR:-}" -Dbench.baselineArchive="${BENCH_BASELINE_ARCHIVE:-on}" \
+  -Dbench.baselineJar="${BENCH_BASELINE_JAR:-}" -Dbench.variants="${BENCH_VARIANTS:-}" \
   -Dbench.classpath.file=bench/target/classpath.txt -Dbench.out="${BENCH_OUT:-bench/results}" \
   -Dbench.report="${BENCH_REPORT:-latest.md}" \
   io.taskmesh.bench.BenchMain

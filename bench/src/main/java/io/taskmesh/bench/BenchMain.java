@@ -38,6 +38,8 @@ public final class BenchMain {
         .map(Integer::parseInt).toList();
     List<String> selected = listProperty("bench.paths", List.of("direct", "taskmesh", "taskmesh-mtls", "nginx", "haproxy",
         "haproxy-tls"));
+    Map<String, SidecarVariant> variants = variants(); // read before anything starts, so a wrong one costs nothing
+    selected = withVariants(selected, variants.keySet());
     Duration warmUp = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.warmupSeconds", "20")));
     Duration measured = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.seconds", "10")));
     Duration overload = Duration.ofSeconds(Long.parseLong(System.getProperty("bench.overloadSeconds", "0")));
@@ -61,20 +63,12 @@ public final class BenchMain {
       try (TlsTopologies tls = new TlsTopologies(topologies, workDir, appPort)) {
         Map<String, Supplier<Topology>> paths = new LinkedHashMap<>();
         paths.put("direct", topologies::direct);
-        boolean baseline = !System.getProperty("bench.baselineJar", "").isBlank();
-        if (baseline) {
-          paths.put("taskmesh-baseline", topologies::taskmeshBaseline);
-          selected = new ArrayList<>(selected);
-          selected.add("taskmesh-baseline");
-          if (selected.contains("taskmesh-mtls")) {
-            selected.add("taskmesh-mtls-baseline");
-          }
-        }
         paths.put("taskmesh", topologies::taskmesh);
-        if (baseline) {
-          paths.put("taskmesh-mtls-baseline", tls::taskmeshMtlsBaseline);
-        }
+        variants.forEach((label, variant) -> paths.put("taskmesh-" + label, () -> topologies.taskmesh("taskmesh-" + label,
+            variant)));
         paths.put("taskmesh-mtls", tls::taskmeshMtls);
+        variants.forEach((label, variant) -> paths.put("taskmesh-mtls-" + label,
+            () -> tls.taskmeshMtls("taskmesh-mtls-" + label, variant)));
         paths.put("taskmesh-mtls-jdk", tls::taskmeshMtlsJdk);
         paths.put("nginx", topologies::nginx);
         paths.put("haproxy", topologies::haproxy);
@@ -94,7 +88,8 @@ public final class BenchMain {
           + " cores, loopback; " + runs + " runs, " + measured.toSeconds() + " s per rate, GetTask\n\n"
           + "Machine: " + ProcessStats.cpuModel() + ", Linux " + System.getProperty("os.version") + ", Java "
           + System.getProperty("java.vm.version") + "; warm-up " + warmUp.toSeconds() + " s, overload "
-          + overload.toSeconds() + " s; sidecar JVM flags: `" + String.join(" ", Topologies.sidecarFlags()) + "`";
+          + overload.toSeconds() + " s; sidecar JVM flags: `" + String.join(" ", Topologies.sidecarFlags()) + "`"
+          + variantsLine(variants);
       String table = MarkdownReport.render(results, rates, header) + TlsReport.render(results).orElse("");
       System.out.println(table);
       // another name (BENCH_REPORT) keeps a run of some paths from replacing the full run's latest.md
@@ -161,6 +156,47 @@ public final class BenchMain {
         .orElse(false));
     long peak = alive ? topology.proxyPids().stream().mapToLong(ProcessStats::peakRssBytes).max().orElse(0) : 0;
     return new OverloadResult(rate, result, peak, alive);
+  }
+
+  /**
+   * The sidecar variants of the run: {@code bench.variants} ({@code label=words;...}, see {@link SidecarVariant#of}),
+   * and {@code baseline}, the deployed flags from another proxy jar, when {@code bench.baselineJar} names one.
+   */
+  static Map<String, SidecarVariant> variants() {
+    Map<String, SidecarVariant> variants = new LinkedHashMap<>();
+    String baselineJar = System.getProperty("bench.baselineJar", "");
+    if (!baselineJar.isBlank()) {
+      variants.put("baseline", new SidecarVariant(baselineJar, "", List.of(), Map.of()));
+    }
+    SidecarVariant.parse("bench.variants", System.getProperty("bench.variants", "")).forEach((label, variant) -> {
+      if (variants.put(label, variant) != null) {
+        throw new IllegalArgumentException("bench.variants names 'baseline', the path of bench.baselineJar");
+      }
+    });
+    return variants;
+  }
+
+  /**
+   * The paths asked for, with each variant's: {@code taskmesh-<label>} beside {@code taskmesh}, and
+   * {@code taskmesh-mtls-<label>} beside {@code taskmesh-mtls}, when those are asked for.
+   */
+  static List<String> withVariants(List<String> selected, java.util.Collection<String> labels) {
+    List<String> paths = new ArrayList<>(selected);
+    for (String label : labels) {
+      for (String deployed : List.of("taskmesh", "taskmesh-mtls")) {
+        if (selected.contains(deployed)) {
+          paths.add(deployed + "-" + label);
+        }
+      }
+    }
+    return paths;
+  }
+
+  private static String variantsLine(Map<String, SidecarVariant> variants) {
+    StringBuilder line = new StringBuilder();
+    variants.forEach((label, variant) -> line.append(line.length() == 0 ? "; variants (after the deployed flags): " : ", ")
+        .append('`').append(label).append("` = `").append(variant.describe()).append('`'));
+    return line.toString();
   }
 
   /** A comma-separated system property, e.g. {@code -Dbench.paths=direct,taskmesh}. */

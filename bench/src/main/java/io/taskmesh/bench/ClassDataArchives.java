@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,13 +29,13 @@ final class ClassDataArchives {
   }
 
   /**
-   * {@code flags} as the sidecar from {@code jar} runs them: the injected archive flag pointing at this jar's trained
-   * archive; without the archive's flags when {@code withArchive} is false (a proxy image from before it had one).
+   * {@code flags} as the sidecar from {@code jar} on {@code java} runs them: the injected archive flag pointing at the
+   * archive trained on that jar by that JVM; without the archive's flags when {@code withArchive} is false (a proxy image from before it had one).
    */
-  List<String> flags(List<String> flags, String jar, boolean withArchive) {
+  List<String> flags(List<String> flags, String jar, Path java, boolean withArchive) {
     String option = SidecarInjection.ClassDataArchive.OPTION;
     List<String> piece = List.of(SidecarInjection.ClassDataArchive.OPTIONS.split(" "));
-    int at = java.util.Collections.indexOfSubList(flags, piece);
+    int at = Collections.indexOfSubList(flags, piece);
     if (at < 0) {
       return flags;
     }
@@ -43,11 +44,12 @@ final class ClassDataArchives {
     if (!withArchive) {
       return List.copyOf(without);
     }
-    Path archive = archives.computeIfAbsent(jar, ignored -> train(jar, without));
+    // an archive loads only into the JVM build that wrote it: one per jar and JVM
+    Path archive = archives.computeIfAbsent(jar + "\n" + java, ignored -> train(jar, java, without));
     return flags.stream().map(flag -> flag.equals(option) ? "-XX:SharedArchiveFile=" + archive : flag).toList();
   }
 
-  private Path train(String jar, List<String> flags) {
+  private Path train(String jar, Path java, List<String> flags) {
     Path script = repositoryFile("sidecar/image/train-class-archive.sh");
     String name = "cds-" + archives.size() + "-" + Path.of(jar).getFileName().toString().replace(".jar", "");
     Path archive = dir.resolve(name + ".jsa");
@@ -61,7 +63,7 @@ final class ClassDataArchives {
           .replace("port: 15000", "port: " + admin);
       Path configFile = Files.writeString(dir.resolve(name + ".yaml"), config);
       List<String> command = new ArrayList<>(List.of("bash", script.toString(), archive.toString(),
-          Topologies.sidecarJava().toString(), "-cp", jar, "io.taskmesh.sidecar.Main"));
+          java.toString(), "-cp", jar, "io.taskmesh.sidecar.Main"));
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(dir.resolve(name + ".out").toFile());
       builder.environment().keySet().removeIf(variable -> variable.contains("JAVA_OPTIONS"));
@@ -81,7 +83,7 @@ final class ClassDataArchives {
         throw new IllegalStateException("the class-data training of " + jar + " failed (exit " + process.exitValue()
             + "): " + Files.readString(dir.resolve(name + ".out")).strip());
       }
-      System.out.printf("class-data archive for %s: %s (%,d bytes, trained in %d ms)%n", jar, archive,
+      System.out.printf("class-data archive for %s on %s: %s (%,d bytes, trained in %d ms)%n", jar, java, archive,
           Files.size(archive), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return archive;
     } catch (IOException e) {

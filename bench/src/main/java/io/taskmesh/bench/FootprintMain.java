@@ -45,7 +45,8 @@ public final class FootprintMain {
   public static void main(String[] args) throws Exception {
     Runtime.getRuntime().addShutdownHook(new Thread(() ->
         ProcessHandle.current().descendants().forEach(ProcessHandle::destroy), "footprint-cleanup"));
-    Map<String, String> variants = variants(System.getProperty("footprint.variants", "deployed="));
+    Map<String, SidecarVariant> variants = SidecarVariant.parse("footprint.variants",
+        System.getProperty("footprint.variants", "deployed="));
     int rounds = Integer.parseInt(System.getProperty("footprint.rounds", "2"));
     Duration closed = Duration.ofSeconds(Long.parseLong(System.getProperty("footprint.closedSeconds", "15")));
     Duration open = Duration.ofSeconds(Long.parseLong(System.getProperty("footprint.openSeconds", "10")));
@@ -64,16 +65,15 @@ public final class FootprintMain {
       Readiness.await("the task service listens", Duration.ofSeconds(60), List.of(app), () -> Readiness.listening(appPort));
       int taskId = createTask(appPort);
       Topologies topologies = new Topologies(workDir, appPort);
-      String defaultJar = System.getProperty("bench.sidecarJar", "");
       for (int round = 1; round <= rounds; round++) {
-        for (Map.Entry<String, String> variant : variants.entrySet()) {
-          System.out.printf("round %d/%d: %s %s%n", round, rounds, variant.getKey(), variant.getValue());
-          // the bench's own hooks for the proxy's jar and extra flags, read as each sidecar starts
-          Variant flags = Variant.of(variant.getValue(), defaultJar);
-          System.setProperty("bench.sidecarJar", flags.jar());
-          System.setProperty("bench.sidecarJvmExtra", "-XX:NativeMemoryTracking=summary " + flags.flags());
-          try (Topology pair = topologies.taskmesh()) {
-            samples.add(measure(variant.getKey(), round, pair, taskId, closed, open, rate));
+        for (Map.Entry<String, SidecarVariant> variant : variants.entrySet()) {
+          System.out.printf("round %d/%d: %s %s%n", round, rounds, variant.getKey(), variant.getValue().describe());
+          SidecarVariant withNmt = variant.getValue();
+          List<String> flags = new ArrayList<>(List.of("-XX:NativeMemoryTracking=summary"));
+          flags.addAll(withNmt.flags());
+          withNmt = new SidecarVariant(withNmt.jar(), withNmt.javaHome(), flags, withNmt.environment());
+          try (Topology pair = topologies.taskmesh("taskmesh-" + variant.getKey(), withNmt)) {
+            samples.add(measure(variant.getKey(), round, pair, taskId, closed, open, rate, jcmd(withNmt)));
           }
         }
       }
@@ -105,13 +105,13 @@ public final class FootprintMain {
   }
 
   private static Sample measure(String variant, int round, Topology pair, int taskId, Duration closed, Duration open,
-      int rate) throws InterruptedException, IOException {
+      int rate, Path jcmd) throws InterruptedException, IOException {
     Thread.sleep(2_000); // start-up work settles (the first health checks, the app's method catalog)
     long server = pair.proxyPids().get(1);
     long idleRss = ProcessStats.rssBytes(server);
     int idleThreads = threads(server);
-    long idleClasses = loadedClasses(server);
-    Map<String, Long> idleNmt = nmt(server);
+    long idleClasses = loadedClasses(jcmd, server);
+    Map<String, Long> idleNmt = nmt(jcmd, server);
     double loadAverage = ProcessStats.loadAverage();
     ManagedChannel channel = NettyChannelBuilder.forTarget(pair.target()).overrideAuthority(pair.authority())
         .usePlaintext().build();
@@ -123,39 +123,16 @@ public final class FootprintMain {
       LoadResult openLoop = load.openLoop(rate, Duration.ofSeconds(1), open);
       long peak = pair.proxyPids().stream().mapToLong(ProcessStats::peakRssBytes).max().orElse(0);
       return new Sample(variant, round, pair.startToReadyMillis(), idleRss, idleThreads, idleClasses, idleNmt, peak,
-          threads(server), nmt(server), closedLoop.throughput(), closedLoop.failed() + openLoop.failed(), loadAverage);
+          threads(server), nmt(jcmd, server), closedLoop.throughput(), closedLoop.failed() + openLoop.failed(), loadAverage);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
-  /** A variant's JVM flags, and the proxy jar it runs from: {@code jar:/path/to.jar} as its first word, else the default. */
-  record Variant(String jar, String flags) {
-    static Variant of(String spec, String defaultJar) {
-      String trimmed = spec.trim();
-      if (!trimmed.startsWith("jar:")) {
-        return new Variant(defaultJar, trimmed);
-      }
-      int space = trimmed.indexOf(' ');
-      return space < 0 ? new Variant(trimmed.substring(4), "")
-          : new Variant(trimmed.substring(4, space), trimmed.substring(space + 1).trim());
-    }
-  }
-
-  /** {@code label=flags;label=flags}, in order. */
-  static Map<String, String> variants(String spec) {
-    Map<String, String> variants = new LinkedHashMap<>();
-    for (String entry : spec.split(";")) {
-      if (entry.isBlank()) {
-        continue;
-      }
-      int equals = entry.indexOf('=');
-      if (equals < 1) {
-        throw new IllegalArgumentException("footprint.variants entry '" + entry + "' is not label=flags");
-      }
-      variants.put(entry.substring(0, equals).trim(), entry.substring(equals + 1).trim());
-    }
-    return variants;
+  /** The {@code jcmd} of the JVM {@code variant} runs on. */
+  private static Path jcmd(SidecarVariant variant) {
+    Path java = variant.javaHome().isBlank() ? Topologies.sidecarJava() : Path.of(variant.javaHome(), "bin", "java");
+    return java.resolveSibling("jcmd");
   }
 
   private static int threads(long pid) throws IOException {
@@ -164,8 +141,7 @@ public final class FootprintMain {
   }
 
   /** Classes the JVM has loaded (and not unloaded), from its performance counters. */
-  static long loadedClasses(long pid) throws IOException, InterruptedException {
-    Path jcmd = Topologies.sidecarJava().resolveSibling("jcmd");
+  static long loadedClasses(Path jcmd, long pid) throws IOException, InterruptedException {
     Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "PerfCounter.print")
         .redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -183,8 +159,7 @@ public final class FootprintMain {
   }
 
   /** Committed KB per NMT category of a JVM started with {@code -XX:NativeMemoryTracking=summary}. */
-  static Map<String, Long> nmt(long pid) throws IOException, InterruptedException {
-    Path jcmd = Topologies.sidecarJava().resolveSibling("jcmd");
+  static Map<String, Long> nmt(Path jcmd, long pid) throws IOException, InterruptedException {
     Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "VM.native_memory", "summary")
         .redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -207,7 +182,7 @@ public final class FootprintMain {
     return committed;
   }
 
-  private static String report(List<Sample> samples, Map<String, String> variants, String started, double loadAtStart,
+  private static String report(List<Sample> samples, Map<String, SidecarVariant> variants, String started, double loadAtStart,
       Duration closed, Duration open, int rate) {
     StringBuilder md = new StringBuilder();
     md.append("Command: `bench/footprint.sh`, started ").append(started).append(", ended ").append(Instant.now())
@@ -220,7 +195,7 @@ public final class FootprintMain {
         .append(closed.toSeconds()).append(" s, then ").append(rate).append(" rps open loop for ").append(open.toSeconds())
         .append(" s, GetTask through client sidecar → server sidecar → task service.\n\n");
     md.append("Variants: ");
-    variants.forEach((label, flags) -> md.append("`").append(label).append("` = `").append(flags.isBlank() ? "(none)" : flags)
+    variants.forEach((label, variant) -> md.append("`").append(label).append("` = `").append(variant.describe())
         .append("`; "));
     md.append("\n\n| variant | round | start-to-ready ms (client, server) | idle RSS MB | peak RSS MB (max of pair) "
         + "| threads idle / loaded | classes loaded (server, idle) | closed-loop rps | failed | load avg |\n"

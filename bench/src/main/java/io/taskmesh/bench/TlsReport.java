@@ -16,20 +16,15 @@ public final class TlsReport {
   /** CPU per request of the sidecar pair with mTLS, at most this times haproxy's with TLS on both hops. */
   static final double CPU_GOAL = 1.5;
   private static final int LATENCY_RATE = 2_000;
-  private static final List<String> PATHS = List.of("taskmesh", "taskmesh-mtls", "taskmesh-mtls-jdk", "haproxy",
-      "haproxy-tls");
 
   private TlsReport() {}
 
   /** Empty unless the results hold a TLS path. */
   public static Optional<String> render(List<ScenarioResult> results) {
+    // every taskmesh path (variants of the sidecar's run too, see SidecarVariant) and the haproxy pairs, in run order
     Map<String, List<ScenarioResult>> byPath = new LinkedHashMap<>();
-    for (String path : PATHS) {
-      List<ScenarioResult> runs = results.stream().filter(r -> r.topology().equals(path)).toList();
-      if (!runs.isEmpty()) {
-        byPath.put(path, runs);
-      }
-    }
+    results.stream().filter(r -> r.topology().startsWith("taskmesh") || r.topology().startsWith("haproxy"))
+        .forEach(r -> byPath.computeIfAbsent(r.topology(), path -> new ArrayList<>()).add(r));
     if (byPath.keySet().stream().noneMatch(path -> path.endsWith("-tls") || path.contains("-mtls"))) {
       return Optional.empty();
     }

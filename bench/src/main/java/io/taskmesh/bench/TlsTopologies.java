@@ -26,6 +26,7 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@code taskmesh-mtls}: the sidecar pair with its default TLS engine (BoringSSL), certificates from the
  *       operator's issuer and the server's identity from discovery, as in a cluster;
  *   <li>{@code taskmesh-mtls-jdk}: the same with the JDK's TLS ({@code -Dtaskmesh.tls.engine=jdk});
+ *   <li>{@code taskmesh-mtls-<variant>}: the default engine, the sidecars run as a {@link SidecarVariant} says;
  *   <li>{@code haproxy-tls}: the haproxy pair with the same kind of certificates from the same issuer, each side
  *       verifying the other's chain against the same root.
  * </ul>
@@ -45,21 +46,21 @@ public final class TlsTopologies implements AutoCloseable {
   }
 
   public Topology taskmeshMtls() {
-    return taskmesh("taskmesh-mtls", "boringssl", List.of(), Topologies.sidecarClasspath());
+    return taskmeshMtls("taskmesh-mtls", SidecarVariant.DEPLOYED);
   }
 
-  /** {@link #taskmeshMtls()} from the baseline's proxy jar ({@code bench.baselineJar}), its sidecars' names prefixed. */
-  public Topology taskmeshMtlsBaseline() {
-    return taskmesh("taskmesh-mtls-baseline", "boringssl", List.of(), Topologies.baselineJar());
+  /** {@link #taskmeshMtls()} run as {@code variant} says, under the path name {@code path} (its sidecars' names prefixed). */
+  public Topology taskmeshMtls(String path, SidecarVariant variant) {
+    return taskmesh(path, "boringssl", List.of(), variant);
   }
 
   public Topology taskmeshMtlsJdk() {
     return taskmesh("taskmesh-mtls-jdk", "jdk", List.of("-D" + MeshTls.ENGINE_PROPERTY + "=jdk"),
-        Topologies.sidecarClasspath());
+        SidecarVariant.DEPLOYED);
   }
 
-  private Topology taskmesh(String name, String engine, List<String> properties, String classpath) {
-    String prefix = name.endsWith("-baseline") ? name + "-" : ""; // a baseline's logs and profiles apart
+  private Topology taskmesh(String name, String engine, List<String> properties, SidecarVariant variant) {
+    String prefix = variant.equals(SidecarVariant.DEPLOYED) ? "" : name + "-"; // a variant's logs and profiles apart
     BenchMesh mesh = mesh();
     int inbound = FreePorts.next();
     int serverAdmin = FreePorts.next();
@@ -75,7 +76,7 @@ public final class TlsTopologies implements AutoCloseable {
         admin: {port: %d}
         identity: %s
         """.formatted(BenchMesh.NAMESPACE, inbound, appPort, FreePorts.next(), serverAdmin,
-        identity(mesh, "task-service")), serverAdmin, "/ready", properties, classpath);
+        identity(mesh, "task-service")), serverAdmin, "/ready", properties, variant);
     mesh.announce("task-service", inbound, "task-service");
     Topologies.Started client = Topologies.startOrStop(server.process(), () -> plain.sidecar(prefix + "client-sidecar", """
         service: bench-client
@@ -85,7 +86,7 @@ public final class TlsTopologies implements AutoCloseable {
         admin: {port: %d}
         identity: %s
         """.formatted(BenchMesh.NAMESPACE, FreePorts.next(), outbound, mesh.discoveryPort(), clientAdmin,
-        identity(mesh, "bench-client")), clientAdmin, "/healthz", properties, classpath));
+        identity(mesh, "bench-client")), clientAdmin, "/healthz", properties, variant));
     Topology topology = new Topologies.Simple(name, "127.0.0.1:" + outbound, "task-service",
         List.of(client.process().pid(), server.process().pid()),
         List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {

@@ -59,25 +59,15 @@ public final class Topologies {
   }
 
   public Topology taskmesh() {
-    return taskmesh("taskmesh", sidecarClasspath());
+    return taskmesh("taskmesh", SidecarVariant.DEPLOYED);
   }
 
   /**
-   * The taskmesh pair run from another proxy jar ({@code bench.baselineJar}), measured in the same run as the
-   * current build: a change's before and after under the same load.
+   * The taskmesh pair run another way ({@code variant}: another proxy jar, JVM or flags), measured in the same run
+   * as the deployed one: a change's before and after, or two ways of running one build, under the same load.
    */
-  public Topology taskmeshBaseline() {
-    return taskmesh("taskmesh-baseline", baselineJar());
-  }
-
-  /** {@code bench.baselineJar} as an absolute path, or empty when none is set. */
-  static String baselineJar() {
-    String jar = System.getProperty("bench.baselineJar", "");
-    return jar.isBlank() ? "" : Path.of(jar).toAbsolutePath().toString();
-  }
-
-  private Topology taskmesh(String path, String jar) {
-    String prefix = path.equals("taskmesh") ? "" : path + "-"; // a baseline's logs and profiles apart
+  public Topology taskmesh(String path, SidecarVariant variant) {
+    String prefix = path.equals("taskmesh") ? "" : path + "-"; // a variant's logs and profiles apart
     int inbound = FreePorts.next();
     int serverAdmin = FreePorts.next();
     int outbound = FreePorts.next();
@@ -89,13 +79,13 @@ public final class Topologies {
         inbound: {port: %d, appPort: %d}
         outbound: {port: %d}
         admin: {port: %d}
-        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin, "/ready", jar);
+        """.formatted(inbound, appPort, FreePorts.next(), serverAdmin), serverAdmin, "/ready", List.of(), variant);
     Started client = startOrStop(server.process(), () -> sidecar(prefix + "client-sidecar", """
         service: bench-client
         inbound: {port: %d, appPort: 1}
         outbound: {port: %d, discovery: {static: {task-service: ["127.0.0.1:%d"]}}}
         admin: {port: %d}
-        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin, "/healthz", jar));
+        """.formatted(FreePorts.next(), outbound, inbound, clientAdmin), clientAdmin, "/healthz", List.of(), variant));
     return new Simple(path, "127.0.0.1:" + outbound, "task-service",
         List.of(client.process().pid(), server.process().pid()),
         List.of(client.startToReadyMillis(), server.startToReadyMillis()), () -> {
@@ -152,33 +142,34 @@ public final class Topologies {
 
   /** {@link #sidecar(String, String, int, String)} with {@code properties} (e.g. {@code -Dkey=value}) added to its JVM. */
   public Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties) {
-    return sidecar(name, config, adminPort, readyPath, properties, sidecarClasspath());
+    return sidecar(name, config, adminPort, readyPath, properties, SidecarVariant.DEPLOYED);
   }
 
-  private Started sidecar(String name, String config, int adminPort, String readyPath, String classpath) {
-    return sidecar(name, config, adminPort, readyPath, List.of(), classpath);
-  }
-
-  /** {@link #sidecar(String, String, int, String, List)} from another proxy jar ({@code classpath}). */
+  /** {@link #sidecar(String, String, int, String, List)} run as {@code variant} says. */
   Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties,
-      String classpath) {
+      SidecarVariant variant) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
-    // as from the image: the archive trained on this jar, unless extra flags bring their own archive or training
-    boolean imageArchive = !extra.matches(".*(SharedArchiveFile|ArchiveClassesAtExit|-Xshare).*")
-        && !(classpath.equals(baselineJar()) && "off".equals(System.getProperty("bench.baselineArchive", "on")));
-    List<String> flags = new java.util.ArrayList<>(archives.flags(sidecarFlags(), classpath, imageArchive));
+    List<String> variantFlags = variant.flags().stream().map(flag -> flag.replace("{name}", name)).toList();
+    Path java = variant.javaHome().isBlank() ? sidecarJava() : Path.of(variant.javaHome(), "bin", "java");
+    String classpath = variant.jar().isBlank() ? sidecarClasspath() : Path.of(variant.jar()).toAbsolutePath().toString();
+    // as from the image: the archive trained on this jar by this JVM, unless the variant's or the extra flags bring
+    // their own archive or training, or say how to share (-Xshare:auto: as an image without the archive, with the JDK's)
+    boolean imageArchive = !(String.join(" ", variantFlags) + " " + extra)
+        .matches(".*(SharedArchiveFile|ArchiveClassesAtExit|-Xshare).*");
+    List<String> flags = new java.util.ArrayList<>(archives.flags(sidecarFlags(), classpath, java, imageArchive));
+    flags.addAll(variantFlags);
     flags.addAll(properties);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
     }
-    List<String> command = new java.util.ArrayList<>(List.of(sidecarJava().toString()));
+    List<String> command = new java.util.ArrayList<>(List.of(java.toString()));
     command.addAll(flags);
     command.addAll(List.of("-cp", classpath, "io.taskmesh.sidecar.Main", "--config", file.toString()));
+    Map<String, String> environment = new java.util.HashMap<>(variant.environment());
+    environment.putAll(Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"));
     long start = System.nanoTime();
-    ChildProcess sidecar = ChildProcess.start(name, command,
-        Map.of("TASKMESH_CONFIG", file.toString(), "TASKMESH_BIND_ADDRESS", "127.0.0.1"),
-        workDir.resolve(name + ".log"));
+    ChildProcess sidecar = ChildProcess.start(name, command, environment, workDir.resolve(name + ".log"));
     URI ready = URI.create("http://127.0.0.1:" + adminPort + readyPath);
     return new Started(sidecar, awaitReadyMillis(name + " answers " + ready, start, sidecar,
         () -> Readiness.answers200(ready)));

@@ -21,7 +21,7 @@ class ClassDataArchivesTest {
     ClassDataArchives archives = new ClassDataArchives(dir);
     String jar = JAR.toAbsolutePath().normalize().toString();
 
-    List<String> flags = archives.flags(Topologies.SIDECAR_JVM, jar, true);
+    List<String> flags = archives.flags(Topologies.SIDECAR_JVM, jar, Topologies.sidecarJava(), true);
 
     String archiveFlag = flags.stream().filter(flag -> flag.startsWith("-XX:SharedArchiveFile=")).findFirst()
         .orElseThrow();
@@ -29,17 +29,17 @@ class ClassDataArchivesTest {
     assertThat(archive).startsWith(dir).isRegularFile();
     assertThat(Files.size(archive)).isGreaterThan(1_000_000);
     assertThat(flags).hasSameSizeAs(Topologies.SIDECAR_JVM).doesNotContain(SidecarInjection.ClassDataArchive.OPTION);
-    assertThat(archives.flags(Topologies.SIDECAR_JVM, jar, true)).as("trained once per jar").isEqualTo(flags);
+    assertThat(archives.flags(Topologies.SIDECAR_JVM, jar, Topologies.sidecarJava(), true)).as("trained once per jar").isEqualTo(flags);
   }
 
   @Test
   void withoutTheArchiveOrWithFlagsThatNameNoneTheFlagsStayTheSidecarsOwn() {
     ClassDataArchives archives = new ClassDataArchives(dir);
 
-    assertThat(archives.flags(Topologies.SIDECAR_JVM, "/no/such.jar", false))
+    assertThat(archives.flags(Topologies.SIDECAR_JVM, "/no/such.jar", Topologies.sidecarJava(), false))
         .doesNotContain(SidecarInjection.ClassDataArchive.OPTION, "-XX:ArchiveRelocationMode=0")
         .hasSize(Topologies.SIDECAR_JVM.size() - SidecarInjection.ClassDataArchive.OPTIONS.split(" ").length);
     List<String> replaced = List.of("-XX:+UseSerialGC", "-Xmx64m");
-    assertThat(archives.flags(replaced, "/no/such.jar", true)).isEqualTo(replaced);
+    assertThat(archives.flags(replaced, "/no/such.jar", Topologies.sidecarJava(), true)).isEqualTo(replaced);
   }
 }

@@ -1,7 +1,6 @@
 package io.taskmesh.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,19 +35,5 @@ class FootprintMainTest {
         .containsEntry("Shared class space", 12060L)
         .containsEntry("Other", 6398L)
         .hasSize(5);
-  }
-
-  @Test
-  void aVariantNamesItsFlagsAndMayRunAnotherJar() {
-    assertThat(FootprintMain.variants("before=jar:/tmp/old.jar -Xmn8m;after=;cds=-XX:SharedArchiveFile=/tmp/{name}.jsa"))
-        .containsExactly(
-            org.assertj.core.api.Assertions.entry("before", "jar:/tmp/old.jar -Xmn8m"),
-            org.assertj.core.api.Assertions.entry("after", ""),
-            org.assertj.core.api.Assertions.entry("cds", "-XX:SharedArchiveFile=/tmp/{name}.jsa"));
-    assertThat(FootprintMain.Variant.of("jar:/tmp/old.jar -Xmn8m", "default.jar"))
-        .isEqualTo(new FootprintMain.Variant("/tmp/old.jar", "-Xmn8m"));
-    assertThat(FootprintMain.Variant.of("-Xmn8m", "default.jar"))
-        .isEqualTo(new FootprintMain.Variant("default.jar", "-Xmn8m"));
-    assertThatThrownBy(() -> FootprintMain.variants("just-flags")).hasMessageContaining("'just-flags' is not label=flags");
   }
 }

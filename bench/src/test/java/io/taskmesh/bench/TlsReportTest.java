@@ -31,6 +31,15 @@ class TlsReportTest {
   }
 
   @Test
+  void aVariantOfTheSidecarsRunGetsItsOwnRowAgainstHaproxy() {
+    String report = TlsReport.render(List.of(result("taskmesh-mtls", 90.0, 9_000), result("taskmesh-mtls-c2", 60.0, 9_500),
+        result("haproxy-tls", 50.0, 10_000), result("nginx", 40.0, 10_000))).orElseThrow();
+
+    assertThat(report).contains("| taskmesh-mtls-c2 | 9,500 | 0.95× | – | 60.0 | 1.20× |")
+        .contains("**not met** (90.0 / 50.0 ms = 1.80×)").doesNotContain("nginx");
+  }
+
+  @Test
   void plaintextRunsHaveNoTlsSummary() {
     assertThat(TlsReport.render(List.of(result("taskmesh", 60.0, 9_000), result("haproxy", 30.0, 12_000)))).isEmpty();
   }

@@ -262,12 +262,12 @@ class DesiredStateTest {
     TaskService service = TestTaskServices.withTimeout("shop", "tasks", "2s");
     Container sidecar = DeploymentDependent.build(service, SETTINGS).getSpec().getTemplate().getSpec()
         .getInitContainers().get(1);
-    // the proxy's peak RSS was measured at ~104 MB under load: the limit must be at least 1.5x that
+    // the proxy's peak RSS with mTLS was measured at ~142 MB under load: the limit must be at least 1.5x that
     assertThat(Quantity.getAmountInBytes(sidecar.getResources().getLimits().get("memory")).longValue())
-        .isGreaterThanOrEqualTo(156L * 1000 * 1000);
+        .isGreaterThanOrEqualTo(213L * 1000 * 1000);
     assertThat(sidecar.getResources().getRequests().get("memory").toString()).isEqualTo("128Mi");
-    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2")
-        .doesNotContain("MaxRAMPercentage");
+    assertThat(env(sidecar, "JAVA_TOOL_OPTIONS")).contains("-Xmx48m", "-XX:CICompilerCount=2", "-XX:ActiveProcessorCount=2")
+        .doesNotContain("MaxRAMPercentage", "TieredStopAtLevel");
 
     service.getSpec().sidecar = new SidecarSpec();
     service.getSpec().sidecar.resources = new ResourceRequirementsBuilder()

@@ -27,7 +27,7 @@ public class SidecarSpec {
   public UpgradePolicy upgradePolicy;
 
   @JsonPropertyDescription("Requests and limits of the proxy container; empty means the operator's defaults "
-      + "(requests 50m CPU, 128Mi memory; limit 192Mi memory)")
+      + "(requests 50m CPU, 128Mi memory; limit 224Mi memory)")
   public ResourceRequirements resources;
 
   public UpgradePolicy upgradePolicyOrDefault() {

@@ -52,28 +52,30 @@ public final class SidecarInjection {
 
   /**
    * The proxy's requests and limits unless a TaskService or pod annotation says otherwise. Measured with
-   * {@link #JAVA_OPTIONS} (bench/results/footprint.md): the proxy's peak RSS under unary load is ~100 MB and it
-   * idles at ~86 MB without mTLS; with mTLS (BoringSSL, the certificate, TLS buffers) ~122 MB peak, ~115 MB idle.
-   * The request covers the plaintext peak and the limit is 1.6x the mTLS one, so a burst is not an OOM kill. The
-   * bench's SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of this limit.
+   * {@link #JAVA_OPTIONS} (bench/results/jit-choice.md): the proxy's peak RSS under unary load is ~113-119 MB and
+   * it idles at ~80-86 MB without mTLS; with mTLS (BoringSSL, the certificate, TLS buffers) ~134-142 MB peak,
+   * ~120 MB idle. The request covers the plaintext peak and the limit is 1.6x the mTLS one, so a burst is not an
+   * OOM kill. The bench's SidecarFootprintTest fails the build when the proxy's peak outgrows three quarters of
+   * this limit.
    */
   public static ResourceRequirements defaultResources() {
     return new ResourceRequirementsBuilder()
         .withRequests(new HashMap<>(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("128Mi"))))
-        .withLimits(new HashMap<>(Map.of("memory", new Quantity("192Mi"))))
+        .withLimits(new HashMap<>(Map.of("memory", new Quantity("224Mi"))))
         .build();
   }
   /**
    * A fixed heap rather than a share of the limit, so a higher limit is headroom rather than a larger heap:
    * 48 MiB keeps the measured throughput (32 MiB halved it); direct memory, metaspace and code cache are capped.
-   * Only the C1 compiler ({@code TieredStopAtLevel=1}): C2's compiler arenas and larger code cost ~35 MB of RSS
-   * at peak for ~1.5x less CPU per request, and a sidecar's memory is reserved in every pod all the time.
+   * Tiered compilation with C2, one C1 and one C2 compiler thread ({@code CICompilerCount=2}) and a 24 MiB code
+   * cache: against C1 only it took 28-39% off the CPU per request and raised the pair's throughput by ~1.5x, for
+   * ~40 MB more peak RSS, C2's transient compiler arenas (bench/results/jit-choice.md).
    * Two processors as the JVM sees them ({@code ActiveProcessorCount=2}, as Istio's sidecar concurrency of 2):
    * a proxy without a CPU limit would otherwise size its event loops, buffer arenas, GC and compiler threads
    * to every core of the node.
    */
   public static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xmx48m -XX:MaxDirectMemorySize=32m -Xss256k "
-      + "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=64m -XX:ActiveProcessorCount=2 "
+      + "-XX:ReservedCodeCacheSize=24m -XX:CICompilerCount=2 -XX:MaxMetaspaceSize=64m -XX:ActiveProcessorCount=2 "
       + "-XX:+ExitOnOutOfMemoryError"
       + " " + ClassDataArchive.OPTIONS;
 
