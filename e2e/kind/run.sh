@@ -108,8 +108,10 @@ main() {
   run kind create cluster --name "$CLUSTER" --config "$ROOT/e2e/kind/cluster.yaml" --wait 120s
   trap cleanup EXIT
 
-  step "Building images into the local Docker daemon (Jib; the capture's init image from proxy-init/Dockerfile)"
+  step "Building images into the local Docker daemon (Jib; the proxy's and the capture's init image from their Dockerfiles)"
   run "$ROOT/mvnw" -B -ntp -f "$ROOT/pom.xml" -Pimages -DskipTests package
+  # the proxy's image: the shaded jar the build just made, and a class-data archive trained by the image's own java
+  run docker build -f "$ROOT/sidecar/Dockerfile" -t "taskmesh/taskmesh-proxy:$version" "$ROOT"
   run docker build -f "$ROOT/proxy-init/Dockerfile" -t "taskmesh/proxy-init:$version" "$ROOT"
   for image in operator taskmesh-proxy task-service proxy-init; do
     run kind load docker-image --name "$CLUSTER" "taskmesh/$image:$version"
@@ -146,6 +148,9 @@ main() {
   pod="$(capture kubectl get pods --namespace "$APP_NS" -l taskmesh.io/service=task-service -o jsonpath='{.items[0].metadata.name}')"
   wait_for "the sidecar counted the CreateTask call" bash -c \
     "kubectl get --raw '/api/v1/namespaces/$APP_NS/pods/$pod:15000/proxy/metrics' | grep -q 'taskmesh_requests_total{.*direction=\"inbound\".*method=\"CreateTask\"'"
+
+  step "Checking that the sidecar mapped its image's class-data archive (a missing or stale one is not an error to the JVM)"
+  run kubectl exec "$pod" --namespace "$APP_NS" -c taskmesh-proxy -- grep -q /app/taskmesh-proxy.jsa /proc/1/maps
 
   step "Checking the trace in Zipkin"
   wait_for "a task-service trace reached Zipkin" bash -c \

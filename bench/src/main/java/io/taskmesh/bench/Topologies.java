@@ -46,10 +46,12 @@ public final class Topologies {
 
   private final Path workDir;
   private final int appPort;
+  private final ClassDataArchives archives;
 
   public Topologies(Path workDir, int appPort) {
     this.workDir = workDir;
     this.appPort = appPort;
+    this.archives = new ClassDataArchives(workDir);
   }
 
   public Topology direct() {
@@ -147,15 +149,20 @@ public final class Topologies {
   Started sidecar(String name, String config, int adminPort, String readyPath, List<String> properties,
       SidecarVariant variant) {
     Path file = write(workDir.resolve(name + ".yaml"), config);
-    List<String> flags = new java.util.ArrayList<>(sidecarFlags());
-    variant.flags().forEach(flag -> flags.add(flag.replace("{name}", name)));
-    flags.addAll(properties);
     String extra = System.getProperty("bench.sidecarJvmExtra", "").replace("{name}", name);
+    List<String> variantFlags = variant.flags().stream().map(flag -> flag.replace("{name}", name)).toList();
+    Path java = variant.javaHome().isBlank() ? sidecarJava() : Path.of(variant.javaHome(), "bin", "java");
+    String classpath = variant.jar().isBlank() ? sidecarClasspath() : Path.of(variant.jar()).toAbsolutePath().toString();
+    // as from the image: the archive trained on this jar by this JVM, unless the variant's or the extra flags bring
+    // their own archive or training, or say how to share (-Xshare:auto: as an image without the archive, with the JDK's)
+    boolean imageArchive = !(String.join(" ", variantFlags) + " " + extra)
+        .matches(".*(SharedArchiveFile|ArchiveClassesAtExit|-Xshare).*");
+    List<String> flags = new java.util.ArrayList<>(archives.flags(sidecarFlags(), classpath, java, imageArchive));
+    flags.addAll(variantFlags);
+    flags.addAll(properties);
     if (!extra.isBlank()) {
       flags.addAll(List.of(extra.trim().split("\\s+"))); // e.g. a JFR recording per sidecar
     }
-    Path java = variant.javaHome().isBlank() ? sidecarJava() : Path.of(variant.javaHome(), "bin", "java");
-    String classpath = variant.jar().isBlank() ? sidecarClasspath() : Path.of(variant.jar()).toAbsolutePath().toString();
     List<String> command = new java.util.ArrayList<>(List.of(java.toString()));
     command.addAll(flags);
     command.addAll(List.of("-cp", classpath, "io.taskmesh.sidecar.Main", "--config", file.toString()));

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /** The kind end-to-end script cannot run here (no container engine); its syntax and its plan can. */
 class KindScriptTest {
-  private static final Path SCRIPT = Path.of("..", "e2e", "kind", "run.sh").toAbsolutePath().normalize();
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static final Path SCRIPT = ROOT.resolve("e2e/kind/run.sh");
 
   @Test
   void theScriptIsValidBash() throws Exception {
@@ -28,6 +29,7 @@ class KindScriptTest {
     assertThat(result.output())
         .contains("+ kind create cluster --name taskmesh-e2e")
         .contains("-Pimages -DskipTests package")
+        .contains("+ docker build -f " + ROOT.resolve("sidecar/Dockerfile") + " -t taskmesh/taskmesh-proxy:0.1.0-SNAPSHOT " + ROOT)
         .contains("+ kind load docker-image --name taskmesh-e2e taskmesh/taskmesh-proxy:0.1.0-SNAPSHOT")
         .contains("+ helm install taskmesh")
         .contains("+ helm test taskmesh")

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +52,7 @@ class ChartOnClusterTest {
 
   @Test
   @Order(1)
-  void theExampleTaskServiceBecomesReadyWithEverySidecarOnTheCurrentConfig() {
+  void theExampleTaskServiceBecomesReadyWithEverySidecarOnTheCurrentConfig() throws Exception {
     await("TaskService ready").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
       GenericKubernetesResource taskService = fixture.taskService("default", "task-service");
       @SuppressWarnings("unchecked")
@@ -66,6 +68,10 @@ class ChartOnClusterTest {
     assertThat(pods).hasSize(1);
     assertThat(pods.get(0).getStatus().getPodIP()).startsWith("10.213.");
     assertThat(pods.get(0).getMetadata().getLabels()).containsKey("pod-template-hash");
+    // the injected sidecar started as from the shipped image: its JVM maps the image's class-data archive
+    long proxy = fixture.cluster.kubelet().pid("default", pods.get(0).getMetadata().getName(), "taskmesh-proxy")
+        .orElseThrow();
+    assertThat(Files.readString(Path.of("/proc/" + proxy + "/maps"))).contains("taskmesh-proxy.jsa");
   }
 
   @Test

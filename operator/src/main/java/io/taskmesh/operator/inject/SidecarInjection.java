@@ -76,7 +76,33 @@ public final class SidecarInjection {
    */
   public static final String JAVA_OPTIONS = "-XX:+UseSerialGC -Xmx48m -XX:MaxDirectMemorySize=32m -Xss256k "
       + "-XX:ReservedCodeCacheSize=24m -XX:CICompilerCount=2 -XX:MaxMetaspaceSize=64m -XX:ActiveProcessorCount=2 "
-      + "-XX:+ExitOnOutOfMemoryError";
+      + "-XX:+ExitOnOutOfMemoryError"
+      + " " + ClassDataArchive.OPTIONS;
+
+  /**
+   * The proxy image's class-data-sharing archive (sidecar/Dockerfile trains it with the image's own java on the
+   * image's jar, with {@link #JAVA_OPTIONS} but these flags): the proxy's classes come ready-parsed from one file, so
+   * a sidecar reaches ready in about half the CPU time. {@code ArchiveRelocationMode=0} maps the archive at the base
+   * address it was written for (relocating it only when that range is taken) instead of JDK 17's default of always
+   * relocating, which rewrites its pointers into private pages of every sidecar: mapped unchanged, its ~17 MB are
+   * page cache shared by every sidecar of a node (measured: 42 -> 28 MB private per sidecar with two running).
+   * JDK 17 runs on without the file and says nothing when it is missing (then without the JDK's own archive either,
+   * as an image older than the archive would); a stale one (another jar or JVM build) gets one
+   * {@code [warning][cds,dynamic] Unable to use shared archive} line and the JDK's archive alone.
+   */
+  public static final class ClassDataArchive {
+    public static final String PATH = "/app/taskmesh-proxy.jsa";
+    public static final String OPTION = "-XX:SharedArchiveFile=" + PATH;
+    /** {@link #OPTION} and how the archive is mapped: the piece of {@link #JAVA_OPTIONS} that is the archive's. */
+    public static final String OPTIONS = OPTION + " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0";
+
+    private ClassDataArchive() {}
+
+    /** {@code javaOptions} without {@link #OPTIONS}: the flags a training run writes the archive with. */
+    public static String trainingOptions(String javaOptions) {
+      return javaOptions.replace(OPTIONS, "").trim().replaceAll("\\s+", " ");
+    }
+  }
 
   private SidecarInjection() {}
 

@@ -15,4 +15,15 @@ class SidecarInjectionTest {
     assertThat(KUBERNETES_EXPANDS.matcher(SidecarInjection.CAPTURE_SCRIPT).results().map(match -> match.group()))
         .as("sequences the kubelet would rewrite in the init container's command").isEmpty();
   }
+
+  @Test
+  void theSidecarMapsTheImagesClassDataArchiveAndTrainingRunsWithEveryOtherFlag() {
+    assertThat(SidecarInjection.JAVA_OPTIONS).endsWith(" -XX:SharedArchiveFile=/app/taskmesh-proxy.jsa"
+        + " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0");
+    String training = SidecarInjection.ClassDataArchive.trainingOptions(SidecarInjection.JAVA_OPTIONS);
+    assertThat(training).doesNotContain("SharedArchiveFile").doesNotContain("ArchiveRelocationMode")
+        .doesNotStartWith(" ").doesNotEndWith(" ")
+        .doesNotContain("  ");
+    assertThat(training + " " + SidecarInjection.ClassDataArchive.OPTIONS).isEqualTo(SidecarInjection.JAVA_OPTIONS);
+  }
 }

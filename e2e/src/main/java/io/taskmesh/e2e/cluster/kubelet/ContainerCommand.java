@@ -143,7 +143,7 @@ record ContainerCommand(String netns, List<Mount> mounts, Identity identity, Str
    * A bind mount needs its target to exist: a missing one is created on the host as an empty directory
    * (or file) and left there, since removing it could detach another container's mount of it.
    */
-  private static void ensureMountPoint(Mount mount) {
+  static void ensureMountPoint(Mount mount) {
     Path target = Path.of(mount.path());
     try {
       if (Files.exists(target)) {

@@ -9,24 +9,31 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
- * What runs for an image. The project's images run {@code java} from the e2e runtime classpath with the
+ * What runs for an image. The project's Jib images run {@code java} from the e2e runtime classpath with the
  * main class and JVM flags their Jib build bakes in (parent pom: {@code jib-maven-plugin}; each module:
  * {@code image.name}, {@code image.mainClass}); a container of one that names its own command finds the classpath
- * at {@code /app/jib-classpath-file}, as in a Jib image. Any other image runs its container's command verbatim,
- * when that command exists on this host (a shell script, iptables): there is no image to unpack.
+ * at {@code /app/jib-classpath-file}, as in a Jib image. The proxy's image is sidecar/Dockerfile's: its entrypoint,
+ * its jar at {@code /app/taskmesh-proxy.jar} and the class-data archive trained on it ({@link ProxyImage}). Any
+ * other image runs its container's command verbatim, when that command exists on this host (a shell script,
+ * iptables): there is no image to unpack.
  */
 public final class ContainerImages {
   /** The JVM flags of every project image (parent pom, Jib {@code container.jvmFlags}). */
   public static final List<String> JIB_JVM_FLAGS = List.of("-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
 
-  /** The project's images by repository name (registry prefix and tag are ignored). */
-  public static final Map<String, String> PROJECT_MAIN_CLASSES = Map.of(
+  /** The project's Jib images by repository name (registry prefix and tag are ignored). */
+  public static final Map<String, String> JIB_MAIN_CLASSES = Map.of(
       "taskmesh/operator", "io.taskmesh.operator.Main",
-      "taskmesh/taskmesh-proxy", "io.taskmesh.sidecar.Main",
       "taskmesh/task-service", "io.taskmesh.taskservice.Main");
+
+  /** The proxy's image, built from sidecar/Dockerfile. */
+  public static final String PROXY_IMAGE = "taskmesh/taskmesh-proxy";
+  /** The JVM flags of its entrypoint (sidecar/Dockerfile), the Jib images' own. */
+  public static final List<String> PROXY_JVM_FLAGS = JIB_JVM_FLAGS;
 
   private final Map<String, JavaImage> javaImages;
 
@@ -34,10 +41,24 @@ public final class ContainerImages {
     this.javaImages = Map.copyOf(javaImages);
   }
 
-  /** A Java image: its main class and flags, started from {@code classpath}. */
-  public record JavaImage(String mainClass, List<String> jvmFlags, String classpath) {
+  /**
+   * A Java image: its main class and flags, started from {@code classpath}. {@code files}: what the image holds
+   * itself, by path in the container (mounted read-only), when its classpath names those paths; otherwise (no
+   * files) the classpath is the host's, made readable for the container's user and written to
+   * {@code /app/jib-classpath-file}, as a Jib image has it.
+   */
+  public record JavaImage(String mainClass, List<String> jvmFlags, String classpath, Supplier<Map<String, Path>> files) {
     public JavaImage {
       jvmFlags = List.copyOf(jvmFlags);
+    }
+
+    /** An image run from the host's classpath. */
+    public JavaImage(String mainClass, List<String> jvmFlags, String classpath) {
+      this(mainClass, jvmFlags, classpath, Map::of);
+    }
+
+    boolean runsFromHostClasspath() {
+      return files.get().isEmpty();
     }
   }
 
@@ -47,9 +68,14 @@ public final class ContainerImages {
   }
 
   public static ContainerImages project(String classpath) {
+    return project(classpath, ProxyImage.project(PROXY_JVM_FLAGS));
+  }
+
+  static ContainerImages project(String classpath, ProxyImage proxy) {
     Map<String, JavaImage> images = new HashMap<>();
-    PROJECT_MAIN_CLASSES.forEach((repository, mainClass) ->
+    JIB_MAIN_CLASSES.forEach((repository, mainClass) ->
         images.put(repository, new JavaImage(mainClass, JIB_JVM_FLAGS, classpath)));
+    images.put(PROXY_IMAGE, new JavaImage(ProxyImage.MAIN_CLASS, PROXY_JVM_FLAGS, ProxyImage.JAR, proxy::files));
     return new ContainerImages(images);
   }
 
@@ -85,7 +111,9 @@ public final class ContainerImages {
       argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       memoryLimit(container).ifPresent(bytes -> argv.add("-XX:MaxRAM=" + bytes));
       argv.addAll(java.get().jvmFlags());
-      argv.addAll(List.of("-cp", classpathView.apply(java.get().classpath()), java.get().mainClass()));
+      String classpath = java.get().runsFromHostClasspath() ? classpathView.apply(java.get().classpath())
+          : java.get().classpath();
+      argv.addAll(List.of("-cp", classpath, java.get().mainClass()));
     } else {
       throw new IllegalArgumentException("container " + container.getName() + ": image " + container.getImage()
           + " is not one of " + javaImages.keySet() + " and has no command to run on this host");

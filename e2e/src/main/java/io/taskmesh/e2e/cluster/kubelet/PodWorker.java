@@ -351,15 +351,20 @@ final class PodWorker {
       String podIp = podIp();
       String hostIp = node.network().hostAddress().getHostAddress();
       Map<String, String> env = node.environment().of(pod, container, podIp, hostIp, identity.uid() == 0);
-      boolean readableView = javaImage && identity.uid() != 0;
+      Map<String, Path> imageFiles = java.map(image -> image.files().get()).orElse(Map.of());
+      boolean hostClasspath = javaImage && imageFiles.isEmpty();
+      boolean readableView = hostClasspath && identity.uid() != 0;
       List<String> argv = node.images().argv(container, env, readableView ? node.classpath()::of : classpath -> classpath);
       List<ContainerCommand.Mount> mounts = new ArrayList<>(volumes.mounts(container));
+      imageFiles.forEach((path, file) -> mounts.add(new ContainerCommand.Mount(file, path, true)));
       if (readableView) {
         mounts.add(new ContainerCommand.Mount(node.classpath().directory(), ReadableClasspath.MOUNT_PATH, true));
       }
-      java.ifPresent(image -> mounts.add(new ContainerCommand.Mount(node.classpath().classpathFile(
-          readableView ? node.classpath().of(image.classpath()) : image.classpath()), ReadableClasspath.CLASSPATH_FILE,
-          true)));
+      if (hostClasspath) {
+        String classpath = java.get().classpath();
+        mounts.add(new ContainerCommand.Mount(node.classpath().classpathFile(
+            readableView ? node.classpath().of(classpath) : classpath), ReadableClasspath.CLASSPATH_FILE, true));
+      }
       return new ContainerCommand(sandbox.netns(), mounts, identity, container.getWorkingDir(), argv, env);
     };
   }

@@ -18,6 +18,9 @@
  *       image runs its container's command verbatim when the host has it (the capture's iptables script).
  *       A project image's container also sees {@code /app/jib-classpath-file}, as in a Jib image, so a
  *       command that starts the JVM itself ({@code java -cp "$(cat /app/jib-classpath-file)" ...}) runs.
+ *       The proxy's image is sidecar/Dockerfile's ({@link io.taskmesh.e2e.cluster.kubelet.ProxyImage}): its
+ *       container sees the shaded jar at {@code /app/taskmesh-proxy.jar} and the class-data archive a training
+ *       run of it wrote at {@code /app/taskmesh-proxy.jsa}, made once per jar under e2e's {@code target/images}.
  * </ul>
  *
  * <p>Where it differs from a real node, knowingly: no cgroups (memory limits only size the JVM, as its

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.taskmesh.operator.inject.SidecarInjection;
 import io.taskmesh.e2e.cluster.CallLoop;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -63,7 +64,7 @@ public final class Story {
         "gateway.clientRateLimit.requestsPerMinute", "60000",
         "operator.javaOptions", "-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError " + DEMO_JVM_FLAGS,
         "gateway.javaOptions", "-XX:MaxRAMPercentage=40 -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError "
-            + DEMO_JVM_FLAGS));
+            + DEMO_JVM_FLAGS + " " + SidecarInjection.ClassDataArchive.OPTIONS));
     if (tracing) {
       values.put("gateway.tracing.exporter", "zipkin");
       values.put("gateway.tracing.endpoint", ZIPKIN_IN_CLUSTER);

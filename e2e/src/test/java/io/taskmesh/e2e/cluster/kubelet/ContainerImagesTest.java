@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.taskmesh.operator.inject.SidecarInjection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +20,10 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
-/** The image catalog is what the Jib build bakes into the images: read from the poms, so the two cannot drift. */
+/**
+ * The image catalog is what the builds bake into the images: read from the poms (Jib) and from sidecar/Dockerfile
+ * (the proxy), so they cannot drift.
+ */
 class ContainerImagesTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
@@ -37,7 +41,7 @@ class ContainerImagesTest {
         built.put(repository + "/" + (name == null ? artifactId : name), property(document, "image.mainClass"));
       }
     }
-    assertThat(built).isEqualTo(ContainerImages.PROJECT_MAIN_CLASSES);
+    assertThat(built).isEqualTo(ContainerImages.JIB_MAIN_CLASSES);
 
     Element jib = plugin(parent, "jib-maven-plugin");
     List<String> flags = texts(jib, "jvmFlag");
@@ -46,10 +50,45 @@ class ContainerImagesTest {
   }
 
   @Test
-  void aProjectImageRunsJavaWithItsMainClassAndTheContainersArgsWhateverRegistryAndTag() {
-    ContainerImages images = ContainerImages.project("/cp/a.jar");
+  void theProxysDockerfileRunsTheEntrypointAndTrainsTheArchiveWithTheFlagsTheOperatorInjects() throws Exception {
+    String dockerfile = Files.readString(ROOT.resolve("sidecar/Dockerfile")).replace("\\\n", " ");
+    List<String> entrypoint = new ArrayList<>(List.of("java"));
+    entrypoint.addAll(ContainerImages.PROXY_JVM_FLAGS);
+    entrypoint.addAll(List.of("-cp", ProxyImage.JAR, ProxyImage.MAIN_CLASS));
+
+    assertThat(instruction(dockerfile, "ENTRYPOINT"))
+        .isEqualTo("[" + String.join(", ", entrypoint.stream().map(arg -> "\"" + arg + "\"").toList()) + "]");
+    assertThat(instruction(dockerfile, "USER")).isEqualTo(PodWorker.IMAGE_USER + ":" + PodWorker.IMAGE_USER);
+    assertThat(dockerfile.lines()).contains("COPY sidecar/target/taskmesh-proxy.jar " + ProxyImage.JAR);
+    assertThat(instruction(dockerfile, "ARG")).isEqualTo("TRAINING_JAVA_OPTIONS=\""
+        + SidecarInjection.ClassDataArchive.trainingOptions(SidecarInjection.JAVA_OPTIONS) + "\"");
+    assertThat(instruction(dockerfile, "RUN").replaceAll("\\s+", " "))
+        .startsWith("JAVA_TOOL_OPTIONS=\"$TRAINING_JAVA_OPTIONS\" /app/training/train-class-archive.sh "
+            + SidecarInjection.ClassDataArchive.PATH + " " + String.join(" ", entrypoint) + " &&");
+  }
+
+  @Test
+  void theProxyImageRunsItsEntrypointOnItsOwnJarWhateverRegistryAndTag() {
+    ContainerImages images = ContainerImages.project("/cp/a.jar").with(ContainerImages.PROXY_IMAGE,
+        new ContainerImages.JavaImage(ProxyImage.MAIN_CLASS, ContainerImages.PROXY_JVM_FLAGS, ProxyImage.JAR,
+            () -> Map.of(ProxyImage.JAR, Path.of("/cache/taskmesh-proxy.jar"))));
     Container container = new ContainerBuilder().withName("proxy")
         .withImage("registry.example.com:5000/taskmesh/taskmesh-proxy:0.1.0@sha256:abc")
+        .withArgs("--config", "/etc/taskmesh/proxy.yaml")
+        .build();
+
+    List<String> argv = images.argv(container, Map.of(), classpath -> "/host/view/of/" + classpath);
+
+    List<String> expected = new ArrayList<>(ContainerImages.PROXY_JVM_FLAGS);
+    expected.addAll(List.of("-cp", ProxyImage.JAR, ProxyImage.MAIN_CLASS, "--config", "/etc/taskmesh/proxy.yaml"));
+    assertThat(argv.subList(1, argv.size())).isEqualTo(expected);
+  }
+
+  @Test
+  void aProjectImageRunsJavaWithItsMainClassAndTheContainersArgsWhateverRegistryAndTag() {
+    ContainerImages images = ContainerImages.project("/cp/a.jar");
+    Container container = new ContainerBuilder().withName("operator")
+        .withImage("registry.example.com:5000/taskmesh/operator:0.1.0@sha256:abc")
         .withArgs("--config", "$(CONFIG)", "$$(CONFIG)")
         .withNewResources().addToLimits("memory", new Quantity("128Mi")).endResources()
         .build();
@@ -59,7 +98,7 @@ class ContainerImagesTest {
     assertThat(argv.get(0)).endsWith("/bin/java");
     List<String> expected = new ArrayList<>(List.of("-XX:MaxRAM=134217728"));
     expected.addAll(ContainerImages.JIB_JVM_FLAGS);
-    expected.addAll(List.of("-cp", "/cp/a.jar", "io.taskmesh.sidecar.Main", "--config", "/etc/taskmesh/proxy.yaml",
+    expected.addAll(List.of("-cp", "/cp/a.jar", "io.taskmesh.operator.Main", "--config", "/etc/taskmesh/proxy.yaml",
         "$(CONFIG)"));
     assertThat(argv.subList(1, argv.size())).isEqualTo(expected);
   }
@@ -79,6 +118,13 @@ class ContainerImagesTest {
     Container noCommand = new ContainerBuilder().withName("nginx").withImage("nginx:1.27").build();
     assertThatThrownBy(() -> images.argv(noCommand, Map.of(), UnaryOperator.identity()))
         .hasMessageContaining("nginx:1.27").hasMessageContaining("no command");
+  }
+
+  /** The one line of {@code name} in a Dockerfile (continuations joined), without the instruction's name. */
+  private static String instruction(String dockerfile, String name) {
+    List<String> lines = dockerfile.lines().filter(line -> line.startsWith(name + " ")).toList();
+    assertThat(lines).as("%s lines", name).hasSize(1);
+    return lines.get(0).substring(name.length() + 1).strip();
   }
 
   private static Document parse(Path pom) throws Exception {
