@@ -27,7 +27,7 @@ public class GrpcTimeoutBenchmark {
   }
 
   @Benchmark
-  public String format() {
+  public CharSequence format() {
     return GrpcTimeout.format(remaining);
   }
 }

@@ -43,7 +43,7 @@ class HotPathBenchmarksTest {
     GrpcTimeoutBenchmark benchmark = new GrpcTimeoutBenchmark();
 
     assertThat(benchmark.parse()).hasValueSatisfying(timeout -> assertThat(timeout.toMillis()).isEqualTo(9_999));
-    assertThat(benchmark.format()).isEqualTo("9987655u");
+    assertThat(benchmark.format().toString()).isEqualTo("9987655u");
   }
 
   @Test

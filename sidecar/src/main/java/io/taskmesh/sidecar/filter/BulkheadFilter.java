@@ -47,7 +47,9 @@ public final class BulkheadFilter implements StreamFilter {
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    boolean stream = appMethods.shape(request.service(), request.method()).map(shape -> !shape.unary()).orElse(false);
+    // not Optional.map: under C1 a lambda is a method-handle call each time
+    Optional<MethodCatalog.MethodShape> shape = appMethods.shape(request.service(), request.method());
+    boolean stream = shape.isPresent() && !shape.get().unary();
     Pool pool = stream ? streaming : unary;
     int limit = stream ? request.policy().maxConcurrentStreamingRequests() : request.policy().maxConcurrentRequests();
     Permit permit = pool.tryAdmit(limit);

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.taskmesh.sidecar.cluster.Cluster;
@@ -36,6 +37,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 
@@ -50,6 +52,12 @@ import java.util.function.IntUnaryOperator;
 public final class LogicalCall implements EndpointAttempt.Listener {
   private static final IntUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
   static final Duration UNKNOWN_SHAPE_BODY_WAIT = Duration.ofSeconds(1);
+  /*
+   * Header names looked up or set on every request, as AsciiString: Netty's headers hash and compare an AsciiString
+   * by its bytes, with its hash cached, and walk a String's characters one by one each time.
+   */
+  private static final AsciiString GRPC_STATUS = AsciiString.cached("grpc-status");
+  private static final AsciiString PREVIOUS_ATTEMPTS = AsciiString.cached("grpc-previous-rpc-attempts");
 
   private final ProxyChain chain;
   private final Downstream downstream;
@@ -116,6 +124,12 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       deadlineExceeded();
     }
   };
+  private final BooleanSupplier requestIsMalformed = new BooleanSupplier() {
+    @Override
+    public boolean getAsBoolean() {
+      return RequestBodies.isMalformedProtobuf(requestHeaders.get("content-type"), retrying.body());
+    }
+  };
 
   public LogicalCall(ProxyChain chain, Downstream downstream, Http2HeadersFrame first) {
     this.chain = chain;
@@ -129,7 +143,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   public void start() {
     String method = requestHeaders.path() == null ? "" : requestHeaders.path().toString();
     Optional<Route> route = chain.router().route(requestHeaders);
-    String service = route.map(Route::service).orElseGet(() -> chain.router().describeTarget(requestHeaders));
+    // if/else, not Optional.map: a lambda or method reference is a method-handle call each time under C1
+    String service = route.isPresent() ? route.get().service() : chain.router().describeTarget(requestHeaders);
     request = new RequestInfo(chain.direction(), chain.hop(), service, method, startNanos, requestHeaders,
         chain.policies().forService(service), downstream.peer());
     if (route.isEmpty()) {
@@ -153,8 +168,8 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     }
     Optional<MethodCatalog.MethodShape> shape = chain.methods().shape(service, method);
     shapeKnown = shape.isPresent();
-    unary = shape.map(MethodCatalog.MethodShape::unary).orElse(false);
-    idempotent = shape.map(MethodCatalog.MethodShape::idempotent).orElse(false)
+    unary = shapeKnown && shape.get().unary();
+    idempotent = (shapeKnown && shape.get().idempotent())
         || request.policy().retries().idempotentMethods().contains(method);
     deadline = Deadline.of(requestHeaders.get(GrpcTimeout.HEADER), unary, routeTimeout, startNanos);
     if (deadline != null) {
@@ -182,7 +197,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       answer(CallErrors.noRoute(request), Fault.NONE); // resolved later (on-demand discovery) to nothing
       return;
     }
-    Optional<Endpoint> chosen = found.flatMap(catalogQuery ? Cluster::anyHealthy : Cluster::choose);
+    Optional<Endpoint> chosen = catalogQuery ? found.get().anyHealthy() : found.get().choose();
     if (chosen.isEmpty()) {
       // nothing was sent: counting it would hold the circuit open past the moment the first pod is ready
       answer(CallErrors.noEndpoints(request), Fault.NONE);
@@ -283,7 +298,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     Http2Headers headers = requestHeaders;
     if (retrying.retriesDone() > 0) {
       headers = new DefaultHttp2Headers().add(requestHeaders);
-      headers.set("grpc-previous-rpc-attempts", Integer.toString(retrying.retriesDone()));
+      headers.set(PREVIOUS_ATTEMPTS, Integer.toString(retrying.retriesDone()));
     }
     if (deadline != null) { // the next hop gets only the time that is left, so the deadline stays absolute
       headers.set(GrpcTimeout.HEADER, GrpcTimeout.format(Duration.ofNanos(Math.max(1, deadline.remainingNanos()))));
@@ -303,7 +318,22 @@ public final class LogicalCall implements EndpointAttempt.Listener {
     if (!unary || !idempotent || request.policy().retries().attempts() < 2 || perTry.isZero()) {
       return;
     }
-    perTryTimer = downstream.eventLoop().schedule(() -> {
+    perTryTimer = downstream.eventLoop().schedule(new PerTryTimeout(thisTry, perTry), perTry.toNanos(),
+        TimeUnit.NANOSECONDS);
+  }
+
+  /** The per-try timer's task: a plain object, not a lambda (see {@link #readNextFromCaller}). */
+  private final class PerTryTimeout implements Runnable {
+    private final EndpointAttempt thisTry;
+    private final Duration perTry;
+
+    PerTryTimeout(EndpointAttempt thisTry, Duration perTry) {
+      this.thisTry = thisTry;
+      this.perTry = perTry;
+    }
+
+    @Override
+    public void run() {
       if (thisTry != attempt || thisTry.isPassing() || completed) {
         return;
       }
@@ -315,7 +345,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
       thisTry.abandon();
       answer(CallErrors.perTryTimeout(request, thisTry.endpoint(), perTry.toMillis(), retrying.retriesDone() + 1),
           Fault.UPSTREAM);
-    }, perTry.toNanos(), TimeUnit.NANOSECONDS);
+    }
   }
 
   @Override
@@ -326,7 +356,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   /** A trailers-only answer: retried when the policy allows, passed on otherwise. */
   @Override
   public void trailersOnly(EndpointAttempt answered, Http2HeadersFrame trailers) {
-    String status = GrpcStatusNames.of(String.valueOf(trailers.headers().get("grpc-status")));
+    String status = GrpcStatusNames.of(String.valueOf(trailers.headers().get(GRPC_STATUS)));
     CharSequence proxyError = trailers.headers().get(ProxyError.ERROR_HEADER);
     // the next hop's app may have acted on a request it reset: like a reset here, only idempotent ones go again
     boolean mayHaveActed = proxyError != null && proxyError.toString().contains("reason=upstream_reset");
@@ -346,7 +376,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   public ChannelFuture respond(Object frame, boolean endsStream) {
     if (frame instanceof Http2HeadersFrame headers) {
       responseStarted = true;
-      CharSequence status = headers.headers().get("grpc-status");
+      CharSequence status = headers.headers().get(GRPC_STATUS);
       if (status != null) {
         grpcStatus = GrpcStatusNames.of(status);
       } else if (headers.isEndStream()) {
@@ -457,8 +487,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   }
 
   private Fault faultOf(String status) {
-    return Faults.ofAnswer(status, Faults.upstreamHadItsTime(deadline, unary, routeTimeout),
-        () -> RequestBodies.isMalformedProtobuf(requestHeaders.get("content-type"), retrying.body()));
+    return Faults.ofAnswer(status, Faults.upstreamHadItsTime(deadline, unary, routeTimeout), requestIsMalformed);
   }
 
   /** The one way the proxy answers a request itself: trailers-only, or a reset once the response has begun. */

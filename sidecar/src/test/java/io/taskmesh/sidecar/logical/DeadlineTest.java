@@ -40,7 +40,7 @@ class DeadlineTest {
     Deadline deadline = Deadline.of("99999999H", true, Duration.ZERO, now);
 
     assertThat(deadline.remainingNanos()).isPositive();
-    String forwarded = GrpcTimeout.format(Duration.ofNanos(deadline.remainingNanos()));
+    CharSequence forwarded = GrpcTimeout.format(Duration.ofNanos(deadline.remainingNanos()));
     assertThat(GrpcTimeout.parse(forwarded)).hasValueSatisfying(
         timeout -> assertThat(timeout).isGreaterThan(Duration.ofDays(365 * 70)));
   }

@@ -29,12 +29,12 @@ class GrpcTimeoutTest {
 
   @Test
   void writesTheFinestUnitThatFitsRoundingUpSoNoHopShortensTheDeadline() {
-    assertThat(GrpcTimeout.format(Duration.ofMillis(50))).isEqualTo("50000000n");
-    assertThat(GrpcTimeout.format(Duration.ofMillis(150))).isEqualTo("150000u");
-    assertThat(GrpcTimeout.format(Duration.ofSeconds(5))).isEqualTo("5000000u");
-    assertThat(GrpcTimeout.format(Duration.ofMinutes(30))).isEqualTo("1800000m");
-    assertThat(GrpcTimeout.format(Duration.ofDays(3))).isEqualTo("259200S");
-    assertThat(GrpcTimeout.format(Duration.ofNanos(150_000_000_100L))).as("micros need nine digits").isEqualTo("150001m");
+    assertThat(GrpcTimeout.format(Duration.ofMillis(50)).toString()).isEqualTo("50000000n");
+    assertThat(GrpcTimeout.format(Duration.ofMillis(150)).toString()).isEqualTo("150000u");
+    assertThat(GrpcTimeout.format(Duration.ofSeconds(5)).toString()).isEqualTo("5000000u");
+    assertThat(GrpcTimeout.format(Duration.ofMinutes(30)).toString()).isEqualTo("1800000m");
+    assertThat(GrpcTimeout.format(Duration.ofDays(3)).toString()).isEqualTo("259200S");
+    assertThat(GrpcTimeout.format(Duration.ofNanos(150_000_000_100L)).toString()).as("micros need nine digits").isEqualTo("150001m");
     for (Duration d : new Duration[] {Duration.ofMillis(7), Duration.ofSeconds(42), Duration.ofHours(5)}) {
       assertThat(GrpcTimeout.parse(GrpcTimeout.format(d)).orElseThrow()).isGreaterThanOrEqualTo(d);
     }
