@@ -6,7 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -22,6 +24,11 @@ import java.util.function.Consumer;
  * One call on one HTTP/2 stream: messages out ({@link #send}, {@link #halfClose}), messages and then exactly one
  * status in ({@link Listener}). What the caller does before the stream is open is kept and done, in order, once it
  * is; a call that ended (by its status, its deadline or {@link #cancel}) hears nothing more.
+ *
+ * <p>A stream the server never took is opened once more on a new connection, with what was sent on it: one the
+ * connection could no longer create because a GOAWAY had arrived, or one above the GOAWAY's last stream id, which
+ * RFC 9113 (6.8) says the server did not and will not process. A server retiring its connection (grpc-java's
+ * max connection age) thus fails no call, and nothing the server saw is sent twice.
  */
 public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
   /** Told on the connection's event loop: keep it short, hand longer work to a thread of your own. */
@@ -34,15 +41,22 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
 
   private final GrpcMethod<Q, R> method;
   private final Listener<R> listener;
+  private final Consumer<GrpcCall<Q, R>> reopen;
   private final AtomicBoolean finished = new AtomicBoolean();
   /** Guarded by this, with {@link #stream}: what waits for the stream to open. */
   private final List<Consumer<Http2StreamChannel>> pending = new ArrayList<>();
+  /** Guarded by this: all done on the stream until the server answered, to do again on a stream reopened. */
+  private final List<Consumer<Http2StreamChannel>> unanswered = new ArrayList<>();
+  private boolean answered;
+  private boolean reopened;
   private Http2StreamChannel stream;
   private volatile ScheduledFuture<?> deadlineTimer;
 
-  GrpcCall(GrpcMethod<Q, R> method, Listener<R> listener) {
+  /** @param reopen opens a stream for this call on a usable connection (then {@link #opened}) */
+  GrpcCall(GrpcMethod<Q, R> method, Listener<R> listener, Consumer<GrpcCall<Q, R>> reopen) {
     this.method = method;
     this.listener = listener;
+    this.reopen = reopen;
   }
 
   /** Sends one request message. */
@@ -97,6 +111,9 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
   void onStream(Consumer<Http2StreamChannel> action) {
     Http2StreamChannel open;
     synchronized (this) {
+      if (!answered) {
+        unanswered.add(action);
+      }
       if (stream == null) {
         pending.add(action);
         return;
@@ -108,6 +125,34 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
     } else {
       open.eventLoop().execute(() -> action.accept(open));
     }
+  }
+
+  private synchronized void answered() {
+    answered = true;
+    unanswered.clear();
+  }
+
+  /** On the closed stream's event loop: whether the call goes on, on another stream (once at most). */
+  private boolean reopenedAfterRefusal(Http2StreamChannel closed, Http2Connection connection) {
+    synchronized (this) {
+      if (answered || reopened || finished.get() || !neverTaken(closed, connection)) {
+        return false;
+      }
+      reopened = true;
+      stream = null;
+      pending.clear();
+      pending.addAll(unanswered);
+    }
+    reopen.accept(this);
+    return true;
+  }
+
+  private static boolean neverTaken(Http2StreamChannel closed, Http2Connection connection) {
+    if (connection == null || !connection.goAwayReceived()) {
+      return false;
+    }
+    int id = closed.stream().id();
+    return id < 0 || id > connection.local().lastStreamKnownByPeer();
   }
 
   private void finish(GrpcStatus status) {
@@ -126,6 +171,14 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
       private MessageDeframer<R> body;
       private boolean headersSeen;
       private int httpStatus;
+      /** The connection's state, read while its pipeline still holds the codec (it is emptied once closed). */
+      private Http2Connection connection;
+
+      @Override
+      public void handlerAdded(ChannelHandlerContext ctx) {
+        Http2FrameCodec codec = ctx.channel().parent().pipeline().get(Http2FrameCodec.class);
+        connection = codec == null ? null : codec.connection();
+      }
 
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -135,6 +188,7 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
           } else if (msg instanceof Http2DataFrame data) {
             onData(ctx, data);
           } else if (msg instanceof Http2ResetFrame reset) {
+            answered();
             finish(new GrpcStatus(reset.errorCode() == Http2Error.REFUSED_STREAM.code() ? GrpcCode.UNAVAILABLE
                 : reset.errorCode() == Http2Error.CANCEL.code() ? GrpcCode.CANCELLED : GrpcCode.INTERNAL,
                 "stream reset by the server (HTTP/2 error " + reset.errorCode() + ")"));
@@ -151,6 +205,7 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
         Http2Headers headers = frame.headers();
         if (!headersSeen) {
           headersSeen = true;
+          answered();
           httpStatus = parseStatus(headers.status());
           if (!frame.isEndStream() && httpStatus != 200) {
             throw new GrpcStatusException(new GrpcStatus(GrpcCode.ofHttpStatus(httpStatus),
@@ -192,7 +247,9 @@ public final class GrpcCall<Q extends MessageLite, R extends MessageLite> {
 
       @Override
       public void channelInactive(ChannelHandlerContext ctx) {
-        finish(new GrpcStatus(GrpcCode.UNAVAILABLE, "the stream closed before the server's status"));
+        if (!reopenedAfterRefusal((Http2StreamChannel) ctx.channel(), connection)) {
+          finish(new GrpcStatus(GrpcCode.UNAVAILABLE, "the stream closed before the server's status"));
+        }
         if (body != null) {
           body.close();
         }

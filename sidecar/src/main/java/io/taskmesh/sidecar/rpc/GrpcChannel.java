@@ -103,20 +103,31 @@ public final class GrpcChannel implements AutoCloseable {
    */
   public <Q extends MessageLite, R extends MessageLite> GrpcCall<Q, R> call(GrpcMethod<Q, R> method,
       CallSettings settings, GrpcCall.Listener<R> listener) {
-    GrpcCall<Q, R> call = new GrpcCall<>(method, listener);
-    Future<Channel> connecting;
+    GrpcCall<Q, R> call = new GrpcCall<>(method, listener, this::openStream);
     synchronized (this) {
       if (closed) {
         call.failedToOpen("the channel to " + authority + " is closed");
         return call;
       }
-      connecting = connection();
     }
     settings.deadline().ifPresent(deadline -> call.deadlineTimer(netty.workers().schedule(
         () -> call.expire("deadline of " + deadline.toMillis() + " ms passed calling " + method.path() + " on "
             + authority), deadline.toNanos(), TimeUnit.NANOSECONDS)));
     Http2Headers headers = requestHeaders(method, settings);
     call.onStream(stream -> stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false)));
+    openStream(call);
+    return call;
+  }
+
+  private void openStream(GrpcCall<?, ?> call) {
+    Future<Channel> connecting;
+    synchronized (this) {
+      if (closed) {
+        call.failedToOpen("the channel to " + authority + " is closed");
+        return;
+      }
+      connecting = connection();
+    }
     connecting.addListener(connected -> {
       if (!connected.isSuccess()) {
         call.failedToOpen(connected.cause().getMessage());
@@ -130,7 +141,6 @@ public final class GrpcChannel implements AutoCloseable {
         }
       });
     });
-    return call;
   }
 
   /** A unary call: completes with the one response, or fails with a {@link GrpcStatusException}. */
