@@ -11,7 +11,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The images values.yaml names are the ones `./mvnw -Pimages package` builds (Jib, the parent's images profile). */
+/**
+ * The images values.yaml names are the ones the build makes: the operator's and the task service's by
+ * `./mvnw -Pimages package` (Jib, the parent's images profile), the proxy's and the capture's init image by
+ * `docker build` of their Dockerfiles, as the kind script runs it.
+ */
 class ImagesMatchBuildTest {
   private static final Pattern IMAGE_NAME = Pattern.compile("<image\\.name>([^<]+)</image\\.name>");
   private static final Pattern IMAGE_REPOSITORY = Pattern.compile("<image\\.repository>([^<]+)</image\\.repository>");
@@ -22,13 +26,14 @@ class ImagesMatchBuildTest {
     @SuppressWarnings("unchecked")
     Map<String, Map<String, Object>> images = (Map<String, Map<String, Object>>) values.get("images");
 
-    assertThat(images.get("operator").get("repository")).isEqualTo(builtImage("operator"));
-    assertThat(images.get("proxy").get("repository")).isEqualTo(builtImage("sidecar"));
-    assertThat(images.get("taskService").get("repository")).isEqualTo(builtImage("task-service"));
+    assertThat(images.get("operator").get("repository")).isEqualTo(builtByJib("operator"));
+    assertThat(images.get("taskService").get("repository")).isEqualTo(builtByJib("task-service"));
+    assertThat(images.get("proxy").get("repository")).isEqualTo(builtFromDockerfile("sidecar/Dockerfile"));
+    assertThat(images.get("proxyInit").get("repository")).isEqualTo(builtFromDockerfile("proxy-init/Dockerfile"));
   }
 
-  /** repository/name of the image a module builds: its image.name, else its artifactId. */
-  private static String builtImage(String module) throws IOException {
+  /** repository/name of the image a module builds with Jib: its image.name, else its artifactId. */
+  private static String builtByJib(String module) throws IOException {
     String parent = Files.readString(Path.of("..", "pom.xml"));
     String pom = Files.readString(Path.of("..", module, "pom.xml"));
     assertThat(pom).as("%s ships an image", module).contains("<image.skip>false</image.skip>");
@@ -36,5 +41,14 @@ class ImagesMatchBuildTest {
     Matcher repository = IMAGE_REPOSITORY.matcher(parent);
     assertThat(repository.find()).isTrue();
     return repository.group(1) + "/" + (name.find() ? name.group(1) : module);
+  }
+
+  /** The repository the kind script tags the image of {@code dockerfile} with. */
+  private static String builtFromDockerfile(String dockerfile) throws IOException {
+    assertThat(Path.of("..", dockerfile)).exists();
+    Matcher build = Pattern.compile("docker build -f \"\\$ROOT/" + Pattern.quote(dockerfile) + "\" -t \"([^:\"]+):")
+        .matcher(Files.readString(Path.of("..", "e2e", "kind", "run.sh")));
+    assertThat(build.find()).as("e2e/kind/run.sh builds %s", dockerfile).isTrue();
+    return build.group(1);
   }
 }
