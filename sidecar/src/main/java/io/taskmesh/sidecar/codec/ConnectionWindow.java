@@ -8,12 +8,13 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Stream;
 
 /**
- * Opens an HTTP/2 connection's receive window to a number of bytes, once, right after its codec's preface. HTTP/2 starts every connection at 65,535 bytes shared by all its streams, whatever their own
- * windows; Netty's codec widens it only to about twice a stream's window (2 MiB for 1 MiB streams, 64 KiB for the
- * gateway's 64 KiB ones). A listener's connection gets its {@code maxConnectionBufferBytes}: what all its streams
- * together may send before the proxy passed it on. Bytes are given back to the peer as the proxy consumes them, so
- * a peer whose streams together are that far ahead of the reader waits. It stays in the pipeline (handlers may be
- * added one after the other behind it), where Netty passes it by for every event it does not handle.
+ * Opens an HTTP/2 connection's receive window to a number of bytes, once, right after its codec's preface.
+ * HTTP/2 starts every connection at 65,535 bytes shared by all its streams, whatever their own windows; Netty's
+ * codec widens it only to about twice a stream's window (2 MiB for 1 MiB streams, 64 KiB for the gateway's 64 KiB
+ * ones). A listener's connection gets its {@code maxConnectionBufferBytes}: what all its streams together may send
+ * before the proxy passed it on. Bytes are given back to the peer as the proxy consumes them, so a peer whose
+ * streams together are that far ahead of the reader waits. It stays in the pipeline (handlers may be added one
+ * after the other behind it), where Netty passes it by for every event it does not handle.
  */
 public final class ConnectionWindow extends ChannelInboundHandlerAdapter {
   private final Http2FrameCodec codec;

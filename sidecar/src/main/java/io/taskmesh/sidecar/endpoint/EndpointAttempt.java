@@ -73,9 +73,9 @@ public final class EndpointAttempt {
   /** What waits for the upstream stream to become writable again (the caller's next read); at most one. */
   private final WhenWritable onWritable = new WhenWritable();
   /*
-   * What opening the stream and each response frame need, made once per try as plain objects: the proxy runs
-   * C1-compiled, where a capturing lambda or method reference costs a method-handle call and a native allocation
-   * each time it is made.
+   * What opening the stream and each response frame need, made once per try as plain objects: a capturing lambda
+   * or method reference costs an allocation each time it is made and, while the code is C1-compiled (the first
+   * tier, before C2 takes a hot method over), a method-handle call.
    */
   private final Runnable readUpstream = new Runnable() {
     @Override

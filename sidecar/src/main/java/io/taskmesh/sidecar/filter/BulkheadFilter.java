@@ -47,7 +47,7 @@ public final class BulkheadFilter implements StreamFilter {
 
   @Override
   public Optional<ProxyError> onRequest(RequestInfo request) {
-    // not Optional.map: under C1 a lambda is a method-handle call each time
+    // not Optional.map: in C1-compiled code a lambda is a method-handle call each time
     Optional<MethodCatalog.MethodShape> shape = appMethods.shape(request.service(), request.method());
     boolean stream = shape.isPresent() && !shape.get().unary();
     Pool pool = stream ? streaming : unary;

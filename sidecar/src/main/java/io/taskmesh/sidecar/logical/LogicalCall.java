@@ -101,8 +101,9 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   private String grpcStatus;
   private boolean completed;
   /*
-   * What each frame and the deadline need, made once per call as plain objects: the proxy runs C1-compiled, where
-   * a capturing lambda or method reference costs a method-handle call and a native allocation each time it is made.
+   * What each frame and the deadline need, made once per call as plain objects: a capturing lambda or method
+   * reference costs an allocation each time it is made and, while the code is C1-compiled (the first tier, before
+   * C2 takes a hot method over), a method-handle call.
    */
   private final Runnable readNextFromCaller = new Runnable() {
     @Override
@@ -143,7 +144,7 @@ public final class LogicalCall implements EndpointAttempt.Listener {
   public void start() {
     String method = requestHeaders.path() == null ? "" : requestHeaders.path().toString();
     Optional<Route> route = chain.router().route(requestHeaders);
-    // if/else, not Optional.map: a lambda or method reference is a method-handle call each time under C1
+    // if/else, not Optional.map: a lambda or method reference is a method-handle call each time in C1-compiled code
     String service = route.isPresent() ? route.get().service() : chain.router().describeTarget(requestHeaders);
     request = new RequestInfo(chain.direction(), chain.hop(), service, method, startNanos, requestHeaders,
         chain.policies().forService(service), downstream.peer());

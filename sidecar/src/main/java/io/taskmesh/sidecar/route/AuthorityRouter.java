@@ -36,7 +36,7 @@ public final class AuthorityRouter implements Router {
     if (clusters.cluster(service).isEmpty() && !routedByRules.test(service)) {
       return Optional.empty();
     }
-    Route route = routes.get(service); // a capturing lambda only on a miss: under C1 it costs a method-handle call
+    Route route = routes.get(service); // a capturing lambda only on a miss: each one is an allocation
     if (route == null) {
       route = routes.computeIfAbsent(service, name -> new Route(name, Backends.single(new Backend(name, 1, clusters))));
     }
