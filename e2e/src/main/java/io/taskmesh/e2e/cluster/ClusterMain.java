@@ -3,6 +3,7 @@ package io.taskmesh.e2e.cluster;
 import io.taskmesh.e2e.cluster.install.ChartInstall;
 import io.taskmesh.e2e.cluster.install.TaskmeshInstall;
 import io.taskmesh.e2e.cluster.story.Story;
+import io.taskmesh.e2e.local.FileTrees;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -60,7 +61,7 @@ public final class ClusterMain implements Callable<Integer> {
     CompletableFuture<ChartInstall.Rendered> chart = CompletableFuture.supplyAsync(() ->
         TaskmeshInstall.renderChart(repository, Story.chartValues(!noTracing)));
     // a run starts clean: pods' volumes (an H2 store on its PVC) and logs of the last run would come back
-    deleteRecursively(workDir.toAbsolutePath());
+    FileTrees.delete(workDir.toAbsolutePath());
     // the demo's one setting of the node: probes run at least every second, so a pod is seen ready within a
     // second of being so (the sidecar's readiness probe runs every 5 s); `up` probes as a kubelet does
     Optional<Duration> probePeriodCap = mode == Mode.demo ? Optional.of(DEMO_PROBE_PERIOD) : Optional.empty();
@@ -98,17 +99,6 @@ public final class ClusterMain implements Callable<Integer> {
     System.out.println("Ctrl-C removes the cluster (pods killed, network namespaces and all).");
     new CountDownLatch(1).await();
     return 0;
-  }
-
-  private static void deleteRecursively(Path directory) throws java.io.IOException {
-    if (!java.nio.file.Files.exists(directory)) {
-      return;
-    }
-    try (var paths = java.nio.file.Files.walk(directory)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(path);
-      }
-    }
   }
 
   private void printWhere(LocalCluster cluster) {

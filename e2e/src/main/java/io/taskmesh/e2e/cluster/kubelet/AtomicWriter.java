@@ -1,9 +1,9 @@
 package io.taskmesh.e2e.cluster.kubelet;
 
+import io.taskmesh.e2e.local.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -50,7 +50,7 @@ final class AtomicWriter {
       Files.move(next, current, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       linkTopLevelNames(files.keySet().stream().map(key -> key.split("/")[0]).distinct().toList());
       if (previous != null) {
-        delete(previous);
+        FileTrees.delete(previous);
       }
       return true;
     } catch (IOException e) {
@@ -97,17 +97,6 @@ final class AtomicWriter {
       throw new IllegalArgumentException("volume item path '" + path + "' must be relative and stay inside the volume");
     }
     return relative.toString();
-  }
-
-  private static void delete(Path path) throws IOException {
-    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(path)) {
-      for (Path file : files.sorted((a, b) -> b.compareTo(a)).toList()) {
-        Files.delete(file);
-      }
-    }
   }
 
   static Set<PosixFilePermission> permissions(int mode) {

@@ -1,5 +1,6 @@
 package io.taskmesh.e2e.cluster.kubelet;
 
+import io.taskmesh.e2e.local.FileTrees;
 import io.taskmesh.operator.inject.SidecarInjection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -138,7 +139,7 @@ final class ProxyImage {
       }
     } finally {
       if (Files.exists(building)) {
-        deleteTree(building);
+        FileTrees.delete(building);
       }
     }
   }
@@ -201,16 +202,8 @@ final class ProxyImage {
     try (Stream<Path> entries = Files.list(cacheDir)) {
       for (Path entry : entries.toList()) {
         if (!entry.getFileName().toString().startsWith(".")) {
-          deleteTree(entry);
+          FileTrees.delete(entry);
         }
-      }
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted((a, b) -> b.compareTo(a)).toList()) {
-        Files.deleteIfExists(path);
       }
     }
   }
