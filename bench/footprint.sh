@@ -6,7 +6,7 @@
 #   bench/footprint.sh
 #   FOOTPRINT_VARIANTS='deployed=;no-jfr=-Dio.netty.jfr.enabled=false' FOOTPRINT_ROUNDS=3 bench/footprint.sh
 #   FOOTPRINT_VARIANTS="before=jar:/tmp/old-proxy.jar;after="   (a variant may run another build of the proxy)
-#   FOOTPRINT_VARIANTS='c1=;c2=-XX:TieredStopAtLevel=4 MALLOC_ARENA_MAX=2;t25=java:/usr/lib/jvm/temurin-25-jdk-amd64'
+#   FOOTPRINT_VARIANTS='c2=;c1=-XX:TieredStopAtLevel=1 MALLOC_ARENA_MAX=2;t25=java:/usr/lib/jvm/temurin-25-jdk-amd64'
 #                                                     (flags, environment, another JVM; as BENCH_VARIANTS in bench/README.md)
 #   BENCH_SIDECAR_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64 bench/footprint.sh
 set -euo pipefail

@@ -7,7 +7,7 @@
 #   BENCH_RUNS=2 BENCH_SECONDS=5 bench/run.sh
 #   BENCH_PATHS=direct,taskmesh BENCH_RATES=500,2000 BENCH_WARMUP=20 bench/run.sh
 #   BENCH_BASELINE_JAR=/tmp/before.jar bench/run.sh   adds a taskmesh-baseline path run from that proxy jar
-#   BENCH_VARIANTS='c2=-XX:TieredStopAtLevel=4;t25=java:/usr/lib/jvm/temurin-25-jdk-amd64 MALLOC_ARENA_MAX=2' bench/run.sh
+#   BENCH_VARIANTS='c1=-XX:TieredStopAtLevel=1;t25=java:/usr/lib/jvm/temurin-25-jdk-amd64 MALLOC_ARENA_MAX=2' bench/run.sh
 #                                                     adds taskmesh-c2, taskmesh-mtls-c2, ... : the same jar run another way
 #   BENCH_OUT=/tmp/results bench/run.sh                 tables and plot elsewhere than bench/results
 #   BENCH_PATHS=direct,taskmesh-mtls,taskmesh-mtls-jdk,haproxy-tls BENCH_REPORT=mtls.md bench/run.sh   TLS rows only

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * How a sidecar is run other than as deployed, so two ways of running the same proxy share one run: another proxy
  * jar, another Java home, JVM flags added after the deployed ones (of two values of one {@code -XX} flag the JVM
- * takes the later, so {@code -XX:TieredStopAtLevel=4} undoes the deployed {@code =1}), and environment variables.
+ * takes the later, so {@code -XX:ReservedCodeCacheSize=16m} replaces the deployed {@code 24m}), and environment
+ * variables.
  *
  * @param jar the proxy jar; blank for the bench's default ({@link Topologies#sidecarClasspath()})
  * @param javaHome the Java home; blank for the bench's default ({@link Topologies#sidecarJava()})
